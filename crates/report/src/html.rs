@@ -1,0 +1,128 @@
+//! One self-contained HTML file: inline CSS and script, no network fetches.
+
+use crate::{failing, Catalog, ReportError};
+use mamori_core::{ControlResult, Evaluation, Lang, Status};
+use minijinja::{context, Environment};
+use serde::Serialize;
+
+const TEMPLATE: &str = include_str!("report.html.j2");
+
+#[derive(Serialize)]
+struct Row<'a> {
+    id: &'a str,
+    product: &'a str,
+    product_name: &'a str,
+    title: &'a str,
+    status: &'static str,
+    status_label: &'static str,
+    criticality: &'static str,
+    severity: &'static str,
+    severity_label: &'static str,
+    details: &'a str,
+    remediation: &'a str,
+    resources: &'a [String],
+    references: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ProductSummary<'a> {
+    id: &'a str,
+    name: &'a str,
+    counts: Vec<(&'static str, &'static str, usize)>,
+    total: usize,
+    score: u32,
+}
+
+#[derive(Serialize)]
+struct Input<'a> {
+    index: usize,
+    source: &'a str,
+    products: Vec<ProductSummary<'a>>,
+    failing: Vec<Row<'a>>,
+    rows: Vec<Row<'a>>,
+    counts: Vec<(&'static str, &'static str, usize)>,
+}
+
+fn row<'a>(r: &'a ControlResult, lang: Lang, c: &Catalog) -> Row<'a> {
+    Row {
+        id: &r.id,
+        product: &r.product,
+        product_name: r.product_name.get(lang),
+        title: r.title.get(lang),
+        status: r.status.as_str(),
+        status_label: r.status.label(lang),
+        criticality: c.criticality_label(r.criticality),
+        severity: r.severity.as_str(),
+        severity_label: r.severity.label(lang),
+        details: r.details.get(lang),
+        remediation: r.remediation.get(lang),
+        resources: &r.resources,
+        references: &r.references,
+    }
+}
+
+fn counts<'a>(results: impl Iterator<Item = &'a ControlResult> + Clone, lang: Lang) -> Vec<(&'static str, &'static str, usize)> {
+    Status::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label(lang), results.clone().filter(|r| r.status == *s).count()))
+        .collect()
+}
+
+/// Share of judged controls (pass, fail, warning) that pass, as a whole percentage.
+fn score<'a>(results: impl Iterator<Item = &'a ControlResult>) -> u32 {
+    let (mut pass, mut judged) = (0u32, 0u32);
+    for r in results {
+        match r.status {
+            Status::Pass => {
+                pass += 1;
+                judged += 1
+            }
+            Status::Fail | Status::Warning => judged += 1,
+            _ => {}
+        }
+    }
+    if judged == 0 {
+        100
+    } else {
+        (pass * 100 + judged / 2) / judged
+    }
+}
+
+/// Renders the HTML report; `generated` is the timestamp shown in the header.
+pub fn render_html(evaluations: &[Evaluation], lang: Lang, generated: &str) -> Result<String, ReportError> {
+    let c = Catalog::new(lang);
+    let inputs: Vec<Input> = evaluations
+        .iter()
+        .enumerate()
+        .map(|(index, e)| {
+            let mut products: Vec<ProductSummary> = Vec::new();
+            for r in &e.results {
+                if products.iter().any(|p| p.id == r.product) {
+                    continue;
+                }
+                let of_product = e.results.iter().filter(|x| x.product == r.product);
+                products.push(ProductSummary {
+                    id: &r.product,
+                    name: r.product_name.get(lang),
+                    counts: counts(of_product.clone(), lang),
+                    total: of_product.clone().count(),
+                    score: score(of_product),
+                });
+            }
+            Input {
+                index,
+                source: &e.source,
+                products,
+                failing: failing(e).into_iter().map(|r| row(r, lang, &c)).collect(),
+                rows: e.results.iter().map(|r| row(r, lang, &c)).collect(),
+                counts: counts(e.results.iter(), lang),
+            }
+        })
+        .collect();
+    let mut env = Environment::new();
+    env.add_template("report.html", TEMPLATE)?;
+    let html = env
+        .get_template("report.html")?
+        .render(context! { c => c, inputs => inputs, generated => generated })?;
+    Ok(html)
+}

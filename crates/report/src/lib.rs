@@ -1,0 +1,128 @@
+//! Report renderers. Each takes evaluations and a language and returns the document as a string.
+
+mod html;
+mod i18n;
+mod table;
+
+pub use html::render_html;
+pub use i18n::Catalog;
+pub use table::{display_width, render_table};
+
+use mamori_core::{ControlResult, Evaluation, Lang, Status};
+use serde::Serialize;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("template: {0:#}")]
+    Template(#[from] minijinja::Error),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+#[derive(Serialize)]
+struct JsonControl<'a> {
+    id: &'a str,
+    product: &'a str,
+    title: &'a str,
+    status: Status,
+    requirement_met: bool,
+    criticality: &'static str,
+    severity: &'static str,
+    details: &'a str,
+    resources: &'a [String],
+    remediation: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    source: &'a str,
+    controls: Vec<JsonControl<'a>>,
+}
+
+/// One JSON object (one line, no trailing newline) for one input.
+pub fn render_json_line(evaluation: &Evaluation, lang: Lang) -> Result<String, ReportError> {
+    let line = JsonLine {
+        source: &evaluation.source,
+        controls: evaluation
+            .results
+            .iter()
+            .map(|r| JsonControl {
+                id: &r.id,
+                product: &r.product,
+                title: r.title.get(lang),
+                status: r.status,
+                requirement_met: r.requirement_met,
+                criticality: r.criticality.as_str(),
+                severity: r.severity.as_str(),
+                details: r.details.get(lang),
+                resources: &r.resources,
+                remediation: r.remediation.get(lang),
+            })
+            .collect(),
+    };
+    Ok(serde_json::to_string(&line)?)
+}
+
+/// JSON Lines for many inputs, one line each.
+pub fn render_json_lines(evaluations: &[Evaluation], lang: Lang) -> Result<String, ReportError> {
+    let mut out = String::new();
+    for e in evaluations {
+        out.push_str(&render_json_line(e, lang)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The action plan: one row per failing control, with empty columns for the customer to
+/// assign an owner, a due date and a justification.
+pub fn render_csv(evaluations: &[Evaluation], lang: Lang) -> Result<String, ReportError> {
+    let c = Catalog::new(lang);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        c.source,
+        c.control_id,
+        c.product,
+        c.title,
+        c.criticality,
+        c.severity,
+        c.status,
+        c.details,
+        c.remediation,
+        c.owner,
+        c.due_date,
+        c.justification,
+    ])?;
+    for e in evaluations {
+        for r in failing(e) {
+            w.write_record([
+                e.source.as_str(),
+                r.id.as_str(),
+                r.product_name.get(lang),
+                r.title.get(lang),
+                c.criticality_label(r.criticality),
+                r.severity.label(lang),
+                r.status.label(lang),
+                r.details.get(lang),
+                r.remediation.get(lang),
+                "",
+                "",
+                "",
+            ])?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    // A BOM makes Excel open the Japanese text as UTF-8.
+    let mut out = String::from("\u{feff}");
+    out.push_str(&String::from_utf8_lossy(&bytes));
+    Ok(out)
+}
+
+/// Failing controls, most severe first.
+pub fn failing(e: &Evaluation) -> Vec<&ControlResult> {
+    let mut v: Vec<&ControlResult> = e.results.iter().filter(|r| r.status == Status::Fail).collect();
+    v.sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.id.cmp(&b.id)));
+    v
+}
