@@ -101,7 +101,11 @@ enum PacksCommand {
     },
     /// Compare verdicts with a SCuBA conformance corpus (JSON Lines, plain or gzip).
     Conformance {
+        /// The corpus; or, with --verdicts, a full sample export.
         corpus: PathBuf,
+        /// Reference verdicts of a sample export (`*.verdicts.json`): compare that instead.
+        #[arg(long, value_name = "FILE")]
+        verdicts: Option<PathBuf>,
         /// Only this product (as named in the corpus, e.g. AAD).
         #[arg(long)]
         product: Option<String>,
@@ -162,7 +166,7 @@ pub fn resolve_lang(flag: Option<Lang>) -> Lang {
 }
 
 /// Built-in packs plus user packs; a user pack replaces a built-in one with the same id.
-pub fn load_engine(args: &PackArgs) -> Result<Engine> {
+pub(crate) fn load_engine(args: &PackArgs) -> Result<Engine> {
     let mut engine = Engine::with_builtin_packs().context("loading the built-in packs")?;
     for dir in &args.packs {
         let files = PackFiles::from_dir(dir).with_context(|| format!("reading pack {}", dir.display()))?;
@@ -188,12 +192,20 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     let mut tool_errors = 0usize;
     for file in &args.files {
         match load_input(file, args.max_input_size) {
-            Ok(input) => evaluations.push(engine.evaluate(
-                &file.display().to_string(),
-                args.from,
-                input,
-                &options,
-            )),
+            Ok(input) => {
+                let evaluation = engine.evaluate(&file.display().to_string(), args.from, input, &options);
+                if evaluation.results.is_empty() {
+                    tool_errors += 1;
+                    eprintln!(
+                        "mamori: error: {}: no section of any product the {} packs check was found; is this a {} export?",
+                        file.display(),
+                        args.from.as_str(),
+                        args.from.as_str()
+                    );
+                } else {
+                    evaluations.push(evaluation);
+                }
+            }
             Err(e) => {
                 tool_errors += 1;
                 eprintln!("mamori: error: {e:#}");
@@ -349,9 +361,20 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
             println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
             Ok(if failed.is_empty() { 0 } else { EXIT_FINDINGS })
         }
-        PacksCommand::Conformance { corpus, product, show, strict, packs } => {
+        PacksCommand::Conformance { corpus, verdicts, product, show, strict, packs } => {
             let engine = load_engine(&packs)?;
-            let report = conformance::run(&engine, &corpus, product.as_deref()).map_err(anyhow::Error::msg)?;
+            let report = match &verdicts {
+                Some(v) => {
+                    let kind = if v.to_string_lossy().contains("goggles") {
+                        SourceKind::Scubagoggles
+                    } else {
+                        SourceKind::Scubagear
+                    };
+                    conformance::run_sample(&engine, kind, &corpus, v)
+                }
+                None => conformance::run(&engine, &corpus, product.as_deref()),
+            }
+            .map_err(anyhow::Error::msg)?;
             let mismatches = if strict { &report.result_mismatches } else { &report.target_mismatches };
             for m in mismatches.iter().take(show) {
                 println!(

@@ -161,3 +161,57 @@ pub fn run(engine: &Engine, path: &Path, product: Option<&str>) -> Result<Report
     }
     Ok(report)
 }
+
+/// Compares the evaluation of a full sample export with its reference verdicts file (an array
+/// of `{policy_id, criticality, requirement_met}`). Products are named by the id's second part.
+pub fn run_sample(
+    engine: &Engine,
+    kind: SourceKind,
+    export: &Path,
+    verdicts: &Path,
+) -> Result<Report, String> {
+    let input: regorus::Value =
+        snapshot::load(export, snapshot::DEFAULT_MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
+    let reference: Vec<ReferenceResult> =
+        snapshot::load(verdicts, snapshot::DEFAULT_MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
+    let evaluation = engine.evaluate(
+        &export.display().to_string(),
+        kind,
+        input,
+        &EvalOptions::default(),
+    );
+    let ours: HashMap<String, (bool, String)> = evaluation
+        .results
+        .iter()
+        .map(|r| (comparable_id(kind, &r.id), (r.requirement_met, r.details.en.clone())))
+        .collect();
+    let mut report = Report {
+        cases: 1,
+        ..Report::default()
+    };
+    for r in reference {
+        if r.criticality != "Shall" && r.criticality != "Should" {
+            continue;
+        }
+        let product = r.policy_id.split('.').nth(1).unwrap_or("?").to_string();
+        let tally = report.results.entry(product.clone()).or_default();
+        tally.total += 1;
+        let actual = ours.get(&comparable_id(kind, &r.policy_id));
+        if actual.map(|a| a.0) == Some(r.requirement_met) {
+            tally.agree += 1;
+        } else {
+            report.result_mismatches.push(Mismatch {
+                product,
+                source: export.display().to_string(),
+                case: "sample".into(),
+                policy_id: r.policy_id.clone(),
+                expected: r.requirement_met,
+                actual: actual.map(|a| a.0),
+                details: actual.map(|a| a.1.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    report.targets = report.results.clone();
+    report.target_mismatches = report.result_mismatches.clone();
+    Ok(report)
+}

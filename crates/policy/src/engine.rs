@@ -123,11 +123,14 @@ impl Engine {
         let mut results = Vec::new();
         for pack in self.packs.iter().filter(|p| p.input == kind) {
             for product in &pack.products {
-                if !options.products.is_empty()
-                    && !options
-                        .products
-                        .iter()
-                        .any(|p| p.eq_ignore_ascii_case(&product.id))
+                if options.products.is_empty() {
+                    if !product.present_in(|k| input_get(&input, k).is_some()) {
+                        continue;
+                    }
+                } else if !options
+                    .products
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&product.id))
                 {
                     continue;
                 }
@@ -294,7 +297,11 @@ fn missing_data(product: &Product, control: &Control, pack: &Pack, input: &Value
             .unwrap_or_default();
         if let Some(succeeded) = succeeded {
             for command in &control.commands {
-                if !succeeded.contains(command) || failed.contains(command) {
+                // `A|B`: older and newer provider versions name the same command differently.
+                let ok = command
+                    .split('|')
+                    .any(|alt| succeeded.iter().any(|s| s == alt) && !failed.iter().any(|f| f == alt));
+                if !ok {
                     return Some((
                         Localized::new(
                             format!("The provider command {command} did not succeed, so the data this control needs was not collected."),

@@ -161,6 +161,9 @@ struct ProductFile {
     /// Input key listing the provider commands that failed (ScubaGear).
     #[serde(default)]
     unsuccessful_commands_key: Option<String>,
+    /// Expected JSON type of sections only this product reads (added to pack.yaml's).
+    #[serde(default)]
+    sections: BTreeMap<String, SectionType>,
     controls: Vec<ControlFile>,
 }
 
@@ -223,6 +226,19 @@ pub struct Product {
     pub controls: Vec<Control>,
 }
 
+impl Product {
+    /// Whether an input carries this product at all: its command list or any section a
+    /// control reads. A product absent from an export is not reported.
+    pub fn present_in(&self, has_key: impl Fn(&str) -> bool) -> bool {
+        self.commands_key.as_deref().is_some_and(&has_key)
+            || self
+                .controls
+                .iter()
+                .flat_map(|c| c.sections.iter())
+                .any(|s| has_key(s))
+    }
+}
+
 /// A loaded, validated pack.
 #[derive(Debug, Clone)]
 pub struct Pack {
@@ -278,6 +294,7 @@ impl Pack {
         check_localized(&files.display("pack.yaml"), None, "name", &manifest.name)?;
 
         let mut products = Vec::new();
+        let mut sections = manifest.sections.clone();
         let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
         for product_dir in &manifest.products {
             let rel = format!("{product_dir}/product.yaml");
@@ -295,14 +312,35 @@ impl Pack {
                     field: None,
                     message: e.to_string(),
                 })?;
-            let product = validate_product(&file, parsed, &manifest.sections, &mut seen_ids)?;
+            for (name, kind) in &parsed.sections {
+                if let Some(previous) = sections.insert(name.clone(), *kind) {
+                    if previous != *kind {
+                        return Err(PackError::Invalid {
+                            file: file.clone(),
+                            control: None,
+                            field: Some(format!("sections.{name}")),
+                            message: format!("declared as {} elsewhere in the pack", previous.as_str()),
+                        });
+                    }
+                }
+            }
+            let product = validate_product(&file, parsed, &sections, &mut seen_ids)?;
             products.push(product);
         }
 
+        // Rules of the listed products plus the shared `lib/`; a product folder not listed in
+        // pack.yaml (work in progress) is not compiled.
+        let in_scope = |rel: &str| {
+            rel.starts_with("lib/")
+                || manifest
+                    .products
+                    .iter()
+                    .any(|p| rel.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')))
+        };
         let modules = files
             .files
             .iter()
-            .filter(|(rel, _)| rel.ends_with(".rego") && !rel.starts_with("tests/"))
+            .filter(|(rel, _)| rel.ends_with(".rego") && in_scope(rel))
             .map(|(rel, src)| (files.display(rel), src.clone()))
             .collect();
 
@@ -314,7 +352,7 @@ impl Pack {
             input: manifest.input,
             origin: files.origin,
             products,
-            sections: manifest.sections,
+            sections,
             modules,
         })
     }
