@@ -1,5 +1,9 @@
 //! The `mamori` command.
 
+mod bench;
+mod demo;
+mod synth;
+
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -28,6 +32,10 @@ enum Command {
     /// List, show and test policy packs.
     #[command(subcommand)]
     Packs(PacksCommand),
+    /// Evaluate the built-in demo tenant and write HTML reports in Japanese and English.
+    Demo(DemoArgs),
+    /// Measure evaluation speed on the sample export and on a generated large tenant.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args, Clone)]
@@ -142,6 +150,8 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Evaluate(args) => evaluate(args),
         Command::Packs(cmd) => packs(cmd),
+        Command::Demo(args) => demo::run(&args.out_dir),
+        Command::Bench(args) => bench::run(args),
     }
 }
 
@@ -166,7 +176,7 @@ pub fn resolve_lang(flag: Option<Lang>) -> Lang {
 }
 
 /// Built-in packs plus user packs; a user pack replaces a built-in one with the same id.
-pub(crate) fn load_engine(args: &PackArgs) -> Result<Engine> {
+fn load_engine(args: &PackArgs) -> Result<Engine> {
     let mut engine = Engine::with_builtin_packs().context("loading the built-in packs")?;
     for dir in &args.packs {
         let files = PackFiles::from_dir(dir).with_context(|| format!("reading pack {}", dir.display()))?;

@@ -1,0 +1,198 @@
+# Microsoft Entra ID: shared helpers for the conditional access, licence and exclusion checks.
+package mamori.m365.aad
+
+import rego.v1
+
+# ---------------------------------------------------------------------------
+# Generic accessors that never fail on missing or malformed data.
+# ---------------------------------------------------------------------------
+
+arr(x) := x if is_array(x)
+
+arr(x) := [] if not is_array(x)
+
+strset(x) := {v | some v in arr(x); is_string(v)}
+
+get(obj, path) := object.get(obj, path, null) if is_object(obj)
+
+get(obj, _) := null if not is_object(obj)
+
+# Text of a name list, or a dash when it is empty.
+list_en(xs) := lib_names(xs, ", ") if count(xs) > 0
+
+list_en(xs) := "none" if count(xs) == 0
+
+list_ja(xs) := lib_names(xs, "、") if count(xs) > 0
+
+list_ja(xs) := "なし" if count(xs) == 0
+
+lib_names(xs, sep) := concat(sep, sort([sprintf("%v", [x]) | some x in xs]))
+
+issue(en, ja) := {"en": en, "ja": ja}
+
+# A one-issue set when cond is true, else the empty set.
+issue_if(cond, en, ja) := {issue(en, ja)} if cond == true
+
+issue_if(cond, _, _) := set() if cond != true
+
+# ---------------------------------------------------------------------------
+# Tenant facts: conditional access policies, licence, environment.
+# ---------------------------------------------------------------------------
+
+caps := [p | some p in arr(input.conditional_access_policies); is_object(p)]
+
+cap_name(p) := p.DisplayName if is_string(p.DisplayName)
+
+cap_name(p) := sprintf("(unnamed policy %v)", [object.get(p, "Id", "?")]) if not is_string(p.DisplayName)
+
+default has_p2 := false
+
+has_p2 if {
+	some plan in arr(input.service_plans)
+	is_object(plan)
+	plan.ServicePlanName == "AAD_PREMIUM_P2"
+}
+
+no_p2_en := "The tenant has no Microsoft Entra ID P2 service plan (AAD_PREMIUM_P2), which this feature requires. "
+
+no_p2_ja := "テナントにこの機能に必要な Microsoft Entra ID P2 のサービス プラン（AAD_PREMIUM_P2）がありません。"
+
+environment := e if {
+	e := input.scuba_config.M365Environment
+	is_string(e)
+} else := ""
+
+# ---------------------------------------------------------------------------
+# Exclusions the organization declared in the ScubaGear configuration
+# (scuba_config.Aad[<policy id>].CapExclusions / RoleExclusions).
+# ---------------------------------------------------------------------------
+
+cap_exempt(pid, kind) := strset(get(input.scuba_config, ["Aad", pid, "CapExclusions", kind]))
+
+role_exempt(pid, kind) := strset(get(input.scuba_config, ["Aad", pid, "RoleExclusions", kind]))
+
+guest_types(p) := {t |
+	some raw in split(g, ",")
+	t := trim_space(raw)
+	t != ""
+} if {
+	g := get(p, ["Conditions", "Users", "ExcludeGuestsOrExternalUsers", "GuestOrExternalUserTypes"])
+	is_string(g)
+} else := set()
+
+unexempt_users(pid, p) := strset(get(p, ["Conditions", "Users", "ExcludeUsers"])) - cap_exempt(pid, "Users")
+
+unexempt_groups(pid, p) := strset(get(p, ["Conditions", "Users", "ExcludeGroups"])) - cap_exempt(pid, "Groups")
+
+unexempt_apps(pid, p) := strset(get(p, ["Conditions", "Applications", "ExcludeApplications"])) - cap_exempt(pid, "Applications")
+
+unexempt_guests(pid, p) := guest_types(p) - cap_exempt(pid, "GuestUserTypes")
+
+# ---------------------------------------------------------------------------
+# Reasons a conditional access policy does not satisfy a baseline policy.
+# ---------------------------------------------------------------------------
+
+includes_all_users(p) := "All" in arr(get(p, ["Conditions", "Users", "IncludeUsers"]))
+
+includes_all_apps(p) := "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"]))
+
+excluded_roles(p) := strset(get(p, ["Conditions", "Users", "ExcludeRoles"]))
+
+grant(p) := strset(get(p, ["GrantControls", "BuiltInControls"]))
+
+state_issue(p) := issue_if(
+	object.get(p, "State", null) != "enabled",
+	sprintf("its state is %v, not enabled (On)", [object.get(p, "State", "missing")]),
+	sprintf("状態が %v で、有効（オン）ではない", [object.get(p, "State", "未設定")]),
+)
+
+users_all_issue(p) := issue_if(
+	includes_all_users(p) == false,
+	"it does not include All users",
+	"対象ユーザーに「すべてのユーザー」が含まれていない",
+)
+
+apps_all_issue(p) := issue_if(
+	includes_all_apps(p) == false,
+	"it does not target All resources (all cloud apps)",
+	"対象リソースが「すべてのリソース（すべてのクラウド アプリ）」ではない",
+)
+
+roles_excluded_issue(p) := issue_if(
+	count(excluded_roles(p)) > 0,
+	sprintf("it excludes directory roles (%v)", [list_en(excluded_roles(p))]),
+	sprintf("ディレクトリ ロールを除外している（%v）", [list_ja(excluded_roles(p))]),
+)
+
+apps_excluded_issue(pid, p) := issue_if(
+	count(unexempt_apps(pid, p)) > 0,
+	sprintf("it excludes applications not exempted in the configuration (%v)", [list_en(unexempt_apps(pid, p))]),
+	sprintf("構成で除外が承認されていないアプリを除外している（%v）", [list_ja(unexempt_apps(pid, p))]),
+)
+
+# Users, groups and guest types excluded from the policy must all be exempted in the configuration.
+identity_exclusion_issues(pid, p) := (issue_if(
+	count(unexempt_users(pid, p)) > 0,
+	sprintf("it excludes users not exempted in the configuration (%v)", [list_en(unexempt_users(pid, p))]),
+	sprintf("構成で除外が承認されていないユーザーを除外している（%v）", [list_ja(unexempt_users(pid, p))]),
+) | issue_if(
+	count(unexempt_groups(pid, p)) > 0,
+	sprintf("it excludes groups not exempted in the configuration (%v)", [list_en(unexempt_groups(pid, p))]),
+	sprintf("構成で除外が承認されていないグループを除外している（%v）", [list_ja(unexempt_groups(pid, p))]),
+)) | issue_if(
+	count(unexempt_guests(pid, p)) > 0,
+	sprintf("it excludes guest or external user types not exempted in the configuration (%v)", [list_en(unexempt_guests(pid, p))]),
+	sprintf("構成で除外が承認されていないゲストまたは外部ユーザーの種類を除外している（%v）", [list_ja(unexempt_guests(pid, p))]),
+)
+
+# The usual scope: all users, all resources, no excluded roles, only exempted exclusions, enabled.
+standard_scope_issues(pid, p) := (((users_all_issue(p) | apps_all_issue(p)) | roles_excluded_issue(p)) | (apps_excluded_issue(pid, p) | state_issue(p))) | identity_exclusion_issues(pid, p)
+
+# ---------------------------------------------------------------------------
+# Authentication strengths.
+# ---------------------------------------------------------------------------
+
+phishing_resistant := {"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"}
+
+# The combinations of Microsoft's built-in "Multifactor authentication" strength.
+mfa_combinations := {
+	"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush",
+	"temporaryAccessPassOneTime", "temporaryAccessPassMultiUse",
+	"password,microsoftAuthenticatorPush", "password,softwareOath", "password,hardwareOath",
+	"password,sms", "password,voice", "federatedMultiFactor",
+	"microsoftAuthenticatorPush,federatedSingleFactor", "softwareOath,federatedSingleFactor",
+	"hardwareOath,federatedSingleFactor", "sms,federatedSingleFactor", "voice,federatedSingleFactor",
+}
+
+strengths(p) := strset(get(p, ["GrantControls", "AuthenticationStrength", "AllowedCombinations"]))
+
+is_phishing_resistant(p) if {
+	count(strengths(p)) > 0
+	count(strengths(p) - phishing_resistant) == 0
+}
+
+# MFA of any kind other than phishing-resistant only: the "Require MFA" grant control, or an
+# authentication strength whose combinations are all multifactor and not all phishing-resistant.
+is_general_mfa(p) if "mfa" in grant(p)
+
+is_general_mfa(p) if {
+	not "mfa" in grant(p)
+	count(strengths(p)) > 0
+	count(strengths(p) - mfa_combinations) == 0
+	count(strengths(p) - phishing_resistant) > 0
+}
+
+strength_text(p) := list_en(strengths(p))
+
+# Boolean negations usable as values (a `not` cannot be passed as an argument).
+lacks(x, s) := true if {
+	not x in s
+} else := false
+
+fails_pr(p) := true if {
+	not is_phishing_resistant(p)
+} else := false
+
+fails_mfa(p) := true if {
+	not is_general_mfa(p)
+} else := false
