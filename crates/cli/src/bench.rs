@@ -38,7 +38,11 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     let started = Instant::now();
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
     let controls: usize = engine.packs().iter().map(|p| p.controls().count()).sum();
-    println!("load+compile packs: {:.1} ms ({} controls)", started.elapsed().as_secs_f64() * 1e3, controls);
+    println!(
+        "load+compile packs: {:.1} ms ({} controls)",
+        started.elapsed().as_secs_f64() * 1e3,
+        controls
+    );
     let options = EvalOptions::default();
 
     let sample = args.sample.clone().or_else(|| {
@@ -51,7 +55,10 @@ pub fn run(args: BenchArgs) -> Result<u8> {
                 let mut buf = Vec::new();
                 std::io::Read::read_to_end(&mut r, &mut buf)
                     .map(|_| buf.len())
-                    .map_err(|e| mamori_core::snapshot::SnapshotError::Read { path: path.clone(), source: e })
+                    .map_err(|e| mamori_core::snapshot::SnapshotError::Read {
+                        path: path.clone(),
+                        source: e,
+                    })
             })
             .with_context(|| format!("reading {}", path.display()))?;
         let input = load_input(&path, DEFAULT_MAX_INPUT_BYTES)?;
@@ -59,7 +66,10 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         let t = Instant::now();
         let mut results = 0;
         for _ in 0..iterations {
-            results = engine.evaluate("sample", SourceKind::Scubagear, input.clone(), &options).results.len();
+            results = engine
+                .evaluate("sample", SourceKind::Scubagear, input.clone(), &options)
+                .results
+                .len();
         }
         let per = t.elapsed().as_secs_f64() / iterations as f64;
         println!(

@@ -35,19 +35,32 @@ pub fn run(out_dir: &Path) -> Result<u8> {
     let mut written = vec![export_path.clone()];
     for lang in [Lang::Ja, Lang::En] {
         let html = out_dir.join(format!("report-{}.html", lang.code()));
-        write_atomically(&html, mamori_report::render_html(&evaluations, lang, &generated)?.as_bytes())?;
+        write_atomically(
+            &html,
+            mamori_report::render_html(&evaluations, lang, &generated)?.as_bytes(),
+        )?;
         let csv = out_dir.join(format!("action-plan-{}.csv", lang.code()));
-        write_atomically(&csv, mamori_report::render_csv(&evaluations, lang)?.as_bytes())?;
+        write_atomically(
+            &csv,
+            mamori_report::render_csv(&evaluations, lang)?.as_bytes(),
+        )?;
         written.push(html);
         written.push(csv);
     }
     let json = out_dir.join("results.jsonl");
-    write_atomically(&json, mamori_report::render_json_lines(&evaluations, Lang::En)?.as_bytes())?;
+    write_atomically(
+        &json,
+        mamori_report::render_json_lines(&evaluations, Lang::En)?.as_bytes(),
+    )?;
     written.push(json);
 
     let e = &evaluations[0];
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Mamori demo — 株式会社さくら商事 (Microsoft 365, {} controls)", e.results.len())?;
+    writeln!(
+        out,
+        "Mamori demo — 株式会社さくら商事 (Microsoft 365, {} controls)",
+        e.results.len()
+    )?;
     let summary: Vec<String> = Status::ALL
         .iter()
         .filter(|s| e.count(**s) > 0)
@@ -58,6 +71,10 @@ pub fn run(out_dir: &Path) -> Result<u8> {
     for path in &written {
         writeln!(out, "  {}", path.display())?;
     }
-    writeln!(out, "Open {} in a browser (English: report-en.html).", out_dir.join("report-ja.html").display())?;
+    writeln!(
+        out,
+        "Open {} in a browser (English: report-en.html).",
+        out_dir.join("report-ja.html").display()
+    )?;
     Ok(0)
 }

@@ -4,7 +4,6 @@ mod bench;
 mod demo;
 mod synth;
 
-
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mamori_core::snapshot::{self, SourceKind, DEFAULT_MAX_INPUT_BYTES};
@@ -19,7 +18,11 @@ const EXIT_FINDINGS: u8 = 1;
 const EXIT_TOOL_ERROR: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "mamori", version, about = "Mamori (守り): SaaS security posture management")]
+#[command(
+    name = "mamori",
+    version,
+    about = "Mamori (守り): SaaS security posture management"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -168,7 +171,11 @@ pub fn resolve_lang(flag: Option<Lang>) -> Lang {
     for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
         if let Ok(v) = std::env::var(var) {
             if !v.is_empty() {
-                return if v.starts_with("ja") { Lang::Ja } else { Lang::En };
+                return if v.starts_with("ja") {
+                    Lang::Ja
+                } else {
+                    Lang::En
+                };
             }
         }
     }
@@ -179,7 +186,8 @@ pub fn resolve_lang(flag: Option<Lang>) -> Lang {
 fn load_engine(args: &PackArgs) -> Result<Engine> {
     let mut engine = Engine::with_builtin_packs().context("loading the built-in packs")?;
     for dir in &args.packs {
-        let files = PackFiles::from_dir(dir).with_context(|| format!("reading pack {}", dir.display()))?;
+        let files =
+            PackFiles::from_dir(dir).with_context(|| format!("reading pack {}", dir.display()))?;
         let pack = Pack::from_files(files)?;
         engine.add_pack(pack)?;
     }
@@ -203,7 +211,8 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     for file in &args.files {
         match load_input(file, args.max_input_size) {
             Ok(input) => {
-                let evaluation = engine.evaluate(&file.display().to_string(), args.from, input, &options);
+                let evaluation =
+                    engine.evaluate(&file.display().to_string(), args.from, input, &options);
                 if evaluation.results.is_empty() {
                     tool_errors += 1;
                     eprintln!(
@@ -285,7 +294,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .with_context(|| format!("{}: not a file path", path.display()))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| {
         let _ = std::fs::remove_file(&tmp);
@@ -309,7 +322,12 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
                     pack.origin
                 );
                 for product in &pack.products {
-                    println!("  {}\t{} controls\t{}", product.id, product.controls.len(), product.name.en);
+                    println!(
+                        "  {}\t{} controls\t{}",
+                        product.id,
+                        product.controls.len(),
+                        product.name.en
+                    );
                 }
             }
             Ok(0)
@@ -355,7 +373,11 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
         }
         PacksCommand::Test { dir, packs } => {
             let engine = load_engine(&packs)?;
-            let kind = engine.packs().first().map(|p| p.input).unwrap_or(SourceKind::Scubagear);
+            let kind = engine
+                .packs()
+                .first()
+                .map(|p| p.input)
+                .unwrap_or(SourceKind::Scubagear);
             let outcomes = testcase::run_dir(&engine, kind, &dir)
                 .with_context(|| format!("reading test cases under {}", dir.display()))?;
             if outcomes.is_empty() {
@@ -368,10 +390,21 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
                     println!("     {f}");
                 }
             }
-            println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
+            println!(
+                "{} passed, {} failed",
+                outcomes.len() - failed.len(),
+                failed.len()
+            );
             Ok(if failed.is_empty() { 0 } else { EXIT_FINDINGS })
         }
-        PacksCommand::Conformance { corpus, verdicts, product, show, strict, packs } => {
+        PacksCommand::Conformance {
+            corpus,
+            verdicts,
+            product,
+            show,
+            strict,
+            packs,
+        } => {
             let engine = load_engine(&packs)?;
             let report = match &verdicts {
                 Some(v) => {
@@ -385,7 +418,11 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
                 None => conformance::run(&engine, &corpus, product.as_deref()),
             }
             .map_err(anyhow::Error::msg)?;
-            let mismatches = if strict { &report.result_mismatches } else { &report.target_mismatches };
+            let mismatches = if strict {
+                &report.result_mismatches
+            } else {
+                &report.target_mismatches
+            };
             for m in mismatches.iter().take(show) {
                 println!(
                     "MISMATCH {} {} [{}] {}: expected {}, got {} — {}",
@@ -394,11 +431,16 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
                     m.case,
                     m.policy_id,
                     m.expected,
-                    m.actual.map(|a| a.to_string()).unwrap_or_else(|| "no control".into()),
+                    m.actual
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|| "no control".into()),
                     m.details
                 );
             }
-            println!("cases: {} ({} without a target)", report.cases, report.cases_without_target);
+            println!(
+                "cases: {} ({} without a target)",
+                report.cases, report.cases_without_target
+            );
             for (product, t) in &report.targets {
                 let strict_t = report.results.get(product).cloned().unwrap_or_default();
                 println!(
@@ -408,8 +450,15 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
             }
             let t = report.target_totals();
             let r = report.result_totals();
-            println!("TOTAL            targets {}/{}   all verdicts {}/{}", t.agree, t.total, r.agree, r.total);
-            Ok(if report.target_mismatches.is_empty() { 0 } else { EXIT_FINDINGS })
+            println!(
+                "TOTAL            targets {}/{}   all verdicts {}/{}",
+                t.agree, t.total, r.agree, r.total
+            );
+            Ok(if report.target_mismatches.is_empty() {
+                0
+            } else {
+                EXIT_FINDINGS
+            })
         }
     }
 }

@@ -64,22 +64,75 @@ impl Rng {
     }
 }
 
-const FAMILY_JA: &[&str] = &["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "松本", "井上", "木村"];
-const GIVEN_JA: &[&str] = &["翔太", "美咲", "健一", "由美", "大輔", "彩", "拓也", "陽子", "直樹", "恵", "浩二", "真由美", "亮", "愛", "誠"];
-const FAMILY_EN: &[&str] = &["Smith", "Johnson", "Brown", "Taylor", "Wilson", "Clark", "Lewis", "Walker"];
-const GIVEN_EN: &[&str] = &["Emily", "James", "Olivia", "Daniel", "Sophie", "Michael", "Grace", "Thomas"];
+const FAMILY_JA: &[&str] = &[
+    "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田",
+    "松本", "井上", "木村",
+];
+const GIVEN_JA: &[&str] = &[
+    "翔太",
+    "美咲",
+    "健一",
+    "由美",
+    "大輔",
+    "彩",
+    "拓也",
+    "陽子",
+    "直樹",
+    "恵",
+    "浩二",
+    "真由美",
+    "亮",
+    "愛",
+    "誠",
+];
+const FAMILY_EN: &[&str] = &[
+    "Smith", "Johnson", "Brown", "Taylor", "Wilson", "Clark", "Lewis", "Walker",
+];
+const GIVEN_EN: &[&str] = &[
+    "Emily", "James", "Olivia", "Daniel", "Sophie", "Michael", "Grace", "Thomas",
+];
 const ROLES: &[(&str, &str)] = &[
-    ("Global Administrator", "62e90394-69f5-4237-9190-012177145e10"),
-    ("Privileged Role Administrator", "e8611ab8-c189-46e8-94e1-60213ab1f814"),
+    (
+        "Global Administrator",
+        "62e90394-69f5-4237-9190-012177145e10",
+    ),
+    (
+        "Privileged Role Administrator",
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",
+    ),
     ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"),
-    ("Groups Administrator", "fdd7a751-b60b-444a-984c-02652fe8fa1c"),
-    ("Application Administrator", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"),
-    ("Cloud Application Administrator", "158c047a-c907-4556-b7ef-446551a6b5f7"),
-    ("Privileged Authentication Administrator", "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"),
-    ("Hybrid Identity Administrator", "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2"),
-    ("Exchange Administrator", "29232cdf-9323-42fd-ade2-1d097af3e4de"),
-    ("SharePoint Administrator", "f28a1f50-f6e7-4571-818b-6a12f2af6b6c"),
-    ("Security Administrator", "194ae4cb-b126-40b2-bd5b-6091b380977d"),
+    (
+        "Groups Administrator",
+        "fdd7a751-b60b-444a-984c-02652fe8fa1c",
+    ),
+    (
+        "Application Administrator",
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+    ),
+    (
+        "Cloud Application Administrator",
+        "158c047a-c907-4556-b7ef-446551a6b5f7",
+    ),
+    (
+        "Privileged Authentication Administrator",
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+    ),
+    (
+        "Hybrid Identity Administrator",
+        "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",
+    ),
+    (
+        "Exchange Administrator",
+        "29232cdf-9323-42fd-ade2-1d097af3e4de",
+    ),
+    (
+        "SharePoint Administrator",
+        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+    ),
+    (
+        "Security Administrator",
+        "194ae4cb-b126-40b2-bd5b-6091b380977d",
+    ),
 ];
 
 /// Milliseconds since the epoch as ScubaGear writes them: `/Date(ms)/`.
@@ -95,11 +148,21 @@ fn person(rng: &mut Rng, i: usize) -> (String, String) {
     } else {
         let given = rng.pick(GIVEN_EN);
         let family = rng.pick(FAMILY_EN);
-        (format!("{given} {family}"), format!("{}.{}{}", given.to_lowercase(), family.to_lowercase(), i))
+        (
+            format!("{given} {family}"),
+            format!("{}.{}{}", given.to_lowercase(), family.to_lowercase(), i),
+        )
     }
 }
 
-fn ca_policy(rng: &mut Rng, name: &str, state: &str, conditions: Value, grant: Value, session: Value) -> Value {
+fn ca_policy(
+    rng: &mut Rng,
+    name: &str,
+    state: &str,
+    conditions: Value,
+    grant: Value,
+    session: Value,
+) -> Value {
     json!({
         "Id": rng.uuid(),
         "DisplayName": name,
@@ -115,7 +178,13 @@ fn ca_policy(rng: &mut Rng, name: &str, state: &str, conditions: Value, grant: V
     })
 }
 
-fn conditions(users: Value, apps: Value, client_apps: &[&str], user_risk: &[&str], sign_in_risk: &[&str]) -> Value {
+fn conditions(
+    users: Value,
+    apps: Value,
+    client_apps: &[&str],
+    user_risk: &[&str],
+    sign_in_risk: &[&str],
+) -> Value {
     json!({
         "Applications": apps,
         "Users": users,
@@ -168,68 +237,167 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     put("tenant_id", json!(tenant_id));
     put("timestamp_zulu", json!("2026-11-26T00:00:00.000Z"));
     put("report_uuid", json!(rng.uuid()));
-    put("scuba_config", json!({"ProductNames": ["aad", "defender", "exo", "powerbi", "powerplatform", "sharepoint", "teams", "securitysuite"], "M365Environment": "commercial", "OrgName": tenant_name}));
-    put("tenant_details", json!([{"DisplayName": tenant_name, "DomainName": domain, "TenantId": tenant_id}]));
+    put(
+        "scuba_config",
+        json!({"ProductNames": ["aad", "defender", "exo", "powerbi", "powerplatform", "sharepoint", "teams", "securitysuite"], "M365Environment": "commercial", "OrgName": tenant_name}),
+    );
+    put(
+        "tenant_details",
+        json!([{"DisplayName": tenant_name, "DomainName": domain, "TenantId": tenant_id}]),
+    );
 
     // --- Entra ID: conditional access. The first policies are the baseline set, some of them
     // deliberately weak; the rest are filler typical of large tenants.
     let mfa_strength = "00000000-0000-0000-0000-000000000004";
     let mut policies = vec![
-        ca_policy(&mut rng, "BLOCK - Legacy authentication", "enabled",
-            conditions(all_users(&[break_glass.clone()], &[]), all_apps(), &["exchangeActiveSync", "other"], &[], &[]),
-            grant(&["block"], None), Value::Null),
-        ca_policy(&mut rng, "BLOCK - High user risk", "enabled",
-            conditions(all_users(&[break_glass.clone()], &[]), all_apps(), &["all"], &["high"], &[]),
-            grant(&["block"], None), Value::Null),
-        ca_policy(&mut rng, "BLOCK - High sign-in risk (report only)", "enabledForReportingButNotEnforced",
+        ca_policy(
+            &mut rng,
+            "BLOCK - Legacy authentication",
+            "enabled",
+            conditions(
+                all_users(&[break_glass.clone()], &[]),
+                all_apps(),
+                &["exchangeActiveSync", "other"],
+                &[],
+                &[],
+            ),
+            grant(&["block"], None),
+            Value::Null,
+        ),
+        ca_policy(
+            &mut rng,
+            "BLOCK - High user risk",
+            "enabled",
+            conditions(
+                all_users(&[break_glass.clone()], &[]),
+                all_apps(),
+                &["all"],
+                &["high"],
+                &[],
+            ),
+            grant(&["block"], None),
+            Value::Null,
+        ),
+        ca_policy(
+            &mut rng,
+            "BLOCK - High sign-in risk (report only)",
+            "enabledForReportingButNotEnforced",
             conditions(all_users(&[], &[]), all_apps(), &["all"], &[], &["high"]),
-            grant(&["block"], None), Value::Null),
-        ca_policy(&mut rng, "全ユーザー - 多要素認証を要求", "enabled",
-            conditions(all_users(&[break_glass.clone()], &[]), all_apps(), &["all"], &[], &[]),
-            grant(&["mfa"], None), Value::Null),
-        ca_policy(&mut rng, "管理者 - フィッシング耐性のある MFA", "enabled",
-            conditions(json!({"IncludeUsers": [], "ExcludeUsers": [], "IncludeGroups": [], "ExcludeGroups": [],
+            grant(&["block"], None),
+            Value::Null,
+        ),
+        ca_policy(
+            &mut rng,
+            "全ユーザー - 多要素認証を要求",
+            "enabled",
+            conditions(
+                all_users(&[break_glass.clone()], &[]),
+                all_apps(),
+                &["all"],
+                &[],
+                &[],
+            ),
+            grant(&["mfa"], None),
+            Value::Null,
+        ),
+        ca_policy(
+            &mut rng,
+            "管理者 - フィッシング耐性のある MFA",
+            "enabled",
+            conditions(
+                json!({"IncludeUsers": [], "ExcludeUsers": [], "IncludeGroups": [], "ExcludeGroups": [],
                 "IncludeRoles": ROLES.iter().take(4).map(|r| r.1).collect::<Vec<_>>(), "ExcludeRoles": [],
-                "IncludeGuestsOrExternalUsers": null, "ExcludeGuestsOrExternalUsers": null}), all_apps(), &["all"], &[], &[]),
-            grant(&[], Some(mfa_strength)), Value::Null),
-        ca_policy(&mut rng, "Session - browser sign-in every 12 hours", "enabled",
+                "IncludeGuestsOrExternalUsers": null, "ExcludeGuestsOrExternalUsers": null}),
+                all_apps(),
+                &["all"],
+                &[],
+                &[],
+            ),
+            grant(&[], Some(mfa_strength)),
+            Value::Null,
+        ),
+        ca_policy(
+            &mut rng,
+            "Session - browser sign-in every 12 hours",
+            "enabled",
             conditions(all_users(&[], &[]), all_apps(), &["browser"], &[], &[]),
             Value::Null,
             json!({"SignInFrequency": {"IsEnabled": true, "Type": "hours", "Value": 12, "AuthenticationType": "primaryAndSecondaryAuthentication", "FrequencyInterval": "timeBased"},
-                   "PersistentBrowser": {"IsEnabled": true, "Mode": "never"}})),
+                   "PersistentBrowser": {"IsEnabled": true, "Mode": "never"}}),
+        ),
     ];
     for i in policies.len()..size.ca_policies {
         let state = *rng.pick(&["enabled", "disabled", "enabledForReportingButNotEnforced"]);
-        let name = format!("{} {:03}", rng.pick(&["部門アプリ - 社外アクセス制御", "Partner portal - compliant device", "営業部 - モバイル アクセス", "Finance - trusted locations"]), i);
-        let p = ca_policy(&mut rng, &name, state,
-            conditions(json!({"IncludeUsers": [], "ExcludeUsers": [], "IncludeGroups": [format!("group-{i}")], "ExcludeGroups": [],
+        let name = format!(
+            "{} {:03}",
+            rng.pick(&[
+                "部門アプリ - 社外アクセス制御",
+                "Partner portal - compliant device",
+                "営業部 - モバイル アクセス",
+                "Finance - trusted locations"
+            ]),
+            i
+        );
+        let p = ca_policy(
+            &mut rng,
+            &name,
+            state,
+            conditions(
+                json!({"IncludeUsers": [], "ExcludeUsers": [], "IncludeGroups": [format!("group-{i}")], "ExcludeGroups": [],
                 "IncludeRoles": [], "ExcludeRoles": [], "IncludeGuestsOrExternalUsers": null, "ExcludeGuestsOrExternalUsers": null}),
                 json!({"IncludeApplications": [format!("app-{i}")], "ExcludeApplications": [], "IncludeUserActions": [],
-                       "IncludeAuthenticationContextClassReferences": [], "ApplicationFilter": null}), &["all"], &[], &[]),
-            grant(&["compliantDevice", "domainJoinedDevice"], None), Value::Null);
+                       "IncludeAuthenticationContextClassReferences": [], "ApplicationFilter": null}),
+                &["all"],
+                &[],
+                &[],
+            ),
+            grant(&["compliantDevice", "domainJoinedDevice"], None),
+            Value::Null,
+        );
         policies.push(p);
     }
     put("conditional_access_policies", Value::Array(policies));
 
-    put("authorization_policies", json!([{
-        "Id": "authorizationPolicy", "DisplayName": "Authorization Policy",
-        "AllowInvitesFrom": "everyone",
-        "GuestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
-        "PermissionGrantPolicyIdsAssignedToDefaultUserRole": ["ManagePermissionGrantsForSelf.microsoft-user-default-legacy"],
-        "DefaultUserRolePermissions": {"AllowedToCreateApps": true, "AllowedToCreateSecurityGroups": true, "AllowedToCreateTenants": false, "AllowedToReadOtherUsers": true, "AllowedToReadBitlockerKeysForOwnedDevice": true},
-        "AllowedToUseSSPR": true, "BlockMsolPowerShell": true, "AllowUserConsentForRiskyApps": false,
-        "AllowEmailVerifiedUsersToJoinOrganization": false, "AllowedToSignUpEmailBasedSubscriptions": false, "EnabledPreviewFeatures": [],
-    }]));
-    put("directory_settings", json!([{"Id": rng.uuid(), "TemplateId": "62375ab9-6b52-47ed-826b-58e47e0e304b", "DisplayName": "Group.Unified",
-        "Values": [{"Name": "EnableGroupCreation", "Value": "true"}, {"Name": "EnableAdminConsentRequests", "Value": "false"}]}]));
+    put(
+        "authorization_policies",
+        json!([{
+            "Id": "authorizationPolicy", "DisplayName": "Authorization Policy",
+            "AllowInvitesFrom": "everyone",
+            "GuestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+            "PermissionGrantPolicyIdsAssignedToDefaultUserRole": ["ManagePermissionGrantsForSelf.microsoft-user-default-legacy"],
+            "DefaultUserRolePermissions": {"AllowedToCreateApps": true, "AllowedToCreateSecurityGroups": true, "AllowedToCreateTenants": false, "AllowedToReadOtherUsers": true, "AllowedToReadBitlockerKeysForOwnedDevice": true},
+            "AllowedToUseSSPR": true, "BlockMsolPowerShell": true, "AllowUserConsentForRiskyApps": false,
+            "AllowEmailVerifiedUsersToJoinOrganization": false, "AllowedToSignUpEmailBasedSubscriptions": false, "EnabledPreviewFeatures": [],
+        }]),
+    );
+    put(
+        "directory_settings",
+        json!([{"Id": rng.uuid(), "TemplateId": "62375ab9-6b52-47ed-826b-58e47e0e304b", "DisplayName": "Group.Unified",
+        "Values": [{"Name": "EnableGroupCreation", "Value": "true"}, {"Name": "EnableAdminConsentRequests", "Value": "false"}]}]),
+    );
 
     // Privileged users and role assignments: a few permanent global admins, some via PIM.
     let mut privileged_users = Map::new();
     let mut assignments: Vec<Vec<Value>> = vec![Vec::new(); ROLES.len()];
     for i in 0..size.privileged_users {
-        let id = if i == 0 { break_glass.clone() } else { rng.uuid() };
-        let (name, _) = if i == 0 { ("緊急アクセス用アカウント (break-glass)".to_string(), String::new()) } else { person(&mut rng, i) };
-        let role_index = if i < 7 { 0 } else { 1 + rng.below(ROLES.len() - 1) };
+        let id = if i == 0 {
+            break_glass.clone()
+        } else {
+            rng.uuid()
+        };
+        let (name, _) = if i == 0 {
+            (
+                "緊急アクセス用アカウント (break-glass)".to_string(),
+                String::new(),
+            )
+        } else {
+            person(&mut rng, i)
+        };
+        let role_index = if i < 7 {
+            0
+        } else {
+            1 + rng.below(ROLES.len() - 1)
+        };
         let (role_name, role_id) = ROLES[role_index];
         let permanent = i < 7 || rng.chance(30);
         privileged_users.insert(id.clone(), json!({"DisplayName": name, "roles": [role_name],
@@ -265,9 +433,24 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     let mut sps = Vec::new();
     let mut risky_apps = Vec::new();
     for i in 0..size.service_principals {
-        let name = format!("{} {}", rng.pick(&["経費精算", "勤怠管理", "CRM Connector", "Backup Service", "Survey", "Analytics"]), i);
+        let name = format!(
+            "{} {}",
+            rng.pick(&[
+                "経費精算",
+                "勤怠管理",
+                "CRM Connector",
+                "Backup Service",
+                "Survey",
+                "Analytics"
+            ]),
+            i
+        );
         let risky = rng.chance(5);
-        let permission = if risky { "Mail.ReadWrite" } else { "User.Read.All" };
+        let permission = if risky {
+            "Mail.ReadWrite"
+        } else {
+            "User.Read.All"
+        };
         let entry = json!({
             "ObjectId": rng.uuid(), "AppId": rng.uuid(), "DisplayName": name, "SignInAudience": "AzureADMultipleOrgs",
             "KeyCredentials": null, "PasswordCredentials": null, "FederatedCredentials": null,
@@ -287,128 +470,332 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     put("legacy_exchange_service_principal", json!([]));
     put("dedicated_exchange_hybrid_applications", json!([]));
 
-    put("authentication_method", json!([
-        {"authentication_method_policy": {"PolicyMigrationState": "migrationComplete", "Id": "authenticationMethodsPolicy"}},
-        {"authentication_method_feature_settings": [
-            {"Id": "MicrosoftAuthenticator", "State": "enabled", "AdditionalProperties": {"featureSettings": {"displayLocationInformationRequiredState": {"state": "enabled"}, "displayAppInformationRequiredState": {"state": "enabled"}, "numberMatchingRequiredState": {"state": "enabled"}}}},
-            {"Id": "Sms", "State": "enabled"}, {"Id": "Voice", "State": "disabled"}, {"Id": "Email", "State": "disabled"},
-            {"Id": "Fido2", "State": "enabled"}, {"Id": "X509Certificate", "State": "disabled"},
-        ]},
-    ]));
-    put("domain_settings", json!([
-        {"Id": domain, "IsDefault": false, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 2147483647},
-        {"Id": custom_domain, "IsDefault": true, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 90},
-    ]));
-    put("service_plans", json!([
-        {"ServicePlanName": "AAD_PREMIUM_P2", "ServicePlanId": "eec0eb4f-6444-4f95-aba0-50c24d67f998", "ProvisioningStatus": "Success", "AppliesTo": "Company"},
-        {"ServicePlanName": "EXCHANGE_S_ENTERPRISE", "ServicePlanId": "efb87545-963c-4e0d-99df-69c6916d9eb0", "ProvisioningStatus": "Success", "AppliesTo": "User"},
-        {"ServicePlanName": "ATP_ENTERPRISE", "ServicePlanId": "f20fedf3-f3c3-43c3-8267-2bfdd51c0939", "ProvisioningStatus": "Success", "AppliesTo": "User"},
-    ]));
-    put("license_information", json!([{"SkuPartNumber": "SPE_E5", "SkuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06", "ConsumedUnits": size.users, "PrepaidUnits": {"Enabled": size.users + 20, "Warning": 0, "Suspended": 0, "LockedOut": 0}}]));
-    put("license_state", json!([{"state": "Active", "is_expired": false, "is_expiring_soon": false, "has_active_plans": true, "has_any_sku": true}]));
+    put(
+        "authentication_method",
+        json!([
+            {"authentication_method_policy": {"PolicyMigrationState": "migrationComplete", "Id": "authenticationMethodsPolicy"}},
+            {"authentication_method_feature_settings": [
+                {"Id": "MicrosoftAuthenticator", "State": "enabled", "AdditionalProperties": {"featureSettings": {"displayLocationInformationRequiredState": {"state": "enabled"}, "displayAppInformationRequiredState": {"state": "enabled"}, "numberMatchingRequiredState": {"state": "enabled"}}}},
+                {"Id": "Sms", "State": "enabled"}, {"Id": "Voice", "State": "disabled"}, {"Id": "Email", "State": "disabled"},
+                {"Id": "Fido2", "State": "enabled"}, {"Id": "X509Certificate", "State": "disabled"},
+            ]},
+        ]),
+    );
+    put(
+        "domain_settings",
+        json!([
+            {"Id": domain, "IsDefault": false, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 2147483647},
+            {"Id": custom_domain, "IsDefault": true, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 90},
+        ]),
+    );
+    put(
+        "service_plans",
+        json!([
+            {"ServicePlanName": "AAD_PREMIUM_P2", "ServicePlanId": "eec0eb4f-6444-4f95-aba0-50c24d67f998", "ProvisioningStatus": "Success", "AppliesTo": "Company"},
+            {"ServicePlanName": "EXCHANGE_S_ENTERPRISE", "ServicePlanId": "efb87545-963c-4e0d-99df-69c6916d9eb0", "ProvisioningStatus": "Success", "AppliesTo": "User"},
+            {"ServicePlanName": "ATP_ENTERPRISE", "ServicePlanId": "f20fedf3-f3c3-43c3-8267-2bfdd51c0939", "ProvisioningStatus": "Success", "AppliesTo": "User"},
+        ]),
+    );
+    put(
+        "license_information",
+        json!([{"SkuPartNumber": "SPE_E5", "SkuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06", "ConsumedUnits": size.users, "PrepaidUnits": {"Enabled": size.users + 20, "Warning": 0, "Suspended": 0, "LockedOut": 0}}]),
+    );
+    put(
+        "license_state",
+        json!([{"state": "Active", "is_expired": false, "is_expiring_soon": false, "has_active_plans": true, "has_any_sku": true}]),
+    );
     put("total_user_count", json!(size.users));
     put("cap_table_data", json!([]));
-    put("aad_successful_commands", json!(["Get-MgBetaIdentityConditionalAccessPolicy", "Get-MgBetaSubscribedSku", "Get-PrivilegedUser", "Get-PrivilegedRole", "Get-MgBetaUserCount", "Get-MgBetaPolicyAuthorizationPolicy", "Get-MgBetaDirectorySetting", "Get-MgBetaPolicyAuthenticationMethodPolicy", "Get-MgBetaDomain", "Get-ApplicationsWithRiskyPermissions", "Get-ServicePrincipalsWithRiskyPermissions", "Format-RiskyApplications", "Format-RiskyThirdPartyServicePrincipals", "Get-ServicePrincipalsWithRiskyDelegatedPermissionClassifications", "Get-LegacyExchangeServicePrincipal", "Get-DedicatedExchangeHybridApplications"]));
+    put(
+        "aad_successful_commands",
+        json!([
+            "Get-MgBetaIdentityConditionalAccessPolicy",
+            "Get-MgBetaSubscribedSku",
+            "Get-PrivilegedUser",
+            "Get-PrivilegedRole",
+            "Get-MgBetaUserCount",
+            "Get-MgBetaPolicyAuthorizationPolicy",
+            "Get-MgBetaDirectorySetting",
+            "Get-MgBetaPolicyAuthenticationMethodPolicy",
+            "Get-MgBetaDomain",
+            "Get-ApplicationsWithRiskyPermissions",
+            "Get-ServicePrincipalsWithRiskyPermissions",
+            "Format-RiskyApplications",
+            "Format-RiskyThirdPartyServicePrincipals",
+            "Get-ServicePrincipalsWithRiskyDelegatedPermissionClassifications",
+            "Get-LegacyExchangeServicePrincipal",
+            "Get-DedicatedExchangeHybridApplications"
+        ]),
+    );
     put("aad_unsuccessful_commands", json!([]));
 
     // --- Exchange Online.
-    let domains = [domain.clone(), custom_domain.clone(), format!("mail.{tenant_name}.jp")];
+    let domains = [
+        domain.clone(),
+        custom_domain.clone(),
+        format!("mail.{tenant_name}.jp"),
+    ];
     put("accepted_domains", Value::Array(domains.iter().map(|d| json!({"DomainName": d, "DomainType": "Authoritative", "Default": *d == custom_domain})).collect()));
-    put("remote_domains", json!([{"DomainName": "*", "Identity": "Default", "AutoForwardEnabled": false}, {"DomainName": "partner.example.com", "Identity": "Partner", "AutoForwardEnabled": true}]));
-    put("spf_records", Value::Array(domains.iter().enumerate().map(|(i, d)| {
-        let record = if i == 2 { "v=spf1 include:spf.protection.outlook.com ~all".to_string() } else { "v=spf1 include:spf.protection.outlook.com -all".to_string() };
-        json!({"domain": d, "rdata": [record], "log": []})
-    }).collect()));
-    put("dkim_config", Value::Array(domains.iter().enumerate().map(|(i, d)| json!({"Domain": d, "Enabled": i != 2, "Selector1KeySize": 2048})).collect()));
+    put(
+        "remote_domains",
+        json!([{"DomainName": "*", "Identity": "Default", "AutoForwardEnabled": false}, {"DomainName": "partner.example.com", "Identity": "Partner", "AutoForwardEnabled": true}]),
+    );
+    put(
+        "spf_records",
+        Value::Array(
+            domains
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let record = if i == 2 {
+                        "v=spf1 include:spf.protection.outlook.com ~all".to_string()
+                    } else {
+                        "v=spf1 include:spf.protection.outlook.com -all".to_string()
+                    };
+                    json!({"domain": d, "rdata": [record], "log": []})
+                })
+                .collect(),
+        ),
+    );
+    put(
+        "dkim_config",
+        Value::Array(
+            domains
+                .iter()
+                .enumerate()
+                .map(|(i, d)| json!({"Domain": d, "Enabled": i != 2, "Selector1KeySize": 2048}))
+                .collect(),
+        ),
+    );
     put("dkim_records", Value::Array(domains.iter().enumerate().map(|(i, d)| json!({"domain": d, "rdata": if i != 2 { json!(["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]) } else { json!([]) }, "log": []})).collect()));
     put("dmarc_records", Value::Array(domains.iter().enumerate().map(|(i, d)| {
         let record = match i { 0 => "v=DMARC1; p=reject; pct=100; rua=mailto:reports@dmarc.cyber.dhs.gov, mailto:dmarc@example.co.jp; ruf=mailto:security@example.co.jp", 1 => "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.co.jp", _ => "v=DMARC1; p=none" };
         json!({"domain": d, "rdata": [record], "log": []})
     }).collect()));
-    put("transport_config", json!([{"Name": "Transport Settings", "SmtpClientAuthenticationDisabled": true}]));
-    put("sharing_policy", json!([{"Name": "Default Sharing Policy", "Identity": "Default Sharing Policy", "Enabled": true, "Default": true, "Domains": ["*:CalendarSharingFreeBusySimple", "partner.example.com:CalendarSharingFreeBusyDetail"]}]));
-    put("transport_rule", json!([{"Name": "外部メールの警告表示", "State": "Enabled", "Mode": "Enforce", "Priority": 0, "FromScope": "NotInOrganization", "SetSCL": null, "PrependSubject": "[外部]", "ApplyHtmlDisclaimerText": "この電子メールは組織外から送信されました。"}]));
-    put("conn_filter", json!([{"Identity": "Default", "Name": "Default", "IsDefault": true, "IPAllowList": ["203.0.113.10"], "IPBlockList": [], "EnableSafeList": false}]));
-    put("org_config", json!([{"Name": domain, "DisplayName": tenant_name, "AuditDisabled": false, "OAuth2ClientProfileEnabled": true, "CustomerLockboxEnabled": false}]));
+    put(
+        "transport_config",
+        json!([{"Name": "Transport Settings", "SmtpClientAuthenticationDisabled": true}]),
+    );
+    put(
+        "sharing_policy",
+        json!([{"Name": "Default Sharing Policy", "Identity": "Default Sharing Policy", "Enabled": true, "Default": true, "Domains": ["*:CalendarSharingFreeBusySimple", "partner.example.com:CalendarSharingFreeBusyDetail"]}]),
+    );
+    put(
+        "transport_rule",
+        json!([{"Name": "外部メールの警告表示", "State": "Enabled", "Mode": "Enforce", "Priority": 0, "FromScope": "NotInOrganization", "SetSCL": null, "PrependSubject": "[外部]", "ApplyHtmlDisclaimerText": "この電子メールは組織外から送信されました。"}]),
+    );
+    put(
+        "conn_filter",
+        json!([{"Identity": "Default", "Name": "Default", "IsDefault": true, "IPAllowList": ["203.0.113.10"], "IPBlockList": [], "EnableSafeList": false}]),
+    );
+    put(
+        "org_config",
+        json!([{"Name": domain, "DisplayName": tenant_name, "AuditDisabled": false, "OAuth2ClientProfileEnabled": true, "CustomerLockboxEnabled": false}]),
+    );
     put("inbound_connectors", json!([]));
     put("outbound_connectors", json!([]));
     put("intra_org_connectors", json!([]));
     put("org_relationships", json!([]));
-    put("exo_successful_commands", json!(["Get-RemoteDomain", "Get-AcceptedDomain", "Get-ScubaSpfRecord", "Get-DkimSigningConfig", "Get-ScubaDkimRecord", "Get-ScubaDmarcRecord", "Get-TransportConfig", "Get-SharingPolicy", "Get-TransportRule", "Get-HostedConnectionFilterPolicy", "Get-OrganizationConfig", "Get-InboundConnector", "Get-OutboundConnector", "Get-IntraOrganizationConnector", "Get-OrganizationRelationship"]));
+    put(
+        "exo_successful_commands",
+        json!([
+            "Get-RemoteDomain",
+            "Get-AcceptedDomain",
+            "Get-ScubaSpfRecord",
+            "Get-DkimSigningConfig",
+            "Get-ScubaDkimRecord",
+            "Get-ScubaDmarcRecord",
+            "Get-TransportConfig",
+            "Get-SharingPolicy",
+            "Get-TransportRule",
+            "Get-HostedConnectionFilterPolicy",
+            "Get-OrganizationConfig",
+            "Get-InboundConnector",
+            "Get-OutboundConnector",
+            "Get-IntraOrganizationConnector",
+            "Get-OrganizationRelationship"
+        ]),
+    );
     put("exo_unsuccessful_commands", json!([]));
 
     // --- Security suite (Defender for Office 365, EOP, Purview).
     let standard = "Standard Preset Security Policy1700000000000";
     let strict = "Strict Preset Security Policy1700000000001";
-    put("protection_policy_rules", json!([
-        {"Identity": strict, "Name": strict, "State": "Enabled", "Priority": 0, "HostedContentFilterPolicy": strict, "AntiPhishPolicy": strict, "MalwareFilterPolicy": strict, "SentTo": null, "SentToMemberOf": ["executives@example.co.jp"], "RecipientDomainIs": null, "ExceptIfSentTo": null, "ExceptIfSentToMemberOf": null, "ExceptIfRecipientDomainIs": null},
-        {"Identity": standard, "Name": standard, "State": "Enabled", "Priority": 1, "HostedContentFilterPolicy": standard, "AntiPhishPolicy": standard, "MalwareFilterPolicy": standard, "SentTo": null, "SentToMemberOf": null, "RecipientDomainIs": [custom_domain], "ExceptIfSentTo": null, "ExceptIfSentToMemberOf": null, "ExceptIfRecipientDomainIs": null},
-    ]));
-    put("atp_policy_rules", json!([
-        {"Identity": strict, "Name": strict, "State": "Enabled", "Priority": 0, "SafeAttachmentPolicy": strict, "SafeLinksPolicy": strict, "SentTo": null, "SentToMemberOf": ["executives@example.co.jp"], "RecipientDomainIs": null},
-        {"Identity": standard, "Name": standard, "State": "Enabled", "Priority": 1, "SafeAttachmentPolicy": standard, "SafeLinksPolicy": standard, "SentTo": null, "SentToMemberOf": null, "RecipientDomainIs": [custom_domain]},
-    ]));
-    put("anti_phish_policies", json!([
-        {"Identity": "Office365 AntiPhish Default", "Name": "Office365 AntiPhish Default", "IsDefault": true, "Enabled": true, "EnableTargetedUserProtection": false, "EnableOrganizationDomainsProtection": false, "EnableMailboxIntelligenceProtection": true, "EnableFirstContactSafetyTips": false, "TargetedUsersToProtect": [], "TargetedUserProtectionAction": "NoAction", "MailboxIntelligenceProtectionAction": "NoAction", "EnableSpoofIntelligence": true},
-        {"Identity": strict, "Name": strict, "IsDefault": false, "Enabled": true, "EnableTargetedUserProtection": true, "EnableOrganizationDomainsProtection": true, "EnableMailboxIntelligenceProtection": true, "EnableFirstContactSafetyTips": true, "TargetedUsersToProtect": ["社長;ceo@example.co.jp"], "TargetedUserProtectionAction": "Quarantine", "TargetedDomainProtectionAction": "Quarantine", "MailboxIntelligenceProtectionAction": "Quarantine", "EnableSimilarUsersSafetyTips": true, "EnableSimilarDomainsSafetyTips": true, "EnableUnusualCharactersSafetyTips": true},
-    ]));
+    put(
+        "protection_policy_rules",
+        json!([
+            {"Identity": strict, "Name": strict, "State": "Enabled", "Priority": 0, "HostedContentFilterPolicy": strict, "AntiPhishPolicy": strict, "MalwareFilterPolicy": strict, "SentTo": null, "SentToMemberOf": ["executives@example.co.jp"], "RecipientDomainIs": null, "ExceptIfSentTo": null, "ExceptIfSentToMemberOf": null, "ExceptIfRecipientDomainIs": null},
+            {"Identity": standard, "Name": standard, "State": "Enabled", "Priority": 1, "HostedContentFilterPolicy": standard, "AntiPhishPolicy": standard, "MalwareFilterPolicy": standard, "SentTo": null, "SentToMemberOf": null, "RecipientDomainIs": [custom_domain], "ExceptIfSentTo": null, "ExceptIfSentToMemberOf": null, "ExceptIfRecipientDomainIs": null},
+        ]),
+    );
+    put(
+        "atp_policy_rules",
+        json!([
+            {"Identity": strict, "Name": strict, "State": "Enabled", "Priority": 0, "SafeAttachmentPolicy": strict, "SafeLinksPolicy": strict, "SentTo": null, "SentToMemberOf": ["executives@example.co.jp"], "RecipientDomainIs": null},
+            {"Identity": standard, "Name": standard, "State": "Enabled", "Priority": 1, "SafeAttachmentPolicy": standard, "SafeLinksPolicy": standard, "SentTo": null, "SentToMemberOf": null, "RecipientDomainIs": [custom_domain]},
+        ]),
+    );
+    put(
+        "anti_phish_policies",
+        json!([
+            {"Identity": "Office365 AntiPhish Default", "Name": "Office365 AntiPhish Default", "IsDefault": true, "Enabled": true, "EnableTargetedUserProtection": false, "EnableOrganizationDomainsProtection": false, "EnableMailboxIntelligenceProtection": true, "EnableFirstContactSafetyTips": false, "TargetedUsersToProtect": [], "TargetedUserProtectionAction": "NoAction", "MailboxIntelligenceProtectionAction": "NoAction", "EnableSpoofIntelligence": true},
+            {"Identity": strict, "Name": strict, "IsDefault": false, "Enabled": true, "EnableTargetedUserProtection": true, "EnableOrganizationDomainsProtection": true, "EnableMailboxIntelligenceProtection": true, "EnableFirstContactSafetyTips": true, "TargetedUsersToProtect": ["社長;ceo@example.co.jp"], "TargetedUserProtectionAction": "Quarantine", "TargetedDomainProtectionAction": "Quarantine", "MailboxIntelligenceProtectionAction": "Quarantine", "EnableSimilarUsersSafetyTips": true, "EnableSimilarDomainsSafetyTips": true, "EnableUnusualCharactersSafetyTips": true},
+        ]),
+    );
     put("anti_phish_rules", json!([]));
-    put("hosted_content_filter_policies", json!([{"Identity": "Default", "Name": "Default", "IsDefault": true, "SpamAction": "MoveToJmf", "HighConfidenceSpamAction": "MoveToJmf", "PhishSpamAction": "MoveToJmf", "HighConfidencePhishAction": "Quarantine", "BulkSpamAction": "MoveToJmf", "AllowedSenderDomains": ["newsletter.example.com"], "ZapEnabled": true}]));
-    put("malware_filter_policies", json!([{"Identity": "Default", "Name": "Default", "IsDefault": true, "EnableFileFilter": true, "FileTypes": ["ace", "ani", "apk", "app", "cab", "cmd", "com", "deb", "dmg", "exe", "hta", "img", "iso", "jar", "js", "jse", "lnk", "msi", "ps1", "reg", "scr", "vb", "vbe", "vbs", "wsc", "wsf", "wsh"], "ZapEnabled": true}]));
+    put(
+        "hosted_content_filter_policies",
+        json!([{"Identity": "Default", "Name": "Default", "IsDefault": true, "SpamAction": "MoveToJmf", "HighConfidenceSpamAction": "MoveToJmf", "PhishSpamAction": "MoveToJmf", "HighConfidencePhishAction": "Quarantine", "BulkSpamAction": "MoveToJmf", "AllowedSenderDomains": ["newsletter.example.com"], "ZapEnabled": true}]),
+    );
+    put(
+        "malware_filter_policies",
+        json!([{"Identity": "Default", "Name": "Default", "IsDefault": true, "EnableFileFilter": true, "FileTypes": ["ace", "ani", "apk", "app", "cab", "cmd", "com", "deb", "dmg", "exe", "hta", "img", "iso", "jar", "js", "jse", "lnk", "msi", "ps1", "reg", "scr", "vb", "vbe", "vbs", "wsc", "wsf", "wsh"], "ZapEnabled": true}]),
+    );
     put("safe_attachment_policies", json!([]));
     put("safe_links_policies", json!([]));
-    put("atp_policy_for_o365", json!([{"Identity": "Default", "EnableATPForSPOTeamsODB": true, "EnableSafeDocs": true, "AllowSafeDocsOpen": false}]));
-    put("dlp_compliance_policies", json!([{"Name": "個人情報保護（マイナンバー）", "DisplayName": "個人情報保護（マイナンバー）", "Mode": "Enable", "Enabled": true, "Type": "Dlp", "Workload": "Exchange, SharePoint, OneDriveForBusiness, Teams",
-        "ExchangeLocation": ["All"], "SharePointLocation": ["All"], "OneDriveLocation": ["All"], "TeamsLocation": ["All"], "EndpointDlpLocation": [], "ExchangeLocationException": [], "SharePointLocationException": [], "OneDriveLocationException": [], "TeamsLocationException": []}]));
-    put("dlp_compliance_rules", json!([{"Name": "マイナンバーの外部共有を禁止", "ParentPolicyName": "個人情報保護（マイナンバー）", "Disabled": false, "Mode": "Enforce", "BlockAccess": true, "BlockAccessScope": "All", "NotifyUser": ["SiteAdmin", "LastModifier", "Owner"],
-        "ContentContainsSensitiveInformation": [{"name": "Japan My Number - Personal", "id": "c840e719-0896-45bb-84fd-1ed5c95e45ff"}, {"name": "Japan Bank Account Number"}, {"name": "U.S. Social Security Number (SSN)"}, {"name": "Credit Card Number"}, {"name": "U.S. Individual Taxpayer Identification Number (ITIN)"}]}]));
-    put("protection_alerts", json!([
-        {"Name": "Suspicious email sending patterns detected", "Disabled": false, "NotifyUser": ["security@example.co.jp"]},
-        {"Name": "Suspicious Connector Activity", "Disabled": false, "NotifyUser": ["security@example.co.jp"]},
-        {"Name": "Suspicious Email Forwarding Activity", "Disabled": true, "NotifyUser": []},
-        {"Name": "Messages have been delayed", "Disabled": false, "NotifyUser": []},
-        {"Name": "Tenant restricted from sending unprovisioned email", "Disabled": false, "NotifyUser": []},
-        {"Name": "Tenant restricted from sending email", "Disabled": false, "NotifyUser": []},
-        {"Name": "A potentially malicious URL click was detected", "Disabled": false, "NotifyUser": []},
-        {"Name": "User restricted from sending email", "Disabled": false, "NotifyUser": []},
-    ]));
-    put("admin_audit_log_config", json!([{"Name": "Admin Audit Log Settings", "AdminAuditLogEnabled": true, "UnifiedAuditLogIngestionEnabled": true, "AdminAuditLogAgeLimit": "90.00:00:00"}]));
+    put(
+        "atp_policy_for_o365",
+        json!([{"Identity": "Default", "EnableATPForSPOTeamsODB": true, "EnableSafeDocs": true, "AllowSafeDocsOpen": false}]),
+    );
+    put(
+        "dlp_compliance_policies",
+        json!([{"Name": "個人情報保護（マイナンバー）", "DisplayName": "個人情報保護（マイナンバー）", "Mode": "Enable", "Enabled": true, "Type": "Dlp", "Workload": "Exchange, SharePoint, OneDriveForBusiness, Teams",
+        "ExchangeLocation": ["All"], "SharePointLocation": ["All"], "OneDriveLocation": ["All"], "TeamsLocation": ["All"], "EndpointDlpLocation": [], "ExchangeLocationException": [], "SharePointLocationException": [], "OneDriveLocationException": [], "TeamsLocationException": []}]),
+    );
+    put(
+        "dlp_compliance_rules",
+        json!([{"Name": "マイナンバーの外部共有を禁止", "ParentPolicyName": "個人情報保護（マイナンバー）", "Disabled": false, "Mode": "Enforce", "BlockAccess": true, "BlockAccessScope": "All", "NotifyUser": ["SiteAdmin", "LastModifier", "Owner"],
+        "ContentContainsSensitiveInformation": [{"name": "Japan My Number - Personal", "id": "c840e719-0896-45bb-84fd-1ed5c95e45ff"}, {"name": "Japan Bank Account Number"}, {"name": "U.S. Social Security Number (SSN)"}, {"name": "Credit Card Number"}, {"name": "U.S. Individual Taxpayer Identification Number (ITIN)"}]}]),
+    );
+    put(
+        "protection_alerts",
+        json!([
+            {"Name": "Suspicious email sending patterns detected", "Disabled": false, "NotifyUser": ["security@example.co.jp"]},
+            {"Name": "Suspicious Connector Activity", "Disabled": false, "NotifyUser": ["security@example.co.jp"]},
+            {"Name": "Suspicious Email Forwarding Activity", "Disabled": true, "NotifyUser": []},
+            {"Name": "Messages have been delayed", "Disabled": false, "NotifyUser": []},
+            {"Name": "Tenant restricted from sending unprovisioned email", "Disabled": false, "NotifyUser": []},
+            {"Name": "Tenant restricted from sending email", "Disabled": false, "NotifyUser": []},
+            {"Name": "A potentially malicious URL click was detected", "Disabled": false, "NotifyUser": []},
+            {"Name": "User restricted from sending email", "Disabled": false, "NotifyUser": []},
+        ]),
+    );
+    put(
+        "admin_audit_log_config",
+        json!([{"Name": "Admin Audit Log Settings", "AdminAuditLogEnabled": true, "UnifiedAuditLogIngestionEnabled": true, "AdminAuditLogAgeLimit": "90.00:00:00"}]),
+    );
     put("defender_license", json!(true));
     put("defender_dlp_license", json!(true));
-    put("securitysuite_successful_commands", json!(["Get-AdminAuditLogConfig", "Get-EOPProtectionPolicyRule", "Get-AntiPhishPolicy", "Get-AntiPhishRule", "Get-AcceptedDomain", "Get-HostedConnectionFilterPolicy", "Get-HostedContentFilterPolicy", "Get-HostedContentFilterRule", "Get-AtpPolicyForO365", "Get-ATPProtectionPolicyRule", "Get-DlpCompliancePolicy", "Get-ProtectionAlert", "Get-DlpComplianceRule", "Get-MalwareFilterPolicy", "Get-SafeAttachmentPolicy", "Get-SafeLinksPolicy"]));
+    put(
+        "securitysuite_successful_commands",
+        json!([
+            "Get-AdminAuditLogConfig",
+            "Get-EOPProtectionPolicyRule",
+            "Get-AntiPhishPolicy",
+            "Get-AntiPhishRule",
+            "Get-AcceptedDomain",
+            "Get-HostedConnectionFilterPolicy",
+            "Get-HostedContentFilterPolicy",
+            "Get-HostedContentFilterRule",
+            "Get-AtpPolicyForO365",
+            "Get-ATPProtectionPolicyRule",
+            "Get-DlpCompliancePolicy",
+            "Get-ProtectionAlert",
+            "Get-DlpComplianceRule",
+            "Get-MalwareFilterPolicy",
+            "Get-SafeAttachmentPolicy",
+            "Get-SafeLinksPolicy"
+        ]),
+    );
     put("securitysuite_unsuccessful_commands", json!([]));
 
     // --- SharePoint and OneDrive: internal sharing for SharePoint, guests for OneDrive.
-    put("SPO_tenant", json!([{"SharingCapability": 3, "ODBSharingCapability": 1, "SharingDomainRestrictionMode": 1, "SharingAllowedDomainList": "partner.example.com",
+    put(
+        "SPO_tenant",
+        json!([{"SharingCapability": 3, "ODBSharingCapability": 1, "SharingDomainRestrictionMode": 1, "SharingAllowedDomainList": "partner.example.com",
         "DefaultSharingLinkType": 1, "DefaultLinkPermission": 1, "RequireAnonymousLinksExpireInDays": -1, "FileAnonymousLinkType": 2, "FolderAnonymousLinkType": 2,
-        "EmailAttestationRequired": true, "EmailAttestationReAuthDays": 15}]));
+        "EmailAttestationRequired": true, "EmailAttestationReAuthDays": 15}]),
+    );
     put("OneDrive_PnP_Flag", json!(false));
-    put("SharePoint_successful_commands", json!(["Get-SPOTenantRest"]));
+    put(
+        "SharePoint_successful_commands",
+        json!(["Get-SPOTenantRest"]),
+    );
     put("SharePoint_unsuccessful_commands", json!([]));
 
     // --- Teams.
-    put("teams_tenant_info", json!([{"DisplayName": tenant_name, "AssignedPlan": ["MCOEV", "Teams1", "MCOMEETADV"], "CountryAbbreviation": "JP"}]));
-    put("meeting_policies", json!([
-        {"Identity": "Global", "AllowExternalParticipantGiveRequestControl": false, "AllowAnonymousUsersToJoinMeeting": true, "AllowAnonymousUsersToStartMeeting": false, "AutoAdmittedUsers": "EveryoneInCompanyExcludingGuests", "AllowPSTNUsersToBypassLobby": false, "MeetingChatEnabledType": "Enabled", "AllowCloudRecording": true, "AllowRecordingStorageOutsideRegion": false, "AllowExternalNonTrustedMeetingChat": false, "DesignatedPresenterRoleMode": "EveryoneUserOverride"},
-        {"Identity": "Tag:営業部", "AllowExternalParticipantGiveRequestControl": true, "AllowAnonymousUsersToJoinMeeting": true, "AllowAnonymousUsersToStartMeeting": true, "AutoAdmittedUsers": "Everyone", "AllowPSTNUsersToBypassLobby": true, "MeetingChatEnabledType": "Enabled", "AllowCloudRecording": true, "AllowRecordingStorageOutsideRegion": true, "AllowExternalNonTrustedMeetingChat": true},
-    ]));
-    put("federation_configuration", json!([{"Identity": "Global", "AllowFederatedUsers": true, "AllowedDomains": {"AllowedDomain": ["Domain=partner.example.com"]}, "BlockedDomains": [], "AllowTeamsConsumer": true, "AllowTeamsConsumerInbound": false, "AllowPublicUsers": false}]));
-    put("client_configuration", json!([{"Identity": "Global", "AllowEmailIntoChannel": false, "AllowDropBox": false, "AllowBox": false, "AllowGoogleDrive": false, "AllowShareFile": false, "AllowEgnyte": false}]));
-    put("app_policies", json!([{"Identity": "Global", "DefaultCatalogAppsType": "BlockedAppList", "GlobalCatalogAppsType": "AllowedAppList", "PrivateCatalogAppsType": "AllowedAppList", "DefaultCatalogApps": [], "GlobalCatalogApps": [], "PrivateCatalogApps": []}]));
-    put("broadcast_policies", json!([{"Identity": "Global", "BroadcastRecordingMode": "UserOverride", "AllowBroadcastTranscription": false}]));
-    put("tenant_app_settings", json!([{"SettingName": "DefaultApp", "SettingValue": "None"}, {"SettingName": "GlobalApp", "SettingValue": "All"}, {"SettingName": "PrivateApp", "SettingValue": "None"}]));
-    put("teams_successful_commands", json!(["Get-CsTenant", "Get-CsTeamsMeetingPolicy", "Get-CsTenantFederationConfiguration", "Get-CsTeamsClientConfiguration", "Get-CsTeamsAppPermissionPolicy", "Get-CsTeamsMeetingBroadcastPolicy", "Get-M365UnifiedTenantSettings"]));
+    put(
+        "teams_tenant_info",
+        json!([{"DisplayName": tenant_name, "AssignedPlan": ["MCOEV", "Teams1", "MCOMEETADV"], "CountryAbbreviation": "JP"}]),
+    );
+    put(
+        "meeting_policies",
+        json!([
+            {"Identity": "Global", "AllowExternalParticipantGiveRequestControl": false, "AllowAnonymousUsersToJoinMeeting": true, "AllowAnonymousUsersToStartMeeting": false, "AutoAdmittedUsers": "EveryoneInCompanyExcludingGuests", "AllowPSTNUsersToBypassLobby": false, "MeetingChatEnabledType": "Enabled", "AllowCloudRecording": true, "AllowRecordingStorageOutsideRegion": false, "AllowExternalNonTrustedMeetingChat": false, "DesignatedPresenterRoleMode": "EveryoneUserOverride"},
+            {"Identity": "Tag:営業部", "AllowExternalParticipantGiveRequestControl": true, "AllowAnonymousUsersToJoinMeeting": true, "AllowAnonymousUsersToStartMeeting": true, "AutoAdmittedUsers": "Everyone", "AllowPSTNUsersToBypassLobby": true, "MeetingChatEnabledType": "Enabled", "AllowCloudRecording": true, "AllowRecordingStorageOutsideRegion": true, "AllowExternalNonTrustedMeetingChat": true},
+        ]),
+    );
+    put(
+        "federation_configuration",
+        json!([{"Identity": "Global", "AllowFederatedUsers": true, "AllowedDomains": {"AllowedDomain": ["Domain=partner.example.com"]}, "BlockedDomains": [], "AllowTeamsConsumer": true, "AllowTeamsConsumerInbound": false, "AllowPublicUsers": false}]),
+    );
+    put(
+        "client_configuration",
+        json!([{"Identity": "Global", "AllowEmailIntoChannel": false, "AllowDropBox": false, "AllowBox": false, "AllowGoogleDrive": false, "AllowShareFile": false, "AllowEgnyte": false}]),
+    );
+    put(
+        "app_policies",
+        json!([{"Identity": "Global", "DefaultCatalogAppsType": "BlockedAppList", "GlobalCatalogAppsType": "AllowedAppList", "PrivateCatalogAppsType": "AllowedAppList", "DefaultCatalogApps": [], "GlobalCatalogApps": [], "PrivateCatalogApps": []}]),
+    );
+    put(
+        "broadcast_policies",
+        json!([{"Identity": "Global", "BroadcastRecordingMode": "UserOverride", "AllowBroadcastTranscription": false}]),
+    );
+    put(
+        "tenant_app_settings",
+        json!([{"SettingName": "DefaultApp", "SettingValue": "None"}, {"SettingName": "GlobalApp", "SettingValue": "All"}, {"SettingName": "PrivateApp", "SettingValue": "None"}]),
+    );
+    put(
+        "teams_successful_commands",
+        json!([
+            "Get-CsTenant",
+            "Get-CsTeamsMeetingPolicy",
+            "Get-CsTenantFederationConfiguration",
+            "Get-CsTeamsClientConfiguration",
+            "Get-CsTeamsAppPermissionPolicy",
+            "Get-CsTeamsMeetingBroadcastPolicy",
+            "Get-M365UnifiedTenantSettings"
+        ]),
+    );
     put("teams_unsuccessful_commands", json!([]));
 
     // --- Power Platform.
-    put("environment_creation", json!([{"disableEnvironmentCreationByNonAdminUsers": true, "disableTrialEnvironmentCreationByNonAdminUsers": false, "disablePortalsCreationByNonAdminUsers": false}]));
-    put("environment_list", json!([
-        {"EnvironmentName": format!("Default-{tenant_id}"), "DisplayName": format!("{tenant_name} (default)"), "IsDefault": true, "EnvironmentType": "Default"},
-        {"EnvironmentName": rng.uuid(), "DisplayName": "本番 - 業務アプリ", "IsDefault": false, "EnvironmentType": "Production"},
-    ]));
+    put(
+        "environment_creation",
+        json!([{"disableEnvironmentCreationByNonAdminUsers": true, "disableTrialEnvironmentCreationByNonAdminUsers": false, "disablePortalsCreationByNonAdminUsers": false}]),
+    );
+    put(
+        "environment_list",
+        json!([
+            {"EnvironmentName": format!("Default-{tenant_id}"), "DisplayName": format!("{tenant_name} (default)"), "IsDefault": true, "EnvironmentType": "Default"},
+            {"EnvironmentName": rng.uuid(), "DisplayName": "本番 - 業務アプリ", "IsDefault": false, "EnvironmentType": "Production"},
+        ]),
+    );
     put("dlp_policies", json!([{"value": []}]));
-    put("tenant_isolation", json!([{"properties": {"tenantId": tenant_id, "isDisabled": true, "allowedTenants": []}}]));
-    put("powerplatform_successful_commands", json!(["Get-MgBetaOrganization", "Get-PowerPlatformTenantSettingsRest", "Get-PowerPlatformEnvironmentsRest", "Get-PowerPlatformDlpPoliciesRest", "Get-PowerPlatformTenantIsolationRest"]));
+    put(
+        "tenant_isolation",
+        json!([{"properties": {"tenantId": tenant_id, "isDisabled": true, "allowedTenants": []}}]),
+    );
+    put(
+        "powerplatform_successful_commands",
+        json!([
+            "Get-MgBetaOrganization",
+            "Get-PowerPlatformTenantSettingsRest",
+            "Get-PowerPlatformEnvironmentsRest",
+            "Get-PowerPlatformDlpPoliciesRest",
+            "Get-PowerPlatformTenantIsolationRest"
+        ]),
+    );
     put("powerplatform_unsuccessful_commands", json!([]));
 
     Value::Object(out)
@@ -423,9 +810,21 @@ mod tests {
         let a = m365_tenant(TenantSize::DEMO, 7, "sakura-trading");
         let b = m365_tenant(TenantSize::DEMO, 7, "sakura-trading");
         assert_eq!(a, b);
-        assert_eq!(a["conditional_access_policies"].as_array().unwrap().len(), TenantSize::DEMO.ca_policies);
-        assert_eq!(a["privileged_users"].as_object().unwrap().len(), TenantSize::DEMO.privileged_users);
-        assert_eq!(a["risky_third_party_service_principals"].as_array().unwrap().len(), TenantSize::DEMO.service_principals);
+        assert_eq!(
+            a["conditional_access_policies"].as_array().unwrap().len(),
+            TenantSize::DEMO.ca_policies
+        );
+        assert_eq!(
+            a["privileged_users"].as_object().unwrap().len(),
+            TenantSize::DEMO.privileged_users
+        );
+        assert_eq!(
+            a["risky_third_party_service_principals"]
+                .as_array()
+                .unwrap()
+                .len(),
+            TenantSize::DEMO.service_principals
+        );
         let c = m365_tenant(TenantSize::DEMO, 8, "sakura-trading");
         assert_ne!(a["privileged_users"], c["privileged_users"]);
     }

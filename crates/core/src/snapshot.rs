@@ -101,7 +101,9 @@ impl<R: Read> Read for LimitedReader<R> {
                 _ => Err(io::Error::other(LimitExceeded)),
             };
         }
-        let max = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
+        let max = buf
+            .len()
+            .min(self.remaining.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..max])?;
         self.remaining -= n as u64;
         Ok(n)
@@ -196,7 +198,11 @@ fn classify(path: &Path, err: serde_json::Error, limit: u64) -> SnapshotError {
         };
     }
     let message = if err.is_eof() {
-        format!("the document ends early (truncated?) at line {}, column {}", err.line(), err.column())
+        format!(
+            "the document ends early (truncated?) at line {}, column {}",
+            err.line(),
+            err.column()
+        )
     } else {
         err.to_string()
     };
@@ -237,7 +243,10 @@ mod tests {
     fn refuses_inputs_over_the_limit() {
         let doc = format!("[{}]", "1,".repeat(1000) + "1");
         let err = load::<serde_json::Value>(write(doc.as_bytes()).path(), 100).unwrap_err();
-        assert!(matches!(err, SnapshotError::TooLarge { limit: 100, .. }), "{err}");
+        assert!(
+            matches!(err, SnapshotError::TooLarge { limit: 100, .. }),
+            "{err}"
+        );
         let err = load::<serde_json::Value>(write(&gz(doc.as_bytes())).path(), 100).unwrap_err();
         assert!(matches!(err, SnapshotError::TooLarge { .. }), "{err}");
         // Exactly at the limit is accepted.
@@ -252,14 +261,20 @@ mod tests {
             (b"not json".to_vec(), "not valid JSON"),
             (br#"{"a": [1, 2"#.to_vec(), "ends early"),
             (b"{\"a\": \"\xff\xfe\"}".to_vec(), "not valid JSON"),
-            (gz(br#"{"a": 1}"#)[..12].to_vec(), "gzip stream is corrupt or truncated"),
+            (
+                gz(br#"{"a": 1}"#)[..12].to_vec(),
+                "gzip stream is corrupt or truncated",
+            ),
             (br#"{"a": 1} trailing"#.to_vec(), "not valid JSON"),
         ];
         for (bytes, expected) in cases {
             let f = write(&bytes);
             let err = load::<serde_json::Value>(f.path(), 1 << 20).unwrap_err();
             let text = err.to_string();
-            assert!(text.contains(expected), "{text:?} should contain {expected:?}");
+            assert!(
+                text.contains(expected),
+                "{text:?} should contain {expected:?}"
+            );
             assert!(text.starts_with(&f.path().display().to_string()), "{text}");
             assert!(!text.contains('\n'), "one line: {text}");
         }

@@ -126,9 +126,11 @@ Aad:
     #[test]
     fn rejects_bad_config() {
         assert!(EvalConfig::from_yaml_str("- a list").is_err());
-        assert!(EvalConfig::from_yaml_str("Typo: 3").unwrap_err().contains("Typo"));
-        let err = EvalConfig::from_yaml_str("OmitPolicy:\n  X:\n    Expiration: tomorrow\n")
-            .unwrap_err();
+        assert!(EvalConfig::from_yaml_str("Typo: 3")
+            .unwrap_err()
+            .contains("Typo"));
+        let err =
+            EvalConfig::from_yaml_str("OmitPolicy:\n  X:\n    Expiration: tomorrow\n").unwrap_err();
         assert!(err.contains("OmitPolicy"), "{err}");
     }
 }

@@ -92,7 +92,8 @@ fn comparable_id(suite_kind: SourceKind, id: &str) -> String {
 
 /// Runs the corpus at `path` (JSON Lines, plain or gzip); `product` limits it to one product.
 pub fn run(engine: &Engine, path: &Path, product: Option<&str>) -> Result<Report, String> {
-    let reader = snapshot::open(path, snapshot::DEFAULT_MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
+    let reader =
+        snapshot::open(path, snapshot::DEFAULT_MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
     let stream = serde_json::Deserializer::from_reader(reader).into_iter::<Case>();
     let mut report = Report::default();
     for (line, case) in stream.enumerate() {
@@ -112,16 +113,22 @@ pub fn run(engine: &Engine, path: &Path, product: Option<&str>) -> Result<Report
             products: vec![case.product.to_ascii_lowercase()],
             ..EvalOptions::default()
         };
-        let evaluation = engine.evaluate(&case.case, kind, regorus::Value::from(case.input), &options);
+        let evaluation =
+            engine.evaluate(&case.case, kind, regorus::Value::from(case.input), &options);
         let ours: HashMap<String, (bool, String)> = evaluation
             .results
             .iter()
-            .map(|r| (comparable_id(kind, &r.id), (r.requirement_met, r.details.en.clone())))
+            .map(|r| {
+                (
+                    comparable_id(kind, &r.id),
+                    (r.requirement_met, r.details.en.clone()),
+                )
+            })
             .collect();
         let check = |tallies: &mut BTreeMap<String, Tally>,
-                         mismatches: &mut Vec<Mismatch>,
-                         policy_id: &str,
-                         expected: bool| {
+                     mismatches: &mut Vec<Mismatch>,
+                     policy_id: &str,
+                     expected: bool| {
             let tally = tallies.entry(case.product.clone()).or_default();
             tally.total += 1;
             let actual = ours.get(&comparable_id(kind, policy_id));
@@ -183,7 +190,12 @@ pub fn run_sample(
     let ours: HashMap<String, (bool, String)> = evaluation
         .results
         .iter()
-        .map(|r| (comparable_id(kind, &r.id), (r.requirement_met, r.details.en.clone())))
+        .map(|r| {
+            (
+                comparable_id(kind, &r.id),
+                (r.requirement_met, r.details.en.clone()),
+            )
+        })
         .collect();
     let mut report = Report {
         cases: 1,

@@ -196,7 +196,12 @@ fn parse_verdicts(value: &Value) -> Result<BTreeMap<String, Vec<Verdict>>, Strin
         Value::Undefined => return Ok(map),
         Value::Set(s) => s.iter().collect(),
         Value::Array(a) => a.iter().collect(),
-        other => return Err(format!("`results` must be a set or array, found {}", type_name(other))),
+        other => {
+            return Err(format!(
+                "`results` must be a set or array, found {}",
+                type_name(other)
+            ))
+        }
     };
     for item in items {
         let Ok(obj) = item.as_object() else {
@@ -286,7 +291,12 @@ fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
 }
 
 /// Why the data a control needs is missing, if it is.
-fn missing_data(product: &Product, control: &Control, pack: &Pack, input: &Value) -> Option<(Localized, bool)> {
+fn missing_data(
+    product: &Product,
+    control: &Control,
+    pack: &Pack,
+    input: &Value,
+) -> Option<(Localized, bool)> {
     // A provider command that did not succeed: the reference fails the policy.
     if let Some(key) = &product.commands_key {
         let succeeded = string_list(input_get(input, key));
@@ -298,9 +308,9 @@ fn missing_data(product: &Product, control: &Control, pack: &Pack, input: &Value
         if let Some(succeeded) = succeeded {
             for command in &control.commands {
                 // `A|B`: older and newer provider versions name the same command differently.
-                let ok = command
-                    .split('|')
-                    .any(|alt| succeeded.iter().any(|s| s == alt) && !failed.iter().any(|f| f == alt));
+                let ok = command.split('|').any(|alt| {
+                    succeeded.iter().any(|s| s == alt) && !failed.iter().any(|f| f == alt)
+                });
                 if !ok {
                     return Some((
                         Localized::new(
@@ -325,7 +335,11 @@ fn missing_data(product: &Product, control: &Control, pack: &Pack, input: &Value
                 ))
             }
             Some(value) => {
-                let expected = pack.sections.get(section).copied().unwrap_or(SectionType::Any);
+                let expected = pack
+                    .sections
+                    .get(section)
+                    .copied()
+                    .unwrap_or(SectionType::Any);
                 if !matches_type(value, expected) {
                     return Some((
                         Localized::new(
@@ -375,16 +389,21 @@ fn judge(
 
     if !control.automated {
         result.status = Status::Manual;
-        result.details = control
-            .manual_procedure
-            .clone()
-            .unwrap_or_else(|| Localized::new("Check this setting by hand.", "この設定は手動で確認してください。"));
+        result.details = control.manual_procedure.clone().unwrap_or_else(|| {
+            Localized::new(
+                "Check this setting by hand.",
+                "この設定は手動で確認してください。",
+            )
+        });
         return result;
     }
 
     let verdict = match verdicts {
         Err(message) => Err(Localized::new(
-            format!("The rules for {} could not be evaluated: {message}", product.id),
+            format!(
+                "The rules for {} could not be evaluated: {message}",
+                product.id
+            ),
             format!("{} のルールを評価できませんでした: {message}", product.id),
         )),
         Ok(map) => match map.get(&control.id).map(Vec::as_slice) {
@@ -394,7 +413,10 @@ fn judge(
             )),
             Some([single]) => Ok(single),
             Some(many) => {
-                if many.iter().all(|v| v.requirement_met == many[0].requirement_met) {
+                if many
+                    .iter()
+                    .all(|v| v.requirement_met == many[0].requirement_met)
+                {
                     Ok(&many[0])
                 } else {
                     Err(Localized::new(

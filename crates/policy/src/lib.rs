@@ -8,8 +8,8 @@
 //! println!("{} controls", evaluation.results.len());
 //! ```
 
-pub mod conformance;
 mod config;
+pub mod conformance;
 mod engine;
 pub mod pack;
 pub mod testcase;

@@ -80,10 +80,7 @@ fn collect_embedded(
             })?;
             // Embedded paths are relative to the packs/ root; strip the pack folder.
             let rel: PathBuf = file.path().components().skip(1).collect();
-            out.insert(
-                rel.to_string_lossy().replace('\\', "/"),
-                text.to_string(),
-            );
+            out.insert(rel.to_string_lossy().replace('\\', "/"), text.to_string());
         }
     }
     for sub in dir.dirs() {
@@ -288,7 +285,10 @@ impl Pack {
                 file: files.display("pack.yaml"),
                 control: None,
                 field: Some("id".into()),
-                message: format!("{:?} is not a valid pack id (lowercase letters, digits, - and _)", manifest.id),
+                message: format!(
+                    "{:?} is not a valid pack id (lowercase letters, digits, - and _)",
+                    manifest.id
+                ),
             });
         }
         check_localized(&files.display("pack.yaml"), None, "name", &manifest.name)?;
@@ -319,7 +319,10 @@ impl Pack {
                             file: file.clone(),
                             control: None,
                             field: Some(format!("sections.{name}")),
-                            message: format!("declared as {} elsewhere in the pack", previous.as_str()),
+                            message: format!(
+                                "declared as {} elsewhere in the pack",
+                                previous.as_str()
+                            ),
                         });
                     }
                 }
@@ -332,10 +335,10 @@ impl Pack {
         // pack.yaml (work in progress) is not compiled.
         let in_scope = |rel: &str| {
             rel.starts_with("lib/")
-                || manifest
-                    .products
-                    .iter()
-                    .any(|p| rel.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')))
+                || manifest.products.iter().any(|p| {
+                    rel.strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+                })
         };
         let modules = files
             .files
@@ -360,8 +363,7 @@ impl Pack {
 
 fn valid_ident(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
@@ -404,11 +406,19 @@ fn validate_product(
         message,
     };
     if !valid_ident(&parsed.id) {
-        return Err(invalid(None, "id", format!("{:?} is not a valid product id", parsed.id)));
+        return Err(invalid(
+            None,
+            "id",
+            format!("{:?} is not a valid product id", parsed.id),
+        ));
     }
     check_localized(file, None, "name", &parsed.name)?;
     if parsed.package.is_empty() || parsed.package.split('.').any(|p| p.is_empty()) {
-        return Err(invalid(None, "package", "must be a Rego package path".into()));
+        return Err(invalid(
+            None,
+            "package",
+            "must be a Rego package path".into(),
+        ));
     }
     let mut controls = Vec::new();
     for (index, c) in parsed.controls.into_iter().enumerate() {
@@ -417,24 +427,44 @@ fn validate_product(
             .clone()
             .ok_or_else(|| invalid(Some(&format!("#{}", index + 1)), "id", "is required".into()))?;
         if !valid_control_id(&id) {
-            return Err(invalid(Some(&id), "id", "must be letters, digits, '.', '-' or '_'".into()));
+            return Err(invalid(
+                Some(&id),
+                "id",
+                "must be letters, digits, '.', '-' or '_'".into(),
+            ));
         }
         if let Some(previous) = seen_ids.insert(id.clone(), file.to_string()) {
-            return Err(invalid(Some(&id), "id", format!("duplicate control id (also in {previous})")));
+            return Err(invalid(
+                Some(&id),
+                "id",
+                format!("duplicate control id (also in {previous})"),
+            ));
         }
-        let criticality = c
-            .criticality
-            .ok_or_else(|| invalid(Some(&id), "criticality", "is required (shall or should)".into()))?;
+        let criticality = c.criticality.ok_or_else(|| {
+            invalid(
+                Some(&id),
+                "criticality",
+                "is required (shall or should)".into(),
+            )
+        })?;
         let severity = c.severity.ok_or_else(|| {
-            invalid(Some(&id), "severity", "is required (critical, high, medium, low, info)".into())
+            invalid(
+                Some(&id),
+                "severity",
+                "is required (critical, high, medium, low, info)".into(),
+            )
         })?;
         let title = c
             .title
             .ok_or_else(|| invalid(Some(&id), "title", "is required with en and ja".into()))?;
         check_localized(file, Some(&id), "title", &title)?;
-        let remediation = c
-            .remediation
-            .ok_or_else(|| invalid(Some(&id), "remediation", "is required with en and ja".into()))?;
+        let remediation = c.remediation.ok_or_else(|| {
+            invalid(
+                Some(&id),
+                "remediation",
+                "is required with en and ja".into(),
+            )
+        })?;
         check_localized(file, Some(&id), "remediation", &remediation)?;
         if let Some(proc_) = &c.manual_procedure {
             check_localized(file, Some(&id), "manual_procedure", proc_)?;
@@ -454,7 +484,11 @@ fn validate_product(
             ));
         }
         if c.references.is_empty() {
-            return Err(invalid(Some(&id), "references", "at least one reference is required".into()));
+            return Err(invalid(
+                Some(&id),
+                "references",
+                "at least one reference is required".into(),
+            ));
         }
         for section in &c.sections {
             if !sections.contains_key(section) {

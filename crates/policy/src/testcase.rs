@@ -127,7 +127,9 @@ pub fn run_case(engine: &Engine, default_source: SourceKind, file: &Path) -> Cas
     }
     for exp in &case.expect {
         let Some(result) = evaluation.results.iter().find(|r| r.id == exp.id) else {
-            outcome.failures.push(format!("{}: no such control in the loaded packs", exp.id));
+            outcome
+                .failures
+                .push(format!("{}: no such control in the loaded packs", exp.id));
             continue;
         };
         if let Some(want) = exp.requirement_met {
@@ -147,7 +149,9 @@ pub fn run_case(engine: &Engine, default_source: SourceKind, file: &Path) -> Cas
             }
         }
         if let Some(needle) = &exp.details_contains {
-            if !result.details.en.contains(needle.as_str()) && !result.details.ja.contains(needle.as_str()) {
+            if !result.details.en.contains(needle.as_str())
+                && !result.details.ja.contains(needle.as_str())
+            {
                 outcome.failures.push(format!(
                     "{}: details do not contain {needle:?}: {:?}",
                     exp.id, result.details.en
@@ -155,14 +159,20 @@ pub fn run_case(engine: &Engine, default_source: SourceKind, file: &Path) -> Cas
             }
         }
         if exp.requirement_met.is_none() && exp.status.is_none() && exp.details_contains.is_none() {
-            outcome.failures.push(format!("{}: the expectation asserts nothing", exp.id));
+            outcome
+                .failures
+                .push(format!("{}: the expectation asserts nothing", exp.id));
         }
     }
     outcome
 }
 
 /// Runs every case under `dir`.
-pub fn run_dir(engine: &Engine, default_source: SourceKind, dir: &Path) -> std::io::Result<Vec<CaseOutcome>> {
+pub fn run_dir(
+    engine: &Engine,
+    default_source: SourceKind,
+    dir: &Path,
+) -> std::io::Result<Vec<CaseOutcome>> {
     Ok(case_files(dir)?
         .iter()
         .map(|f| run_case(engine, default_source, f))

@@ -6,25 +6,35 @@ use mamori_policy::{conformance, Engine};
 use std::path::{Path, PathBuf};
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
     if path.exists() {
         Some(path)
     } else {
         // Never a silent pass: say loudly that the check did not run.
-        eprintln!("SKIPPED: {} not found (the conformance corpus lives in ../shared beside the project)", path.display());
+        eprintln!(
+            "SKIPPED: {} not found (the conformance corpus lives in ../shared beside the project)",
+            path.display()
+        );
         None
     }
 }
 
 /// `(policy id, case name)` pairs listed under "Deliberate differences" in docs/CONFORMANCE.md.
 fn deviations() -> Vec<(String, String)> {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CONFORMANCE.md"))
-        .expect("docs/CONFORMANCE.md exists");
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CONFORMANCE.md"),
+    )
+    .expect("docs/CONFORMANCE.md exists");
     doc.lines()
         .filter_map(|l| l.strip_prefix("| deviation | "))
         .map(|rest| {
             let mut cols = rest.split(" | ");
-            (cols.next().unwrap_or("").trim_matches('`').to_string(), cols.next().unwrap_or("").trim_matches('`').to_string())
+            (
+                cols.next().unwrap_or("").trim_matches('`').to_string(),
+                cols.next().unwrap_or("").trim_matches('`').to_string(),
+            )
         })
         .collect()
 }
@@ -33,27 +43,49 @@ fn check(corpus: &str, suite: &str) {
     let Some(path) = shared(corpus) else { return };
     let engine = Engine::with_builtin_packs().unwrap();
     let report = conformance::run(&engine, &path, None).unwrap();
-    println!("{suite}: per-product agreement with the reference (targets | all Shall/Should verdicts)");
+    println!(
+        "{suite}: per-product agreement with the reference (targets | all Shall/Should verdicts)"
+    );
     for (product, t) in &report.targets {
         let all = report.results.get(product).cloned().unwrap_or_default();
-        println!("  {product:<16} {:>4}/{:<4} | {:>5}/{:<5}", t.agree, t.total, all.agree, all.total);
+        println!(
+            "  {product:<16} {:>4}/{:<4} | {:>5}/{:<5}",
+            t.agree, t.total, all.agree, all.total
+        );
     }
     let t = report.target_totals();
     let all = report.result_totals();
-    println!("  {:<16} {:>4}/{:<4} | {:>5}/{:<5}", "TOTAL", t.agree, t.total, all.agree, all.total);
+    println!(
+        "  {:<16} {:>4}/{:<4} | {:>5}/{:<5}",
+        "TOTAL", t.agree, t.total, all.agree, all.total
+    );
     let allowed = deviations();
     let unexplained: Vec<String> = report
         .target_mismatches
         .iter()
-        .filter(|m| !allowed.iter().any(|(p, c)| *p == m.policy_id && *c == m.case))
-        .map(|m| format!("{} {} [{}] {}: expected {}, got {:?} — {}", m.product, m.source, m.case, m.policy_id, m.expected, m.actual, m.details))
+        .filter(|m| {
+            !allowed
+                .iter()
+                .any(|(p, c)| *p == m.policy_id && *c == m.case)
+        })
+        .map(|m| {
+            format!(
+                "{} {} [{}] {}: expected {}, got {:?} — {}",
+                m.product, m.source, m.case, m.policy_id, m.expected, m.actual, m.details
+            )
+        })
         .collect();
     assert!(t.total > 0, "the corpus has no targets");
     assert!(
         report.target_mismatches.len() * 100 <= t.total,
         "more than 1% of cases differ from the reference"
     );
-    assert!(unexplained.is_empty(), "{} unexplained disagreement(s):\n{}", unexplained.len(), unexplained.join("\n"));
+    assert!(
+        unexplained.is_empty(),
+        "{} unexplained disagreement(s):\n{}",
+        unexplained.len(),
+        unexplained.join("\n")
+    );
 }
 
 #[test]
@@ -70,14 +102,30 @@ fn scubagear_sample_export_agrees_with_the_reference() {
         return;
     };
     let engine = Engine::with_builtin_packs().unwrap();
-    let report = conformance::run_sample(&engine, mamori_core::snapshot::SourceKind::Scubagear, &export, &verdicts).unwrap();
+    let report = conformance::run_sample(
+        &engine,
+        mamori_core::snapshot::SourceKind::Scubagear,
+        &export,
+        &verdicts,
+    )
+    .unwrap();
     for (product, t) in &report.results {
         println!("  sample {product:<16} {}/{}", t.agree, t.total);
     }
     let lines: Vec<String> = report
         .result_mismatches
         .iter()
-        .map(|m| format!("{}: expected {}, got {:?} — {}", m.policy_id, m.expected, m.actual, m.details))
+        .map(|m| {
+            format!(
+                "{}: expected {}, got {:?} — {}",
+                m.policy_id, m.expected, m.actual, m.details
+            )
+        })
         .collect();
-    assert!(lines.is_empty(), "{} disagreement(s) on the sample:\n{}", lines.len(), lines.join("\n"));
+    assert!(
+        lines.is_empty(),
+        "{} disagreement(s) on the sample:\n{}",
+        lines.len(),
+        lines.join("\n")
+    );
 }

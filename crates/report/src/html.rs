@@ -61,10 +61,19 @@ fn row<'a>(r: &'a ControlResult, lang: Lang, c: &Catalog) -> Row<'a> {
     }
 }
 
-fn counts<'a>(results: impl Iterator<Item = &'a ControlResult> + Clone, lang: Lang) -> Vec<(&'static str, &'static str, usize)> {
+fn counts<'a>(
+    results: impl Iterator<Item = &'a ControlResult> + Clone,
+    lang: Lang,
+) -> Vec<(&'static str, &'static str, usize)> {
     Status::ALL
         .iter()
-        .map(|s| (s.as_str(), s.label(lang), results.clone().filter(|r| r.status == *s).count()))
+        .map(|s| {
+            (
+                s.as_str(),
+                s.label(lang),
+                results.clone().filter(|r| r.status == *s).count(),
+            )
+        })
         .collect()
 }
 
@@ -89,7 +98,11 @@ fn score<'a>(results: impl Iterator<Item = &'a ControlResult>) -> u32 {
 }
 
 /// Renders the HTML report; `generated` is the timestamp shown in the header.
-pub fn render_html(evaluations: &[Evaluation], lang: Lang, generated: &str) -> Result<String, ReportError> {
+pub fn render_html(
+    evaluations: &[Evaluation],
+    lang: Lang,
+    generated: &str,
+) -> Result<String, ReportError> {
     let c = Catalog::new(lang);
     let inputs: Vec<Input> = evaluations
         .iter()

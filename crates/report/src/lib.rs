@@ -113,7 +113,9 @@ pub fn render_csv(evaluations: &[Evaluation], lang: Lang) -> Result<String, Repo
             ])?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
     // A BOM makes Excel open the Japanese text as UTF-8.
     let mut out = String::from("\u{feff}");
     out.push_str(&String::from_utf8_lossy(&bytes));
@@ -122,7 +124,11 @@ pub fn render_csv(evaluations: &[Evaluation], lang: Lang) -> Result<String, Repo
 
 /// Failing controls, most severe first.
 pub fn failing(e: &Evaluation) -> Vec<&ControlResult> {
-    let mut v: Vec<&ControlResult> = e.results.iter().filter(|r| r.status == Status::Fail).collect();
+    let mut v: Vec<&ControlResult> = e
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .collect();
     v.sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.id.cmp(&b.id)));
     v
 }

@@ -2,7 +2,15 @@
 
 use mamori_core::{ControlResult, Criticality, Evaluation, Lang, Localized, Severity, Status};
 
-fn result(id: &str, product: (&str, &str, &str), status: Status, met: bool, crit: Criticality, sev: Severity, details: (&str, &str)) -> ControlResult {
+fn result(
+    id: &str,
+    product: (&str, &str, &str),
+    status: Status,
+    met: bool,
+    crit: Criticality,
+    sev: Severity,
+    details: (&str, &str),
+) -> ControlResult {
     ControlResult {
         id: id.into(),
         pack: "m365".into(),
@@ -14,24 +22,98 @@ fn result(id: &str, product: (&str, &str, &str), status: Status, met: bool, crit
         criticality: crit,
         severity: sev,
         details: Localized::new(details.0, details.1),
-        resources: if status == Status::Fail { vec!["Policy <A> & \"B\"".into()] } else { vec![] },
-        remediation: Localized::new(format!("Fix {id} in the admin center."), format!("管理センターで {id} を修正します。")),
+        resources: if status == Status::Fail {
+            vec!["Policy <A> & \"B\"".into()]
+        } else {
+            vec![]
+        },
+        remediation: Localized::new(
+            format!("Fix {id} in the admin center."),
+            format!("管理センターで {id} を修正します。"),
+        ),
         references: vec![format!("https://example.org/baselines#{id}")],
     }
 }
 
 fn evaluation() -> Evaluation {
     let aad = ("aad", "Microsoft Entra ID", "Microsoft Entra ID");
-    let spo = ("sharepoint", "SharePoint Online and OneDrive", "SharePoint Online と OneDrive");
+    let spo = (
+        "sharepoint",
+        "SharePoint Online and OneDrive",
+        "SharePoint Online と OneDrive",
+    );
     Evaluation {
         source: "tenant-export.json.gz".into(),
         results: vec![
-            result("MS.AAD.1.1v1", aad, Status::Pass, true, Criticality::Shall, Severity::High, ("Legacy authentication is blocked.", "レガシー認証はブロックされています。")),
-            result("MS.AAD.3.1v1", aad, Status::Fail, false, Criticality::Shall, Severity::Critical, ("No policy requires phishing-resistant MFA: <script>alert(1)</script>", "フィッシング耐性のある MFA を要求するポリシーがありません。")),
-            result("MS.AAD.2.2v1", aad, Status::Manual, false, Criticality::Should, Severity::Medium, ("Check by hand.", "手動で確認してください。")),
-            result("MS.SHAREPOINT.1.1v1", spo, Status::Warning, false, Criticality::Should, Severity::Low, ("Sharing is open, with a comma, and \"quotes\".", "共有が開いています。")),
-            result("MS.SHAREPOINT.1.2v1", spo, Status::Error, false, Criticality::Shall, Severity::High, ("Section `SPO_tenant` was not collected.", "セクション `SPO_tenant` が収集されていません。")),
-            result("MS.SHAREPOINT.1.3v1", spo, Status::Omitted, false, Criticality::Shall, Severity::Medium, ("Omitted by the operator: accepted risk", "運用者により除外: リスク受容")),
+            result(
+                "MS.AAD.1.1v1",
+                aad,
+                Status::Pass,
+                true,
+                Criticality::Shall,
+                Severity::High,
+                (
+                    "Legacy authentication is blocked.",
+                    "レガシー認証はブロックされています。",
+                ),
+            ),
+            result(
+                "MS.AAD.3.1v1",
+                aad,
+                Status::Fail,
+                false,
+                Criticality::Shall,
+                Severity::Critical,
+                (
+                    "No policy requires phishing-resistant MFA: <script>alert(1)</script>",
+                    "フィッシング耐性のある MFA を要求するポリシーがありません。",
+                ),
+            ),
+            result(
+                "MS.AAD.2.2v1",
+                aad,
+                Status::Manual,
+                false,
+                Criticality::Should,
+                Severity::Medium,
+                ("Check by hand.", "手動で確認してください。"),
+            ),
+            result(
+                "MS.SHAREPOINT.1.1v1",
+                spo,
+                Status::Warning,
+                false,
+                Criticality::Should,
+                Severity::Low,
+                (
+                    "Sharing is open, with a comma, and \"quotes\".",
+                    "共有が開いています。",
+                ),
+            ),
+            result(
+                "MS.SHAREPOINT.1.2v1",
+                spo,
+                Status::Error,
+                false,
+                Criticality::Shall,
+                Severity::High,
+                (
+                    "Section `SPO_tenant` was not collected.",
+                    "セクション `SPO_tenant` が収集されていません。",
+                ),
+            ),
+            result(
+                "MS.SHAREPOINT.1.3v1",
+                spo,
+                Status::Omitted,
+                false,
+                Criticality::Shall,
+                Severity::Medium,
+                (
+                    "Omitted by the operator: accepted risk",
+                    "運用者により除外: リスク受容",
+                ),
+            ),
         ],
     }
 }
@@ -43,7 +125,14 @@ fn json_lines() {
         assert!(!line.contains('\n'));
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
         for c in value["controls"].as_array().unwrap() {
-            for field in ["id", "status", "requirement_met", "criticality", "severity", "details"] {
+            for field in [
+                "id",
+                "status",
+                "requirement_met",
+                "criticality",
+                "severity",
+                "details",
+            ] {
                 assert!(c.get(field).is_some(), "missing {field}");
             }
         }
@@ -56,7 +145,11 @@ fn csv_action_plan_lists_failures_only() {
     for lang in [Lang::En, Lang::Ja] {
         let csv = mamori_report::render_csv(&[evaluation()], lang).unwrap();
         assert!(csv.starts_with('\u{feff}'));
-        assert_eq!(csv.lines().count(), 2, "header plus the one failing control");
+        assert_eq!(
+            csv.lines().count(),
+            2,
+            "header plus the one failing control"
+        );
         insta::assert_snapshot!(format!("csv_{}", lang.code()), csv);
     }
 }
@@ -75,9 +168,16 @@ fn table() {
 #[test]
 fn html_is_self_contained_escaped_and_localized() {
     for lang in [Lang::En, Lang::Ja] {
-        let html = mamori_report::render_html(&[evaluation()], lang, "2026-11-26 09:00:00 JST").unwrap();
-        assert!(!html.contains("<script>alert(1)</script>"), "details are escaped");
-        assert!(!html.contains("src=\"http"), "no external scripts or images");
+        let html =
+            mamori_report::render_html(&[evaluation()], lang, "2026-11-26 09:00:00 JST").unwrap();
+        assert!(
+            !html.contains("<script>alert(1)</script>"),
+            "details are escaped"
+        );
+        assert!(
+            !html.contains("src=\"http"),
+            "no external scripts or images"
+        );
         assert!(!html.contains("href=\"http"), "no external stylesheets");
         assert!(html.contains("<html lang=\"") && html.contains(lang.code()));
         insta::assert_snapshot!(format!("html_{}", lang.code()), html);

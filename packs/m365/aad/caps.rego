@@ -50,6 +50,13 @@ role_label(id) := name if {
 
 missing_roles(p) := {role_label(id) | some id in privileged_role_ids - included_roles(p)}
 
+# Without the privileged role list the roles a policy must cover are unknown.
+roles_unknown_issue := issue_if(
+	not_array(input.privileged_roles),
+	"the list of highly privileged roles was not collected, so role coverage cannot be confirmed",
+	"高特権ロールの一覧が収集されていないため、ロールの対象範囲を確認できない",
+)
+
 # ---------------------------------------------------------------------------
 # Per baseline policy: whether a CA policy is aimed at it (a candidate), and why it falls short.
 # ---------------------------------------------------------------------------
@@ -180,11 +187,11 @@ device_grant_ok(p) if {
 # information registration user action (3.8).
 scope_issues(pid, p) := standard_scope_issues(pid, p) if not pid in {"MS.AAD.3.6v1", "MS.AAD.3.8v1"}
 
-scope_issues(pid, p) := (((issue_if(
+scope_issues(pid, p) := ((((roles_unknown_issue | issue_if(
 	count(missing_roles(p)) > 0,
 	sprintf("it does not include the highly privileged roles %v", [list_en(missing_roles(p))]),
 	sprintf("高特権ロール %v が対象に含まれていない", [list_ja(missing_roles(p))]),
-) | apps_all_issue(p)) | roles_excluded_issue(p)) | (apps_excluded_issue(pid, p) | state_issue(p))) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.6v1"
+)) | apps_all_issue(p)) | roles_excluded_issue(p)) | (apps_excluded_issue(pid, p) | state_issue(p))) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.6v1"
 
 scope_issues(pid, p) := (((users_all_issue(p) | issue_if(
 	lacks("urn:user:registersecurityinfo", user_actions(p)),
@@ -198,9 +205,12 @@ matching(pid) := {cap_name(p) | some p in caps; count(cap_issues(pid, p)) == 0}
 
 near_misses(pid) := [p | some p in caps; candidate(pid, p); count(cap_issues(pid, p)) > 0]
 
-near_miss_text(pid, lang) := concat("; ", sort([sprintf("%v (%v)", [cap_name(p), concat(sep, sort([i[lang] | some i in cap_issues(pid, p)]))]) |
+near_miss_text(pid, "en") := concat("; ", sort([sprintf("%v (%v)", [cap_name(p), concat(", ", sort([i.en | some i in cap_issues(pid, p)]))]) |
 	some p in near_misses(pid)
-	sep := {"en": ", ", "ja": "、"}[lang]
+]))
+
+near_miss_text(pid, "ja") := concat("。", sort([sprintf("%v（%v）", [cap_name(p), concat("、", sort([i.ja | some i in cap_issues(pid, p)]))]) |
+	some p in near_misses(pid)
 ]))
 
 # What each baseline policy asks a conditional access policy to do.

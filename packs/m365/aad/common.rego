@@ -67,9 +67,9 @@ environment := e if {
 # (scuba_config.Aad[<policy id>].CapExclusions / RoleExclusions).
 # ---------------------------------------------------------------------------
 
-cap_exempt(pid, kind) := strset(get(input.scuba_config, ["Aad", pid, "CapExclusions", kind]))
+cap_exempt(pid, kind) := strset(get(input, ["scuba_config", "Aad", pid, "CapExclusions", kind]))
 
-role_exempt(pid, kind) := strset(get(input.scuba_config, ["Aad", pid, "RoleExclusions", kind]))
+role_exempt(pid, kind) := strset(get(input, ["scuba_config", "Aad", pid, "RoleExclusions", kind]))
 
 guest_types(p) := {t |
 	some raw in split(g, ",")
@@ -196,3 +196,7 @@ fails_pr(p) := true if {
 fails_mfa(p) := true if {
 	not is_general_mfa(p)
 } else := false
+
+not_array(x) := false if is_array(x)
+
+not_array(x) := true if not is_array(x)

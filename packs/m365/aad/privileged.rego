@@ -80,9 +80,22 @@ assignments(r) := [a | some a in arr(object.get(r, "Assignments", [])); is_objec
 
 rules(r) := [x | some x in arr(object.get(r, "Rules", [])); is_object(x)]
 
+privileged_service_principals := {id: sp | some id, sp in input.privileged_service_principals; is_object(sp)} if is_object(input.privileged_service_principals)
+
+privileged_service_principals := {} if not is_object(input.privileged_service_principals)
+
+# A principal by display name when the export knows it (user or service principal), else by id.
 principal_label(id) := user_label(id) if privileged_users[id]
 
-principal_label(id) := id if not privileged_users[id]
+principal_label(id) := sprintf("%v (service principal)", [privileged_service_principals[id].DisplayName]) if {
+	not privileged_users[id]
+	is_string(privileged_service_principals[id].DisplayName)
+}
+
+principal_label(id) := id if {
+	not privileged_users[id]
+	not is_string(privileged_service_principals[id].DisplayName)
+}
 
 # MS.AAD.7.4v1: permanent active assignments, except the principals exempted in the configuration.
 allowed_permanent := role_exempt("MS.AAD.7.4v1", "Users") | role_exempt("MS.AAD.7.4v1", "Groups")
@@ -123,12 +136,19 @@ approval_offenders := {rule_source(x) |
 }
 
 # MS.AAD.7.7v1: eligible and active assignments alert someone.
-assignment_alert_offenders := {sprintf("%v: %v", [rule_source(x), kind]) |
+alert_kinds := {
+	"Notification_Admin_Admin_Assignment": {"en": "active assignment", "ja": "アクティブな割り当て"},
+	"Notification_Admin_Admin_Eligibility": {"en": "eligible assignment", "ja": "資格のある割り当て"},
+}
+
+assignment_alerts_missing(lang) := {sprintf("%v: %v", [rule_source(x), alert_kinds[x.Id][lang]]) |
 	some r in privileged_roles
 	some x in rules(r)
-	kind := {"Notification_Admin_Admin_Assignment": "active assignment", "Notification_Admin_Admin_Eligibility": "eligible assignment"}[x.Id]
+	alert_kinds[x.Id]
 	no_recipients(x)
 }
+
+assignment_alert_offenders := assignment_alerts_missing("en")
 
 # MS.AAD.7.8v1 / 7.9v1: activations alert someone by e-mail.
 activation_alert_missing(r) := {rule_source(x) |
@@ -160,6 +180,7 @@ role_checks := {
 	},
 	"MS.AAD.7.7v1": {
 		"offenders": assignment_alert_offenders,
+		"offenders_ja": assignment_alerts_missing("ja"),
 		"en": "Role or PIM group settings without a notification recipient for assignments",
 		"ja": "割り当て時の通知の受信者が設定されていないロールまたは PIM グループの設定",
 	},
@@ -190,6 +211,6 @@ role_met(_) := false if not has_p2
 results contains lib.verdict_with(
 	id, role_met(c),
 	sprintf("%v%v (%v roles reported): %v.", [role_licence_en, c.en, count(privileged_roles), list_en(c.offenders)]),
-	sprintf("%v%v（報告されたロール %v 件）: %v。", [role_licence_ja, c.ja, count(privileged_roles), list_ja(c.offenders)]),
+	sprintf("%v%v（報告されたロール %v 件）: %v。", [role_licence_ja, c.ja, count(privileged_roles), list_ja(object.get(c, "offenders_ja", c.offenders))]),
 	sort(c.offenders),
 ) if some id, c in role_checks

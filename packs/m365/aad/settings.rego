@@ -254,7 +254,7 @@ all_apps_date(v) if {
 # ISO 8601 duration in days (years as 365, months as 30); null when it cannot be read.
 duration_days(d) := n if {
 	is_string(d)
-	m := regex.find_all_string_submatch_n(`^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$`, d, 1)
+	m := regex.find_all_string_submatch_n(`^P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?(?:T.*)?$`, d, 1)
 	count(m) == 1
 	g := m[0]
 	n := ((num(g[1]) * 365 + num(g[2]) * 30) + num(g[3]) * 7) + num(g[4])
@@ -433,9 +433,9 @@ results contains lib.verdict_with(
 # ---------------------------------------------------------------------------
 
 guest_levels := {
-	"2af84b1e-32c8-42b7-82bc-daa82404023b": {"en": "Restricted access", "ja": "制限付きアクセス"},
-	"10dae51f-b6af-4016-8d66-8c2a99b929b3": {"en": "Limited access", "ja": "制限されたアクセス"},
-	"a0b1b346-4d3e-4e8b-98f8-753987be4970": {"en": "Same as member users", "ja": "メンバー ユーザーと同じ"},
+	"2af84b1e-32c8-42b7-82bc-daa82404023b": {"en": "Restricted access (own directory objects only)", "ja": "最も制限の厳しいアクセス（自分のディレクトリ オブジェクトのみ）"},
+	"10dae51f-b6af-4016-8d66-8c2a99b929b3": {"en": "Limited access", "ja": "制限付きアクセス"},
+	"a0b1b346-4d3e-4e8b-98f8-753987be4970": {"en": "Same as member users", "ja": "メンバー ユーザーと同じアクセス"},
 }
 
 guest_level(id, lang) := guest_levels[id][lang]
@@ -452,7 +452,7 @@ guest_access_by_policy(lang) := {sprintf("%v: %v", [policy_id(p), guest_level(ob
 results contains lib.verdict_with(
 	"MS.AAD.8.1v1", count(guest_access_open) == 0,
 	sprintf("Guest user access level by authorization policy: %v (allowed: Limited access or Restricted access).", [list_en(guest_access_by_policy("en"))]),
-	sprintf("認可ポリシーごとのゲスト ユーザーのアクセス レベル: %v（許可される値: 制限されたアクセス または 制限付きアクセス）。", [list_ja(guest_access_by_policy("ja"))]),
+	sprintf("認可ポリシーごとのゲスト ユーザーのアクセス レベル: %v（許可される値: 制限付きアクセス または 最も制限の厳しいアクセス）。", [list_ja(guest_access_by_policy("ja"))]),
 	sort(guest_access_open),
 )
 

@@ -361,7 +361,7 @@ dmarc_verdict(id, bad, ok_en, ok_ja, _, _) := lib.verdict_with(
 dmarc_verdict(id, bad, _, _, bad_en, bad_ja) := lib.verdict_with(
 	id, false,
 	sprintf("%d of %d domain(s) %s: %s.", [count(bad), count(dmarc_domains), bad_en, lib.names_en(bad)]),
-	sprintf("%d 件（全 %d 件中）のドメインで%s: %s。", [count(bad), count(dmarc_domains), bad_ja, lib.names_ja(bad)]),
+	sprintf("%d 件（全 %d 件中）のドメインで、%s: %s。", [count(bad), count(dmarc_domains), bad_ja, lib.names_ja(bad)]),
 	sort(bad),
 ) if {
 	is_array(dmarc_raw)

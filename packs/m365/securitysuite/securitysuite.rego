@@ -15,8 +15,8 @@ import rego.v1
 # ---------------------------------------------------------------------------------------------
 
 malware_tiers := [
-	[n | preset_on("protection_policy_rules", strict_re); some n in policy_ids_matching("anti_malware_policies", strict_re)],
-	[n | preset_on("protection_policy_rules", standard_re); some n in policy_ids_matching("anti_malware_policies", standard_re)],
+	[n | preset_on("protection_policy_rules", strict_marker); some n in policy_ids_matching("anti_malware_policies", strict_marker)],
+	[n | preset_on("protection_policy_rules", standard_marker); some n in policy_ids_matching("anti_malware_policies", standard_marker)],
 	sort(top_custom_policies("anti_malware_rules", "MalwareFilterPolicy")),
 	["Default"],
 ]
@@ -59,15 +59,15 @@ file_filter_problems_ja contains sprintf("ブロック対象のファイルの�
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.1.1v1", false,
-	sprintf("The anti-malware policy that applies to all recipients should be %s, but no such policy is in the export.", [friendly(malware_policy_name)]),
-	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s のはずですが、エクスポートに見つかりません。", [friendly(malware_policy_name)]),
+	sprintf("The anti-malware policy that applies to all recipients should be %s, but no such policy is in the export.", [friendly(malware_policy_name, "en")]),
+	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s のはずですが、エクスポートに見つかりません。", [friendly(malware_policy_name, "ja")]),
 	[malware_policy_name],
 ) if count(malware_policies) == 0
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.1.1v1", file_filter_ok,
-	sprintf("The anti-malware policy that applies to all recipients is %s; its common attachments filter is on and blocks .exe, .cmd and .vbe files.", [friendly(malware_policy_name)]),
-	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s で、共通の添付ファイル フィルターが有効になり .exe、.cmd、.vbe をブロックしています。", [friendly(malware_policy_name)]),
+	sprintf("The anti-malware policy that applies to all recipients is %s; its common attachments filter is on and blocks .exe, .cmd and .vbe files.", [friendly(malware_policy_name, "en")]),
+	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s で、共通の添付ファイル フィルターが有効になり .exe、.cmd、.vbe をブロックしています。", [friendly(malware_policy_name, "ja")]),
 	[],
 ) if {
 	count(malware_policies) > 0
@@ -76,8 +76,8 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.1.1v1", file_filter_ok,
-	sprintf("The anti-malware policy that applies to all recipients is %s: %s.", [friendly(malware_policy_name), concat("; ", file_filter_problems)]),
-	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s です: %s。", [friendly(malware_policy_name), concat("、", file_filter_problems_ja)]),
+	sprintf("The anti-malware policy that applies to all recipients is %s: %s.", [friendly(malware_policy_name, "en"), concat("; ", file_filter_problems)]),
+	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s です。問題点: %s。", [friendly(malware_policy_name, "ja"), concat("、", file_filter_problems_ja)]),
 	[malware_policy_name],
 ) if {
 	count(malware_policies) > 0
@@ -90,15 +90,15 @@ zap_ok if malware_policies[0].ZapEnabled == true
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.1.2v1", false,
-	sprintf("The anti-malware policy that applies to all recipients should be %s, but no such policy is in the export.", [friendly(malware_policy_name)]),
-	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s のはずですが、エクスポートに見つかりません。", [friendly(malware_policy_name)]),
+	sprintf("The anti-malware policy that applies to all recipients should be %s, but no such policy is in the export.", [friendly(malware_policy_name, "en")]),
+	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s のはずですが、エクスポートに見つかりません。", [friendly(malware_policy_name, "ja")]),
 	[malware_policy_name],
 ) if count(malware_policies) == 0
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.1.2v1", zap_ok,
-	sprintf("The anti-malware policy that applies to all recipients is %s; zero-hour auto purge (ZapEnabled) is %v.", [friendly(malware_policy_name), get(malware_policies[0], "ZapEnabled")]),
-	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s で、ゼロ時間自動消去 (ZapEnabled) は %v です。", [friendly(malware_policy_name), get(malware_policies[0], "ZapEnabled")]),
+	sprintf("The anti-malware policy that applies to all recipients is %s; zero-hour auto purge (ZapEnabled) is %v.", [friendly(malware_policy_name, "en"), get(malware_policies[0], "ZapEnabled")]),
+	sprintf("全受信者に適用されるマルウェア対策ポリシーは %s で、ゼロ時間自動消去 (ZapEnabled) は %v です。", [friendly(malware_policy_name, "ja"), get(malware_policies[0], "ZapEnabled")]),
 	[malware_policy_name | not zap_ok],
 ) if count(malware_policies) > 0
 
@@ -114,8 +114,8 @@ builtin_attachments_for_all if {
 }
 
 attachment_tiers := [
-	[n | preset_on("atp_policy_rules", strict_re); some n in policy_ids_matching("safe_attachment_policies", strict_re)],
-	[n | preset_on("atp_policy_rules", standard_re); some n in policy_ids_matching("safe_attachment_policies", standard_re)],
+	[n | preset_on("atp_policy_rules", strict_marker); some n in policy_ids_matching("safe_attachment_policies", strict_marker)],
+	[n | preset_on("atp_policy_rules", standard_marker); some n in policy_ids_matching("safe_attachment_policies", standard_marker)],
 	sort(top_custom_policies("safe_attachment_rules", "SafeAttachmentPolicy")),
 	["Built-In Protection Policy" | builtin_attachments_for_all],
 ]
@@ -137,8 +137,8 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.1.3v1", false,
-	sprintf("The Safe Attachments policy that applies to all recipients should be %s, but no such policy is in the export.", [friendly(attachment_names[0])]),
-	sprintf("全受信者に適用される安全な添付ファイル ポリシーは %s のはずですが、エクスポートに見つかりません。", [friendly(attachment_names[0])]),
+	sprintf("The Safe Attachments policy that applies to all recipients should be %s, but no such policy is in the export.", [friendly(attachment_names[0], "en")]),
+	sprintf("全受信者に適用される安全な添付ファイル ポリシーは %s のはずですが、エクスポートに見つかりません。", [friendly(attachment_names[0], "ja")]),
 	[attachment_names[0]],
 ) if {
 	count(attachment_names) > 0
@@ -147,8 +147,8 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.1.3v1", attachments_ok,
-	sprintf("The Safe Attachments policy that applies to all recipients is %s; its unknown-malware response is %v (Block or DynamicDelivery required).%s", [friendly(attachment_names[0]), get(attachment_policies[0], "Action"), license_note_en]),
-	sprintf("全受信者に適用される安全な添付ファイル ポリシーは %s で、不明なマルウェアへの応答は %v です（Block または DynamicDelivery が必要）。%s", [friendly(attachment_names[0]), get(attachment_policies[0], "Action"), license_note_ja]),
+	sprintf("The Safe Attachments policy that applies to all recipients is %s; its unknown-malware response is %v (Block or DynamicDelivery required).%s", [friendly(attachment_names[0], "en"), get(attachment_policies[0], "Action"), license_note_en]),
+	sprintf("全受信者に適用される安全な添付ファイル ポリシーは %s で、不明なマルウェアへの応答は %v です（Block または DynamicDelivery が必要）。%s", [friendly(attachment_names[0], "ja"), get(attachment_policies[0], "Action"), license_note_ja]),
 	[attachment_names[0] | not attachments_ok],
 ) if count(attachment_policies) > 0
 
@@ -187,19 +187,19 @@ phish_rule_for(r, p) if r.AntiPhishPolicy == p.Identity
 phish_covers_all(p) if p.IsDefault == true
 
 phish_covers_all(p) if {
-	is_preset(p, strict_re)
-	preset_on("protection_policy_rules", strict_re)
+	is_preset(p, strict_marker)
+	preset_on("protection_policy_rules", strict_marker)
 }
 
 phish_covers_all(p) if {
-	is_preset(p, standard_re)
-	preset_on("protection_policy_rules", standard_re)
+	is_preset(p, standard_marker)
+	preset_on("protection_policy_rules", standard_marker)
 }
 
 phish_covers_all(p) if {
 	not p.IsDefault == true
-	not is_preset(p, strict_re)
-	not is_preset(p, standard_re)
+	not is_preset(p, strict_marker)
+	not is_preset(p, standard_marker)
 	count(tenant_domains) > 0
 	some r in items("anti_phish_rules")
 	r.State == "Enabled"
@@ -208,6 +208,31 @@ phish_covers_all(p) if {
 }
 
 rejected_actions := {"noaction", "bccmessage"}
+
+# Per-policy summary of the settings a 2.x control looks at, for the details of a failure.
+phish_settings := {
+	"user": ["EnableTargetedUserProtection", "TargetedUserProtectionAction"],
+	"org": ["EnableOrganizationDomainsProtection", "TargetedDomainProtectionAction"],
+	"partner": ["EnableTargetedDomainsProtection", "TargetedDomainProtectionAction"],
+}
+
+covers_text(p, "en") := "yes" if phish_covers_all(p)
+
+covers_text(p, "en") := "no" if not phish_covers_all(p)
+
+covers_text(p, "ja") := "はい" if phish_covers_all(p)
+
+covers_text(p, "ja") := "いいえ" if not phish_covers_all(p)
+
+summary_format := {
+	"en": "%v (%s %v, %s %v, applies to all recipients: %s)",
+	"ja": "%v（%s %v、%s %v、全受信者に適用: %s）",
+}
+
+phish_summary(kind, lang) := [sprintf(summary_format[lang], [policy_id(p), f[0], get(p, f[0]), f[1], get(p, f[1]), covers_text(p, lang)]) |
+	f := phish_settings[kind]
+	some p in enabled_phish
+]
 
 acceptable_action(p, field) if {
 	a := get(p, field)
@@ -243,12 +268,11 @@ user_protection_candidates := [p |
 
 user_protection_policies := [policy_id(p) | some p in user_protection_candidates; phish_covers_all(p)]
 
-user_protection_partial := [policy_id(p) | some p in user_protection_candidates; not phish_covers_all(p)]
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.2.1v1", false,
-	"No sensitive accounts are listed in the configuration (SecuritySuite > MS.SECURITYSUITE.2.1v1 > SensitiveUsers), so user impersonation protection cannot be verified.",
-	"構成 (SecuritySuite > MS.SECURITYSUITE.2.1v1 > SensitiveUsers) に機密アカウントが登録されていないため、ユーザー偽装保護を確認できません。",
+	"No sensitive accounts are listed in the configuration file (--config: SecuritySuite > MS.SECURITYSUITE.2.1v1 > SensitiveUsers), so user impersonation protection cannot be verified.",
+	"構成ファイル（--config の SecuritySuite > MS.SECURITYSUITE.2.1v1 > SensitiveUsers）に機密アカウントが登録されていないため、ユーザー偽装保護を確認できません。",
 	[],
 ) if count(sensitive_users) == 0
 
@@ -259,7 +283,7 @@ results contains lib.verdict_with("MS.SECURITYSUITE.2.1v1", false, no_defender_e
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.2.1v1", true,
-	sprintf("User impersonation protection covers all %d sensitive accounts for all recipients (anti-phishing policy %s).", [count(sensitive_addresses), lib.names_en(user_protection_policies)]),
+	sprintf("User impersonation protection covers every sensitive account in the configuration (%d) for all recipients (anti-phishing policy %s).", [count(sensitive_addresses), lib.names_en(user_protection_policies)]),
 	sprintf("フィッシング対策ポリシー %s により、%d 件の機密アカウントすべてのユーザー偽装保護が全受信者に適用されています。", [lib.names_ja(user_protection_policies), count(sensitive_addresses)]),
 	[],
 ) if {
@@ -270,9 +294,9 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.2.1v1", false,
-	sprintf("No enabled anti-phishing policy protects all sensitive accounts against impersonation with a quarantine, junk, redirect or delete action for all recipients.%s Accounts not protected by any enabled policy: %s.", [partial_en(user_protection_partial), names_or_none_en(users_unprotected_everywhere)]),
-	sprintf("全受信者を対象に、すべての機密アカウントを偽装から保護し（検疫・迷惑メール・リダイレクト・削除のいずれかの処理）、有効になっているフィッシング対策ポリシーがありません。%s どの有効なポリシーでも保護されていないアカウント: %s。", [partial_ja(user_protection_partial), names_or_none_ja(users_unprotected_everywhere)]),
-	users_unprotected_everywhere | {x | some x in user_protection_partial},
+	sprintf("No enabled anti-phishing policy protects every sensitive account with a quarantine, junk, redirect or delete action and applies to all recipients. Sensitive accounts missing from every enabled policy: %s. Enabled anti-phishing policies: %s.", [names_or_none_en(users_unprotected_everywhere), names_or_none_en(phish_summary("user", "en"))]),
+	sprintf("すべての機密アカウントを保護し、偽装時の処理が検疫・迷惑メール・リダイレクト・削除のいずれかで、全受信者に適用される有効なフィッシング対策ポリシーがありません。どの有効なポリシーにも含まれていない機密アカウント: %s。有効なフィッシング対策ポリシー: %s。", [names_or_none_ja(users_unprotected_everywhere), names_or_none_ja(phish_summary("user", "ja"))]),
+	users_unprotected_everywhere | {policy_id(p) | some p in enabled_phish},
 ) if {
 	count(sensitive_users) > 0
 	defender_licensed
@@ -294,7 +318,6 @@ org_domain_candidates := [p |
 
 org_domain_policies := [policy_id(p) | some p in org_domain_candidates; phish_covers_all(p)]
 
-org_domain_partial := [policy_id(p) | some p in org_domain_candidates; not phish_covers_all(p)]
 
 results contains lib.verdict_with("MS.SECURITYSUITE.2.2v1", false, no_defender_en, no_defender_ja, []) if not defender_licensed
 
@@ -310,9 +333,9 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.2.2v1", false,
-	sprintf("No enabled anti-phishing policy has \"Include domains I own\" on, a quarantine, junk, redirect or delete action for domain impersonation, and all recipients in scope.%s Enabled anti-phishing policies: %s.", [partial_en(org_domain_partial), names_or_none_en([policy_id(p) | some p in enabled_phish])]),
-	sprintf("「自分が所有するドメインを含める」が有効で、ドメイン偽装に対する処理が検疫・迷惑メール・リダイレクト・削除のいずれかで、全受信者を対象とする有効なフィッシング対策ポリシーがありません。%s 有効なフィッシング対策ポリシー: %s。", [partial_ja(org_domain_partial), names_or_none_ja([policy_id(p) | some p in enabled_phish])]),
-	org_domain_partial,
+	sprintf("No enabled anti-phishing policy has \"Include domains I own\" on with a quarantine, junk, redirect or delete action for domain impersonation and applies to all recipients. Enabled anti-phishing policies: %s.", [names_or_none_en(phish_summary("org", "en"))]),
+	sprintf("「自分が所有するドメインを含める」が有効で、ドメイン偽装時の処理が検疫・迷惑メール・リダイレクト・削除のいずれかで、全受信者に適用される有効なフィッシング対策ポリシーがありません。有効なフィッシング対策ポリシー: %s。", [names_or_none_ja(phish_summary("org", "ja"))]),
+	{policy_id(p) | some p in enabled_phish},
 ) if {
 	defender_licensed
 	count(org_domain_policies) == 0
@@ -333,7 +356,6 @@ partner_candidates := [p |
 
 partner_policies := [policy_id(p) | some p in partner_candidates; phish_covers_all(p)]
 
-partner_partial := [policy_id(p) | some p in partner_candidates; not phish_covers_all(p)]
 
 partners_unprotected_everywhere := partner_domains - {d |
 	some p in enabled_phish
@@ -343,8 +365,8 @@ partners_unprotected_everywhere := partner_domains - {d |
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.2.3v1", false,
-	"No partner domains are listed in the configuration (SecuritySuite > MS.SECURITYSUITE.2.3v1 > PartnerDomains), so partner domain impersonation protection cannot be verified.",
-	"構成 (SecuritySuite > MS.SECURITYSUITE.2.3v1 > PartnerDomains) にパートナー ドメインが登録されていないため、パートナー ドメインの偽装保護を確認できません。",
+	"No partner domains are listed in the configuration file (--config: SecuritySuite > MS.SECURITYSUITE.2.3v1 > PartnerDomains), so partner domain impersonation protection cannot be verified.",
+	"構成ファイル（--config の SecuritySuite > MS.SECURITYSUITE.2.3v1 > PartnerDomains）にパートナー ドメインが登録されていないため、パートナー ドメインの偽装保護を確認できません。",
 	[],
 ) if count(partner_domains) == 0
 
@@ -366,9 +388,9 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.2.3v1", false,
-	sprintf("No enabled anti-phishing policy protects all partner domains against impersonation with a quarantine, junk, redirect or delete action for all recipients.%s Partner domains not protected by any enabled policy: %s.", [partial_en(partner_partial), names_or_none_en(partners_unprotected_everywhere)]),
-	sprintf("全受信者を対象に、すべてのパートナー ドメインを偽装から保護し（検疫・迷惑メール・リダイレクト・削除のいずれかの処理）、有効になっているフィッシング対策ポリシーがありません。%s どの有効なポリシーでも保護されていないパートナー ドメイン: %s。", [partial_ja(partner_partial), names_or_none_ja(partners_unprotected_everywhere)]),
-	partners_unprotected_everywhere | {x | some x in partner_partial},
+	sprintf("No enabled anti-phishing policy protects every partner domain with a quarantine, junk, redirect or delete action and applies to all recipients. Partner domains missing from every enabled policy: %s. Enabled anti-phishing policies: %s.", [names_or_none_en(partners_unprotected_everywhere), names_or_none_en(phish_summary("partner", "en"))]),
+	sprintf("すべてのパートナー ドメインを保護し、偽装時の処理が検疫・迷惑メール・リダイレクト・削除のいずれかで、全受信者に適用される有効なフィッシング対策ポリシーがありません。どの有効なポリシーにも含まれていないパートナー ドメイン: %s。有効なフィッシング対策ポリシー: %s。", [names_or_none_ja(partners_unprotected_everywhere), names_or_none_ja(phish_summary("partner", "ja"))]),
+	partners_unprotected_everywhere | {policy_id(p) | some p in enabled_phish},
 ) if {
 	count(partner_domains) > 0
 	defender_licensed
@@ -385,8 +407,8 @@ tips_off(p) := [f | some f in safety_tip_flags; not p[f] == true]
 
 tips_candidates := [p |
 	some p in enabled_phish
-	not is_preset(p, strict_re)
-	not is_preset(p, standard_re)
+	not is_preset(p, strict_marker)
+	not is_preset(p, standard_marker)
 	count(tips_off(p)) == 0
 ]
 
@@ -402,15 +424,15 @@ tips_ok if eop_preset_for_all
 
 tips_gaps_en := [sprintf("%s (off: %s)", [policy_id(p), concat(", ", tips_off(p))]) |
 	some p in enabled_phish
-	not is_preset(p, strict_re)
-	not is_preset(p, standard_re)
+	not is_preset(p, strict_marker)
+	not is_preset(p, standard_marker)
 	count(tips_off(p)) > 0
 ]
 
 tips_gaps_ja := [sprintf("%s（無効: %s）", [policy_id(p), concat("、", tips_off(p))]) |
 	some p in enabled_phish
-	not is_preset(p, strict_re)
-	not is_preset(p, standard_re)
+	not is_preset(p, strict_marker)
+	not is_preset(p, standard_marker)
 	count(tips_off(p)) > 0
 ]
 
@@ -440,8 +462,8 @@ results contains lib.verdict_with(
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.2.4v1", false,
 	sprintf("No Standard or Strict preset covers all recipients, and no enabled anti-phishing policy with every safety tip and indicator on applies to all recipients.%s Policies with tips off: %s.", [partial_en(tips_partial), names_or_none_en(tips_gaps_en)]),
-	sprintf("全受信者を対象とする Standard／Strict プリセットがなく、すべての安全のヒントとインジケーターが有効で全受信者に適用される有効なフィッシング対策ポリシーもありません。%s ヒントが無効なポリシー: %s。", [partial_ja(tips_partial), names_or_none_ja(tips_gaps_ja)]),
-	{policy_id(p) | some p in enabled_phish; not is_preset(p, strict_re); not is_preset(p, standard_re); count(tips_off(p)) > 0} | {x | some x in tips_partial},
+	sprintf("全受信者を対象とする Standard／Strict プリセットがなく、すべての安全のヒントとインジケーターが有効で全受信者に適用される有効なフィッシング対策ポリシーもありません。%sヒントが無効なポリシー: %s。", [partial_ja(tips_partial), names_or_none_ja(tips_gaps_ja)]),
+	{policy_id(p) | some p in enabled_phish; not is_preset(p, strict_marker); not is_preset(p, standard_marker); count(tips_off(p)) > 0} | {x | some x in tips_partial},
 ) if {
 	defender_licensed
 	not tips_ok
@@ -546,12 +568,17 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.3.2v1", false,
-	sprintf("No enforced DLP policy protecting SSNs, ITINs and credit card numbers covers every site of these locations: %s (covered: %s).%s", [concat(", ", missing_locations), names_or_none_en(covered_locations), dlp_license_note_en]),
-	sprintf("SSN、ITIN、クレジット カード番号を保護する適用中の DLP ポリシーが、次の場所全体に適用されていません: %s（適用済み: %s）。%s", [concat("、", missing_locations), names_or_none_ja(covered_locations), dlp_license_note_ja]),
+	sprintf("No enforced DLP policy that detects SSNs, ITINs and credit card numbers applies to all of these locations: %s (locations covered: %s).%s", [concat(", ", missing_locations), names_or_none_en(covered_locations), dlp_license_note_en]),
+	sprintf("SSN、ITIN、クレジット カード番号を検出する適用中の DLP ポリシーが、次の場所の全体に適用されていません: %s（適用済みの場所: %s）。%s", [concat("、", missing_locations), names_or_none_ja(covered_locations), dlp_license_note_ja]),
 	missing_locations,
 ) if count(missing_locations) > 0
 
-rules_not_blocking := {s.name | some s in full_rules; s.block == false} | {s.name | some s in full_rules; s.block == true; s.scope != "All"}
+blocks_everyone(s) if {
+	s.block == true
+	s.scope == "All"
+}
+
+rules_not_blocking := {s.name | some s in full_rules; not blocks_everyone(s)}
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.3.3v1", false,
@@ -562,12 +589,14 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.3.3v1", count(rules_not_blocking) == 0,
-	sprintf("DLP rules detecting all three types: %s. Rules that do not block access for everyone (BlockAccess true, scope All): %s.%s", [lib.names_en({s.name | some s in full_rules}), names_or_none_en(rules_not_blocking), dlp_license_note_en]),
-	sprintf("3 種類すべてを検出する DLP ルール: %s。全員へのアクセスをブロックしていない（BlockAccess true、範囲 All でない）ルール: %s。%s", [lib.names_ja({s.name | some s in full_rules}), names_or_none_ja(rules_not_blocking), dlp_license_note_ja]),
+	sprintf("DLP rules detecting all three types: %s. Rules that do not block everyone (BlockAccess true with BlockAccessScope All): %s.%s", [lib.names_en({s.name | some s in full_rules}), names_or_none_en(rules_not_blocking), dlp_license_note_en]),
+	sprintf("3 種類すべてを検出する DLP ルール: %s。全員をブロックする設定（BlockAccess が true かつ BlockAccessScope が All）になっていないルール: %s。%s", [lib.names_ja({s.name | some s in full_rules}), names_or_none_ja(rules_not_blocking), dlp_license_note_ja]),
 	rules_not_blocking,
 ) if count(full_rules) > 0
 
-rules_not_notifying := {s.name | some s in full_rules; s.notify != null; count(s.notify) == 0}
+notifies_someone(s) if count(s.notify) > 0
+
+rules_not_notifying := {s.name | some s in full_rules; not notifies_someone(s)}
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.3.4v1", false,
@@ -669,10 +698,15 @@ retention_ok if {
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.5.2v1", retention_ok,
-	sprintf("Audit (Premium) licence (M365_ADVANCED_AUDITING service plan): %v. Audit log retention policies: %s; 12 months or more and enabled: %s. Retention beyond 180 days applies only to users with an E5-level or Audit (Premium) licence.", [yes_no_en(advanced_audit_licensed), names_or_none_en(retention_seen), names_or_none_en(long_retention_policies)]),
-	sprintf("Audit (Premium) ライセンス（M365_ADVANCED_AUDITING サービス プラン）: %v。監査ログ保持ポリシー: %s。12 か月以上で有効なもの: %s。180 日を超える保持は E5 相当または Audit (Premium) ライセンスを持つユーザーにのみ適用されます。", [yes_no_ja(advanced_audit_licensed), names_or_none_ja(retention_seen), names_or_none_ja(long_retention_policies)]),
+	sprintf("Audit (Premium) licence (M365_ADVANCED_AUDITING service plan): %v. Audit log retention policies: %s; 12 months or more and enabled: %s. Retention beyond 180 days applies only to users with an E5-level or Audit (Premium) licence.", [audit_licence_text.en, names_or_none_en(retention_seen), names_or_none_en(long_retention_policies)]),
+	sprintf("Audit (Premium) ライセンス（M365_ADVANCED_AUDITING サービス プラン）: %v。監査ログ保持ポリシー: %s。12 か月以上で有効なもの: %s。180 日を超える保持は E5 相当または Audit (Premium) ライセンスを持つユーザーにのみ適用されます。", [audit_licence_text.ja, names_or_none_ja(retention_seen), names_or_none_ja(long_retention_policies)]),
 	[x | not retention_ok; some x in retention_gaps],
 )
+
+# Licence data comes from the Entra ID export; without it the control fails rather than errs.
+audit_licence_text := {"en": "not reported (no service_plans section)", "ja": "不明（service_plans セクションなし）"} if not is_array(object.get(doc, "service_plans", null))
+
+audit_licence_text := {"en": yes_no_en(advanced_audit_licensed), "ja": yes_no_ja(advanced_audit_licensed)} if is_array(object.get(doc, "service_plans", null))
 
 retention_gaps contains "M365_ADVANCED_AUDITING" if not advanced_audit_licensed
 
@@ -691,7 +725,7 @@ preset_spam_rule_active(r) if {
 	is_string(r.Identity)
 	some r2 in items("protection_policy_rules")
 	is_string(r2.Identity)
-	regex.match(r.Identity, r2.Identity)
+	contains(r2.Identity, r.Identity)
 	r2.State == "Enabled"
 	rule_targets_everyone(r2)
 }

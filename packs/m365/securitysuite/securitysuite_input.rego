@@ -32,18 +32,19 @@ field_empty(o, k) if {
 	count(v) == 0
 }
 
-strict_re := `(?i)Strict Preset Security Policy`
+# Preset policies and rules are recognised by their name, case-insensitively.
+strict_marker := "strict preset security policy"
 
-standard_re := `(?i)Standard Preset Security Policy`
+standard_marker := "standard preset security policy"
 
-is_preset(p, pattern) if {
+is_preset(p, marker) if {
 	is_string(p.Identity)
-	regex.match(pattern, p.Identity)
+	contains(lower(p.Identity), marker)
 }
 
 policy_id(p) := object.get(p, "Identity", object.get(p, "Name", "(unnamed)"))
 
-policy_ids_matching(section, pattern) := sort([p.Identity | some p in items(section); is_preset(p, pattern)])
+policy_ids_matching(section, marker) := sort([p.Identity | some p in items(section); is_preset(p, marker)])
 
 rule_targets_everyone(r) if {
 	field_empty(r, "SentTo")
@@ -53,16 +54,16 @@ rule_targets_everyone(r) if {
 
 # An enabled preset rule (EOP: protection_policy_rules, Defender: atp_policy_rules) that applies
 # to all recipients.
-preset_on(section, pattern) if {
+preset_on(section, marker) if {
 	some r in items(section)
-	is_preset(r, pattern)
+	is_preset(r, marker)
 	r.State == "Enabled"
 	rule_targets_everyone(r)
 }
 
-eop_preset_for_all if preset_on("protection_policy_rules", strict_re)
+eop_preset_for_all if preset_on("protection_policy_rules", strict_marker)
 
-eop_preset_for_all if preset_on("protection_policy_rules", standard_re)
+eop_preset_for_all if preset_on("protection_policy_rules", standard_marker)
 
 tenant_domains := {lower(trim_space(d.DomainName)) | some d in items("accepted_domains"); is_string(d.DomainName)}
 
@@ -98,16 +99,24 @@ top_custom_policies(section, field) := [n |
 	is_string(n)
 ]
 
-friendly(name) := "the Strict preset" if regex.match(strict_re, name)
+# A display name for a policy: presets by tier, with their generated identity.
+friendly(name, "en") := sprintf("the Strict preset (%v)", [name]) if contains(lower(name), strict_marker)
 
-friendly(name) := "the Standard preset" if {
-	not regex.match(strict_re, name)
-	regex.match(standard_re, name)
+friendly(name, "en") := sprintf("the Standard preset (%v)", [name]) if {
+	not contains(lower(name), strict_marker)
+	contains(lower(name), standard_marker)
 }
 
-friendly(name) := sprintf("%v", [name]) if {
-	not regex.match(strict_re, name)
-	not regex.match(standard_re, name)
+friendly(name, "ja") := sprintf("Strict プリセット（%v）", [name]) if contains(lower(name), strict_marker)
+
+friendly(name, "ja") := sprintf("Standard プリセット（%v）", [name]) if {
+	not contains(lower(name), strict_marker)
+	contains(lower(name), standard_marker)
+}
+
+friendly(name, _) := sprintf("%v", [name]) if {
+	not contains(lower(name), strict_marker)
+	not contains(lower(name), standard_marker)
 }
 
 # Licences reported by the provider.
@@ -129,7 +138,7 @@ license_note_en := " Note: no Defender for Office 365 licence was reported, whic
 
 license_note_ja := "" if defender_licensed
 
-license_note_ja := " 注: この機能に必要な Defender for Office 365 のライセンスが確認できません。" if not defender_licensed
+license_note_ja := "注: この機能に必要な Defender for Office 365 のライセンスが確認できません。" if not defender_licensed
 
 dlp_license_note_en := "" if dlp_licensed
 
@@ -137,7 +146,7 @@ dlp_license_note_en := " Note: no Microsoft Purview DLP licence was reported (de
 
 dlp_license_note_ja := "" if dlp_licensed
 
-dlp_license_note_ja := " 注: Microsoft Purview DLP のライセンスが確認できません（defender_dlp_license が true ではありません）。" if not dlp_licensed
+dlp_license_note_ja := "注: Microsoft Purview DLP のライセンスが確認できません（defender_dlp_license が true ではありません）。" if not dlp_licensed
 
 # Configuration lists (scuba_config.SecuritySuite[id][key], or the older Defender policy id).
 scuba_cfg := object.get(doc, "scuba_config", {}) if is_object(object.get(doc, "scuba_config", {}))
@@ -182,7 +191,7 @@ partial_en(xs) := sprintf(" Policies that qualify but do not apply to all recipi
 
 partial_ja(xs) := "" if count(xs) == 0
 
-partial_ja(xs) := sprintf(" 条件は満たすが全受信者に適用されていないポリシー: %s。", [concat("、", sort(xs))]) if count(xs) > 0
+partial_ja(xs) := sprintf("条件は満たすが全受信者に適用されていないポリシー: %s。", [concat("、", sort(xs))]) if count(xs) > 0
 
 yes_no_en(true) := "yes"
 

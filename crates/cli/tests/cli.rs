@@ -1,0 +1,413 @@
+//! End-to-end tests of the `mamori` binary: output contract, exit codes, bad input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mamori(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("MAMORI_LANG")
+        .output()
+        .expect("runs mamori")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
+    path
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+const GOOD_SPO: &str = r#"{"SharePoint_successful_commands": ["Get-SPOTenantRest"], "SPO_tenant": [{"SharingCapability": 0, "ODBSharingCapability": 0, "SharingDomainRestrictionMode": 0, "DefaultSharingLinkType": 1, "DefaultLinkPermission": 1, "RequireAnonymousLinksExpireInDays": 30, "FileAnonymousLinkType": 1, "FolderAnonymousLinkType": 1, "EmailAttestationRequired": true, "EmailAttestationReAuthDays": 30}]}"#;
+
+fn bad_spo() -> String {
+    GOOD_SPO.replace(r#""SharingCapability": 0"#, r#""SharingCapability": 2"#)
+}
+
+#[test]
+fn json_lines_contract_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.json", GOOD_SPO.as_bytes());
+    let bad = write(dir.path(), "bad.json.gz", &gzip(bad_spo().as_bytes()));
+
+    let ok = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        good.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+
+    let both = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(
+        both.status.code(),
+        Some(1),
+        "a failing control exits 1: {}",
+        stderr(&both)
+    );
+    let lines: Vec<serde_json::Value> = stdout(&both)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "one JSON object per input file");
+    assert_eq!(lines[1]["source"], bad.to_str().unwrap());
+    let controls = lines[1]["controls"].as_array().unwrap();
+    assert_eq!(controls.len(), 8);
+    for c in controls {
+        for field in [
+            "id",
+            "status",
+            "requirement_met",
+            "criticality",
+            "severity",
+            "details",
+        ] {
+            assert!(c.get(field).is_some(), "{field} missing in {c}");
+        }
+    }
+    let spo11 = controls
+        .iter()
+        .find(|c| c["id"] == "MS.SHAREPOINT.1.1v1")
+        .unwrap();
+    assert_eq!(spo11["status"], "fail");
+    assert_eq!(spo11["requirement_met"], false);
+    assert_eq!(spo11["criticality"], "shall");
+}
+
+#[test]
+fn formats_and_languages_write_where_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.json", bad_spo().as_bytes());
+    for (format, name, needle) in [
+        ("html", "r.html", "推奨される対策"),
+        ("csv", "plan.csv", "担当者"),
+        ("table", "t.txt", "不合格"),
+        ("json", "r.jsonl", "MS.SHAREPOINT.1.1v1"),
+    ] {
+        let out = dir.path().join(name);
+        let o = mamori(&[
+            "evaluate",
+            "--from",
+            "scubagear",
+            bad.to_str().unwrap(),
+            "--format",
+            format,
+            "--lang",
+            "ja",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains(needle), "{format} output lacks {needle}");
+        assert!(
+            stderr(&o).contains(out.to_str().unwrap()),
+            "says where it wrote"
+        );
+    }
+    let en = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        bad.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]);
+    assert!(stdout(&en).contains("Fail") && !stdout(&en).contains("不合格"));
+    assert!(
+        !stdout(&en).contains('\x1b'),
+        "no colour when not a terminal"
+    );
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_naming_the_file_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let truncated_gz = gzip(GOOD_SPO.as_bytes());
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "notjson.json",
+            b"this is not json".to_vec(),
+            "not valid JSON",
+        ),
+        ("array.json", b"[1, 2, 3]".to_vec(), "wrong shape"),
+        (
+            "latin1.json",
+            b"{\"SPO_tenant\": \"caf\xe9\"}".to_vec(),
+            "not valid JSON",
+        ),
+        (
+            "truncated.json",
+            GOOD_SPO.as_bytes()[..60].to_vec(),
+            "ends early",
+        ),
+        (
+            "truncated.json.gz",
+            truncated_gz[..truncated_gz.len() / 2].to_vec(),
+            "corrupt or truncated",
+        ),
+        ("empty.json", Vec::new(), "empty"),
+        (
+            "unrelated.json",
+            br#"{"hello": "world"}"#.to_vec(),
+            "no section",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = write(dir.path(), name, &bytes);
+        let o = mamori(&[
+            "evaluate",
+            "--from",
+            "scubagear",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(name) && err.contains(expected),
+            "{name}: {err:?} should name the file and say {expected:?}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A good file next to a bad one is still evaluated.
+    let good = write(dir.path(), "good.json", GOOD_SPO.as_bytes());
+    let bad = dir.path().join("notjson.json");
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o).lines().count(), 1);
+}
+
+#[test]
+fn oversized_input_is_refused_above_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "big.json.gz", &gzip(GOOD_SPO.as_bytes()));
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        path.to_str().unwrap(),
+        "--max-input-size",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("larger than the limit of 100 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn missing_and_misshapen_sections_are_errors_not_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = write(
+        dir.path(),
+        "wrong.json",
+        br#"{"SharePoint_successful_commands": ["Get-SPOTenantRest"], "SPO_tenant": "oops"}"#,
+    );
+    let failed = write(dir.path(), "failed.json", br#"{"SharePoint_successful_commands": [], "SharePoint_unsuccessful_commands": ["Get-SPOTenantRest"]}"#);
+    for path in [wrong, failed] {
+        let o = mamori(&[
+            "evaluate",
+            "--from",
+            "scubagear",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        for c in line["controls"].as_array().unwrap() {
+            assert_eq!(c["status"], "error", "{c}");
+            assert_eq!(c["requirement_met"], false, "{c}");
+        }
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "errors are not failures: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn unknown_flags_and_values_are_usage_errors() {
+    for args in [
+        vec!["evaluate", "--from", "scubagear", "x.json", "--colour"],
+        vec!["evaluate", "--from", "nonsense", "x.json"],
+        vec!["evaluate", "--from", "scubagear", "x.json", "--lang", "fr"],
+        vec!["evaluate", "--from", "scubagear"],
+    ] {
+        let o = mamori(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&o).is_empty());
+    }
+}
+
+#[test]
+fn config_omits_with_rationale_until_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.json", bad_spo().as_bytes());
+    let config = write(dir.path(), "config.yaml", b"OmitPolicy:\n  MS.SHAREPOINT.1.1v1:\n    Rationale: Approved partner sharing\n    Expiration: 2999-12-31\n  MS.SHAREPOINT.1.3v1:\n    Rationale: lapsed\n    Expiration: 2000-01-01\n");
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        bad.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let get = |id: &str| {
+        line["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(get("MS.SHAREPOINT.1.1v1")["status"], "omitted");
+    assert!(get("MS.SHAREPOINT.1.1v1")["details"]
+        .as_str()
+        .unwrap()
+        .contains("Approved partner sharing"));
+    assert_eq!(get("MS.SHAREPOINT.1.3v1")["status"], "fail");
+    assert!(get("MS.SHAREPOINT.1.3v1")["details"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+
+    let broken = write(dir.path(), "broken.yaml", b"OmitPolicy: [1, 2]\n");
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        bad.to_str().unwrap(),
+        "--config",
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.yaml"), "{}", stderr(&o));
+}
+
+#[test]
+fn packs_list_show_and_test() {
+    let o = mamori(&["packs", "list"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("m365"));
+    let o = mamori(&["packs", "show", "MS.SHAREPOINT.1.1v1", "--lang", "ja"]);
+    assert!(stdout(&o).contains("外部共有"), "{}", stdout(&o));
+    let o = mamori(&["packs", "show", "NOPE.1"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packs/m365/tests/sharepoint");
+    let o = mamori(&["packs", "test", tests.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "wrong.yaml",
+        format!("input: {GOOD_SPO}\nexpect:\n  - {{id: MS.SHAREPOINT.1.1v1, status: fail}}\n")
+            .as_bytes(),
+    );
+    let o = mamori(&["packs", "test", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "a failing case exits 1");
+    assert!(
+        stdout(&o).contains("status is pass, expected fail"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn an_invalid_user_pack_is_refused_with_file_control_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("bad-pack");
+    std::fs::create_dir_all(pack.join("p")).unwrap();
+    write(&pack, "pack.yaml", "id: custom\nname: {en: Custom, ja: カスタム}\nversion: '1'\ninput: scubagear\nproducts: [p]\n".as_bytes());
+    write(&pack.join("p"), "product.yaml", b"id: p\nname: {en: P, ja: P}\npackage: custom.p\ncontrols:\n  - id: CUSTOM.1\n    criticality: shall\n    severity: high\n    title: {en: T, ja: ''}\n    remediation: {en: R, ja: R}\n    permissions: [x]\n    references: [y]\n");
+    let o = mamori(&["packs", "list", "--pack", pack.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("product.yaml") && err.contains("CUSTOM.1") && err.contains("title.ja"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_writes_reports_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = mamori(&["demo", "--out-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for name in [
+        "report-ja.html",
+        "report-en.html",
+        "action-plan-ja.csv",
+        "results.jsonl",
+    ] {
+        assert!(dir.path().join(name).exists(), "{name} missing");
+        assert!(stdout(&o).contains(name), "demo says where {name} is");
+    }
+    let ja = std::fs::read_to_string(dir.path().join("report-ja.html")).unwrap();
+    assert!(ja.contains("lang=\"ja\"") && ja.contains("製品別サマリー"));
+    // The generated export evaluates without tool errors through the normal path too.
+    let export = dir
+        .path()
+        .join("sakura-trading-ProviderSettingsExport.json.gz");
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        export.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+}
