@@ -112,9 +112,11 @@ fn scubagear_sample_export_agrees_with_the_reference() {
     for (product, t) in &report.results {
         println!("  sample {product:<16} {}/{}", t.agree, t.total);
     }
+    let allowed = deviations();
     let lines: Vec<String> = report
         .result_mismatches
         .iter()
+        .filter(|m| !allowed.iter().any(|(p, c)| *p == m.policy_id && c == "sample"))
         .map(|m| {
             format!(
                 "{}: expected {}, got {:?} — {}",

@@ -83,7 +83,9 @@ migration_complete if {
 	}
 }
 
-migration_state_text := list_en({sprintf("%v", [s]) | some s in migration_states})
+migration_state_text := list_en({sprintf("%v", [s]) | some s in migration_states}) if count(migration_states) > 0
+
+migration_state_text := "not reported" if count(migration_states) == 0
 
 results contains lib.verdict(
 	"MS.AAD.3.4v1", migration_complete,
@@ -426,7 +428,13 @@ results contains lib.verdict_with(
 	sprintf("Verified managed domains whose passwords never expire: %v. Domains whose passwords expire (or whose root domain is not verified and managed): %v.%v", [list_en(compliant_domains), list_en(expiring_domains), federated_note("en")]),
 	sprintf("パスワードが無期限の確認済みマネージド ドメイン: %v。パスワードに有効期限があるドメイン（またはルート ドメインが確認済みマネージドでないもの）: %v。%v", [list_ja(compliant_domains), list_ja(expiring_domains), federated_note("ja")]),
 	sort(expiring_domains),
-)
+) if count(managed_domains) > 0
+
+results contains lib.verdict(
+	"MS.AAD.6.1v1", false,
+	sprintf("No verified domain with managed authentication was reported, so the password expiration policy could not be confirmed.%v", [federated_note("en")]),
+	sprintf("マネージド認証の確認済みドメインが報告されていないため、パスワードの有効期限ポリシーを確認できませんでした。%v", [federated_note("ja")]),
+) if count(managed_domains) == 0
 
 # ---------------------------------------------------------------------------
 # Guest access (MS.AAD.8.x).

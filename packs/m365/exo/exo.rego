@@ -20,6 +20,18 @@ arr(x) := [] if not is_array(x)
 
 obj(x) := x if is_object(x)
 
+# DNS answer sections: a tenant with one domain is exported as a single object (PowerShell
+# unwraps one-item lists); it is read as a list of one. ScubaGear 1.8 reads no domain from that
+# shape and so passes the DMARC checks unjudged; see docs/CONFORMANCE.md.
+dns_list(x) := [x] if is_object(x)
+
+dns_list(x) := x if is_array(x)
+
+dns_list(x) := [] if {
+	not is_object(x)
+	not is_array(x)
+}
+
 obj(x) := {} if not is_object(x)
 
 # Objects of an array section, in order.
@@ -160,11 +172,11 @@ results contains lib.verdict_with(
 
 # ---------------------------------------------------------------------------------------------
 # MS.EXO.3.1v1: DKIM signing enabled, with a published key, for every domain.
-# Like ScubaGear, the DNS answers are read only from a per-domain list; *.mail.onmicrosoft.com
+# The DNS answers are a per-domain list (or one object for one domain); *.mail.onmicrosoft.com
 # routing domains have no published selector and need only signing enabled.
 # ---------------------------------------------------------------------------------------------
 
-dkim_records := [r | some r in arr(section("dkim_records")); is_object(r)]
+dkim_records := [r | some r in dns_list(section("dkim_records")); is_object(r)]
 
 dkim_enabled(d) if {
 	some c in items("dkim_config")
@@ -208,13 +220,6 @@ dkim_ok(d) if {
 	dkim_published(d)
 }
 
-default dkim_shape_en := ""
-
-default dkim_shape_ja := ""
-
-dkim_shape_en := " The DKIM DNS answers were exported as a single object rather than a per-domain list, so no published key could be matched to a domain." if is_object(section("dkim_records"))
-
-dkim_shape_ja := "DKIM の DNS 応答がドメインごとの一覧ではなく単一のオブジェクトとしてエクスポートされたため、公開キーをドメインに対応付けられませんでした。" if is_object(section("dkim_records"))
 
 results contains lib.verdict_with(
 	"MS.EXO.3.1v1", true,
@@ -235,8 +240,8 @@ results contains lib.verdict_with(
 
 results contains lib.verdict_with(
 	"MS.EXO.3.1v1", false,
-	sprintf("%d domain(s) lack DKIM: %s.%s", [count(dkim_missing), concat("; ", sort([sprintf("%s (%s)", [d, dkim_problem_en(d)]) | some d in dkim_missing])), dkim_shape_en]),
-	sprintf("DKIM が構成されていないドメインが %d 件あります: %s。%s", [count(dkim_missing), concat("、", sort([sprintf("%s（%s）", [d, dkim_problem_ja(d)]) | some d in dkim_missing])), dkim_shape_ja]),
+	sprintf("%d domain(s) lack DKIM: %s.", [count(dkim_missing), concat("; ", sort([sprintf("%s (%s)", [d, dkim_problem_en(d)]) | some d in dkim_missing]))]),
+	sprintf("DKIM が構成されていないドメインが %d 件あります: %s。", [count(dkim_missing), concat("、", sort([sprintf("%s（%s）", [d, dkim_problem_ja(d)]) | some d in dkim_missing]))]),
 	sort(dkim_missing),
 ) if {
 	dkim_inputs
@@ -249,13 +254,13 @@ dkim_inputs if {
 }
 
 # ---------------------------------------------------------------------------------------------
-# MS.EXO.4.x: DMARC. Like ScubaGear, records are read only from a per-domain list: an export
-# that is a single object (one domain, unwrapped by PowerShell) yields no domain to judge.
+# MS.EXO.4.x: DMARC, judged per domain from the DNS answers (a list, or one object for one
+# domain).
 # ---------------------------------------------------------------------------------------------
 
 dmarc_raw := section("dmarc_records")
 
-dmarc_entries := [r | some r in arr(dmarc_raw); is_object(r)]
+dmarc_entries := [r | some r in dns_list(dmarc_raw); is_object(r)]
 
 dmarc_name(r) := str(object.get(r, "domain", null))
 
@@ -332,6 +337,10 @@ all_txt(r, check) if {
 
 dmarc_domains := {dmarc_name(r) | some r in dmarc_entries}
 
+dmarc_listish if is_array(dmarc_raw)
+
+dmarc_listish if is_object(dmarc_raw)
+
 dmarc_observed := concat(" | ", [sprintf("%v", [t]) | some t in arr(obj(dmarc_raw).rdata)])
 
 dmarc_verdict(id, bad, _, _, _, _) := lib.verdict_with(
@@ -341,20 +350,13 @@ dmarc_verdict(id, bad, _, _, _, _) := lib.verdict_with(
 	[],
 ) if dmarc_raw == null
 
-dmarc_verdict(id, bad, _, _, _, _) := lib.verdict_with(
-	id, true,
-	sprintf("The DMARC answers were exported as a single object (domain %v) rather than a per-domain list; like ScubaGear 1.8, no domain is judged from that shape. Check the record by hand: %s", [obj(dmarc_raw).domain, dmarc_observed]),
-	sprintf("DMARC の応答がドメインごとの一覧ではなく単一のオブジェクト（ドメイン %v）としてエクスポートされたため、ScubaGear 1.8 と同様にドメインを判定していません。レコードを手動で確認してください: %s", [obj(dmarc_raw).domain, dmarc_observed]),
-	[],
-) if is_object(dmarc_raw)
-
 dmarc_verdict(id, bad, ok_en, ok_ja, _, _) := lib.verdict_with(
 	id, true,
 	sprintf("%s (%d domain(s): %s).", [ok_en, count(dmarc_domains), list_en(dmarc_domains)]),
 	sprintf("%s（%d 件: %s）。", [ok_ja, count(dmarc_domains), list_ja(dmarc_domains)]),
 	[],
 ) if {
-	is_array(dmarc_raw)
+	dmarc_listish
 	count(bad) == 0
 }
 
@@ -364,7 +366,7 @@ dmarc_verdict(id, bad, _, _, bad_en, bad_ja) := lib.verdict_with(
 	sprintf("%d 件（全 %d 件中）のドメインで、%s: %s。", [count(bad), count(dmarc_domains), bad_ja, lib.names_ja(bad)]),
 	sort(bad),
 ) if {
-	is_array(dmarc_raw)
+	dmarc_listish
 	count(bad) > 0
 }
 
