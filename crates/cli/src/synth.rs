@@ -798,12 +798,28 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     );
     put("powerplatform_unsuccessful_commands", json!([]));
 
+    // Sections written by hand for the demo customer (security-suite policies and rules, …),
+    // merged over the generated ones.
+    if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(DEMO_SECTIONS) {
+        for (k, v) in extra {
+            out.insert(k, v);
+        }
+    }
     Value::Object(out)
 }
+
+/// Hand-written sections of the demo tenant: a JSON object of top-level export sections.
+const DEMO_SECTIONS: &str = include_str!("demo_sections.json");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_written_demo_sections_are_a_json_object() {
+        let v: Value = serde_json::from_str(DEMO_SECTIONS).expect("demo_sections.json is JSON");
+        assert!(v.is_object(), "demo_sections.json must be an object of sections");
+    }
 
     #[test]
     fn same_seed_same_tenant_and_sizes_are_honoured() {
