@@ -125,7 +125,15 @@ pub fn open(path: &Path, max_bytes: u64) -> Result<Box<dyn Read>, SnapshotError>
         path: path.to_owned(),
         source,
     })?;
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    open_reader(path, BufReader::with_capacity(256 * 1024, file), max_bytes)
+}
+
+/// Like [`open`], on any reader; `path` only names the input in errors.
+pub fn open_reader(
+    path: &Path,
+    mut reader: impl Read + 'static,
+    max_bytes: u64,
+) -> Result<Box<dyn Read>, SnapshotError> {
     let mut magic = [0u8; 2];
     let n = read_prefix(&mut reader, &mut magic).map_err(|source| SnapshotError::Read {
         path: path.to_owned(),
@@ -164,6 +172,16 @@ fn read_prefix(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 pub fn load<T: DeserializeOwned>(path: &Path, max_bytes: u64) -> Result<T, SnapshotError> {
     let reader = open(path, max_bytes)?;
     parse(path, reader, max_bytes)
+}
+
+/// Streams and parses one JSON document (plain or gzip) from bytes in memory.
+pub fn load_bytes<T: DeserializeOwned>(
+    name: &Path,
+    bytes: Vec<u8>,
+    max_bytes: u64,
+) -> Result<T, SnapshotError> {
+    let reader = open_reader(name, io::Cursor::new(bytes), max_bytes)?;
+    parse(name, reader, max_bytes)
 }
 
 /// Parses an already opened reader; errors name `path`.

@@ -406,7 +406,17 @@ password_ok(d) if {
 	never_expires(r)
 }
 
-expiring_domains := {sprintf("%v (%v days)", [d.Id, object.get(d, "PasswordValidityPeriodInDays", null)]) | some d in managed_domains; not password_ok(d)}
+expiring(lang) := {validity_label(d, lang) | some d in managed_domains; not password_ok(d)}
+
+validity_label(d, "en") := sprintf("%v (follows its root domain, which is missing or lets passwords expire)", [d.Id]) if object.get(d, "PasswordValidityPeriodInDays", null) == null
+
+validity_label(d, "ja") := sprintf("%v（ルート ドメインの設定に従うが、そのルート ドメインがないかパスワードに有効期限がある）", [d.Id]) if object.get(d, "PasswordValidityPeriodInDays", null) == null
+
+validity_label(d, "en") := sprintf("%v (passwords expire after %v days)", [d.Id, d.PasswordValidityPeriodInDays]) if object.get(d, "PasswordValidityPeriodInDays", null) != null
+
+validity_label(d, "ja") := sprintf("%v（パスワードの有効期限 %v 日）", [d.Id, d.PasswordValidityPeriodInDays]) if object.get(d, "PasswordValidityPeriodInDays", null) != null
+
+expiring_domains := expiring("en")
 
 compliant_domains := {d.Id | some d in managed_domains; password_ok(d)}
 
@@ -426,7 +436,7 @@ federated_note(_) := "" if count(federated_domains) == 0
 results contains lib.verdict_with(
 	"MS.AAD.6.1v1", password_never_expires,
 	sprintf("Verified managed domains whose passwords never expire: %v. Domains whose passwords expire (or whose root domain is not verified and managed): %v.%v", [list_en(compliant_domains), list_en(expiring_domains), federated_note("en")]),
-	sprintf("パスワードが無期限の確認済みマネージド ドメイン: %v。パスワードに有効期限があるドメイン（またはルート ドメインが確認済みマネージドでないもの）: %v。%v", [list_ja(compliant_domains), list_ja(expiring_domains), federated_note("ja")]),
+	sprintf("パスワードが無期限の確認済みマネージド ドメイン: %v。パスワードに有効期限があるドメイン（またはルート ドメインが確認済みマネージドでないもの）: %v。%v", [list_ja(compliant_domains), list_ja(expiring("ja")), federated_note("ja")]),
 	sort(expiring_domains),
 ) if count(managed_domains) > 0
 
