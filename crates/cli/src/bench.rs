@@ -81,6 +81,17 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             1.0 / per,
             mib(bytes) / per
         );
+        // Where the time goes: each product alone.
+        for pack in engine.packs().iter().filter(|p| p.input == SourceKind::Scubagear) {
+            for product in &pack.products {
+                let only = EvalOptions { products: vec![product.id.clone()], ..EvalOptions::default() };
+                let t = Instant::now();
+                for _ in 0..iterations {
+                    engine.evaluate("sample", SourceKind::Scubagear, input.clone(), &only);
+                }
+                println!("  {:<16} {:.2} ms/evaluation", product.id, t.elapsed().as_secs_f64() * 1e3 / iterations as f64);
+            }
+        }
     } else {
         println!("sample: skipped (no --sample and ../shared/samples is absent)");
     }

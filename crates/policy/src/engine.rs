@@ -93,10 +93,11 @@ impl Engine {
             }
         }
         let added = packs.last().expect("just pushed");
-        let mut probe = rego.clone();
-        probe.set_input(Value::new_object());
+        // Evaluating on the stored engine (not a clone) also leaves it prepared, so the clones
+        // made per input skip regorus' analysis of the modules.
+        rego.set_input(Value::new_object());
         for product in &added.products {
-            probe
+            rego
                 .eval_rule(format!("data.{}.results", product.package))
                 .map_err(|e| PackError::Rego {
                     pack: added.id.clone(),
