@@ -217,29 +217,61 @@ reviewable(pid, p) if {
 	is_phishing_resistant(p)
 }
 
+# A policy that does not apply to all users cannot meet a baseline policy other than 3.6 (whose
+# scope is the privileged roles), so only the plausible candidates get the full review.
+plausible(pid, p) if pid == "MS.AAD.3.6v1"
+
+plausible(pid, p) if {
+	pid != "MS.AAD.3.6v1"
+	includes_all_users(p)
+}
+
 # The policies worth explaining are judged once per baseline policy. Rules are computed once per
 # evaluation while functions are not memoised, so the per-policy work lives here and the text
-# and verdict functions below only read it; the cheap candidate test keeps 500-policy tenants fast.
+# and verdict functions below only read it; the cheap candidate and scope tests keep
+# 500-policy tenants fast.
 cap_review[pid] := [{"name": cap_name(p), "issues": cap_issues(pid, p), "candidate": is_candidate(pid, p)} |
 	some p in caps
 	reviewable(pid, p)
+	plausible(pid, p)
+] if some pid in cap_pids
+
+# Candidates scoped to some users only: named with that one reason, not reviewed in full.
+narrow_reviews[pid] := [{"name": cap_name(p), "issues": users_all_issue(p), "candidate": true} |
+	some p in caps
+	candidate(pid, p)
+	not plausible(pid, p)
 ] if some pid in cap_pids
 
 matching_names[pid] := {r.name | some r in cap_review[pid]; count(r.issues) == 0} if some pid in cap_pids
 
-near_miss_reviews[pid] := [r | some r in cap_review[pid]; r.candidate; count(r.issues) > 0] if some pid in cap_pids
+near_miss_reviews[pid] := array.concat(
+	[r | some r in cap_review[pid]; r.candidate; count(r.issues) > 0],
+	narrow_reviews[pid],
+) if some pid in cap_pids
 
 matching(pid) := matching_names[pid]
 
 near_misses(pid) := near_miss_reviews[pid]
 
-near_miss_text(pid, "en") := concat("; ", sort([sprintf("%v (%v)", [r.name, concat(", ", sort([i.en | some i in r.issues]))]) |
-	some r in near_misses(pid)
-]))
+# At most this many near misses are explained in the details; all are listed as resources.
+near_miss_limit := 10
 
-near_miss_text(pid, "ja") := concat("。", sort([sprintf("%v（%v）", [r.name, concat("、", sort([i.ja | some i in r.issues]))]) |
+near_miss_more(pid, "en") := "" if count(near_misses(pid)) <= near_miss_limit
+
+near_miss_more(pid, "en") := sprintf("; and %d more", [count(near_misses(pid)) - near_miss_limit]) if count(near_misses(pid)) > near_miss_limit
+
+near_miss_more(pid, "ja") := "" if count(near_misses(pid)) <= near_miss_limit
+
+near_miss_more(pid, "ja") := sprintf("。ほか %d 件", [count(near_misses(pid)) - near_miss_limit]) if count(near_misses(pid)) > near_miss_limit
+
+near_miss_text(pid, "en") := concat("", [concat("; ", array.slice(sort([sprintf("%v (%v)", [r.name, concat(", ", sort([i.en | some i in r.issues]))]) |
 	some r in near_misses(pid)
-]))
+]), 0, near_miss_limit)), near_miss_more(pid, "en")])
+
+near_miss_text(pid, "ja") := concat("", [concat("。", array.slice(sort([sprintf("%v（%v）", [r.name, concat("、", sort([i.ja | some i in r.issues]))]) |
+	some r in near_misses(pid)
+]), 0, near_miss_limit)), near_miss_more(pid, "ja")])
 
 # What each baseline policy asks a conditional access policy to do.
 purpose := {
