@@ -412,17 +412,17 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     put("privileged_roles", Value::Array(ROLES.iter().zip(assignments).map(|((name, id), a)| json!({
         "DisplayName": name, "RoleTemplateId": id, "Assignments": a,
         "Rules": [
-            {"Id": "Expiration_Admin_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule", "IsExpirationRequired": *name != "Global Administrator", "MaximumDuration": "P180D",
+            {"Id": "Expiration_Admin_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule", "RuleSource": name, "RuleSourceType": "Directory Role", "IsExpirationRequired": *name != "Global Administrator", "MaximumDuration": "P180D",
              "Target": {"Caller": "Admin", "Level": "Assignment", "Operations": ["All"]}},
-            {"Id": "Approval_EndUser_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+            {"Id": "Approval_EndUser_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule", "RuleSource": name, "RuleSourceType": "Directory Role",
              "Setting": {"IsApprovalRequired": *name == "Global Administrator"}, "Target": {"Caller": "EndUser", "Level": "Assignment", "Operations": ["All"]}},
-            {"Id": "Notification_Admin_Admin_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
+            {"Id": "Notification_Admin_Admin_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule", "RuleSource": name, "RuleSourceType": "Directory Role",
              "NotificationRecipients": ["security@example.co.jp"], "IsDefaultRecipientsEnabled": true, "NotificationLevel": "All", "RecipientType": "Admin",
              "Target": {"Caller": "Admin", "Level": "Assignment", "Operations": ["All"]}},
-            {"Id": "Notification_Admin_Admin_Eligibility", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
+            {"Id": "Notification_Admin_Admin_Eligibility", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule", "RuleSource": name, "RuleSourceType": "Directory Role",
              "NotificationRecipients": [], "IsDefaultRecipientsEnabled": true, "NotificationLevel": "All", "RecipientType": "Admin",
              "Target": {"Caller": "Admin", "Level": "Eligibility", "Operations": ["All"]}},
-            {"Id": "Notification_Admin_EndUser_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
+            {"Id": "Notification_Admin_EndUser_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule", "RuleSource": name, "RuleSourceType": "Directory Role",
              "NotificationRecipients": [], "IsDefaultRecipientsEnabled": true, "NotificationLevel": "All", "RecipientType": "Admin",
              "Target": {"Caller": "EndUser", "Level": "Assignment", "Operations": ["All"]}},
         ],
@@ -470,6 +470,13 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     put("legacy_exchange_service_principal", json!([]));
     put("dedicated_exchange_hybrid_applications", json!([]));
 
+    let restriction = |kind: &str, lifetime: Option<&str>| json!({"RestrictionType": kind, "State": "enabled", "MaxLifetime": lifetime, "RestrictForAppsCreatedAfterDateTime": null});
+    let restrictions = json!({
+        "PasswordCredentials": [restriction("passwordAddition", None), restriction("symmetricKeyAddition", None), restriction("passwordLifetime", Some("P365D")), restriction("symmetricKeyLifetime", Some("P365D"))],
+        "KeyCredentials": [restriction("asymmetricKeyLifetime", Some("P365D"))],
+    });
+    put("default_app_management_policy", json!([{"Id": "00000000-0000-0000-0000-000000000000", "DisplayName": "Default app management tenant policy", "IsEnabled": true,
+        "ApplicationRestrictions": restrictions.clone(), "ServicePrincipalRestrictions": restrictions}]));
     put(
         "authentication_method",
         json!([
@@ -804,6 +811,17 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         for (k, v) in extra {
             out.insert(k, v);
         }
+    }
+    // The break-glass account is exempted from the conditional access and permanent-assignment
+    // checks, as the baseline allows; its id is generated, so the exemption is added here.
+    let exempt = json!({"CapExclusions": {"Users": [break_glass.clone()], "Groups": []}});
+    let mut aad = Map::new();
+    for id in ["MS.AAD.1.1v1", "MS.AAD.2.1v1", "MS.AAD.2.3v1", "MS.AAD.3.1v1", "MS.AAD.3.2v2", "MS.AAD.3.6v1", "MS.AAD.3.7v1", "MS.AAD.3.8v1", "MS.AAD.3.9v1"] {
+        aad.insert(id.to_string(), exempt.clone());
+    }
+    aad.insert("MS.AAD.7.4v1".to_string(), json!({"RoleExclusions": {"Users": [break_glass.clone()], "Groups": []}}));
+    if let Some(Value::Object(config)) = out.get_mut("scuba_config") {
+        config.insert("Aad".to_string(), Value::Object(aad));
     }
     Value::Object(out)
 }
