@@ -119,29 +119,52 @@ impl Engine {
         options: &EvalOptions,
     ) -> Evaluation {
         merge_scuba_config(&mut input, &options.config);
-        let mut rego = self.rego.clone();
-        rego.set_input(input.clone());
-        let mut results = Vec::new();
+        let mut selected: Vec<(&Pack, &Product)> = Vec::new();
         for pack in self.packs.iter().filter(|p| p.input == kind) {
+            let lists_commands = pack.products.iter().any(|p| {
+                p.commands_key
+                    .as_deref()
+                    .is_some_and(|k| input_get(&input, k).is_some())
+            });
             for product in &pack.products {
-                if options.products.is_empty() {
-                    if !product.present_in(|k| input_get(&input, k).is_some()) {
-                        continue;
-                    }
-                } else if !options
-                    .products
-                    .iter()
-                    .any(|p| p.eq_ignore_ascii_case(&product.id))
-                {
-                    continue;
+                let wanted = if options.products.is_empty() {
+                    product.present_in(|k| input_get(&input, k).is_some(), lists_commands)
+                } else {
+                    options
+                        .products
+                        .iter()
+                        .any(|p| p.eq_ignore_ascii_case(&product.id))
+                };
+                if wanted {
+                    selected.push((pack, product));
                 }
-                let verdicts = rego
-                    .eval_rule(format!("data.{}.results", product.package))
-                    .map_err(|e| format!("{e:#}"))
-                    .and_then(|v| parse_verdicts(&v));
-                for control in &product.controls {
-                    results.push(judge(pack, product, control, &verdicts, &input, options));
-                }
+            }
+        }
+        // Products are independent: each runs on its own clone of the compiled engine, in
+        // parallel (a large tenant's Entra ID rules no longer hold up everything else).
+        let verdicts: Vec<Result<BTreeMap<String, Vec<Verdict>>, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = selected
+                .iter()
+                .map(|(_, product)| {
+                    let mut rego = self.rego.clone();
+                    let input = input.clone();
+                    scope.spawn(move || {
+                        rego.set_input(input);
+                        rego.eval_rule(format!("data.{}.results", product.package))
+                            .map_err(|e| format!("{e:#}"))
+                            .and_then(|v| parse_verdicts(&v))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err("the rule evaluation panicked".to_string())))
+                .collect()
+        });
+        let mut results = Vec::new();
+        for ((pack, product), verdicts) in selected.iter().zip(&verdicts) {
+            for control in &product.controls {
+                results.push(judge(pack, product, control, verdicts, &input, options));
             }
         }
         Evaluation {

@@ -224,17 +224,22 @@ pub struct Product {
 }
 
 impl Product {
-    /// Whether an input carries this product at all: its command list or any section a
-    /// control reads. A product absent from an export is not reported.
-    pub fn present_in(&self, has_key: impl Fn(&str) -> bool) -> bool {
-        self.commands_key.as_deref().is_some_and(&has_key)
-            || self
-                .controls
-                .iter()
-                .flat_map(|c| c.sections.iter())
-                .any(|s| has_key(s))
+    /// Whether an input carries this product. An export that lists provider commands
+    /// (ScubaGear's `<product>_successful_commands`) names the products that ran: then only those
+    /// count. Otherwise (a hand-made fragment) any section a control reads makes it present.
+    pub fn present_in(&self, has_key: impl Fn(&str) -> bool, export_lists_commands: bool) -> bool {
+        if export_lists_commands {
+            if let Some(key) = &self.commands_key {
+                return has_key(key);
+            }
+        }
+        self.controls
+            .iter()
+            .flat_map(|c| c.sections.iter())
+            .any(|s| has_key(s))
     }
 }
+
 
 /// A loaded, validated pack.
 #[derive(Debug, Clone)]

@@ -13,15 +13,15 @@ import rego.v1
 # Condition accessors.
 # ---------------------------------------------------------------------------
 
-client_app_types(p) := strset(get(p, ["Conditions", "ClientAppTypes"]))
+client_app_types(p) := p._mamori.clients
 
-user_risk(p) := strset(get(p, ["Conditions", "UserRiskLevels"]))
+user_risk(p) := p._mamori.user_risk
 
-signin_risk(p) := strset(get(p, ["Conditions", "SignInRiskLevels"]))
+signin_risk(p) := p._mamori.signin_risk
 
-user_actions(p) := strset(get(p, ["Conditions", "Applications", "IncludeUserActions"]))
+user_actions(p) := p._mamori.user_actions
 
-included_roles(p) := strset(get(p, ["Conditions", "Users", "IncludeRoles"]))
+included_roles(p) := p._mamori.included_roles
 
 # Comma-separated string values (TransferMethods, AgentIdRiskLevels) as a set.
 csv_set(v) := {t | some raw in split(v, ","); t := trim_space(raw); t != ""} if is_string(v)

@@ -39,7 +39,26 @@ issue_if(cond, _, _) := set() if cond != true
 # Tenant facts: conditional access policies, licence, environment.
 # ---------------------------------------------------------------------------
 
-caps := [p | some p in arr(input.conditional_access_policies); is_object(p)]
+caps := [with_sets(p) | some p in arr(input.conditional_access_policies); is_object(p)]
+
+# Each policy's condition and control sets, computed once per evaluation and carried with the
+# policy: functions are not memoised, and every baseline policy consults them for every policy.
+with_sets(p) := object.union(p, {"_mamori": {
+	"clients": strset(get(p, ["Conditions", "ClientAppTypes"])),
+	"user_risk": strset(get(p, ["Conditions", "UserRiskLevels"])),
+	"signin_risk": strset(get(p, ["Conditions", "SignInRiskLevels"])),
+	"user_actions": strset(get(p, ["Conditions", "Applications", "IncludeUserActions"])),
+	"included_roles": strset(get(p, ["Conditions", "Users", "IncludeRoles"])),
+	"excluded_roles": strset(get(p, ["Conditions", "Users", "ExcludeRoles"])),
+	"excluded_users": strset(get(p, ["Conditions", "Users", "ExcludeUsers"])),
+	"excluded_groups": strset(get(p, ["Conditions", "Users", "ExcludeGroups"])),
+	"excluded_apps": strset(get(p, ["Conditions", "Applications", "ExcludeApplications"])),
+	"guest_types": guest_types(p),
+	"all_users": "All" in arr(get(p, ["Conditions", "Users", "IncludeUsers"])),
+	"all_apps": "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"])),
+	"grant": strset(get(p, ["GrantControls", "BuiltInControls"])),
+	"strengths": strset(get(p, ["GrantControls", "AuthenticationStrength", "AllowedCombinations"])),
+}})
 
 cap_name(p) := p.DisplayName if is_string(p.DisplayName)
 
@@ -86,25 +105,25 @@ guest_types(p) := {t |
 	is_string(g)
 } else := set()
 
-unexempt_users(pid, p) := strset(get(p, ["Conditions", "Users", "ExcludeUsers"])) - cap_exempt(pid, "Users")
+unexempt_users(pid, p) := p._mamori.excluded_users - cap_exempt(pid, "Users")
 
-unexempt_groups(pid, p) := strset(get(p, ["Conditions", "Users", "ExcludeGroups"])) - cap_exempt(pid, "Groups")
+unexempt_groups(pid, p) := p._mamori.excluded_groups - cap_exempt(pid, "Groups")
 
-unexempt_apps(pid, p) := strset(get(p, ["Conditions", "Applications", "ExcludeApplications"])) - cap_exempt(pid, "Applications")
+unexempt_apps(pid, p) := p._mamori.excluded_apps - cap_exempt(pid, "Applications")
 
-unexempt_guests(pid, p) := guest_types(p) - cap_exempt(pid, "GuestUserTypes")
+unexempt_guests(pid, p) := p._mamori.guest_types - cap_exempt(pid, "GuestUserTypes")
 
 # ---------------------------------------------------------------------------
 # Reasons a conditional access policy does not satisfy a baseline policy.
 # ---------------------------------------------------------------------------
 
-includes_all_users(p) := "All" in arr(get(p, ["Conditions", "Users", "IncludeUsers"]))
+includes_all_users(p) := p._mamori.all_users
 
-includes_all_apps(p) := "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"]))
+includes_all_apps(p) := p._mamori.all_apps
 
-excluded_roles(p) := strset(get(p, ["Conditions", "Users", "ExcludeRoles"]))
+excluded_roles(p) := p._mamori.excluded_roles
 
-grant(p) := strset(get(p, ["GrantControls", "BuiltInControls"]))
+grant(p) := p._mamori.grant
 
 state_issue(p) := issue_if(
 	object.get(p, "State", null) != "enabled",
@@ -198,7 +217,7 @@ mfa_combinations := {
 	"hardwareOath,federatedSingleFactor", "sms,federatedSingleFactor", "voice,federatedSingleFactor",
 }
 
-strengths(p) := strset(get(p, ["GrantControls", "AuthenticationStrength", "AllowedCombinations"]))
+strengths(p) := p._mamori.strengths
 
 is_phishing_resistant(p) if {
 	count(strengths(p)) > 0
