@@ -41,12 +41,16 @@ device_controls := {"compliantDevice", "domainJoinedDevice"}
 # Highly privileged roles reported by the provider, by template id.
 privileged_role_ids := {id | some r in arr(input.privileged_roles); id := r.RoleTemplateId; is_string(id)}
 
-role_label(id) := name if {
+# Role names by template id, built once.
+role_names := {id: name |
 	some r in arr(input.privileged_roles)
-	r.RoleTemplateId == id
+	id := r.RoleTemplateId
+	is_string(id)
 	name := r.DisplayName
 	is_string(name)
-} else := id
+}
+
+role_label(id) := object.get(role_names, id, id)
 
 missing_roles(p) := {role_label(id) | some id in privileged_role_ids - included_roles(p)}
 
