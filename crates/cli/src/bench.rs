@@ -85,18 +85,6 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             mib(bytes) / per
         );
         per_product(&engine, &input, iterations);
-        let names: Vec<String> = ["aad", "exo", "powerplatform", "securitysuite", "sharepoint", "teams"].iter().map(|s| s.to_string()).collect();
-        let only = EvalOptions { products: names, ..EvalOptions::default() };
-        let t = Instant::now();
-        for _ in 0..iterations {
-            engine.evaluate("sample", SourceKind::Scubagear, input.clone(), &only);
-        }
-        println!("  explicit six     {:.2} ms/evaluation", t.elapsed().as_secs_f64() * 1e3 / iterations as f64);
-        let t = Instant::now();
-        for _ in 0..iterations {
-            engine.evaluate("sample", SourceKind::Scubagear, input.clone(), &options);
-        }
-        println!("  implicit again   {:.2} ms/evaluation", t.elapsed().as_secs_f64() * 1e3 / iterations as f64);
     } else {
         println!("sample: skipped (no --sample and ../shared/samples is absent)");
     }
