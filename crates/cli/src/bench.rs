@@ -132,14 +132,25 @@ pub fn run(args: BenchArgs) -> Result<u8> {
 
 /// Where the time goes: each product of the Microsoft 365 pack alone, present or not.
 fn per_product(engine: &mamori_policy::Engine, input: &mamori_policy::Value, iterations: usize) {
-    for pack in engine.packs().iter().filter(|p| p.input == SourceKind::Scubagear) {
+    for pack in engine
+        .packs()
+        .iter()
+        .filter(|p| p.input == SourceKind::Scubagear)
+    {
         for product in &pack.products {
-            let only = EvalOptions { products: vec![product.id.clone()], ..EvalOptions::default() };
+            let only = EvalOptions {
+                products: vec![product.id.clone()],
+                ..EvalOptions::default()
+            };
             let t = Instant::now();
             for _ in 0..iterations {
                 engine.evaluate("bench", SourceKind::Scubagear, input.clone(), &only);
             }
-            println!("  {:<16} {:.2} ms/evaluation", product.id, t.elapsed().as_secs_f64() * 1e3 / iterations as f64);
+            println!(
+                "  {:<16} {:.2} ms/evaluation",
+                product.id,
+                t.elapsed().as_secs_f64() * 1e3 / iterations as f64
+            );
         }
     }
 }

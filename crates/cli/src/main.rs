@@ -77,6 +77,10 @@ struct EvaluateArgs {
     /// ScubaGear-style YAML: OmitPolicy (rationale, expiry) and product exclusions (e.g. Aad).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also report per requirement of a compliance framework (cis-m365-6, cis-gws-1.3,
+    /// nist-800-53, iso27001; see `mamori packs list`).
+    #[arg(long, value_name = "ID")]
+    framework: Option<String>,
     /// Only evaluate these products (e.g. aad, exo); repeatable.
     #[arg(long = "product", value_name = "ID")]
     products: Vec<String>,
@@ -211,6 +215,10 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
         options.config = EvalConfig::from_file(path)?;
     }
     options.products = args.products.clone();
+    let framework = match &args.framework {
+        Some(id) => Some(find_framework(&engine, id)?),
+        None => None,
+    };
 
     let mut evaluations = Vec::new();
     let mut tool_errors = 0usize;
@@ -228,6 +236,11 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
                         args.from.as_str()
                     );
                 } else {
+                    let mut evaluation = evaluation;
+                    if let Some(f) = &framework {
+                        let view = f.view(&evaluation);
+                        evaluation.frameworks.push(view);
+                    }
                     evaluations.push(evaluation);
                 }
             }
@@ -272,6 +285,24 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     } else {
         Ok(0)
     }
+}
+
+/// Every built-in framework, checked against the loaded packs' control ids.
+fn frameworks(engine: &Engine) -> Result<Vec<mamori_policy::Framework>> {
+    let known = engine
+        .packs()
+        .iter()
+        .flat_map(|p| p.controls().map(|(_, c)| c.id.clone()))
+        .collect();
+    Ok(mamori_policy::framework::builtin_frameworks(&known)?)
+}
+
+fn find_framework(engine: &Engine, id: &str) -> Result<mamori_policy::Framework> {
+    let all = frameworks(engine)?;
+    let names: Vec<String> = all.iter().map(|f| f.id.clone()).collect();
+    all.into_iter()
+        .find(|f| f.id == id)
+        .with_context(|| format!("unknown framework {id:?} (available: {})", names.join(", ")))
 }
 
 /// Reads one export and checks its top-level shape.
@@ -336,6 +367,21 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
                     );
                 }
             }
+            for f in frameworks(&engine)? {
+                let mapped = f
+                    .requirements
+                    .iter()
+                    .filter(|r| !r.controls.is_empty())
+                    .count();
+                println!(
+                    "framework {}\t{} requirements ({} mapped)\tpacks={}\t{}",
+                    f.id,
+                    f.requirements.len(),
+                    mapped,
+                    f.packs.join(","),
+                    f.name.en
+                );
+            }
             Ok(0)
         }
         PacksCommand::Show { id, lang, packs } => {
@@ -379,6 +425,7 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
         }
         PacksCommand::Test { dir, packs } => {
             let engine = load_engine(&packs)?;
+            // Only a fallback: a case's `source:` or the pack of its expected controls decides.
             let kind = engine
                 .packs()
                 .first()

@@ -475,8 +475,11 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         "PasswordCredentials": [restriction("passwordAddition", None), restriction("symmetricKeyAddition", None), restriction("passwordLifetime", Some("P365D")), restriction("symmetricKeyLifetime", Some("P365D"))],
         "KeyCredentials": [restriction("asymmetricKeyLifetime", Some("P365D"))],
     });
-    put("default_app_management_policy", json!([{"Id": "00000000-0000-0000-0000-000000000000", "DisplayName": "Default app management tenant policy", "IsEnabled": true,
-        "ApplicationRestrictions": restrictions.clone(), "ServicePrincipalRestrictions": restrictions}]));
+    put(
+        "default_app_management_policy",
+        json!([{"Id": "00000000-0000-0000-0000-000000000000", "DisplayName": "Default app management tenant policy", "IsEnabled": true,
+        "ApplicationRestrictions": restrictions.clone(), "ServicePrincipalRestrictions": restrictions}]),
+    );
     put(
         "authentication_method",
         json!([
@@ -816,10 +819,23 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     // checks, as the baseline allows; its id is generated, so the exemption is added here.
     let exempt = json!({"CapExclusions": {"Users": [break_glass.clone()], "Groups": []}});
     let mut aad = Map::new();
-    for id in ["MS.AAD.1.1v1", "MS.AAD.2.1v1", "MS.AAD.2.3v1", "MS.AAD.3.1v1", "MS.AAD.3.2v2", "MS.AAD.3.6v1", "MS.AAD.3.7v1", "MS.AAD.3.8v1", "MS.AAD.3.9v1"] {
+    for id in [
+        "MS.AAD.1.1v1",
+        "MS.AAD.2.1v1",
+        "MS.AAD.2.3v1",
+        "MS.AAD.3.1v1",
+        "MS.AAD.3.2v2",
+        "MS.AAD.3.6v1",
+        "MS.AAD.3.7v1",
+        "MS.AAD.3.8v1",
+        "MS.AAD.3.9v1",
+    ] {
         aad.insert(id.to_string(), exempt.clone());
     }
-    aad.insert("MS.AAD.7.4v1".to_string(), json!({"RoleExclusions": {"Users": [break_glass.clone()], "Groups": []}}));
+    aad.insert(
+        "MS.AAD.7.4v1".to_string(),
+        json!({"RoleExclusions": {"Users": [break_glass.clone()], "Groups": []}}),
+    );
     if let Some(Value::Object(config)) = out.get_mut("scuba_config") {
         config.insert("Aad".to_string(), Value::Object(aad));
     }
@@ -836,7 +852,10 @@ mod tests {
     #[test]
     fn hand_written_demo_sections_are_a_json_object() {
         let v: Value = serde_json::from_str(DEMO_SECTIONS).expect("demo_sections.json is JSON");
-        assert!(v.is_object(), "demo_sections.json must be an object of sections");
+        assert!(
+            v.is_object(),
+            "demo_sections.json must be an object of sections"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Domain types shared by every Mamori crate.
 
+pub mod framework;
 pub mod snapshot;
 
 use serde::{Deserialize, Serialize};
@@ -204,6 +205,9 @@ pub struct ControlResult {
 pub struct Evaluation {
     pub source: String,
     pub results: Vec<ControlResult>,
+    /// Compliance-framework views of these results, when asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<framework::FrameworkView>,
 }
 
 impl Evaluation {

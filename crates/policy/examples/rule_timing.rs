@@ -22,6 +22,10 @@ fn main() {
         let mut r = rego.clone();
         let t = Instant::now();
         let ok = r.eval_rule(format!("data.{package}.{rule}")).is_ok();
-        println!("{:>9.2} ms  {rule}{}", t.elapsed().as_secs_f64() * 1e3, if ok { "" } else { " (error)" });
+        println!(
+            "{:>9.2} ms  {rule}{}",
+            t.elapsed().as_secs_f64() * 1e3,
+            if ok { "" } else { " (error)" }
+        );
     }
 }

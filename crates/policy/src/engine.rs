@@ -97,8 +97,7 @@ impl Engine {
         // made per input skip regorus' analysis of the modules.
         rego.set_input(Value::new_object());
         for product in &added.products {
-            rego
-                .eval_rule(format!("data.{}.results", product.package))
+            rego.eval_rule(format!("data.{}.results", product.package))
                 .map_err(|e| PackError::Rego {
                     pack: added.id.clone(),
                     message: format!("product {}: {e:#}", product.id),
@@ -142,25 +141,29 @@ impl Engine {
         }
         // Products are independent: each runs on its own clone of the compiled engine, in
         // parallel (a large tenant's Entra ID rules no longer hold up everything else).
-        let verdicts: Vec<Result<BTreeMap<String, Vec<Verdict>>, String>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = selected
-                .iter()
-                .map(|(_, product)| {
-                    let mut rego = self.rego.clone();
-                    let input = input.clone();
-                    scope.spawn(move || {
-                        rego.set_input(input);
-                        rego.eval_rule(format!("data.{}.results", product.package))
-                            .map_err(|e| format!("{e:#}"))
-                            .and_then(|v| parse_verdicts(&v))
+        let verdicts: Vec<Result<BTreeMap<String, Vec<Verdict>>, String>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = selected
+                    .iter()
+                    .map(|(_, product)| {
+                        let mut rego = self.rego.clone();
+                        let input = input.clone();
+                        scope.spawn(move || {
+                            rego.set_input(input);
+                            rego.eval_rule(format!("data.{}.results", product.package))
+                                .map_err(|e| format!("{e:#}"))
+                                .and_then(|v| parse_verdicts(&v))
+                        })
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err("the rule evaluation panicked".to_string())))
-                .collect()
-        });
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("the rule evaluation panicked".to_string()))
+                    })
+                    .collect()
+            });
         let mut results = Vec::new();
         for ((pack, product), verdicts) in selected.iter().zip(&verdicts) {
             for control in &product.controls {
@@ -170,6 +173,7 @@ impl Engine {
         Evaluation {
             source: source.to_string(),
             results,
+            frameworks: Vec::new(),
         }
     }
 }

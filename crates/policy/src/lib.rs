@@ -11,11 +11,14 @@
 mod config;
 pub mod conformance;
 mod engine;
+pub mod framework;
 pub mod pack;
 pub mod testcase;
 
 pub use config::{EvalConfig, Omission};
 pub use engine::{Engine, EvalOptions};
+pub use framework::Framework;
+pub use mamori_core::framework::{FrameworkView, RequirementResult};
 pub use pack::{Control, Pack, PackFiles, Product};
 pub use regorus::Value;
 

@@ -240,7 +240,6 @@ impl Product {
     }
 }
 
-
 /// A loaded, validated pack.
 #[derive(Debug, Clone)]
 pub struct Pack {

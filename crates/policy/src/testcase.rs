@@ -116,9 +116,22 @@ pub fn run_case(engine: &Engine, default_source: SourceKind, file: &Path) -> Cas
     if let Some(today) = case.today {
         options.today = today;
     }
+    // Without `source:`, the pack that defines the first expected control says what the input is.
+    let source = case.source.unwrap_or_else(|| {
+        case.expect
+            .first()
+            .and_then(|e| {
+                engine
+                    .packs()
+                    .iter()
+                    .find(|p| p.find_control(&e.id).is_some())
+            })
+            .map(|p| p.input)
+            .unwrap_or(default_source)
+    });
     let evaluation = engine.evaluate(
         &file.display().to_string(),
-        case.source.unwrap_or(default_source),
+        source,
         regorus::Value::from(case.input),
         &options,
     );

@@ -94,21 +94,37 @@ fn scubagear_m365_corpus_agrees_with_the_reference() {
 }
 
 #[test]
+fn scubagoggles_gws_corpus_agrees_with_the_reference() {
+    check(
+        "conformance/scubagoggles-gws.jsonl.gz",
+        "scubagoggles-1.0.1",
+    );
+}
+
+#[test]
 fn scubagear_sample_export_agrees_with_the_reference() {
-    let (Some(export), Some(verdicts)) = (
-        shared("samples/scubagear-ProviderSettingsExport.json.gz"),
-        shared("samples/scubagear-sample.verdicts.json"),
-    ) else {
+    sample(
+        "samples/scubagear-ProviderSettingsExport.json.gz",
+        "samples/scubagear-sample.verdicts.json",
+        mamori_core::snapshot::SourceKind::Scubagear,
+    );
+}
+
+#[test]
+fn scubagoggles_sample_export_agrees_with_the_reference() {
+    sample(
+        "samples/scubagoggles-provider-sample.json.gz",
+        "samples/scubagoggles-sample.verdicts.json",
+        mamori_core::snapshot::SourceKind::Scubagoggles,
+    );
+}
+
+fn sample(export: &str, verdicts: &str, kind: mamori_core::snapshot::SourceKind) {
+    let (Some(export), Some(verdicts)) = (shared(export), shared(verdicts)) else {
         return;
     };
     let engine = Engine::with_builtin_packs().unwrap();
-    let report = conformance::run_sample(
-        &engine,
-        mamori_core::snapshot::SourceKind::Scubagear,
-        &export,
-        &verdicts,
-    )
-    .unwrap();
+    let report = conformance::run_sample(&engine, kind, &export, &verdicts).unwrap();
     for (product, t) in &report.results {
         println!("  sample {product:<16} {}/{}", t.agree, t.total);
     }
@@ -116,7 +132,11 @@ fn scubagear_sample_export_agrees_with_the_reference() {
     let lines: Vec<String> = report
         .result_mismatches
         .iter()
-        .filter(|m| !allowed.iter().any(|(p, c)| *p == m.policy_id && c == "sample"))
+        .filter(|m| {
+            !allowed
+                .iter()
+                .any(|(p, c)| *p == m.policy_id && c == "sample")
+        })
         .map(|m| {
             format!(
                 "{}: expected {}, got {:?} — {}",

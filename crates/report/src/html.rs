@@ -34,7 +34,25 @@ struct ProductSummary<'a> {
 }
 
 #[derive(Serialize)]
+struct FrameworkRow<'a> {
+    id: &'a str,
+    title: &'a str,
+    status: &'static str,
+    status_label: &'static str,
+    controls: Vec<(&'a str, &'static str, &'static str)>,
+}
+
+#[derive(Serialize)]
+struct FrameworkTab<'a> {
+    index: usize,
+    name: &'a str,
+    rows: Vec<FrameworkRow<'a>>,
+    not_covered: usize,
+}
+
+#[derive(Serialize)]
 struct Input<'a> {
+    frameworks: Vec<FrameworkTab<'a>>,
     index: usize,
     source: &'a str,
     products: Vec<ProductSummary<'a>>,
@@ -122,7 +140,33 @@ pub fn render_html(
                     score: score(of_product),
                 });
             }
+            let frameworks = e
+                .frameworks
+                .iter()
+                .enumerate()
+                .map(|(i, v)| FrameworkTab {
+                    index: i,
+                    name: v.name.get(lang),
+                    not_covered: v.count(None),
+                    rows: v
+                        .requirements
+                        .iter()
+                        .map(|r| FrameworkRow {
+                            id: &r.id,
+                            title: r.title.get(lang),
+                            status: r.status.map(|s| s.as_str()).unwrap_or("not_covered"),
+                            status_label: r.status.map(|s| s.label(lang)).unwrap_or(c.not_covered),
+                            controls: r
+                                .controls
+                                .iter()
+                                .map(|(id, st)| (id.as_str(), st.as_str(), st.label(lang)))
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect();
             Input {
+                frameworks,
                 index,
                 source: &e.source,
                 products,

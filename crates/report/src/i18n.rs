@@ -36,6 +36,11 @@ pub struct Catalog {
     pub countermeasure: &'static str,
     pub offline_note: &'static str,
     pub summary_line: &'static str,
+    pub framework: &'static str,
+    pub requirement: &'static str,
+    pub not_covered: &'static str,
+    pub mapped_controls: &'static str,
+    pub controls_tab: &'static str,
 }
 
 const EN: Catalog = Catalog {
@@ -70,6 +75,11 @@ const EN: Catalog = Catalog {
     countermeasure: "Recommended countermeasure",
     offline_note: "This report is a single file and works offline.",
     summary_line: "controls",
+    framework: "Framework",
+    requirement: "Requirement",
+    not_covered: "Not covered by automation",
+    mapped_controls: "Mapped controls",
+    controls_tab: "Controls",
 };
 
 const JA: Catalog = Catalog {
@@ -104,6 +114,11 @@ const JA: Catalog = Catalog {
     countermeasure: "推奨される対策",
     offline_note: "このレポートは単一ファイルで、オフラインで閲覧できます。",
     summary_line: "コントロール",
+    framework: "フレームワーク",
+    requirement: "要件",
+    not_covered: "自動評価の対象外",
+    mapped_controls: "対応するコントロール",
+    controls_tab: "コントロール",
 };
 
 impl Catalog {

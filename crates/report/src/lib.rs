@@ -40,6 +40,24 @@ struct JsonControl<'a> {
 struct JsonLine<'a> {
     source: &'a str,
     controls: Vec<JsonControl<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    frameworks: Vec<JsonFramework<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFramework<'a> {
+    framework: &'a str,
+    name: &'a str,
+    requirements: Vec<JsonRequirement<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRequirement<'a> {
+    id: &'a str,
+    title: &'a str,
+    /// null when no automated control covers the requirement.
+    status: Option<Status>,
+    controls: Vec<&'a str>,
 }
 
 /// One JSON object (one line, no trailing newline) for one input.
@@ -60,6 +78,24 @@ pub fn render_json_line(evaluation: &Evaluation, lang: Lang) -> Result<String, R
                 details: r.details.get(lang),
                 resources: &r.resources,
                 remediation: r.remediation.get(lang),
+            })
+            .collect(),
+        frameworks: evaluation
+            .frameworks
+            .iter()
+            .map(|v| JsonFramework {
+                framework: &v.framework,
+                name: v.name.get(lang),
+                requirements: v
+                    .requirements
+                    .iter()
+                    .map(|r| JsonRequirement {
+                        id: &r.id,
+                        title: r.title.get(lang),
+                        status: r.status,
+                        controls: r.controls.iter().map(|(id, _)| id.as_str()).collect(),
+                    })
+                    .collect(),
             })
             .collect(),
     };

@@ -108,6 +108,46 @@ pub fn render_table(evaluations: &[Evaluation], lang: Lang, use_colour: bool) ->
             c.total,
             counts.join(" / ")
         );
+        for view in &e.frameworks {
+            let _ = writeln!(out, "{}: {}", c.framework, view.name.get(lang));
+            for r in &view.requirements {
+                let label = r.status.map(|s| s.label(lang)).unwrap_or(c.not_covered);
+                let width = status_width.max(display_width(c.not_covered));
+                let label_padded = pad(label, width);
+                let label_text = match (use_colour, r.status) {
+                    (true, Some(s)) => format!("{}{label_padded}\x1b[0m", colour(s)),
+                    (true, None) => format!("\x1b[2m{label_padded}\x1b[0m"),
+                    _ => label_padded,
+                };
+                let controls: Vec<&str> = r.controls.iter().map(|(id, _)| id.as_str()).collect();
+                let _ = writeln!(
+                    out,
+                    "  {label_text}  {}  {}{}",
+                    pad(&r.id, 10),
+                    truncate_to_width(r.title.get(lang), TITLE_WIDTH),
+                    if controls.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  [{}]", controls.join(", "))
+                    }
+                );
+            }
+            let mut counts: Vec<String> = Status::ALL
+                .iter()
+                .filter(|s| view.count(Some(**s)) > 0)
+                .map(|s| format!("{} {}", s.label(lang), view.count(Some(*s))))
+                .collect();
+            if view.count(None) > 0 {
+                counts.push(format!("{} {}", c.not_covered, view.count(None)));
+            }
+            let _ = writeln!(
+                out,
+                "\n{} {}: {}\n",
+                view.requirements.len(),
+                c.requirement,
+                counts.join(" / ")
+            );
+        }
     }
     out
 }

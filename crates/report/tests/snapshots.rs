@@ -44,6 +44,7 @@ fn evaluation() -> Evaluation {
     );
     Evaluation {
         source: "tenant-export.json.gz".into(),
+        frameworks: Vec::new(),
         results: vec![
             result(
                 "MS.AAD.1.1v1",

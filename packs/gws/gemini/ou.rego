@@ -1,0 +1,209 @@
+# Reading the ScubaGoggles export for gemini: the top-level OU, the per-OU and per-group
+# settings of the Cloud Identity Policy API (input.policies, with service on/off inherited from
+# the top-level OU), and the admin-log events of gemini_logs.items[]. Apart from the product
+# name, this file is the same in the Chat, Meet, Calendar, Gemini and Assured Controls folders.
+package mamori.gws.gemini
+
+import data.mamori.gws.lib
+import rego.v1
+
+# ---------------------------------------------------------------------------------------------
+# Policy API settings
+# ---------------------------------------------------------------------------------------------
+
+default pols := {}
+
+pols := input.policies if is_object(input.policies)
+
+# The top-level OU: tenant_info.topLevelOU, or, when it is empty (no custom OU exists), the one
+# OU that the admin-log events name.
+default top_ou := ""
+
+top_ou := t if {
+	t := input.tenant_info.topLevelOU
+	is_string(t)
+	t != ""
+}
+
+top_ou := t if {
+	input.tenant_info.topLevelOU == ""
+	count(ous_in_logs) == 1
+	some t in ous_in_logs
+}
+
+# The top-level OU's name for details.
+top_disp := top_ou if top_ou != ""
+
+top_disp := "(unknown)" if top_ou == ""
+
+# OUs named by any admin-log section of the export.
+ous_in_logs contains ou if {
+	some _, log in input
+	is_object(log)
+	items := log.items
+	is_array(items)
+	some item in items
+	is_object(item)
+	is_array(item.events)
+	some e in item.events
+	is_object(e)
+	is_array(e.parameters)
+	some p in e.parameters
+	is_object(p)
+	p.name == "ORG_UNIT_NAME"
+	ou := p.value
+}
+
+# Upper-cased service state ("ENABLED"/"DISABLED") an OU or group sets explicitly.
+svc_state(ou, app) := upper(s) if {
+	s := pols[ou][sprintf("%s_service_status", [app])].serviceState
+	is_string(s)
+}
+
+top_on(app) if svc_state(top_ou, app) == "ENABLED"
+
+# The service is on for an OU or group: set on there, or inherited from the top-level OU and
+# not switched off there.
+app_on(app, ou) if svc_state(ou, app) == "ENABLED"
+
+app_on(app, ou) if {
+	not svc_state(ou, app) == "DISABLED"
+	top_on(app)
+}
+
+# Every OU or group entry that sets section.field explicitly, mapped to its value.
+explicit(section, field) := {ou: v |
+	some ou, s in pols
+	is_object(s)
+	sec := s[section]
+	is_object(sec)
+	v := sec[field]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Admin-log events
+# ---------------------------------------------------------------------------------------------
+
+has_param(ps, name) if {
+	some p in ps
+	is_object(p)
+	p.name == name
+}
+
+param(ps, name) := [p.value | some p in ps; is_object(p); p.name == name][0]
+
+param_or(ps, name, _) := param(ps, name)
+
+param_or(ps, name, d) := d if not has_param(ps, name)
+
+# The new value of a change, or DELETE_APPLICATION_SETTING when a setting was removed (an OU
+# went back to inheriting, or the top-level value was cleared).
+ev_value(_, ps) := param(ps, "NEW_VALUE")
+
+ev_value(e, ps) := "DELETE_APPLICATION_SETTING" if {
+	not has_param(ps, "NEW_VALUE")
+	e.name == "DELETE_APPLICATION_SETTING"
+}
+
+log_events contains ev if {
+	items := input[log_name].items
+	is_array(items)
+	some item in items
+	is_object(item)
+	ts := time.parse_rfc3339_ns(item.id.time)
+	is_array(item.events)
+	some e in item.events
+	is_object(e)
+	ps := e.parameters
+	is_array(ps)
+	setting := param(ps, "SETTING_NAME")
+	ev := {
+		"ts": ts,
+		"time": item.id.time,
+		"setting": setting,
+		"value": ev_value(e, ps),
+		"ou": param_or(ps, "ORG_UNIT_NAME", "None"),
+		"group": param_or(ps, "GROUP_EMAIL", ""),
+	}
+}
+
+# With two or more OUs listed, events of OUs that no longer exist are ignored.
+ou_filter_on if {
+	is_array(input.organizational_unit_names)
+	count(input.organizational_unit_names) >= 2
+}
+
+ou_listed(_) if not ou_filter_on
+
+ou_listed(ou) if {
+	ou_filter_on
+	ou in input.organizational_unit_names
+}
+
+ou_events(settings, ou) := {ev |
+	some ev in log_events
+	ev.group == ""
+	ev.ou == ou
+	ev.setting in settings
+	ou_listed(ou)
+}
+
+group_events(settings, g) := {ev |
+	some ev in log_events
+	ev.group == g
+	ev.setting in settings
+}
+
+log_ous := {ev.ou | some ev in log_events; ev.group == ""}
+
+log_groups := {ev.group | some ev in log_events; ev.group != ""}
+
+# The most recent events of a set (several when they share the timestamp).
+latest(evs) := {ev | some ev in evs; ev.ts == max({e.ts | some e in evs})}
+
+latest_values(evs) := {ev.value | some ev in latest(evs)}
+
+latest_time(evs) := [ev.time | some ev in latest(evs)][0]
+
+# "a, b" of the latest values, for details.
+latest_text(evs) := concat(", ", sort([sprintf("%v", [v]) | some v in latest_values(evs)]))
+
+# ---------------------------------------------------------------------------------------------
+# Verdict text
+# ---------------------------------------------------------------------------------------------
+
+# offenders maps each non-compliant OU or group to {"en": …, "ja": …} describing what it is set to.
+offender_list_en(offenders) := concat("; ", [sprintf("%s (%s)", [n, offenders[n].en]) | some n in sort(object.keys(offenders))])
+
+offender_list_ja(offenders) := concat("、", [sprintf("%s（%s）", [n, offenders[n].ja]) | some n in sort(object.keys(offenders))])
+
+ou_verdict(id, offenders, ok, _) := lib.verdict_with(id, true, ok.en, ok.ja, []) if count(offenders) == 0
+
+ou_verdict(id, offenders, _, what) := lib.verdict_with(
+	id, false,
+	sprintf("%s Non-compliant OUs/groups (%d): %s.", [what.en, count(offenders), offender_list_en(offenders)]),
+	sprintf("%s準拠していない組織部門/グループ（%d 件）: %s。", [what.ja, count(offenders), offender_list_ja(offenders)]),
+	sort(object.keys(offenders)),
+) if count(offenders) > 0
+
+# What the top-level OU says about a Policy API setting, for the details of a passing control.
+top_note(app, app_name, section, field) := {
+	"en": sprintf("The %s service is not reported as on for the top-level OU '%s', so only OUs and groups that turn it on themselves were checked, and none of them sets %s.%s to a non-compliant value.", [app_name, top_disp, section, field]),
+	"ja": sprintf("最上位の組織部門「%s」で %s サービスがオンと報告されていないため、サービスを個別にオンにしている組織部門/グループのみを確認しました。%s.%s を準拠しない値にしているものはありません。", [top_disp, app_name, section, field]),
+} if {
+	app != ""
+	not top_on(app)
+} else := {
+	"en": sprintf("The top-level OU '%s' sets %s.%s to %v, and no OU or group overrides it with a non-compliant value.", [top_disp, section, field, v]),
+	"ja": sprintf("最上位の組織部門「%s」の %s.%s は %v で、準拠しない値で上書きしている組織部門/グループはありません。", [top_disp, section, field, v]),
+} if {
+	v := explicit(section, field)[top_ou]
+} else := {
+	"en": sprintf("%s.%s is not in the exported policies for the top-level OU '%s' and no OU or group sets a non-compliant value. A setting absent from the export is not judged as non-compliant (as in the reference), but it is unverified: confirm it in the Admin console.", [section, field, top_disp]),
+	"ja": sprintf("最上位の組織部門「%s」の %s.%s はエクスポートされたポリシーに含まれておらず、準拠しない値を設定している組織部門/グループもありません。エクスポートにない設定は（参照実装と同様に）不適合とは判定しませんが、未確認です。管理コンソールで確認してください。", [top_disp, section, field]),
+}
+
+# true for the top-level OU, false for any other.
+top_flag(ou) := true if {
+	ou == top_ou
+} else := false

@@ -1,0 +1,127 @@
+# Org-unit helpers for Sites: settings per OU (and per "<OU> (group <GROUP>)" override),
+# inheritance from the top-level OU, and whether a service is on in an OU.
+package mamori.gws.sites
+
+import data.mamori.gws.lib
+import rego.v1
+
+policies := p if {
+	is_object(input.policies)
+	p := input.policies
+} else := {}
+
+# OU names found in the admin log events (ORG_UNIT_NAME parameters of any <product>_logs).
+event_ous contains v if {
+	is_object(input)
+	some log in input
+	is_object(log)
+	is_array(log.items)
+	some item in log.items
+	is_object(item)
+	is_array(item.events)
+	some ev in item.events
+	is_object(ev)
+	is_array(ev.parameters)
+	some p in ev.parameters
+	is_object(p)
+	p.name == "ORG_UNIT_NAME"
+	v := p.value
+}
+
+# The top-level OU: named by tenant_info, or the only OU seen in the logs when the tenant has
+# no custom OU (tenant_info.topLevelOU is then empty).
+top_ou := t if {
+	is_object(input.tenant_info)
+	t := input.tenant_info.topLevelOU
+	is_string(t)
+	t != ""
+} else := t if {
+	count(event_ous) == 1
+	some t in event_ous
+} else := ""
+
+# A setting set explicitly in an OU (or group override); undefined when the OU does not set it.
+explicit(ou, section, setting) := v if {
+	s := policies[ou]
+	is_object(s)
+	sec := s[section]
+	is_object(sec)
+	setting in object.keys(sec)
+	v := sec[setting]
+}
+
+is_set(ou, section, setting) if {
+	s := policies[ou]
+	is_object(s)
+	sec := s[section]
+	is_object(sec)
+	setting in object.keys(sec)
+}
+
+# The effective value in an OU: its own, else the top-level OU's.
+resolved(ou, section, setting) := v if {
+	v := explicit(ou, section, setting)
+} else := v if {
+	v := explicit(top_ou, section, setting)
+}
+
+# Display of the effective value, "not reported" when neither the OU nor the top-level OU sets it.
+shown_en(ou, section, setting) := sprintf("%v", [v]) if {
+	v := resolved(ou, section, setting)
+} else := "not reported"
+
+shown_ja(ou, section, setting) := sprintf("%v", [v]) if {
+	v := resolved(ou, section, setting)
+} else := "未取得"
+
+service_state(ou, service) := upper(st) if {
+	s := policies[ou]
+	is_object(s)
+	sec := s[sprintf("%s_service_status", [service])]
+	is_object(sec)
+	st := sec.serviceState
+	is_string(st)
+}
+
+# The service is on in an OU when the OU turns it on, or when the OU does not turn it off and
+# the top-level OU has it on.
+app_enabled(ou, service) if service_state(ou, service) == "ENABLED"
+
+app_enabled(ou, service) if {
+	not service_state(ou, service) == "DISABLED"
+	not service_state(ou, service) == "ENABLED"
+	service_state(top_ou, service) == "ENABLED"
+}
+
+top_label := top_ou if {
+	top_ou != ""
+} else := "(unknown)"
+
+# How the top-level OU sets one setting, for the details of a passing verdict.
+top_en(section, setting) := sprintf("top-level OU %s: %s.%s = %s", [top_label, section, setting, shown_en(top_ou, section, setting)])
+
+top_ja(section, setting) := sprintf("最上位の組織部門 %s: %s.%s = %s", [top_label, section, setting, shown_ja(top_ou, section, setting)])
+
+# OUs (and group overrides) listed in the policies.
+units := object.keys(policies)
+
+# Verdict on a set of offending {"ou", "en", "ja"} entries; `ok` texts describe the passing state.
+ou_verdict(id, bad, what_en, what_ja, ok_en, ok_ja) := v if {
+	count(bad) == 0
+	v := lib.verdict_with(id, true, ok_en, ok_ja, [])
+}
+
+ou_verdict(id, bad, what_en, what_ja, _, _) := v if {
+	count(bad) > 0
+	names := sort({b.ou | some b in bad})
+	items_en := [sprintf("%s (%s)", [b.ou, b.en]) | some b in sort_entries(bad)]
+	items_ja := [sprintf("%s（%s）", [b.ou, b.ja]) | some b in sort_entries(bad)]
+	v := lib.verdict_with(
+		id, false,
+		sprintf("%s: %s.", [what_en, concat("; ", items_en)]),
+		sprintf("%s: %s。", [what_ja, concat("、", items_ja)]),
+		names,
+	)
+}
+
+sort_entries(bad) := [{"ou": t[0], "en": t[1], "ja": t[2]} | some t in sort([[b.ou, b.en, b.ja] | some b in bad])]

@@ -1,0 +1,435 @@
+# Identity hygiene (Mamori): privileged accounts' sign-in methods, staleness and origin, and
+# high-risk permissions held by third-party applications. Reads the Mamori extension sections
+# mamori_users, mamori_service_principals, mamori_oauth2_permission_grants (documented in
+# docs/schemas/mamori-extensions-m365.schema.json) and ScubaGear's risky_third_party_service_principals.
+package mamori.m365.identity
+
+import data.mamori.m365.lib
+import rego.v1
+
+arr(x) := x if is_array(x)
+
+arr(x) := [] if not is_array(x)
+
+obj(x) := x if is_object(x)
+
+obj(x) := {} if not is_object(x)
+
+str(x) := x if is_string(x)
+
+str(x) := "" if not is_string(x)
+
+# A field that may be absent (a missing field would make a function call undefined).
+get(o, k) := object.get(o, k, null)
+
+# A non-empty text, or a placeholder.
+text_or(x, _) := x if {
+	is_string(x)
+	x != ""
+}
+
+text_or(x, d) := d if not is_string(x)
+
+text_or(x, d) := d if x == ""
+
+list_en(xs) := "none" if count(xs) == 0
+
+list_en(xs) := lib.names_en(xs) if count(xs) > 0
+
+list_ja(xs) := "なし" if count(xs) == 0
+
+list_ja(xs) := lib.names_ja(xs) if count(xs) > 0
+
+# A control is met only when the data it reads is there and nothing offends: a snapshot without
+# the data never passes (the engine reports such controls as `error`).
+met(have, offenders) if {
+	have == true
+	count(offenders) == 0
+}
+
+met(have, offenders) := false if {
+	not have == true
+}
+
+met(have, offenders) := false if {
+	have == true
+	count(offenders) > 0
+}
+
+# ---------------------------------------------------------------------------
+# Users and their privileged roles.
+# ---------------------------------------------------------------------------
+
+default have_users := false
+
+have_users if is_array(input.mamori_users)
+
+users := [u | some u in arr(input.mamori_users); is_object(u); is_string(u.id)]
+
+user_ids := {u.id | some u in users}
+
+user_label(u) := sprintf("%v (%v)", [u.displayName, u.userPrincipalName]) if {
+	is_string(u.displayName)
+	is_string(u.userPrincipalName)
+} else := u.userPrincipalName if {
+	is_string(u.userPrincipalName)
+} else := u.id
+
+# Disabled accounts cannot sign in: they are left out of the user controls.
+enabled(u) if object.get(u, "accountEnabled", true) != false
+
+# Active assignments and PIM-eligible schedules both give the role.
+role_entries(u) := [r | some r in array.concat(arr(get(u, "roleAssignments")), arr(get(u, "roleEligibilitySchedules"))); is_object(r)]
+
+role_definition(r) := obj(get(r, "roleDefinition"))
+
+role_name(r) := role_definition(r).displayName if is_string(role_definition(r).displayName)
+
+role_name(r) := str(get(r, "roleDefinitionId")) if not is_string(role_definition(r).displayName)
+
+# Built-in roles: the role definition id is the template id.
+role_template(r) := lower(role_definition(r).templateId) if is_string(role_definition(r).templateId)
+
+role_template(r) := lower(str(get(r, "roleDefinitionId"))) if not is_string(role_definition(r).templateId)
+
+# Roles Mamori treats as privileged whatever the isPrivileged flag says: the roles of Microsoft's
+# "Require phishing-resistant MFA for administrators" template, the roles ScubaGear treats as highly
+# privileged, and the other administrator roles Microsoft labels privileged.
+privileged_templates := {
+	"62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+	"e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
+	"7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+	"194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+	"b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+	"9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+	"158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+	"fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+	"c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+	"729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+	"966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
+	"8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": "Hybrid Identity Administrator",
+	"29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+	"f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+	"b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
+	"3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
+	"8329153b-31d0-4727-b945-745eb3bc5f31": "Domain Name Administrator",
+	"be2f45a1-457d-42af-a067-6ec1fa63bc45": "External Identity Provider Administrator",
+}
+
+privileged_names := {lower(n) | some n in privileged_templates}
+
+privileged_role(r) if role_definition(r).isPrivileged == true
+
+privileged_role(r) if privileged_templates[role_template(r)]
+
+privileged_role(r) if lower(role_name(r)) in privileged_names
+
+# ScubaGear's privileged_users (Get-PrivilegedUser), when present, also marks role holders.
+scuba_privileged := {id: u | some id, u in obj(input.privileged_users); is_object(u)}
+
+scuba_roles(id) := {sprintf("%v", [n]) | some n in arr(scuba_privileged[id].roles)}
+
+privileged_roles(u) := {role_name(r) | some r in role_entries(u); privileged_role(r)} | scuba_roles(u.id)
+
+admins := [u | some u in users; enabled(u); count(privileged_roles(u)) > 0]
+
+admin_label(u) := sprintf("%v [%v]", [user_label(u), concat(", ", sort(privileged_roles(u)))])
+
+# Holders of privileged roles in ScubaGear's data that Mamori's user list does not describe.
+unknown_admins := {sprintf("%v [%v]", [object.get(scuba_privileged[id], "DisplayName", id), concat(", ", sort(scuba_roles(id)))]) |
+	some id, _ in scuba_privileged
+	not id in user_ids
+}
+
+# Every tenant has at least one Global Administrator: finding no privileged account at all means
+# the role data is incomplete, and the user controls then fail rather than pass.
+default privileged_found := false
+
+privileged_found if count(scuba_privileged) > 0
+
+privileged_found if {
+	some u in users
+	count(privileged_roles(u)) > 0
+}
+
+results contains lib.verdict(
+	id, false,
+	"No account holding a privileged role was found in mamori_users (nor in ScubaGear's privileged_users): the role assignments were probably not collected, so this control cannot be judged.",
+	"mamori_users（および ScubaGear の privileged_users）に特権ロールを持つアカウントが見つかりません。ロールの割り当てが収集されていない可能性が高いため、このコントロールは判定できません。",
+) if {
+	not privileged_found
+	some id in ["MAMORI.M365.IDENTITY.1", "MAMORI.M365.IDENTITY.2", "MAMORI.M365.IDENTITY.3"]
+}
+
+# ---------------------------------------------------------------------------
+# MAMORI.M365.IDENTITY.1: phishing-resistant methods for privileged accounts.
+# ---------------------------------------------------------------------------
+
+phishing_resistant_types := {
+	"#microsoft.graph.fido2authenticationmethod",
+	"#microsoft.graph.windowshelloforbusinessauthenticationmethod",
+	"#microsoft.graph.platformcredentialauthenticationmethod",
+}
+
+method_type(m) := lower(m["@odata.type"]) if is_string(m["@odata.type"])
+
+phishing_resistant(u) if {
+	some m in arr(get(u, "authenticationMethods"))
+	is_object(m)
+	method_type(m) in phishing_resistant_types
+}
+
+phishing_resistant(u) if count(arr(get(obj(get(u, "authorizationInfo")), "certificateUserIds"))) > 0
+
+no_phishing_resistant := {admin_label(u) | some u in admins; not phishing_resistant(u)}
+
+mfa_offenders := no_phishing_resistant | unknown_admins
+
+results contains lib.verdict_with(
+	"MAMORI.M365.IDENTITY.1", met(have_users, mfa_offenders),
+	sprintf("%v enabled accounts hold a privileged role. Without a phishing-resistant method (passkey/FIDO2, Windows Hello for Business, platform credential or certificate): %v. Privileged in ScubaGear's data but missing from mamori_users: %v.", [count(admins), list_en(no_phishing_resistant), list_en(unknown_admins)]),
+	sprintf("特権ロールを持つ有効なアカウントは %v 件です。フィッシング耐性のある方法（パスキー/FIDO2、Windows Hello for Business、プラットフォーム資格情報、証明書）が未登録: %v。ScubaGear のデータでは特権を持つが mamori_users に存在しない: %v。", [count(admins), list_ja(no_phishing_resistant), list_ja(unknown_admins)]),
+	sort(mfa_offenders),
+) if privileged_found
+
+# ---------------------------------------------------------------------------
+# MAMORI.M365.IDENTITY.2: privileged accounts without a sign-in for 90 days or more.
+# "Now" is the collection time recorded in the snapshot (mamori_collected_at, else ScubaGear's
+# timestamp_zulu), never the wall clock, so a snapshot always gives the same verdict.
+# ---------------------------------------------------------------------------
+
+stale_days := 90
+
+day_ns := 86400000000000
+
+ts(v) := time.parse_rfc3339_ns(v) if is_string(v)
+
+now_ns := ts(input.mamori_collected_at)
+
+now_ns := ts(input.timestamp_zulu) if not ts(input.mamori_collected_at)
+
+sign_in(u) := obj(get(u, "signInActivity"))
+
+attempts(u) := {t | some f in ["lastSignInDateTime", "lastNonInteractiveSignInDateTime"]; t := ts(get(sign_in(u), f))}
+
+# The last successful sign-in when recorded (Microsoft has kept it since December 2023), else the
+# latest interactive or non-interactive sign-in attempt.
+last_sign_in(u) := ts(get(sign_in(u), "lastSuccessfulSignInDateTime"))
+
+last_sign_in(u) := max(attempts(u)) if {
+	not ts(get(sign_in(u), "lastSuccessfulSignInDateTime"))
+	count(attempts(u)) > 0
+}
+
+days_since(t) := floor((now_ns - t) / day_ns)
+
+stale_entry(u) := {
+	"en": sprintf("%v: last sign-in %v days ago", [admin_label(u), days_since(last_sign_in(u))]),
+	"ja": sprintf("%v: 最終サインインは %v 日前", [admin_label(u), days_since(last_sign_in(u))]),
+} if {
+	days_since(last_sign_in(u)) >= stale_days
+}
+
+# Never signed in: stale once the account itself is 90 days old (or its age is unknown).
+stale_entry(u) := {
+	"en": sprintf("%v: never signed in, created %v days ago", [admin_label(u), days_since(ts(u.createdDateTime))]),
+	"ja": sprintf("%v: サインイン履歴なし（作成から %v 日）", [admin_label(u), days_since(ts(u.createdDateTime))]),
+} if {
+	not last_sign_in(u)
+	days_since(ts(u.createdDateTime)) >= stale_days
+}
+
+stale_entry(u) := {
+	"en": sprintf("%v: never signed in, creation date unknown", [admin_label(u)]),
+	"ja": sprintf("%v: サインイン履歴なし（作成日不明）", [admin_label(u)]),
+} if {
+	not last_sign_in(u)
+	not ts(u.createdDateTime)
+}
+
+stale_entries := {e | some u in admins; e := stale_entry(u)}
+
+stale_admins := {e.en | some e in stale_entries}
+
+stale_admins_ja := {e.ja | some e in stale_entries}
+
+stale_offenders := stale_admins | unknown_admins
+
+results contains lib.verdict_with(
+	"MAMORI.M365.IDENTITY.2", met(have_users, stale_offenders),
+	sprintf("%v enabled accounts hold a privileged role (reference time %v). Without a sign-in for %v days or more: %v. Privileged in ScubaGear's data but missing from mamori_users: %v.", [count(admins), time.format(now_ns), stale_days, list_en(stale_admins), list_en(unknown_admins)]),
+	sprintf("特権ロールを持つ有効なアカウントは %v 件です（基準時刻 %v）。%v 日以上サインインがない: %v。ScubaGear のデータでは特権を持つが mamori_users に存在しない: %v。", [count(admins), time.format(now_ns), stale_days, list_ja(stale_admins_ja), list_ja(unknown_admins)]),
+	sort(stale_offenders),
+) if {
+	privileged_found
+	now_ns
+}
+
+results contains lib.verdict(
+	"MAMORI.M365.IDENTITY.2", false,
+	"The snapshot records no collection time (mamori_collected_at or timestamp_zulu as an RFC 3339 timestamp), so account inactivity cannot be measured.",
+	"スナップショットに収集時刻（RFC 3339 形式の mamori_collected_at または timestamp_zulu）がないため、アカウントの非アクティブ期間を判定できません。",
+) if {
+	privileged_found
+	not now_ns
+}
+
+# ---------------------------------------------------------------------------
+# MAMORI.M365.IDENTITY.3: guest or external accounts holding privileged roles.
+# ---------------------------------------------------------------------------
+
+external(u) if lower(str(get(u, "userType"))) == "guest"
+
+# B2B collaboration users keep #EXT# in their UPN even when their userType is Member.
+external(u) if contains(lower(str(get(u, "userPrincipalName"))), "#ext#")
+
+external_admins := {admin_label(u) | some u in admins; external(u)}
+
+external_offenders := external_admins | unknown_admins
+
+results contains lib.verdict_with(
+	"MAMORI.M365.IDENTITY.3", met(have_users, external_offenders),
+	sprintf("%v enabled accounts hold a privileged role. Guest or external accounts among them: %v. Privileged in ScubaGear's data but missing from mamori_users: %v.", [count(admins), list_en(external_admins), list_en(unknown_admins)]),
+	sprintf("特権ロールを持つ有効なアカウントは %v 件です。そのうちゲストまたは外部のアカウント: %v。ScubaGear のデータでは特権を持つが mamori_users に存在しない: %v。", [count(admins), list_ja(external_admins), list_ja(unknown_admins)]),
+	sort(external_offenders),
+) if privileged_found
+
+# ---------------------------------------------------------------------------
+# Third-party applications and high-risk permissions (controls 4 and 5).
+# ---------------------------------------------------------------------------
+
+# Permissions that give tenant-wide read or write access to mail, files, chats, the directory,
+# roles, applications or authentication policy (Microsoft Graph, Exchange Online, SharePoint).
+high_risk_permissions := {
+	"mail.read", "mail.readwrite", "mail.send", "mailboxsettings.readwrite", "full_access_as_app",
+	"ews.accessasuser.all", "eas.accessasuser.all",
+	"files.read.all", "files.readwrite.all", "sites.read.all", "sites.readwrite.all",
+	"sites.manage.all", "sites.fullcontrol.all",
+	"chat.read.all", "chat.readwrite.all", "channelmessage.read.all",
+	"directory.readwrite.all", "directory.accessasuser.all", "user.readwrite.all",
+	"group.readwrite.all", "groupmember.readwrite.all", "domain.readwrite.all",
+	"rolemanagement.readwrite.directory", "approleassignment.readwrite.all",
+	"application.readwrite.all", "policy.readwrite.conditionalaccess",
+	"userauthenticationmethod.readwrite.all",
+}
+
+high_risk(name) if lower(name) in high_risk_permissions
+
+# Publishers' home tenants of Microsoft's own applications, which are not third-party.
+microsoft_tenants := {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+
+# ---------------------------------------------------------------------------
+# MAMORI.M365.IDENTITY.4: admin-consented application permissions (ScubaGear's
+# risky_third_party_service_principals: service principals owned by another tenant).
+# ---------------------------------------------------------------------------
+
+third_party_sps := [sp |
+	some sp in arr(input.risky_third_party_service_principals)
+	is_object(sp)
+	not lower(str(get(sp, "AppOwnerOrganizationId"))) in microsoft_tenants
+]
+
+# ScubaGear 1.8 lists them under Permissions; older versions under RiskyPermissions.
+sp_permissions(sp) := [p | some p in array.concat(arr(get(sp, "Permissions")), arr(get(sp, "RiskyPermissions"))); is_object(p)]
+
+permission_name(p) := p.RoleDisplayName if is_string(p.RoleDisplayName)
+
+risky_app_permissions(sp) := {permission_name(p) |
+	some p in sp_permissions(sp)
+	object.get(p, "IsAdminConsented", true) != false
+	high_risk(permission_name(p))
+}
+
+sp_label(sp) := sprintf("%v (%v)", [text_or(get(sp, "DisplayName"), "unnamed application"), text_or(get(sp, "AppId"), "no app ID")])
+
+app_offenders := {sprintf("%v: %v", [sp_label(sp), concat(", ", sort(risky_app_permissions(sp)))]) |
+	some sp in third_party_sps
+	count(risky_app_permissions(sp)) > 0
+}
+
+format_failed if "Format-RiskyThirdPartyServicePrincipals" in arr(input.aad_unsuccessful_commands)
+
+results contains lib.verdict_with(
+	"MAMORI.M365.IDENTITY.4", met(have_app_data, app_offenders),
+	sprintf("%v third-party applications hold admin-consented permissions ScubaGear classifies as risky. With high-risk application permissions: %v.", [count(third_party_sps), list_en(app_offenders)]),
+	sprintf("ScubaGear がリスクありと分類する管理者の同意済みアクセス許可を持つサードパーティ アプリケーションは %v 件です。高リスクのアプリケーション アクセス許可を持つもの: %v。", [count(third_party_sps), list_ja(app_offenders)]),
+	sort(app_offenders),
+) if not format_failed
+
+results contains lib.verdict(
+	"MAMORI.M365.IDENTITY.4", false,
+	"The provider command Format-RiskyThirdPartyServicePrincipals did not succeed, so the third-party applications could not be identified.",
+	"プロバイダーのコマンド Format-RiskyThirdPartyServicePrincipals が成功しなかったため、サードパーティ アプリケーションを特定できませんでした。",
+) if format_failed
+
+# ---------------------------------------------------------------------------
+# MAMORI.M365.IDENTITY.5: delegated permissions consented for all users (oauth2PermissionGrants
+# with consentType AllPrincipals) to applications owned by another tenant.
+# ---------------------------------------------------------------------------
+
+default have_grant_data := false
+
+have_grant_data if {
+	is_array(input.mamori_oauth2_permission_grants)
+	is_array(input.mamori_service_principals)
+	is_array(input.tenant_details)
+}
+
+default have_app_data := false
+
+have_app_data if is_array(input.risky_third_party_service_principals)
+
+home_tenant := lower(arr(input.tenant_details)[0].TenantId) if is_string(arr(input.tenant_details)[0].TenantId)
+
+# Applications published by Microsoft or by the tenant itself are not third-party.
+own_tenants contains t if some t in microsoft_tenants
+
+own_tenants contains home_tenant
+
+service_principals := [sp | some sp in arr(input.mamori_service_principals); is_object(sp); is_string(sp.id)]
+
+sp_of(id) := [sp | some sp in service_principals; sp.id == id]
+
+first_party(sps) if {
+	some sp in sps
+	lower(str(get(sp, "appOwnerOrganizationId"))) in own_tenants
+}
+
+# A grant's client application, by language (a grant may name a service principal since deleted).
+sp_labels(id) := sort({sprintf("%v (%v)", [str(get(sp, "displayName")), str(get(sp, "appId"))]) | some sp in sp_of(id)})
+
+grant_client_label(g, _) := sp_labels(get(g, "clientId"))[0] if count(sp_labels(get(g, "clientId"))) > 0
+
+grant_client_label(g, lang) := sprintf({"en": "unknown application %v", "ja": "不明なアプリケーション %v"}[lang], [get(g, "clientId")]) if {
+	count(sp_labels(get(g, "clientId"))) == 0
+}
+
+sp_names(id) := sort({sp.displayName | some sp in sp_of(id); is_string(sp.displayName)})
+
+grant_resource_label(g) := sp_names(get(g, "resourceId"))[0] if count(sp_names(get(g, "resourceId"))) > 0
+
+grant_resource_label(g) := sprintf("%v", [get(g, "resourceId")]) if count(sp_names(get(g, "resourceId"))) == 0
+
+tenant_wide_grants := [g |
+	some g in arr(input.mamori_oauth2_permission_grants)
+	is_object(g)
+	lower(str(get(g, "consentType"))) == "allprincipals"
+	not first_party(sp_of(get(g, "clientId")))
+]
+
+grant_scopes(g) := {s | some s in split(str(get(g, "scope")), " "); s != ""}
+
+risky_grant_scopes(g) := {s | some s in grant_scopes(g); high_risk(s)}
+
+risky_grants := [g | some g in tenant_wide_grants; count(risky_grant_scopes(g)) > 0]
+
+grant_entries := {sprintf("%v: %v on %v", [grant_client_label(g, "en"), concat(", ", sort(risky_grant_scopes(g))), grant_resource_label(g)]) | some g in risky_grants}
+
+grant_entries_ja := {sprintf("%v: %v（リソース: %v）", [grant_client_label(g, "ja"), concat(", ", sort(risky_grant_scopes(g))), grant_resource_label(g)]) | some g in risky_grants}
+
+results contains lib.verdict_with(
+	"MAMORI.M365.IDENTITY.5", met(have_grant_data, grant_entries),
+	sprintf("%v delegated permission grants to third-party applications were consented for all users. With high-risk permissions: %v.", [count(tenant_wide_grants), list_en(grant_entries)]),
+	sprintf("全ユーザーを代理して同意されたサードパーティ アプリケーションへの委任されたアクセス許可の付与は %v 件です。高リスクのアクセス許可を含むもの: %v。", [count(tenant_wide_grants), list_ja(grant_entries_ja)]),
+	sort(grant_entries),
+)
