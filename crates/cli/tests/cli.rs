@@ -411,3 +411,43 @@ fn demo_writes_reports_in_both_languages() {
     ]);
     assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn framework_view_and_unknown_framework() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.json", bad_spo().as_bytes());
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        bad.to_str().unwrap(),
+        "--framework",
+        "nist-800-53",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let reqs = line["frameworks"][0]["requirements"].as_array().unwrap();
+    assert!(!reqs.is_empty());
+    assert!(
+        reqs.iter().any(|r| r["status"].is_null()),
+        "uncovered requirements are listed"
+    );
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        bad.to_str().unwrap(),
+        "--framework",
+        "sox",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown framework") && stderr(&o).contains("nist-800-53"),
+        "{}",
+        stderr(&o)
+    );
+}

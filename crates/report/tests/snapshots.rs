@@ -186,3 +186,49 @@ fn html_is_self_contained_escaped_and_localized() {
     let ja = mamori_report::render_html(&[evaluation()], Lang::Ja, "x").unwrap();
     assert!(ja.contains("推奨される対策") && ja.contains("不合格"));
 }
+
+#[test]
+fn framework_view_in_every_format() {
+    use mamori_core::framework::{FrameworkView, RequirementResult};
+    let mut e = evaluation();
+    e.frameworks.push(FrameworkView {
+        framework: "nist-800-53".into(),
+        name: Localized::new("NIST SP 800-53 Rev. 5", "NIST SP 800-53 Rev. 5"),
+        requirements: vec![
+            RequirementResult {
+                id: "IA-2(1)".into(),
+                title: Localized::new("MFA for privileged accounts", "特権アカウントの多要素認証"),
+                status: Some(Status::Fail),
+                controls: vec![("MS.AAD.3.1v1".into(), Status::Fail)],
+            },
+            RequirementResult {
+                id: "IR-4".into(),
+                title: Localized::new("Incident handling", "インシデント対応"),
+                status: None,
+                controls: vec![],
+            },
+        ],
+    });
+    let html = mamori_report::render_html(&[e.clone()], Lang::Ja, "x").unwrap();
+    assert!(
+        html.contains("role=\"tablist\"") && html.contains("フレームワーク: NIST SP 800-53 Rev. 5")
+    );
+    assert!(
+        html.contains("自動評価の対象外"),
+        "uncovered requirements are named"
+    );
+    let table = mamori_report::render_table(&[e.clone()], Lang::En, false);
+    assert!(table.contains("Not covered by automation") && table.contains("IA-2(1)"));
+    let json: serde_json::Value =
+        serde_json::from_str(&mamori_report::render_json_line(&e, Lang::En).unwrap()).unwrap();
+    assert_eq!(
+        json["frameworks"][0]["requirements"][1]["status"],
+        serde_json::Value::Null
+    );
+    assert_eq!(json["frameworks"][0]["requirements"][0]["status"], "fail");
+    // Without a framework the JSON contract is unchanged.
+    let plain: serde_json::Value =
+        serde_json::from_str(&mamori_report::render_json_line(&evaluation(), Lang::En).unwrap())
+            .unwrap();
+    assert!(plain.get("frameworks").is_none());
+}
