@@ -1,27 +1,30 @@
-//! `mamori bench`: evaluation speed on the sample export and on a generated large tenant.
-//! Prints evaluations per second, MB/s and peak memory (VmHWM).
+//! `mamori bench`: evaluation speed on the sample exports and on generated large tenants.
+//! Prints evaluations per second, MB/s, each product's share and peak memory (VmHWM).
 
-use crate::synth::{m365_tenant, TenantSize};
-use crate::{load_engine, load_input, PackArgs};
+use crate::synth::{gws_tenant, m365_tenant, GwsSize, TenantSize};
+use crate::{load_engine, PackArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use mamori_core::snapshot::{SourceKind, DEFAULT_MAX_INPUT_BYTES};
-use mamori_policy::EvalOptions;
-use std::path::PathBuf;
+use mamori_policy::{Engine, EvalOptions, Value};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// A provider export to time (default: ../shared/samples/scubagear-ProviderSettingsExport.json.gz when present).
+    /// A ScubaGear export to time (default: ../shared/samples/scubagear-ProviderSettingsExport.json.gz when present).
     #[arg(long, value_name = "FILE")]
     sample: Option<PathBuf>,
-    /// Evaluations of the sample to average over.
+    /// A ScubaGoggles export to time (default: ../shared/samples/scubagoggles-provider-sample.json.gz when present).
+    #[arg(long, value_name = "FILE")]
+    gws_sample: Option<PathBuf>,
+    /// Evaluations of each sample to average over.
     #[arg(long, default_value_t = 50)]
     iterations: usize,
-    /// Skip the generated large tenant.
+    /// Skip the generated large tenants.
     #[arg(long)]
     no_large: bool,
-    /// Also save the generated large tenant's export here (for profiling rules).
+    /// Also save the generated large Microsoft 365 tenant's export here (for profiling rules).
     #[arg(long, value_name = "FILE")]
     write_large: Option<PathBuf>,
 }
@@ -37,69 +40,51 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
+fn default_path(given: &Option<PathBuf>, fallback: &str) -> Option<PathBuf> {
+    given.clone().or_else(|| {
+        let p = PathBuf::from(fallback);
+        p.exists().then_some(p)
+    })
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    let mut reader = mamori_core::snapshot::open(path, DEFAULT_MAX_INPUT_BYTES)?;
+    let mut buf = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut buf).with_context(|| format!("reading {}", path.display()))?;
+    Ok(buf)
+}
+
 pub fn run(args: BenchArgs) -> Result<u8> {
     let started = Instant::now();
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
     let controls: usize = engine.packs().iter().map(|p| p.controls().count()).sum();
-    println!(
-        "load+compile packs: {:.1} ms ({} controls)",
-        started.elapsed().as_secs_f64() * 1e3,
-        controls
-    );
-    let options = EvalOptions::default();
+    println!("load+compile packs: {:.1} ms ({} controls)", started.elapsed().as_secs_f64() * 1e3, controls);
+    let iterations = args.iterations.max(1);
 
-    let sample = args.sample.clone().or_else(|| {
-        let p = PathBuf::from("../shared/samples/scubagear-ProviderSettingsExport.json.gz");
-        p.exists().then_some(p)
-    });
-    if let Some(path) = sample {
-        let bytes = mamori_core::snapshot::open(&path, DEFAULT_MAX_INPUT_BYTES)
-            .and_then(|mut r| {
-                let mut buf = Vec::new();
-                std::io::Read::read_to_end(&mut r, &mut buf)
-                    .map(|_| buf.len())
-                    .map_err(|e| mamori_core::snapshot::SnapshotError::Read {
-                        path: path.clone(),
-                        source: e,
-                    })
-            })
-            .with_context(|| format!("reading {}", path.display()))?;
-        let input = load_input(&path, DEFAULT_MAX_INPUT_BYTES)?;
-        let iterations = args.iterations.max(1);
-        let t = Instant::now();
-        let mut results = 0;
-        for _ in 0..iterations {
-            results = engine
-                .evaluate("sample", SourceKind::Scubagear, input.clone(), &options)
-                .results
-                .len();
+    let samples = [
+        (SourceKind::Scubagear, default_path(&args.sample, "../shared/samples/scubagear-ProviderSettingsExport.json.gz")),
+        (SourceKind::Scubagoggles, default_path(&args.gws_sample, "../shared/samples/scubagoggles-provider-sample.json.gz")),
+    ];
+    for (kind, path) in samples {
+        match path {
+            Some(path) => {
+                let json = read_bytes(&path)?;
+                let input = Value::from_json_str(std::str::from_utf8(&json)?)?;
+                time_input(&engine, kind, &path.display().to_string(), &input, json.len(), iterations);
+            }
+            None => println!("{} sample: skipped (no file given and ../shared/samples is absent)", kind.as_str()),
         }
-        let per = t.elapsed().as_secs_f64() / iterations as f64;
-        println!(
-            "sample {} ({:.2} MiB JSON, {} results): {:.2} ms/evaluation, {:.1} evaluations/s, {:.1} MB/s",
-            path.display(),
-            mib(bytes),
-            results,
-            per * 1e3,
-            1.0 / per,
-            mib(bytes) / per
-        );
-        per_product(&engine, &input, iterations);
-    } else {
-        println!("sample: skipped (no --sample and ../shared/samples is absent)");
     }
+    let demo_gws = serde_json::to_vec(&crate::synth::gws_demo())?;
+    let input = Value::from_json_str(std::str::from_utf8(&demo_gws)?)?;
+    time_input(&engine, SourceKind::Scubagoggles, "demo Google Workspace tenant", &input, demo_gws.len(), iterations);
 
     if !args.no_large {
         let size = TenantSize::LARGE;
         let t = Instant::now();
-        let tenant = m365_tenant(size, 1, "large-tenant");
-        let json = serde_json::to_vec(&tenant)?;
-        drop(tenant);
-        if let Some(path) = &args.write_large {
-            crate::write_atomically(path, &json)?;
-        }
+        let json = serde_json::to_vec(&m365_tenant(size, 1, "large-tenant"))?;
         println!(
-            "large tenant generated in {:.2} s: {} users, {} privileged users, {} CA policies, {} service principals, {:.1} MiB JSON",
+            "\nlarge Microsoft 365 tenant generated in {:.2} s: {} users, {} privileged users, {} CA policies, {} service principals, {:.1} MiB JSON",
             t.elapsed().as_secs_f64(),
             size.users,
             size.privileged_users,
@@ -107,50 +92,80 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             size.service_principals,
             mib(json.len())
         );
+        if let Some(path) = &args.write_large {
+            crate::write_atomically(path, &json)?;
+        }
+        large(&engine, SourceKind::Scubagear, &json)?;
+
+        let size = GwsSize::LARGE;
         let t = Instant::now();
-        let input = mamori_policy::Value::from_json_str(std::str::from_utf8(&json)?)?;
-        let parse = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let evaluation = engine.evaluate("large", SourceKind::Scubagear, input.clone(), &options);
-        let eval = t.elapsed().as_secs_f64();
+        let json = serde_json::to_vec(&gws_tenant(size, 1))?;
         println!(
-            "large tenant: parse {:.0} ms ({:.1} MB/s), evaluate {:.0} ms ({} results), total {:.2} s, {:.1} MB/s overall",
-            parse * 1e3,
-            mib(json.len()) / parse,
-            eval * 1e3,
-            evaluation.results.len(),
-            parse + eval,
-            mib(json.len()) / (parse + eval)
+            "\nlarge Google Workspace tenant generated in {:.2} s: {} users, {} OUs with per-OU policies, {:.1} MiB JSON",
+            t.elapsed().as_secs_f64(),
+            size.users,
+            size.org_units,
+            mib(json.len())
         );
-        per_product(&engine, &input, 1);
+        large(&engine, SourceKind::Scubagoggles, &json)?;
     }
     if let Some(peak) = peak_rss_mib() {
-        println!("peak memory (VmHWM): {peak:.0} MiB");
+        println!("\npeak memory (VmHWM): {peak:.0} MiB");
     }
     Ok(0)
 }
 
-/// Where the time goes: each product of the Microsoft 365 pack alone, present or not.
-fn per_product(engine: &mamori_policy::Engine, input: &mamori_policy::Value, iterations: usize) {
-    for pack in engine
-        .packs()
-        .iter()
-        .filter(|p| p.input == SourceKind::Scubagear)
-    {
+fn time_input(engine: &Engine, kind: SourceKind, name: &str, input: &Value, bytes: usize, iterations: usize) {
+    let options = EvalOptions::default();
+    let t = Instant::now();
+    let mut results = 0;
+    for _ in 0..iterations {
+        results = engine.evaluate(name, kind, input.clone(), &options).results.len();
+    }
+    let per = t.elapsed().as_secs_f64() / iterations as f64;
+    println!(
+        "\n{} {name} ({:.2} MiB JSON, {results} results): {:.2} ms/evaluation, {:.1} evaluations/s, {:.1} MB/s",
+        kind.as_str(),
+        mib(bytes),
+        per * 1e3,
+        1.0 / per,
+        mib(bytes) / per
+    );
+    per_product(engine, kind, input, iterations);
+}
+
+fn large(engine: &Engine, kind: SourceKind, json: &[u8]) -> Result<()> {
+    let t = Instant::now();
+    let input = Value::from_json_str(std::str::from_utf8(json)?)?;
+    let parse = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let evaluation = engine.evaluate("large", kind, input.clone(), &EvalOptions::default());
+    let eval = t.elapsed().as_secs_f64();
+    println!(
+        "  parse {:.0} ms ({:.1} MB/s), evaluate {:.0} ms ({} results), total {:.2} s, {:.1} MB/s overall",
+        parse * 1e3,
+        mib(json.len()) / parse,
+        eval * 1e3,
+        evaluation.results.len(),
+        parse + eval,
+        mib(json.len()) / (parse + eval)
+    );
+    per_product(engine, kind, &input, 1);
+    Ok(())
+}
+
+/// Where the time goes: each product of the packs for `kind` alone, present or not.
+fn per_product(engine: &Engine, kind: SourceKind, input: &Value, iterations: usize) {
+    let mut line = Vec::new();
+    for pack in engine.packs().iter().filter(|p| p.input == kind) {
         for product in &pack.products {
-            let only = EvalOptions {
-                products: vec![product.id.clone()],
-                ..EvalOptions::default()
-            };
+            let only = EvalOptions { products: vec![product.id.clone()], ..EvalOptions::default() };
             let t = Instant::now();
             for _ in 0..iterations {
-                engine.evaluate("bench", SourceKind::Scubagear, input.clone(), &only);
+                engine.evaluate("bench", kind, input.clone(), &only);
             }
-            println!(
-                "  {:<16} {:.2} ms/evaluation",
-                product.id,
-                t.elapsed().as_secs_f64() * 1e3 / iterations as f64
-            );
+            line.push(format!("{} {:.1}", product.id, t.elapsed().as_secs_f64() * 1e3 / iterations as f64));
         }
     }
+    println!("  per product (ms): {}", line.join(" · "));
 }

@@ -1,6 +1,7 @@
-//! `mamori demo`: evaluates a generated demo customer (株式会社さくら商事, a fictional Japanese
-//! trading company) and writes the reports. Until live collection exists the tenant export is
-//! generated here, in the ScubaGear provider schema.
+//! `mamori demo`: evaluates the demo customer (株式会社さくら商事, a fictional Japanese trading
+//! company) — a generated Microsoft 365 tenant (ScubaGear schema) and a hand-written Google
+//! Workspace tenant (ScubaGoggles schema) — and writes the reports. Until live collection exists
+//! the exports are made here.
 
 use crate::synth::{m365_tenant, TenantSize};
 use crate::{load_engine, now_text, write_atomically, PackArgs};
@@ -22,17 +23,19 @@ pub fn run(out_dir: &Path) -> Result<u8> {
     serde_json::to_writer(&mut gz, &export)?;
     write_atomically(&export_path, &gz.finish()?)?;
 
+    let gws_path = out_dir.join("sakura-trading-gws-provider.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    serde_json::to_writer(&mut gz, &crate::synth::gws_demo())?;
+    write_atomically(&gws_path, &gz.finish()?)?;
+
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
-    let input = crate::load_input(&export_path, mamori_core::snapshot::DEFAULT_MAX_INPUT_BYTES)?;
-    let evaluation = engine.evaluate(
-        &export_path.display().to_string(),
-        SourceKind::Scubagear,
-        input,
-        &EvalOptions::default(),
-    );
-    let evaluations = [evaluation];
+    let mut evaluations = Vec::new();
+    for (path, kind) in [(&export_path, SourceKind::Scubagear), (&gws_path, SourceKind::Scubagoggles)] {
+        let input = crate::load_input(path, mamori_core::snapshot::DEFAULT_MAX_INPUT_BYTES)?;
+        evaluations.push(engine.evaluate(&path.display().to_string(), kind, input, &EvalOptions::default()));
+    }
     let generated = now_text();
-    let mut written = vec![export_path.clone()];
+    let mut written = vec![export_path.clone(), gws_path.clone()];
     for lang in [Lang::Ja, Lang::En] {
         let html = out_dir.join(format!("report-{}.html", lang.code()));
         write_atomically(
@@ -54,19 +57,16 @@ pub fn run(out_dir: &Path) -> Result<u8> {
     )?;
     written.push(json);
 
-    let e = &evaluations[0];
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Mamori demo — 株式会社さくら商事 (Microsoft 365, {} controls)",
-        e.results.len()
-    )?;
-    let summary: Vec<String> = Status::ALL
-        .iter()
-        .filter(|s| e.count(**s) > 0)
-        .map(|s| format!("{} {}", s.label(Lang::En), e.count(*s)))
-        .collect();
-    writeln!(out, "  {}", summary.join(" · "))?;
+    writeln!(out, "Mamori demo — 株式会社さくら商事")?;
+    for (e, suite) in evaluations.iter().zip(["Microsoft 365", "Google Workspace"]) {
+        let summary: Vec<String> = Status::ALL
+            .iter()
+            .filter(|s| e.count(**s) > 0)
+            .map(|s| format!("{} {}", s.label(Lang::En), e.count(*s)))
+            .collect();
+        writeln!(out, "  {suite} ({} controls): {}", e.results.len(), summary.join(" · "))?;
+    }
     writeln!(out, "Wrote:")?;
     for path in &written {
         writeln!(out, "  {}", path.display())?;

@@ -882,3 +882,110 @@ mod tests {
         assert_ne!(a["privileged_users"], c["privileged_users"]);
     }
 }
+
+/// The hand-written Google Workspace export of the demo customer (ScubaGoggles provider schema
+/// plus Mamori's extension sections).
+const DEMO_GWS: &str = include_str!("demo_gws.json");
+
+/// Size of a generated Google Workspace tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct GwsSize {
+    pub users: usize,
+    pub org_units: usize,
+}
+
+impl GwsSize {
+    pub const LARGE: GwsSize = GwsSize {
+        users: 50_000,
+        org_units: 2_000,
+    };
+}
+
+/// The demo customer's Google Workspace export.
+pub fn gws_demo() -> Value {
+    serde_json::from_str(DEMO_GWS).expect("demo_gws.json is valid JSON (checked by a test)")
+}
+
+/// A large Google Workspace tenant grown from the demo one: `org_units` OUs under the top-level
+/// OU, each with its own policy overrides (cycled from the demo's child OUs), and `users` users
+/// spread over them.
+pub fn gws_tenant(size: GwsSize, seed: u64) -> Value {
+    let mut rng = Rng::new(seed);
+    let mut tenant = gws_demo();
+    let top = tenant["tenant_info"]["topLevelOU"].as_str().unwrap_or("").to_string();
+    let domain = tenant["tenant_info"]["domain"].as_str().unwrap_or("example.co.jp").to_string();
+
+    // Per-OU overrides to cycle through: the demo's own child-OU settings.
+    let overrides: Vec<Value> = tenant["policies"]
+        .as_object()
+        .map(|p| {
+            p.iter()
+                .filter(|(name, _)| name.as_str() != top && !name.contains("(group "))
+                .map(|(_, v)| v.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut units = Vec::with_capacity(size.org_units);
+    let mut ou_names: Vec<String> = Vec::with_capacity(size.org_units);
+    for i in 0..size.org_units {
+        let name = format!("{} {:04}", rng.pick(&["営業部", "経理部", "開発部", "Sales", "Engineering", "人事部"]), i);
+        units.push(json!({
+            "kind": "admin#directory#orgUnit",
+            "name": name,
+            "orgUnitPath": format!("/{name}"),
+            "orgUnitId": format!("id:{:015x}", rng.next() >> 4),
+            "parentOrgUnitPath": "/",
+            "parentOrgUnitId": "id:000000000000000",
+        }));
+        ou_names.push(name.clone());
+        if !overrides.is_empty() {
+            let o = overrides[i % overrides.len()].clone();
+            if let Some(policies) = tenant["policies"].as_object_mut() {
+                policies.insert(name, o);
+            }
+        }
+    }
+    if let Some(existing) = tenant["organizational_units"]["organizationUnits"].as_array_mut() {
+        existing.extend(units);
+    }
+    if let Some(existing) = tenant["organizational_unit_names"].as_array_mut() {
+        existing.extend(ou_names.iter().map(|n| Value::String(n.clone())));
+    }
+
+    // Users: copies of the demo's users with new identities, spread over the OUs.
+    let templates: Vec<Value> = tenant["mamori_users"].as_array().cloned().unwrap_or_default();
+    if !templates.is_empty() {
+        let mut users = Vec::with_capacity(size.users);
+        for i in 0..size.users {
+            let mut u = templates[i % templates.len()].clone();
+            let (display, local) = person(&mut rng, i);
+            if let Some(obj) = u.as_object_mut() {
+                obj.insert("id".into(), json!(format!("{:021}", rng.next() % 10u64.pow(18))));
+                obj.insert("primaryEmail".into(), json!(format!("{local}@{domain}")));
+                obj.insert("name".into(), json!({"fullName": display}));
+                if !ou_names.is_empty() {
+                    obj.insert("orgUnitPath".into(), json!(format!("/{}", ou_names[i % ou_names.len()])));
+                }
+            }
+            users.push(u);
+        }
+        tenant["mamori_users"] = Value::Array(users);
+    }
+    tenant
+}
+
+#[cfg(test)]
+mod gws_tests {
+    use super::*;
+
+    #[test]
+    fn demo_gws_parses_and_large_tenant_has_the_asked_size() {
+        let demo = gws_demo();
+        assert!(demo["tenant_info"]["topLevelOU"].is_string());
+        let large = gws_tenant(GwsSize { users: 300, org_units: 40 }, 1);
+        let policies = large["policies"].as_object().unwrap().len();
+        assert!(policies >= 40, "{policies} policy scopes");
+        assert_eq!(large["mamori_users"].as_array().map(Vec::len).unwrap_or(300), 300);
+    }
+}
