@@ -50,7 +50,8 @@ fn default_path(given: &Option<PathBuf>, fallback: &str) -> Option<PathBuf> {
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let mut reader = mamori_core::snapshot::open(path, DEFAULT_MAX_INPUT_BYTES)?;
     let mut buf = Vec::new();
-    std::io::Read::read_to_end(&mut reader, &mut buf).with_context(|| format!("reading {}", path.display()))?;
+    std::io::Read::read_to_end(&mut reader, &mut buf)
+        .with_context(|| format!("reading {}", path.display()))?;
     Ok(buf)
 }
 
@@ -58,26 +59,59 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     let started = Instant::now();
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
     let controls: usize = engine.packs().iter().map(|p| p.controls().count()).sum();
-    println!("load+compile packs: {:.1} ms ({} controls)", started.elapsed().as_secs_f64() * 1e3, controls);
+    println!(
+        "load+compile packs: {:.1} ms ({} controls)",
+        started.elapsed().as_secs_f64() * 1e3,
+        controls
+    );
     let iterations = args.iterations.max(1);
 
     let samples = [
-        (SourceKind::Scubagear, default_path(&args.sample, "../shared/samples/scubagear-ProviderSettingsExport.json.gz")),
-        (SourceKind::Scubagoggles, default_path(&args.gws_sample, "../shared/samples/scubagoggles-provider-sample.json.gz")),
+        (
+            SourceKind::Scubagear,
+            default_path(
+                &args.sample,
+                "../shared/samples/scubagear-ProviderSettingsExport.json.gz",
+            ),
+        ),
+        (
+            SourceKind::Scubagoggles,
+            default_path(
+                &args.gws_sample,
+                "../shared/samples/scubagoggles-provider-sample.json.gz",
+            ),
+        ),
     ];
     for (kind, path) in samples {
         match path {
             Some(path) => {
                 let json = read_bytes(&path)?;
                 let input = Value::from_json_str(std::str::from_utf8(&json)?)?;
-                time_input(&engine, kind, &path.display().to_string(), &input, json.len(), iterations);
+                time_input(
+                    &engine,
+                    kind,
+                    &path.display().to_string(),
+                    &input,
+                    json.len(),
+                    iterations,
+                );
             }
-            None => println!("{} sample: skipped (no file given and ../shared/samples is absent)", kind.as_str()),
+            None => println!(
+                "{} sample: skipped (no file given and ../shared/samples is absent)",
+                kind.as_str()
+            ),
         }
     }
     let demo_gws = serde_json::to_vec(&crate::synth::gws_demo())?;
     let input = Value::from_json_str(std::str::from_utf8(&demo_gws)?)?;
-    time_input(&engine, SourceKind::Scubagoggles, "demo Google Workspace tenant", &input, demo_gws.len(), iterations);
+    time_input(
+        &engine,
+        SourceKind::Scubagoggles,
+        "demo Google Workspace tenant",
+        &input,
+        demo_gws.len(),
+        iterations,
+    );
 
     if !args.no_large {
         let size = TenantSize::LARGE;
@@ -115,12 +149,22 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn time_input(engine: &Engine, kind: SourceKind, name: &str, input: &Value, bytes: usize, iterations: usize) {
+fn time_input(
+    engine: &Engine,
+    kind: SourceKind,
+    name: &str,
+    input: &Value,
+    bytes: usize,
+    iterations: usize,
+) {
     let options = EvalOptions::default();
     let t = Instant::now();
     let mut results = 0;
     for _ in 0..iterations {
-        results = engine.evaluate(name, kind, input.clone(), &options).results.len();
+        results = engine
+            .evaluate(name, kind, input.clone(), &options)
+            .results
+            .len();
     }
     let per = t.elapsed().as_secs_f64() / iterations as f64;
     println!(
@@ -159,12 +203,19 @@ fn per_product(engine: &Engine, kind: SourceKind, input: &Value, iterations: usi
     let mut line = Vec::new();
     for pack in engine.packs().iter().filter(|p| p.input == kind) {
         for product in &pack.products {
-            let only = EvalOptions { products: vec![product.id.clone()], ..EvalOptions::default() };
+            let only = EvalOptions {
+                products: vec![product.id.clone()],
+                ..EvalOptions::default()
+            };
             let t = Instant::now();
             for _ in 0..iterations {
                 engine.evaluate("bench", kind, input.clone(), &only);
             }
-            line.push(format!("{} {:.1}", product.id, t.elapsed().as_secs_f64() * 1e3 / iterations as f64));
+            line.push(format!(
+                "{} {:.1}",
+                product.id,
+                t.elapsed().as_secs_f64() * 1e3 / iterations as f64
+            ));
         }
     }
     println!("  per product (ms): {}", line.join(" · "));

@@ -30,9 +30,17 @@ pub fn run(out_dir: &Path) -> Result<u8> {
 
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
     let mut evaluations = Vec::new();
-    for (path, kind) in [(&export_path, SourceKind::Scubagear), (&gws_path, SourceKind::Scubagoggles)] {
+    for (path, kind) in [
+        (&export_path, SourceKind::Scubagear),
+        (&gws_path, SourceKind::Scubagoggles),
+    ] {
         let input = crate::load_input(path, mamori_core::snapshot::DEFAULT_MAX_INPUT_BYTES)?;
-        evaluations.push(engine.evaluate(&path.display().to_string(), kind, input, &EvalOptions::default()));
+        evaluations.push(engine.evaluate(
+            &path.display().to_string(),
+            kind,
+            input,
+            &EvalOptions::default(),
+        ));
     }
     let generated = now_text();
     let mut written = vec![export_path.clone(), gws_path.clone()];
@@ -59,13 +67,21 @@ pub fn run(out_dir: &Path) -> Result<u8> {
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "Mamori demo — 株式会社さくら商事")?;
-    for (e, suite) in evaluations.iter().zip(["Microsoft 365", "Google Workspace"]) {
+    for (e, suite) in evaluations
+        .iter()
+        .zip(["Microsoft 365", "Google Workspace"])
+    {
         let summary: Vec<String> = Status::ALL
             .iter()
             .filter(|s| e.count(**s) > 0)
             .map(|s| format!("{} {}", s.label(Lang::En), e.count(*s)))
             .collect();
-        writeln!(out, "  {suite} ({} controls): {}", e.results.len(), summary.join(" · "))?;
+        writeln!(
+            out,
+            "  {suite} ({} controls): {}",
+            e.results.len(),
+            summary.join(" · ")
+        )?;
     }
     writeln!(out, "Wrote:")?;
     for path in &written {

@@ -207,7 +207,7 @@ fn load_engine(args: &PackArgs) -> Result<Engine> {
 fn evaluate(args: EvaluateArgs) -> Result<u8> {
     let lang = resolve_lang(args.lang);
     let engine = load_engine(&args.packs)?;
-    if !engine.packs().iter().any(|p| p.input == args.from) {
+    if args.from != SourceKind::Mamori && !engine.packs().iter().any(|p| p.input == args.from) {
         bail!("no loaded pack reads --from {} input", args.from.as_str());
     }
     let mut options = EvalOptions::default();
@@ -223,17 +223,21 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     let mut evaluations = Vec::new();
     let mut tool_errors = 0usize;
     for file in &args.files {
-        match load_input(file, args.max_input_size) {
-            Ok(input) => {
+        let loaded = load_input(file, args.max_input_size).and_then(|input| match args.from {
+            SourceKind::Mamori => unwrap_envelope(file, input),
+            kind => Ok((kind, input)),
+        });
+        match loaded {
+            Ok((kind, input)) => {
                 let evaluation =
-                    engine.evaluate(&file.display().to_string(), args.from, input, &options);
+                    engine.evaluate(&file.display().to_string(), kind, input, &options);
                 if evaluation.results.is_empty() {
                     tool_errors += 1;
                     eprintln!(
                         "mamori: error: {}: no section of any product the {} packs check was found; is this a {} export?",
                         file.display(),
-                        args.from.as_str(),
-                        args.from.as_str()
+                        kind.as_str(),
+                        kind.as_str()
                     );
                 } else {
                     let mut evaluation = evaluation;
@@ -303,6 +307,53 @@ fn find_framework(engine: &Engine, id: &str) -> Result<mamori_policy::Framework>
     all.into_iter()
         .find(|f| f.id == id)
         .with_context(|| format!("unknown framework {id:?} (available: {})", names.join(", ")))
+}
+
+/// A Mamori snapshot: `{"mamori_snapshot": 1, "schema": "scubagear"|"scubagoggles",
+/// "data": {…provider export…}, …metadata}` (docs/schemas/mamori-snapshot.md). Returns the
+/// inner export and its schema.
+fn unwrap_envelope(
+    path: &Path,
+    envelope: mamori_policy::Value,
+) -> Result<(SourceKind, mamori_policy::Value)> {
+    use mamori_policy::Value;
+    let get = |k: &str| {
+        envelope
+            .as_object()
+            .ok()
+            .and_then(|o| o.get(&Value::from(k)).cloned())
+    };
+    match get("mamori_snapshot") {
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+        Some(_) => bail!(
+            "{}: unsupported mamori_snapshot version (this build reads version 1)",
+            path.display()
+        ),
+        None => bail!(
+            "{}: wrong shape: not a Mamori snapshot (no \"mamori_snapshot\" key)",
+            path.display()
+        ),
+    }
+    let kind = match get("schema") {
+        Some(Value::String(s)) => match s.parse::<SourceKind>() {
+            Ok(SourceKind::Mamori) | Err(_) => bail!(
+                "{}: \"schema\" must be scubagear or scubagoggles, not {s:?}",
+                path.display()
+            ),
+            Ok(kind) => kind,
+        },
+        _ => bail!(
+            "{}: wrong shape: a Mamori snapshot needs a \"schema\" string",
+            path.display()
+        ),
+    };
+    match get("data") {
+        Some(data @ Value::Object(_)) => Ok((kind, data)),
+        _ => bail!(
+            "{}: wrong shape: a Mamori snapshot needs a \"data\" object",
+            path.display()
+        ),
+    }
 }
 
 /// Reads one export and checks its top-level shape.

@@ -912,8 +912,14 @@ pub fn gws_demo() -> Value {
 pub fn gws_tenant(size: GwsSize, seed: u64) -> Value {
     let mut rng = Rng::new(seed);
     let mut tenant = gws_demo();
-    let top = tenant["tenant_info"]["topLevelOU"].as_str().unwrap_or("").to_string();
-    let domain = tenant["tenant_info"]["domain"].as_str().unwrap_or("example.co.jp").to_string();
+    let top = tenant["tenant_info"]["topLevelOU"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let domain = tenant["tenant_info"]["domain"]
+        .as_str()
+        .unwrap_or("example.co.jp")
+        .to_string();
 
     // Per-OU overrides to cycle through: the demo's own child-OU settings.
     let overrides: Vec<Value> = tenant["policies"]
@@ -929,7 +935,18 @@ pub fn gws_tenant(size: GwsSize, seed: u64) -> Value {
     let mut units = Vec::with_capacity(size.org_units);
     let mut ou_names: Vec<String> = Vec::with_capacity(size.org_units);
     for i in 0..size.org_units {
-        let name = format!("{} {:04}", rng.pick(&["営業部", "経理部", "開発部", "Sales", "Engineering", "人事部"]), i);
+        let name = format!(
+            "{} {:04}",
+            rng.pick(&[
+                "営業部",
+                "経理部",
+                "開発部",
+                "Sales",
+                "Engineering",
+                "人事部"
+            ]),
+            i
+        );
         units.push(json!({
             "kind": "admin#directory#orgUnit",
             "name": name,
@@ -954,18 +971,27 @@ pub fn gws_tenant(size: GwsSize, seed: u64) -> Value {
     }
 
     // Users: copies of the demo's users with new identities, spread over the OUs.
-    let templates: Vec<Value> = tenant["mamori_users"].as_array().cloned().unwrap_or_default();
+    let templates: Vec<Value> = tenant["mamori_users"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if !templates.is_empty() {
         let mut users = Vec::with_capacity(size.users);
         for i in 0..size.users {
             let mut u = templates[i % templates.len()].clone();
             let (display, local) = person(&mut rng, i);
             if let Some(obj) = u.as_object_mut() {
-                obj.insert("id".into(), json!(format!("{:021}", rng.next() % 10u64.pow(18))));
+                obj.insert(
+                    "id".into(),
+                    json!(format!("{:021}", rng.next() % 10u64.pow(18))),
+                );
                 obj.insert("primaryEmail".into(), json!(format!("{local}@{domain}")));
                 obj.insert("name".into(), json!({"fullName": display}));
                 if !ou_names.is_empty() {
-                    obj.insert("orgUnitPath".into(), json!(format!("/{}", ou_names[i % ou_names.len()])));
+                    obj.insert(
+                        "orgUnitPath".into(),
+                        json!(format!("/{}", ou_names[i % ou_names.len()])),
+                    );
                 }
             }
             users.push(u);
@@ -983,9 +1009,21 @@ mod gws_tests {
     fn demo_gws_parses_and_large_tenant_has_the_asked_size() {
         let demo = gws_demo();
         assert!(demo["tenant_info"]["topLevelOU"].is_string());
-        let large = gws_tenant(GwsSize { users: 300, org_units: 40 }, 1);
+        let large = gws_tenant(
+            GwsSize {
+                users: 300,
+                org_units: 40,
+            },
+            1,
+        );
         let policies = large["policies"].as_object().unwrap().len();
         assert!(policies >= 40, "{policies} policy scopes");
-        assert_eq!(large["mamori_users"].as_array().map(Vec::len).unwrap_or(300), 300);
+        assert_eq!(
+            large["mamori_users"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(300),
+            300
+        );
     }
 }

@@ -451,3 +451,50 @@ fn framework_view_and_unknown_framework() {
         stderr(&o)
     );
 }
+
+#[test]
+fn mamori_snapshot_envelope_is_unwrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = format!(
+        r#"{{"mamori_snapshot": 1, "schema": "scubagear", "tenant": "t", "data": {}}}"#,
+        bad_spo()
+    );
+    let path = write(dir.path(), "snap.json", snapshot.as_bytes());
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "mamori",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("MS.SHAREPOINT.1.1v1"));
+    for (name, body, needle) in [
+        (
+            "v2.json",
+            r#"{"mamori_snapshot": 2, "schema": "scubagear", "data": {}}"#,
+            "unsupported",
+        ),
+        (
+            "noschema.json",
+            r#"{"mamori_snapshot": 1, "data": {}}"#,
+            "schema",
+        ),
+        (
+            "nodata.json",
+            r#"{"mamori_snapshot": 1, "schema": "scubagoggles"}"#,
+            "data",
+        ),
+        ("plain.json", GOOD_SPO, "not a Mamori snapshot"),
+    ] {
+        let path = write(dir.path(), name, body.as_bytes());
+        let o = mamori(&["evaluate", "--from", "mamori", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(
+            stderr(&o).contains(needle) && stderr(&o).contains(name),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
+}

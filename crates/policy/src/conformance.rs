@@ -90,6 +90,23 @@ fn comparable_id(suite_kind: SourceKind, id: &str) -> String {
     }
 }
 
+/// Mamori's verdict and English details per comparable control id.
+fn verdicts_by_id(
+    kind: SourceKind,
+    evaluation: &mamori_core::Evaluation,
+) -> HashMap<String, (bool, String)> {
+    evaluation
+        .results
+        .iter()
+        .map(|r| {
+            (
+                comparable_id(kind, &r.id),
+                (r.requirement_met, r.details.en.clone()),
+            )
+        })
+        .collect()
+}
+
 /// Runs the corpus at `path` (JSON Lines, plain or gzip); `product` limits it to one product.
 pub fn run(engine: &Engine, path: &Path, product: Option<&str>) -> Result<Report, String> {
     let reader =
@@ -115,16 +132,7 @@ pub fn run(engine: &Engine, path: &Path, product: Option<&str>) -> Result<Report
         };
         let evaluation =
             engine.evaluate(&case.case, kind, regorus::Value::from(case.input), &options);
-        let ours: HashMap<String, (bool, String)> = evaluation
-            .results
-            .iter()
-            .map(|r| {
-                (
-                    comparable_id(kind, &r.id),
-                    (r.requirement_met, r.details.en.clone()),
-                )
-            })
-            .collect();
+        let ours = verdicts_by_id(kind, &evaluation);
         let check = |tallies: &mut BTreeMap<String, Tally>,
                      mismatches: &mut Vec<Mismatch>,
                      policy_id: &str,
@@ -187,16 +195,7 @@ pub fn run_sample(
         input,
         &EvalOptions::default(),
     );
-    let ours: HashMap<String, (bool, String)> = evaluation
-        .results
-        .iter()
-        .map(|r| {
-            (
-                comparable_id(kind, &r.id),
-                (r.requirement_met, r.details.en.clone()),
-            )
-        })
-        .collect();
+    let ours = verdicts_by_id(kind, &evaluation);
     let mut report = Report {
         cases: 1,
         ..Report::default()

@@ -4,37 +4,43 @@
 package mamori.gws.chat
 
 import data.mamori.gws.lib
+import data.mamori.gws.lib.oulogs
 import rego.v1
 
 log_name := "chat_logs"
 
-chat_on(ou) if app_on("chat", ou)
+# This product's admin-log events, through the shared helpers of lib/ou_logs.rego.
+ou_events(settings, ou) := oulogs.ou_events(log_name, settings, ou)
+
+log_ous := oulogs.ous_by_log[log_name]
+
+chat_on(ou) if oulogs.app_on("chat", ou)
 
 # ---------------------------------------------------------------------------------------------
 # 1. Chat history
 # ---------------------------------------------------------------------------------------------
 
 history_off := {ou: {"en": "history is off by default", "ja": "履歴がデフォルトでオフ"} |
-	some ou, v in explicit("chat_chat_history", "historyOnByDefault")
+	some ou, v in oulogs.explicit("chat_chat_history", "historyOnByDefault")
 	chat_on(ou)
 	v == false
 }
 
-results contains ou_verdict(
+results contains oulogs.ou_verdict(
 	"GWS.CHAT.1.1v1", history_off,
-	top_note("chat", "Chat", "chat_chat_history", "historyOnByDefault"),
+	oulogs.top_note("chat", "Chat", "chat_chat_history", "historyOnByDefault"),
 	{"en": "Chat history must be on by default.", "ja": "チャットの履歴はデフォルトでオンにする必要があります。"},
 )
 
 history_changeable := {ou: {"en": sprintf("users may change their history setting (allowUserModification = %v)", [v]), "ja": sprintf("ユーザーが履歴設定を変更可能（allowUserModification = %v）", [v])} |
-	some ou, v in explicit("chat_chat_history", "allowUserModification")
+	some ou, v in oulogs.explicit("chat_chat_history", "allowUserModification")
 	chat_on(ou)
 	v != false
 }
 
-results contains ou_verdict(
+results contains oulogs.ou_verdict(
 	"GWS.CHAT.1.2v1", history_changeable,
-	top_note("chat", "Chat", "chat_chat_history", "allowUserModification"),
+	oulogs.top_note("chat", "Chat", "chat_chat_history", "allowUserModification"),
 	{"en": "Users must not be able to change their chat history setting.", "ja": "ユーザーがチャットの履歴設定を変更できないようにする必要があります。"},
 )
 
@@ -48,19 +54,15 @@ file_sharing_label := {
 	"FILE_SHARING_OPTION_UNSPECIFIED": {"en": "unspecified", "ja": "未指定"},
 }
 
-label_of(labels, v) := labels[v] if is_string(v)
-
-label_of(labels, v) := {"en": sprintf("%v", [v]), "ja": sprintf("%v", [v])} if not labels[v]
-
-external_files := {ou: {"en": sprintf("external file sharing allows %s", [label_of(file_sharing_label, v).en]), "ja": sprintf("外部ファイル共有で%sを許可", [label_of(file_sharing_label, v).ja])} |
-	some ou, v in explicit("chat_chat_file_sharing", "externalFileSharing")
+external_files := {ou: {"en": sprintf("external file sharing allows %s", [oulogs.label_of(file_sharing_label, v).en]), "ja": sprintf("外部ファイル共有で%sを許可", [oulogs.label_of(file_sharing_label, v).ja])} |
+	some ou, v in oulogs.explicit("chat_chat_file_sharing", "externalFileSharing")
 	chat_on(ou)
 	v != "NO_FILES"
 }
 
-results contains ou_verdict(
+results contains oulogs.ou_verdict(
 	"GWS.CHAT.2.1v1", external_files,
-	top_note("chat", "Chat", "chat_chat_file_sharing", "externalFileSharing"),
+	oulogs.top_note("chat", "Chat", "chat_chat_file_sharing", "externalFileSharing"),
 	{"en": "External file sharing in Chat must be set to no files.", "ja": "Chat の外部ファイル共有は「ファイル共有を許可しない」にする必要があります。"},
 )
 
@@ -75,15 +77,15 @@ space_history_label := {
 	"HISTORY_STATE_UNSPECIFIED": {"en": "unspecified", "ja": "未指定"},
 }
 
-space_history := {ou: {"en": sprintf("space history is %s", [label_of(space_history_label, v).en]), "ja": sprintf("スペースの履歴が%s", [label_of(space_history_label, v).ja])} |
-	some ou, v in explicit("chat_space_history", "historyState")
+space_history := {ou: {"en": sprintf("space history is %s", [oulogs.label_of(space_history_label, v).en]), "ja": sprintf("スペースの履歴が%s", [oulogs.label_of(space_history_label, v).ja])} |
+	some ou, v in oulogs.explicit("chat_space_history", "historyState")
 	chat_on(ou)
 	v != "HISTORY_ALWAYS_ON"
 }
 
-results contains ou_verdict(
+results contains oulogs.ou_verdict(
 	"GWS.CHAT.3.1v1", space_history,
-	top_note("chat", "Chat", "chat_space_history", "historyState"),
+	oulogs.top_note("chat", "Chat", "chat_space_history", "historyState"),
 	{"en": "History for spaces should be always on.", "ja": "スペースの履歴は「常にオン」にすることが推奨されます。"},
 )
 
@@ -92,7 +94,7 @@ results contains ou_verdict(
 # ---------------------------------------------------------------------------------------------
 
 external_chat := {ou: {"en": sprintf("external chat is allowed with %v", [r]), "ja": sprintf("外部チャットを許可（対象: %v）", [r])} |
-	some ou, s in pols
+	some ou, s in oulogs.pols
 	is_object(s)
 	sec := s.chat_external_chat_restriction
 	is_object(sec)
@@ -102,9 +104,9 @@ external_chat := {ou: {"en": sprintf("external chat is allowed with %v", [r]), "
 	chat_on(ou)
 }
 
-results contains ou_verdict(
+results contains oulogs.ou_verdict(
 	"GWS.CHAT.4.1v1", external_chat,
-	top_note("chat", "Chat", "chat_external_chat_restriction", "externalChatRestriction"),
+	oulogs.top_note("chat", "Chat", "chat_external_chat_restriction", "externalChatRestriction"),
 	{"en": "When external chat is allowed it must be limited to allowlisted (trusted) domains.", "ja": "外部チャットを許可する場合は、許可リストに登録された（信頼できる）ドメインに限定する必要があります。"},
 )
 
@@ -154,7 +156,7 @@ cr_bad(k, v, true) if {
 
 cr_missing(ou) := [k | some k in cr_keys; count(ou_events({k}, ou)) == 0]
 
-cr_problems(ou) := [cr_label[k] | some k in cr_keys; some v in latest_values(ou_events({k}, ou)); cr_bad(k, v, top_flag(ou))]
+cr_problems(ou) := [cr_label[k] | some k in cr_keys; some v in oulogs.latest_values(ou_events({k}, ou)); cr_bad(k, v, oulogs.top_flag(ou))]
 
 reporting_off := {ou: {"en": concat(", ", {p.en | some p in probs}), "ja": concat("、", {p.ja | some p in probs})} |
 	some ou in log_ous
@@ -170,18 +172,18 @@ cr_caveat := {
 
 results contains lib.verdict_with(
 	"GWS.CHAT.5.1v1", false,
-	sprintf("The admin log has no complete record of the content-reporting settings for the top-level OU '%s' (no event for: %s). Without it the setting cannot be confirmed, so (as in the reference) the policy is not counted as met: check Apps > Google Workspace > Google Chat > Content reporting by hand.", [top_disp, concat(", ", cr_missing(top_ou))]),
-	sprintf("最上位の組織部門「%s」のコンテンツ報告の設定が管理ログに揃っていません（イベントなし: %s）。記録がないと設定を確認できないため、（参照実装と同様に）適合とは判定しません。［アプリ］>［Google Workspace］>［Google Chat］>［コンテンツの報告］を手動で確認してください。", [top_disp, concat("、", cr_missing(top_ou))]),
-	[top_disp],
-) if count(cr_missing(top_ou)) > 0
+	sprintf("The admin log has no complete record of the content-reporting settings for the top-level OU '%s' (no event for: %s). Without it the setting cannot be confirmed, so (as in the reference) the policy is not counted as met: check Apps > Google Workspace > Google Chat > Content reporting by hand.", [oulogs.top_disp, concat(", ", cr_missing(oulogs.top_ou))]),
+	sprintf("最上位の組織部門「%s」のコンテンツ報告の設定が管理ログに揃っていません（イベントなし: %s）。記録がないと設定を確認できないため、（参照実装と同様に）適合とは判定しません。［アプリ］>［Google Workspace］>［Google Chat］>［コンテンツの報告］を手動で確認してください。", [oulogs.top_disp, concat("、", cr_missing(oulogs.top_ou))]),
+	[oulogs.top_disp],
+) if count(cr_missing(oulogs.top_ou)) > 0
 
 results contains v if {
-	count(cr_missing(top_ou)) == 0
-	v := ou_verdict(
+	count(cr_missing(oulogs.top_ou)) == 0
+	v := oulogs.ou_verdict(
 		"GWS.CHAT.5.1v1", reporting_off,
 		{
-			"en": sprintf("Content reporting is on for 1:1 messages, group messages and all spaces in the top-level OU '%s' (last change %s), and no OU in the log turns it off. %s", [top_disp, latest_time(ou_events({cr_one}, top_ou)), cr_caveat.en]),
-			"ja": sprintf("最上位の組織部門「%s」では 1 対 1 のメッセージ、グループ メッセージ、すべてのスペースでコンテンツの報告がオンです（最終変更 %s）。ログ上で報告をオフにしている組織部門はありません。%s", [top_disp, latest_time(ou_events({cr_one}, top_ou)), cr_caveat.ja]),
+			"en": sprintf("Content reporting is on for 1:1 messages, group messages and all spaces in the top-level OU '%s' (last change %s), and no OU in the log turns it off. %s", [oulogs.top_disp, oulogs.latest_time(ou_events({cr_one}, oulogs.top_ou)), cr_caveat.en]),
+			"ja": sprintf("最上位の組織部門「%s」では 1 対 1 のメッセージ、グループ メッセージ、すべてのスペースでコンテンツの報告がオンです（最終変更 %s）。ログ上で報告をオフにしている組織部門はありません。%s", [oulogs.top_disp, oulogs.latest_time(ou_events({cr_one}, oulogs.top_ou)), cr_caveat.ja]),
 		},
 		{"en": "Users must be able to report content in every conversation type.", "ja": "すべての会話の種類でユーザーがコンテンツを報告できるようにする必要があります。"},
 	)
@@ -209,25 +211,25 @@ categories_off := {ou: {"en": sprintf("categories not selected: %s", [concat(", 
 	some ou in log_ous
 	evs := ou_events({cr_types}, ou)
 	count(evs) > 0
-	miss := union({missing_categories(v, top_flag(ou)) | some v in latest_values(evs)})
+	miss := union({missing_categories(v, oulogs.top_flag(ou)) | some v in oulogs.latest_values(evs)})
 	count(miss) > 0
 }
 
 results contains lib.verdict_with(
 	"GWS.CHAT.5.2v1", false,
-	sprintf("The admin log has no record of the content-reporting categories for the top-level OU '%s', so they cannot be confirmed and (as in the reference) the policy is not counted as met: check Apps > Google Workspace > Google Chat > Content reporting by hand.", [top_disp]),
-	sprintf("最上位の組織部門「%s」のコンテンツ報告カテゴリの記録が管理ログにないため確認できず、（参照実装と同様に）適合とは判定しません。［アプリ］>［Google Workspace］>［Google Chat］>［コンテンツの報告］を手動で確認してください。", [top_disp]),
-	[top_disp],
-) if count(ou_events({cr_types}, top_ou)) == 0
+	sprintf("The admin log has no record of the content-reporting categories for the top-level OU '%s', so they cannot be confirmed and (as in the reference) the policy is not counted as met: check Apps > Google Workspace > Google Chat > Content reporting by hand.", [oulogs.top_disp]),
+	sprintf("最上位の組織部門「%s」のコンテンツ報告カテゴリの記録が管理ログにないため確認できず、（参照実装と同様に）適合とは判定しません。［アプリ］>［Google Workspace］>［Google Chat］>［コンテンツの報告］を手動で確認してください。", [oulogs.top_disp]),
+	[oulogs.top_disp],
+) if count(ou_events({cr_types}, oulogs.top_ou)) == 0
 
 results contains v if {
-	evs := ou_events({cr_types}, top_ou)
+	evs := ou_events({cr_types}, oulogs.top_ou)
 	count(evs) > 0
-	v := ou_verdict(
+	v := oulogs.ou_verdict(
 		"GWS.CHAT.5.2v1", categories_off,
 		{
-			"en": sprintf("All seven reporting categories are selected in the top-level OU '%s' (last change %s), and no OU in the log deselects any.", [top_disp, latest_time(evs)]),
-			"ja": sprintf("最上位の組織部門「%s」では 7 つの報告カテゴリがすべて選択されており（最終変更 %s）、ログ上で選択を外している組織部門はありません。", [top_disp, latest_time(evs)]),
+			"en": sprintf("All seven reporting categories are selected in the top-level OU '%s' (last change %s), and no OU in the log deselects any.", [oulogs.top_disp, oulogs.latest_time(evs)]),
+			"ja": sprintf("最上位の組織部門「%s」では 7 つの報告カテゴリがすべて選択されており（最終変更 %s）、ログ上で選択を外している組織部門はありません。", [oulogs.top_disp, oulogs.latest_time(evs)]),
 		},
 		{"en": "All content-reporting categories should be selected.", "ja": "コンテンツ報告のカテゴリはすべて選択することが推奨されます。"},
 	)

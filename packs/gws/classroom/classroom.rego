@@ -3,36 +3,37 @@
 # checked only where Classroom is on.
 package mamori.gws.classroom
 
+import data.mamori.gws.lib.ousettings
 import rego.v1
 
-classroom_on(ou) if app_enabled(ou, "classroom")
+classroom_on(ou) if ousettings.app_enabled(ou, "classroom")
 
-classroom_units := {ou | some ou in units; classroom_on(ou)}
+classroom_units := {ou | some ou in ousettings.units; classroom_on(ou)}
 
 scope_en := "" if {
-	classroom_on(top_ou)
+	classroom_on(ousettings.top_ou)
 } else := " Classroom is not reported as on in any OU, so nothing was checked and the control does not apply." if {
 	count(classroom_units) == 0
-} else := sprintf(" Classroom is not reported as on in the top-level OU %s, so only the OUs that turn it on were checked (%d).", [top_label, count(classroom_units)])
+} else := sprintf(" Classroom is not reported as on in the top-level OU %s, so only the OUs that turn it on were checked (%d).", [ousettings.top_label, count(classroom_units)])
 
 scope_ja := "" if {
-	classroom_on(top_ou)
+	classroom_on(ousettings.top_ou)
 } else := "Classroomが有効と報告されている組織部門がないため、確認対象はなく、このコントロールは適用されません。" if {
 	count(classroom_units) == 0
-} else := sprintf("最上位の組織部門 %s ではClassroomが有効と報告されていないため、有効にしている組織部門（%d 件）のみを確認しました。", [top_label, count(classroom_units)])
+} else := sprintf("最上位の組織部門 %s ではClassroomが有効と報告されていないため、有効にしている組織部門（%d 件）のみを確認しました。", [ousettings.top_label, count(classroom_units)])
 
 # Entries for the OUs that set section.setting to a value outside `allowed`.
 bad_value(section, setting, allowed) := {e |
 	some ou in classroom_units
-	v := explicit(ou, section, setting)
+	v := ousettings.explicit(ou, section, setting)
 	not v in allowed
 	e := {"ou": ou, "en": sprintf("%s = %v", [setting, v]), "ja": sprintf("%s = %v", [setting, v])}
 }
 
-verdict(id, section, setting, allowed, what_en, what_ja, ok_en, ok_ja) := ou_verdict(
+verdict(id, section, setting, allowed, what_en, what_ja, ok_en, ok_ja) := ousettings.ou_verdict(
 	id, bad_value(section, setting, allowed), what_en, what_ja,
-	sprintf("%s (%s).%s", [ok_en, top_en(section, setting), scope_en]),
-	sprintf("%s（%s）。%s", [ok_ja, top_ja(section, setting), scope_ja]),
+	sprintf("%s (%s).%s", [ok_en, ousettings.top_en(section, setting), scope_en]),
+	sprintf("%s（%s）。%s", [ok_ja, ousettings.top_ja(section, setting), scope_ja]),
 )
 
 checks contains verdict(

@@ -3,39 +3,40 @@
 # each OU (`policies`). An OU or group override is checked only where Groups for Business is on.
 package mamori.gws.groups
 
+import data.mamori.gws.lib.ousettings
 import rego.v1
 
 gs := "groups_for_business_groups_sharing"
 
-groups_on(ou) if app_enabled(ou, "groups_for_business")
+groups_on(ou) if ousettings.app_enabled(ou, "groups_for_business")
 
-groups_units := {ou | some ou in units; groups_on(ou)}
+groups_units := {ou | some ou in ousettings.units; groups_on(ou)}
 
 scope_en := "" if {
-	groups_on(top_ou)
+	groups_on(ousettings.top_ou)
 } else := " Groups for Business is not reported as on in any OU, so nothing was checked and the control does not apply." if {
 	count(groups_units) == 0
-} else := sprintf(" Groups for Business is not reported as on in the top-level OU %s, so only the OUs that turn it on were checked (%d).", [top_label, count(groups_units)])
+} else := sprintf(" Groups for Business is not reported as on in the top-level OU %s, so only the OUs that turn it on were checked (%d).", [ousettings.top_label, count(groups_units)])
 
 scope_ja := "" if {
-	groups_on(top_ou)
+	groups_on(ousettings.top_ou)
 } else := "ビジネス向け Google グループが有効と報告されている組織部門がないため、確認対象はなく、このコントロールは適用されません。" if {
 	count(groups_units) == 0
-} else := sprintf("最上位の組織部門 %s ではビジネス向け Google グループが有効と報告されていないため、有効にしている組織部門（%d 件）のみを確認しました。", [top_label, count(groups_units)])
+} else := sprintf("最上位の組織部門 %s ではビジネス向け Google グループが有効と報告されていないため、有効にしている組織部門（%d 件）のみを確認しました。", [ousettings.top_label, count(groups_units)])
 
 entry(ou, setting, v) := {"ou": ou, "en": sprintf("%s = %v", [setting, v]), "ja": sprintf("%s = %v", [setting, v])}
 
 # Entries for the OUs that set `setting` to a value other than `want`.
 bad_value(setting, want) := {entry(ou, setting, v) |
 	some ou in groups_units
-	v := explicit(ou, gs, setting)
+	v := ousettings.explicit(ou, gs, setting)
 	v != want
 }
 
-verdict(id, setting, want, what_en, what_ja, ok_en, ok_ja) := ou_verdict(
+verdict(id, setting, want, what_en, what_ja, ok_en, ok_ja) := ousettings.ou_verdict(
 	id, bad_value(setting, want), what_en, what_ja,
-	sprintf("%s (%s).%s", [ok_en, top_en(gs, setting), scope_en]),
-	sprintf("%s（%s）。%s", [ok_ja, top_ja(gs, setting), scope_ja]),
+	sprintf("%s (%s).%s", [ok_en, ousettings.top_en(gs, setting), scope_en]),
+	sprintf("%s（%s）。%s", [ok_ja, ousettings.top_ja(gs, setting), scope_ja]),
 )
 
 checks contains verdict(
@@ -81,12 +82,12 @@ checks contains verdict(
 # GWS.GROUPS.4.1: groups are not hidden from the directory, neither by their owners nor by default.
 bad_4_1 := bad_value("ownersCanHideGroups", false) | bad_value("newGroupsAreHidden", false)
 
-checks contains ou_verdict(
+checks contains ousettings.ou_verdict(
 	"GWS.GROUPS.4.1v1", bad_4_1,
 	"Groups can be hidden from the directory in these OUs",
 	"次の組織部門ではグループをディレクトリで非表示にできます",
-	sprintf("No OU where Groups for Business is on lets owners hide groups or hides new groups from the directory (%s; %s).%s", [top_en(gs, "ownersCanHideGroups"), top_en(gs, "newGroupsAreHidden"), scope_en]),
-	sprintf("ビジネス向け Google グループが有効な組織部門で、オーナーによるグループの非表示や新しいグループの既定の非表示を許可している部門はありません（%s、%s）。%s", [top_ja(gs, "ownersCanHideGroups"), top_ja(gs, "newGroupsAreHidden"), scope_ja]),
+	sprintf("No OU where Groups for Business is on lets owners hide groups or hides new groups from the directory (%s; %s).%s", [ousettings.top_en(gs, "ownersCanHideGroups"), ousettings.top_en(gs, "newGroupsAreHidden"), scope_en]),
+	sprintf("ビジネス向け Google グループが有効な組織部門で、オーナーによるグループの非表示や新しいグループの既定の非表示を許可している部門はありません（%s、%s）。%s", [ousettings.top_ja(gs, "ownersCanHideGroups"), ousettings.top_ja(gs, "newGroupsAreHidden"), scope_ja]),
 )
 
 # Where the service is on in no OU at all, nothing was judged: the verdicts are reported as not

@@ -2,9 +2,10 @@
 # the ScubaGoggles configuration lists it in `sites_exclusions` (with a justification).
 package mamori.gws.sites
 
+import data.mamori.gws.lib.ousettings
 import rego.v1
 
-sites_on_explicit := {ou | some ou in units; service_state(ou, "sites") == "ENABLED"}
+sites_on_explicit := {ou | some ou in ousettings.units; ousettings.service_state(ou, "sites") == "ENABLED"}
 
 exclusions := [e | some e in input.sites_exclusions; is_object(e)] if {
 	is_array(input.sites_exclusions)
@@ -75,15 +76,15 @@ exception_ja := "" if {
 } else := sprintf("構成（sites_exclusions）により例外とされた、Google サイトが有効な組織部門: %s。", [concat("、", [sprintf("%s（%s）", [k, justification_ja(excepted[k])]) | some k in sort(object.keys(excepted))])])
 
 top_state := s if {
-	s := service_state(top_ou, "sites")
+	s := ousettings.service_state(ousettings.top_ou, "sites")
 } else := "not reported"
 
-v := ou_verdict(
+v := ousettings.ou_verdict(
 	"GWS.SITES.1.1v1", bad,
 	"Sites is turned on in these OUs or groups",
 	"次の組織部門またはグループでは Google サイトがオンになっています",
-	sprintf("No OU or group turns Sites on (top-level OU %s: sites_service_status.serviceState = %s).", [top_label, top_state]),
-	sprintf("Google サイトをオンにしている組織部門やグループはありません（最上位の組織部門 %s: sites_service_status.serviceState = %s）。", [top_label, top_state]),
+	sprintf("No OU or group turns Sites on (top-level OU %s: sites_service_status.serviceState = %s).", [ousettings.top_label, top_state]),
+	sprintf("Google サイトをオンにしている組織部門やグループはありません（最上位の組織部門 %s: sites_service_status.serviceState = %s）。", [ousettings.top_label, top_state]),
 )
 
 results contains object.union(v, {"details": {

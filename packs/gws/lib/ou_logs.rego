@@ -1,8 +1,10 @@
-# Reading the ScubaGoggles export for calendar: the top-level OU, the per-OU and per-group
-# settings of the Cloud Identity Policy API (input.policies, with service on/off inherited from
-# the top-level OU), and the admin-log events of calendar_logs.items[]. Apart from the product
-# name, this file is the same in the Chat, Meet, Calendar, Gemini and Assured Controls folders.
-package mamori.gws.calendar
+# Reading the ScubaGoggles export for the products whose settings come from the Policy API per
+# OU and group and from their admin log (<product>_logs): Chat, Meet, Calendar, Gemini and
+# Assured Controls. The top-level OU, the per-OU and per-group settings of the Cloud Identity
+# Policy API (input.policies, with service on/off inherited from the top-level OU), the events of
+# each admin log keyed by the log's name, and the OU/group verdict texts. A product names its log
+# (e.g. "chat_logs") when it asks for events.
+package mamori.gws.lib.oulogs
 
 import data.mamori.gws.lib
 import rego.v1
@@ -105,8 +107,14 @@ ev_value(e, ps) := "DELETE_APPLICATION_SETTING" if {
 	e.name == "DELETE_APPLICATION_SETTING"
 }
 
-log_events contains ev if {
-	items := input[log_name].items
+# The admin logs read through this file. Events are only gathered for these, so that a product's
+# evaluation does not also parse the Gmail and common-controls logs.
+log_names := {"assuredcontrols_logs", "calendar_logs", "chat_logs", "gemini_logs", "meet_logs"}
+
+# The setting changes of each admin log (key: the log's name, e.g. "chat_logs"); an empty set
+# when the export has no such log.
+events_by_log[name] := {ev |
+	items := input[name].items
 	is_array(items)
 	some item in items
 	is_object(item)
@@ -125,6 +133,8 @@ log_events contains ev if {
 		"ou": param_or(ps, "ORG_UNIT_NAME", "None"),
 		"group": param_or(ps, "GROUP_EMAIL", ""),
 	}
+} if {
+	some name in log_names
 }
 
 # With two or more OUs listed, events of OUs that no longer exist are ignored.
@@ -140,23 +150,37 @@ ou_listed(ou) if {
 	ou in input.organizational_unit_names
 }
 
-ou_events(settings, ou) := {ev |
-	some ev in log_events
+# The events of log `name` that change one of `settings` for OU `ou` (not for a group in it).
+ou_events(name, settings, ou) := {ev |
+	some ev in events_by_log[name]
 	ev.group == ""
 	ev.ou == ou
 	ev.setting in settings
 	ou_listed(ou)
 }
 
-group_events(settings, g) := {ev |
-	some ev in log_events
+# The events of log `name` that change one of `settings` for group `g`.
+group_events(name, settings, g) := {ev |
+	some ev in events_by_log[name]
 	ev.group == g
 	ev.setting in settings
 }
 
-log_ous := {ev.ou | some ev in log_events; ev.group == ""}
+# The OUs and the groups that the events of each log are about (key: the log's name).
+ous_by_log[name] := {ev.ou | some ev in evs; ev.group == ""} if {
+	some name, evs in events_by_log
+}
 
-log_groups := {ev.group | some ev in log_events; ev.group != ""}
+groups_by_log[name] := {ev.group | some ev in evs; ev.group != ""} if {
+	some name, evs in events_by_log
+}
+
+# The latest events of some settings in log `name` for each OU (key: OU name) and group (key:
+# "group <email>") that has any.
+latest_by_scope(name, settings) := object.union(
+	{ou: evs | some ou in ous_by_log[name]; evs := ou_events(name, settings, ou); count(evs) > 0},
+	{sprintf("group %s", [g]): evs | some g in groups_by_log[name]; evs := group_events(name, settings, g); count(evs) > 0},
+)
 
 # The most recent events of a set (several when they share the timestamp).
 latest(evs) := {ev | some ev in evs; ev.ts == max({e.ts | some e in evs})}
@@ -171,6 +195,11 @@ latest_text(evs) := concat(", ", sort([sprintf("%v", [v]) | some v in latest_val
 # ---------------------------------------------------------------------------------------------
 # Verdict text
 # ---------------------------------------------------------------------------------------------
+
+# {"en": …, "ja": …} for a setting's value: its entry in `labels`, else the value itself.
+label_of(labels, v) := labels[v] if is_string(v)
+
+label_of(labels, v) := {"en": sprintf("%v", [v]), "ja": sprintf("%v", [v])} if not labels[v]
 
 # offenders maps each non-compliant OU or group to {"en": …, "ja": …} describing what it is set to.
 offender_list_en(offenders) := concat("; ", [sprintf("%s (%s)", [n, offenders[n].en]) | some n in sort(object.keys(offenders))])

@@ -1,6 +1,7 @@
-# Org-unit helpers for Groups for Business: settings per OU (and per "<OU> (group <GROUP>)" override),
-# inheritance from the top-level OU, and whether a service is on in an OU.
-package mamori.gws.groups
+# Org-unit helpers for Drive and Docs, Groups for Business, Classroom and Sites: settings per OU
+# (and per "<OU> (group <GROUP>)" override) of the Policy API, inheritance from the top-level OU,
+# and whether a service is on in an OU.
+package mamori.gws.lib.ousettings
 
 import data.mamori.gws.lib
 import rego.v1
