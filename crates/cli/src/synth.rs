@@ -378,6 +378,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
 
     // Privileged users and role assignments: a few permanent global admins, some via PIM.
     let mut privileged_users = Map::new();
+    let mut mamori_users = Vec::new();
     let mut assignments: Vec<Vec<Value>> = vec![Vec::new(); ROLES.len()];
     for i in 0..size.privileged_users {
         let id = if i == 0 {
@@ -400,6 +401,27 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         };
         let (role_name, role_id) = ROLES[role_index];
         let permanent = i < 7 || rng.chance(30);
+        // Mamori's own collector adds sign-in activity and registered methods: most admins use
+        // a passkey and signed in this week; a few rely on the Authenticator app; one is stale.
+        let last_sign_in = if i % 11 == 5 {
+            "2026-06-01T09:00:00Z"
+        } else {
+            "2026-11-24T09:00:00Z"
+        };
+        let method = if i == 0 || i % 4 == 0 {
+            "#microsoft.graph.fido2AuthenticationMethod"
+        } else if i % 4 == 1 {
+            "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod"
+        } else {
+            "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod"
+        };
+        mamori_users.push(json!({
+            "id": id, "displayName": name, "userPrincipalName": format!("admin{i:04}@{tenant_name}.co.jp"),
+            "userType": "Member", "accountEnabled": true,
+            "signInActivity": {"lastSuccessfulSignInDateTime": last_sign_in},
+            "authenticationMethods": [{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": "pw"}, {"@odata.type": method, "id": format!("m{i}")}],
+            "roleAssignments": [{"roleDefinitionId": role_id, "roleDefinition": {"displayName": role_name, "isBuiltIn": true, "isPrivileged": true}}],
+        }));
         privileged_users.insert(id.clone(), json!({"DisplayName": name, "roles": [role_name],
             "OnPremisesImmutableId": if i == 3 { json!("b3BwcmVtLXN5bmNlZA==") } else { Value::Null }}));
         assignments[role_index].push(json!({
@@ -409,6 +431,24 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         }));
     }
     put("privileged_users", Value::Object(privileged_users));
+    put("mamori_collected_at", json!("2026-11-26T00:00:00Z"));
+    put("mamori_users", Value::Array(mamori_users));
+    let graph_sp = "sp-microsoft-graph";
+    put(
+        "mamori_service_principals",
+        json!([
+            {"id": graph_sp, "appId": "00000003-0000-0000-c000-000000000000", "displayName": "Microsoft Graph", "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a"},
+            {"id": "sp-expense", "appId": rng.uuid(), "displayName": "経費精算クラウド", "appOwnerOrganizationId": rng.uuid()},
+            {"id": "sp-mailmerge", "appId": rng.uuid(), "displayName": "MailMerge Pro", "appOwnerOrganizationId": rng.uuid()},
+        ]),
+    );
+    put(
+        "mamori_oauth2_permission_grants",
+        json!([
+            {"id": "g1", "clientId": "sp-expense", "consentType": "AllPrincipals", "principalId": null, "resourceId": graph_sp, "scope": "openid profile User.Read"},
+            {"id": "g2", "clientId": "sp-mailmerge", "consentType": "AllPrincipals", "principalId": null, "resourceId": graph_sp, "scope": "openid Mail.ReadWrite Mail.Send"},
+        ]),
+    );
     put("privileged_roles", Value::Array(ROLES.iter().zip(assignments).map(|((name, id), a)| json!({
         "DisplayName": name, "RoleTemplateId": id, "Assignments": a,
         "Rules": [
