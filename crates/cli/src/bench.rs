@@ -27,6 +27,9 @@ pub struct BenchArgs {
     /// Also save the generated large Microsoft 365 tenant's export here (for profiling rules).
     #[arg(long, value_name = "FILE")]
     write_large: Option<PathBuf>,
+    /// Also save the generated large Google Workspace tenant's export here.
+    #[arg(long, value_name = "FILE")]
+    write_large_gws: Option<PathBuf>,
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -141,6 +144,9 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             size.org_units,
             mib(json.len())
         );
+        if let Some(path) = &args.write_large_gws {
+            crate::write_atomically(path, &json)?;
+        }
         large(&engine, SourceKind::Scubagoggles, &json)?;
     }
     if let Some(peak) = peak_rss_mib() {

@@ -7,16 +7,10 @@ import data.mamori.gws.lib
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-log_name := "assuredcontrols_logs"
+# This product's admin log, read once (see read_log in lib/ou_logs.rego).
+admin_log := oulogs.read_log("assuredcontrols_logs")
 
-# This product's admin-log events, through the shared helpers of lib/ou_logs.rego.
-ou_events(settings, ou) := oulogs.ou_events(log_name, settings, ou)
-
-group_events(settings, g) := oulogs.group_events(log_name, settings, g)
-
-log_ous := oulogs.ous_by_log[log_name]
-
-log_groups := oulogs.groups_by_log[log_name]
+ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 
 # ---------------------------------------------------------------------------------------------
 # 1.1 Access Approvals
@@ -74,17 +68,17 @@ enabled_apps(evs_of) := sort([app | some s, app in region_apps; "ENABLED" in oul
 
 ou_region_events(ou) := {s: ou_events({s}, ou) | some s, _ in region_apps}
 
-group_region_events(g) := {s: group_events({s}, g) | some s, _ in region_apps}
+group_region_events(g) := {s: oulogs.group_events(admin_log, {s}, g) | some s, _ in region_apps}
 
 multi_region := object.union(
 	{ou: d |
-		some ou in log_ous
+		some ou in admin_log.ous
 		apps := enabled_apps(ou_region_events(ou))
 		count(apps) > 0
 		d := {"en": sprintf("multi-region features on for %s", [concat(", ", apps)]), "ja": sprintf("複数リージョンで処理する機能がオン: %s", [concat("、", apps)])}
 	},
 	{sprintf("group %s", [g]): d |
-		some g in log_groups
+		some g in admin_log.groups
 		apps := enabled_apps(group_region_events(g))
 		count(apps) > 0
 		d := {"en": sprintf("multi-region features on for %s", [concat(", ", apps)]), "ja": sprintf("複数リージョンで処理する機能がオン: %s", [concat("、", apps)])}

@@ -7,12 +7,10 @@ import data.mamori.gws.lib
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-log_name := "chat_logs"
+# This product's admin log, read once (see read_log in lib/ou_logs.rego).
+admin_log := oulogs.read_log("chat_logs")
 
-# This product's admin-log events, through the shared helpers of lib/ou_logs.rego.
-ou_events(settings, ou) := oulogs.ou_events(log_name, settings, ou)
-
-log_ous := oulogs.ous_by_log[log_name]
+ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 
 chat_on(ou) if oulogs.app_on("chat", ou)
 
@@ -159,7 +157,7 @@ cr_missing(ou) := [k | some k in cr_keys; count(ou_events({k}, ou)) == 0]
 cr_problems(ou) := [cr_label[k] | some k in cr_keys; some v in oulogs.latest_values(ou_events({k}, ou)); cr_bad(k, v, oulogs.top_flag(ou))]
 
 reporting_off := {ou: {"en": concat(", ", {p.en | some p in probs}), "ja": concat("、", {p.ja | some p in probs})} |
-	some ou in log_ous
+	some ou in admin_log.ous
 	count(cr_missing(ou)) == 0
 	probs := cr_problems(ou)
 	count(probs) > 0
@@ -208,7 +206,7 @@ missing_categories(v, false) := set() if v == "DELETE_APPLICATION_SETTING"
 missing_categories(v, _) := all_categories if not is_string(v)
 
 categories_off := {ou: {"en": sprintf("categories not selected: %s", [concat(", ", sort(miss))]), "ja": sprintf("未選択のカテゴリ: %s", [concat("、", sort(miss))])} |
-	some ou in log_ous
+	some ou in admin_log.ous
 	evs := ou_events({cr_types}, ou)
 	count(evs) > 0
 	miss := union({missing_categories(v, oulogs.top_flag(ou)) | some v in oulogs.latest_values(evs)})

@@ -7,10 +7,10 @@ package mamori.gws.gemini
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-log_name := "gemini_logs"
+# This product's admin log, read once (see read_log in lib/ou_logs.rego).
+admin_log := oulogs.read_log("gemini_logs")
 
-# This product's admin-log events, through the shared helpers of lib/ou_logs.rego.
-ou_events(settings, ou) := oulogs.ou_events(log_name, settings, ou)
+ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 
 turned_on(evs) := {
 	"en": sprintf("turned on %s", [oulogs.latest_time(evs)]),
@@ -36,7 +36,7 @@ unlicensed := {"BardNonDuetEnablementProto enable_bard_non_duet_access"}
 # For an OU its own events, for a group the OU named in the group's event: the Gemini app must be
 # on there for the setting to matter.
 unlicensed_on := {k: turned_on(evs) |
-	some k, evs in oulogs.latest_by_scope(log_name, unlicensed)
+	some k, evs in oulogs.latest_by_scope(admin_log, unlicensed)
 	some ev in oulogs.latest(evs)
 	ev.value == "true"
 	oulogs.app_on("gemini_app", ev.ou)
@@ -66,7 +66,7 @@ results contains oulogs.ou_verdict(
 alpha := {"GenAiAlphaSettingsProto alpha_enabled", "Beta Gemini Features Beta Features enabled"}
 
 alpha_on := {k: turned_on(evs) |
-	some k, evs in oulogs.latest_by_scope(log_name, alpha)
+	some k, evs in oulogs.latest_by_scope(admin_log, alpha)
 	"true" in oulogs.latest_values(evs)
 }
 

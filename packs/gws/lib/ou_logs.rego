@@ -2,8 +2,7 @@
 # OU and group and from their admin log (<product>_logs): Chat, Meet, Calendar, Gemini and
 # Assured Controls. The top-level OU, the per-OU and per-group settings of the Cloud Identity
 # Policy API (input.policies, with service on/off inherited from the top-level OU), the events of
-# each admin log keyed by the log's name, and the OU/group verdict texts. A product names its log
-# (e.g. "chat_logs") when it asks for events.
+# an admin log (read_log), and the OU/group verdict texts.
 package mamori.gws.lib.oulogs
 
 import data.mamori.gws.lib
@@ -107,34 +106,38 @@ ev_value(e, ps) := "DELETE_APPLICATION_SETTING" if {
 	e.name == "DELETE_APPLICATION_SETTING"
 }
 
-# The admin logs read through this file. Events are only gathered for these, so that a product's
-# evaluation does not also parse the Gmail and common-controls logs.
-log_names := {"assuredcontrols_logs", "calendar_logs", "chat_logs", "gemini_logs", "meet_logs"}
-
-# The setting changes of each admin log (key: the log's name, e.g. "chat_logs"); an empty set
-# when the export has no such log.
-events_by_log[name] := {ev |
-	items := input[name].items
-	is_array(items)
-	some item in items
-	is_object(item)
-	ts := time.parse_rfc3339_ns(item.id.time)
-	is_array(item.events)
-	some e in item.events
-	is_object(e)
-	ps := e.parameters
-	is_array(ps)
-	setting := param(ps, "SETTING_NAME")
-	ev := {
-		"ts": ts,
-		"time": item.id.time,
-		"setting": setting,
-		"value": ev_value(e, ps),
-		"ou": param_or(ps, "ORG_UNIT_NAME", "None"),
-		"group": param_or(ps, "GROUP_EMAIL", ""),
-	}
+# What the rules read from one admin log (`name`, e.g. "chat_logs"): its setting changes
+# ("events", an empty set when the export has no such log) and the OUs and groups they are about.
+# Parsing a log is the expensive part, and regorus caches rules but not functions, so a product
+# calls this once, in a rule of its own (`admin_log := oulogs.read_log("chat_logs")`), and passes
+# that rule's value to the functions below. (A rule here keyed by log name would be evaluated for
+# every log at once, each product paying for the others' logs.)
+read_log(name) := {
+	"events": evs,
+	"ous": {ev.ou | some ev in evs; ev.group == ""},
+	"groups": {ev.group | some ev in evs; ev.group != ""},
 } if {
-	some name in log_names
+	evs := {ev |
+		items := input[name].items
+		is_array(items)
+		some item in items
+		is_object(item)
+		ts := time.parse_rfc3339_ns(item.id.time)
+		is_array(item.events)
+		some e in item.events
+		is_object(e)
+		ps := e.parameters
+		is_array(ps)
+		setting := param(ps, "SETTING_NAME")
+		ev := {
+			"ts": ts,
+			"time": item.id.time,
+			"setting": setting,
+			"value": ev_value(e, ps),
+			"ou": param_or(ps, "ORG_UNIT_NAME", "None"),
+			"group": param_or(ps, "GROUP_EMAIL", ""),
+		}
+	}
 }
 
 # With two or more OUs listed, events of OUs that no longer exist are ignored.
@@ -150,36 +153,28 @@ ou_listed(ou) if {
 	ou in input.organizational_unit_names
 }
 
-# The events of log `name` that change one of `settings` for OU `ou` (not for a group in it).
-ou_events(name, settings, ou) := {ev |
-	some ev in events_by_log[name]
+# The events of a log read by read_log that change one of `settings` for OU `ou` (not for a
+# group in it).
+ou_events(log, settings, ou) := {ev |
+	some ev in log.events
 	ev.group == ""
 	ev.ou == ou
 	ev.setting in settings
 	ou_listed(ou)
 }
 
-# The events of log `name` that change one of `settings` for group `g`.
-group_events(name, settings, g) := {ev |
-	some ev in events_by_log[name]
+# The events of a log read by read_log that change one of `settings` for group `g`.
+group_events(log, settings, g) := {ev |
+	some ev in log.events
 	ev.group == g
 	ev.setting in settings
 }
 
-# The OUs and the groups that the events of each log are about (key: the log's name).
-ous_by_log[name] := {ev.ou | some ev in evs; ev.group == ""} if {
-	some name, evs in events_by_log
-}
-
-groups_by_log[name] := {ev.group | some ev in evs; ev.group != ""} if {
-	some name, evs in events_by_log
-}
-
-# The latest events of some settings in log `name` for each OU (key: OU name) and group (key:
-# "group <email>") that has any.
-latest_by_scope(name, settings) := object.union(
-	{ou: evs | some ou in ous_by_log[name]; evs := ou_events(name, settings, ou); count(evs) > 0},
-	{sprintf("group %s", [g]): evs | some g in groups_by_log[name]; evs := group_events(name, settings, g); count(evs) > 0},
+# The latest events of some settings in a log read by read_log, for each OU (key: OU name) and
+# group (key: "group <email>") that has any.
+latest_by_scope(log, settings) := object.union(
+	{ou: evs | some ou in log.ous; evs := ou_events(log, settings, ou); count(evs) > 0},
+	{sprintf("group %s", [g]): evs | some g in log.groups; evs := group_events(log, settings, g); count(evs) > 0},
 )
 
 # The most recent events of a set (several when they share the timestamp).

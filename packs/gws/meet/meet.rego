@@ -7,10 +7,10 @@ package mamori.gws.meet
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-log_name := "meet_logs"
+# This product's admin log, read once (see read_log in lib/ou_logs.rego).
+admin_log := oulogs.read_log("meet_logs")
 
-# This product's admin-log events, through the shared helpers of lib/ou_logs.rego.
-ou_events(settings, ou) := oulogs.ou_events(log_name, settings, ou)
+ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 
 meet_on(ou) if oulogs.app_on("meet", ou)
 
@@ -121,14 +121,14 @@ notes_manage := "MeetGenAiSmartNotesDocAccessProto manage_smart_notes_doc_access
 notes_default := "MeetGenAiSmartNotesDocAccessProto default_smart_notes_doc_access"
 
 hosts_change_access := {k: {"en": sprintf("organizers may change who gets the notes (set %s)", [oulogs.latest_time(evs)]), "ja": sprintf("主催者がメモの共有先を変更可能（%s に設定）", [oulogs.latest_time(evs)])} |
-	some k, evs in oulogs.latest_by_scope(log_name, {notes_manage})
+	some k, evs in oulogs.latest_by_scope(admin_log, {notes_manage})
 	"true" in oulogs.latest_values(evs)
 }
 
 notes_ok(v) if v in {"IN_DOMAIN", "HOSTS_AND_COHOSTS_ONLY", "DELETE_APPLICATION_SETTING"}
 
 notes_shared := {k: {"en": sprintf("notes go by default to %s (set %s)", [oulogs.latest_text(evs), oulogs.latest_time(evs)]), "ja": sprintf("メモの既定の共有先が %s（%s に設定）", [oulogs.latest_text(evs), oulogs.latest_time(evs)])} |
-	some k, evs in oulogs.latest_by_scope(log_name, {notes_default})
+	some k, evs in oulogs.latest_by_scope(admin_log, {notes_default})
 	some v in oulogs.latest_values(evs)
 	not notes_ok(v)
 }
