@@ -3,6 +3,11 @@
 # Assured Controls. The top-level OU, the per-OU and per-group settings of the Cloud Identity
 # Policy API (input.policies, with service on/off inherited from the top-level OU), the events of
 # an admin log (read_log), and the OU/group verdict texts.
+#
+# A product that refers to a rule of this package through its import (`oulogs.top_disp`) makes
+# regorus evaluate every rule of the package, used or not. The rules here are therefore kept cheap;
+# the expensive reading of admin logs is done by functions (read_log, ous_in_logs), each called
+# once from a rule that needs it.
 package mamori.gws.lib.oulogs
 
 import data.mamori.gws.lib
@@ -28,8 +33,9 @@ top_ou := t if {
 
 top_ou := t if {
 	input.tenant_info.topLevelOU == ""
-	count(ous_in_logs) == 1
-	some t in ous_in_logs
+	ous := ous_in_logs(input)
+	count(ous) == 1
+	some t in ous
 }
 
 # The top-level OU's name for details.
@@ -37,9 +43,10 @@ top_disp := top_ou if top_ou != ""
 
 top_disp := "(unknown)" if top_ou == ""
 
-# OUs named by any admin-log section of the export.
-ous_in_logs contains ou if {
-	some _, log in input
+# OUs named by any admin-log section of the export (called with `input`). A function, not a rule:
+# see the note at the top of this file.
+ous_in_logs(export) := {ou |
+	some _, log in export
 	is_object(log)
 	items := log.items
 	is_array(items)
@@ -111,7 +118,7 @@ ev_value(e, ps) := "DELETE_APPLICATION_SETTING" if {
 # Parsing a log is the expensive part, and regorus caches rules but not functions, so a product
 # calls this once, in a rule of its own (`admin_log := oulogs.read_log("chat_logs")`), and passes
 # that rule's value to the functions below. (A rule here keyed by log name would be evaluated for
-# every log at once, each product paying for the others' logs.)
+# every log at once, so every product, even one that reads no log, would parse all of them.)
 read_log(name) := {
 	"events": evs,
 	"ous": {ev.ou | some ev in evs; ev.group == ""},

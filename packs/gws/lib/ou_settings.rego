@@ -1,6 +1,10 @@
 # Org-unit helpers for Drive and Docs, Groups for Business, Classroom and Sites: settings per OU
 # (and per "<OU> (group <GROUP>)" override) of the Policy API, inheritance from the top-level OU,
 # and whether a service is on in an OU.
+#
+# A product that refers to a rule of this package through its import (`ousettings.top_ou`) makes
+# regorus evaluate every rule of the package, used or not. The rules here are therefore kept cheap;
+# reading the admin logs (event_ous) is a function, called only when the top-level OU is not named.
 package mamori.gws.lib.ousettings
 
 import data.mamori.gws.lib
@@ -11,10 +15,11 @@ policies := p if {
 	p := input.policies
 } else := {}
 
-# OU names found in the admin log events (ORG_UNIT_NAME parameters of any <product>_logs).
-event_ous contains v if {
-	is_object(input)
-	some log in input
+# OU names found in the admin log events (ORG_UNIT_NAME parameters of any <product>_logs), called
+# with `input`. A function, not a rule: see the note at the top of this file.
+event_ous(export) := {v |
+	is_object(export)
+	some log in export
 	is_object(log)
 	is_array(log.items)
 	some item in log.items
@@ -37,8 +42,9 @@ top_ou := t if {
 	is_string(t)
 	t != ""
 } else := t if {
-	count(event_ous) == 1
-	some t in event_ous
+	ous := event_ous(input)
+	count(ous) == 1
+	some t in ous
 } else := ""
 
 # A setting set explicitly in an OU (or group override); undefined when the OU does not set it.
