@@ -135,7 +135,11 @@ pub fn render_html(
                 products.push(ProductSummary {
                     id: &r.product,
                     name: r.product_name.get(lang),
-                    counts: counts(of_product.clone(), lang),
+                    // Only the statuses that occur: the card lists them joined by dots.
+                    counts: counts(of_product.clone(), lang)
+                        .into_iter()
+                        .filter(|c| c.2 > 0)
+                        .collect(),
                     total: of_product.clone().count(),
                     score: score(of_product),
                 });
