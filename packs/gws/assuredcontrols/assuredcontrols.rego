@@ -7,8 +7,9 @@ import data.mamori.gws.lib
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-# This product's admin log, read once (see read_log in lib/ou_logs.rego).
-admin_log := oulogs.read_log("assuredcontrols_logs")
+# This product's admin log, read once (see read_log in lib/ou_logs.rego), with the settings read
+# from it (section 2).
+admin_log := oulogs.read_log("assuredcontrols_logs", {s | some s, _ in region_apps})
 
 ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 

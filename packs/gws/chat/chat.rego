@@ -7,8 +7,9 @@ import data.mamori.gws.lib
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-# This product's admin log, read once (see read_log in lib/ou_logs.rego).
-admin_log := oulogs.read_log("chat_logs")
+# This product's admin log, read once (see read_log in lib/ou_logs.rego), with the settings read
+# from it (section 5).
+admin_log := oulogs.read_log("chat_logs", {cr_one, cr_group, cr_spaces, cr_restrict, cr_types})
 
 ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 

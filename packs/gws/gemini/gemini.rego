@@ -7,8 +7,9 @@ package mamori.gws.gemini
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-# This product's admin log, read once (see read_log in lib/ou_logs.rego).
-admin_log := oulogs.read_log("gemini_logs")
+# This product's admin log, read once (see read_log in lib/ou_logs.rego), with the settings read
+# from it.
+admin_log := oulogs.read_log("gemini_logs", unlicensed | alpha)
 
 ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 

@@ -32,20 +32,20 @@ top_ou := "" if {
 	count(ous_with_events) != 1
 }
 
-# OUs named by any admin-log event of any product (<product>_logs.items[].events[]).
+# OUs named by any admin-log event of any product (<product>_logs.items[].events[]). (Something
+# that is not an object has no items, events, parameters or name, so it is skipped without an
+# is_object test, which would double the cost of this scan of every parameter of every log.)
 ous_with_events contains ou if {
 	is_object(input)
 	some log in input
-	is_object(log)
-	is_array(log.items)
-	some item in log.items
-	is_object(item)
+	items := log.items
+	is_array(items)
+	some item in items
 	is_array(item.events)
 	some event in item.events
-	is_object(event)
-	is_array(event.parameters)
-	some p in event.parameters
-	is_object(p)
+	ps := event.parameters
+	is_array(ps)
+	some p in ps
 	p.name == "ORG_UNIT_NAME"
 	ou := p.value
 }
@@ -70,19 +70,19 @@ gmail_on(ou) if {
 # OUs and groups where Gmail is on.
 gmail_ous := {ou | some ou, _ in policies; gmail_on(ou)}
 
-# The value of section.field set explicitly in each OU or group where Gmail is on.
+# The settings of each OU or group where Gmail is on, read once for the ~25 set_values calls.
+gmail_pols := {ou: s | some ou in gmail_ous; s := policies[ou]; is_object(s)}
+
+# The value of section.field set explicitly in each OU or group where Gmail is on. (A section
+# that is not an object has no fields: indexing it with a field name is undefined.)
 set_values(section, field) := {ou: v |
-	some ou in gmail_ous
-	s := policies[ou]
-	is_object(s)
-	sec := s[section]
-	is_object(sec)
-	v := sec[field]
+	some ou, s in gmail_pols
+	v := s[section][field]
 }
 
 # ---------------------------------------------------------------------------
-# Admin-log events of gmail_logs that change a setting (SETTING_NAME with NEW_VALUE, or a
-# DELETE_APPLICATION_SETTING), as {ts, new_value, setting, ou, group}.
+# Admin-log events of gmail_logs that change a setting read by the rules (SETTING_NAME with
+# NEW_VALUE, or a DELETE_APPLICATION_SETTING), as {ts, new_value, setting, ou, group}.
 
 param(event, name) := [p.value | some p in event.parameters; is_object(p); p.name == name][0]
 
@@ -99,27 +99,75 @@ log_items := input.gmail_logs.items if {
 	is_array(input.gmail_logs.items)
 } else := []
 
-log_events contains e if {
+# The rules read only a few settings from the log (log_settings, in gmail.rego), and log_events
+# holds only their changes. Items whose events do not mention one of them anywhere are passed
+# over without being parsed (a text search of the item's events; the setting names need no
+# escaping in JSON).
+log_items_read := [item |
 	some item in log_items
-	is_object(item)
+	text := json.marshal(item.events)
+	count([setting | some setting in log_settings; contains(text, setting)]) > 0
+]
+
+# Each event of those items with its parameters read in one pass into an object by name, and
+# whether that object is exact (no two parameters share a name). Looking parameters up with
+# `param`, a function called several times per event, made reading the log cost ~0.1 ms per
+# event; an event with a repeated parameter name is still read that way, and both ways give the
+# same records. (A non-object item, event or parameter has no id.time, parameters or name, so it
+# is skipped as by the is_object tests, which would cost more than the rest of the pass.)
+log_parsed := [[item, ts, event, by_name, count(by_name) == count(singles)] |
+	some item in log_items_read
+	ts := time.parse_rfc3339_ns(item.id.time)
 	is_array(item.events)
 	some event in item.events
-	is_object(event)
-	is_array(event.parameters)
+	ps := event.parameters
+	is_array(ps)
+	singles := [{p.name: p} | some p in ps]
+	by_name := object.union_n(singles)
+]
+
+log_events contains e if {
+	some [item, ts, _, m, true] in log_parsed
+	setting := m.SETTING_NAME.value
+	setting in log_settings
+	e := {
+		"ts": ts,
+		"time": item.id.time,
+		"new_value": m.NEW_VALUE.value,
+		"setting": setting,
+		"ou": object.get(object.get(m, "ORG_UNIT_NAME", {}), "value", "None"),
+		"group": object.get(object.get(m, "GROUP_EMAIL", {}), "value", ""),
+	}
+}
+
+log_events contains e if {
+	some [item, ts, event, m, true] in log_parsed
+	event.name == "DELETE_APPLICATION_SETTING"
+	setting := m.SETTING_NAME.value
+	setting in log_settings
+	e := {
+		"ts": ts,
+		"time": item.id.time,
+		"new_value": "DELETE_APPLICATION_SETTING",
+		"setting": setting,
+		"ou": object.get(object.get(m, "ORG_UNIT_NAME", {}), "value", "None"),
+		"group": object.get(object.get(m, "GROUP_EMAIL", {}), "value", ""),
+	}
+}
+
+log_events contains e if {
+	some [item, _, event, _, false] in log_parsed
 	setting := param(event, "SETTING_NAME")
+	setting in log_settings
 	value := param(event, "NEW_VALUE")
 	e := event_record(item, event, setting, value)
 }
 
 log_events contains e if {
-	some item in log_items
-	is_object(item)
-	is_array(item.events)
-	some event in item.events
-	is_object(event)
+	some [item, _, event, _, false] in log_parsed
 	event.name == "DELETE_APPLICATION_SETTING"
-	is_array(event.parameters)
 	setting := param(event, "SETTING_NAME")
+	setting in log_settings
 	e := event_record(item, event, setting, "DELETE_APPLICATION_SETTING")
 }
 
@@ -145,6 +193,21 @@ ou_event_allowed(ou) if {
 	ou in input.organizational_unit_names
 }
 
+# The OUs that have events of one setting (group-level events are ignored) and are named by an
+# admin-log event of any product (ous_with_events). Every OU named in gmail_logs is, so the scan
+# of all logs behind ous_with_events is only needed for "None", which also stands for events
+# without an OU name.
+setting_ous(setting) := {e.ou |
+	some e in log_events
+	e.group == ""
+	e.setting == setting
+	ou_with_events(e.ou)
+}
+
+ou_with_events(ou) if ou != "None"
+
+ou_with_events("None") if "None" in ous_with_events
+
 # Events of one setting for one OU (group-level events are ignored).
 ou_events(setting, ou) := {e |
 	some e in log_events
@@ -155,7 +218,7 @@ ou_events(setting, ou) := {e |
 }
 
 # The most recent events of a set (several when they share the latest time).
-last_events(events) := {e | some e in events; e.ts == max({x.ts | some x in events})}
+last_events(events) := {e | latest := max({x.ts | some x in events}); some e in events; e.ts == latest}
 
 # ---------------------------------------------------------------------------
 # DNS records: {domain, rdata[]} entries of spf_records, dkim_records, dmarc_records.

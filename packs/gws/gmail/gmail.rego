@@ -267,19 +267,22 @@ warning_setting := "OutOfDomainWarningProto disable_untrusted_recipient_warning"
 
 sandbox_setting := "AttachmentDeepScanningSettingsProto deep_scanning_enabled"
 
+# Every setting read from the admin log (see log_events in common.rego).
+log_settings := {warning_setting, sandbox_setting}
+
 top_events(setting) := ou_events(setting, top_ou) if {
 	top_ou
 } else := set()
 
 # OUs whose latest event turns the external reply warning off (disable_... is not "false").
 warning_off_ous := {ou |
-	some ou in ous_with_events
+	some ou in setting_ous(warning_setting)
 	some e in last_events(ou_events(warning_setting, ou))
 	not e.new_value in {"false", "DELETE_APPLICATION_SETTING"}
 }
 
 sandbox_off_ous := {ou |
-	some ou in ous_with_events
+	some ou in setting_ous(sandbox_setting)
 	some e in last_events(ou_events(sandbox_setting, ou))
 	e.new_value == "false"
 }

@@ -7,8 +7,9 @@ package mamori.gws.meet
 import data.mamori.gws.lib.oulogs
 import rego.v1
 
-# This product's admin log, read once (see read_log in lib/ou_logs.rego).
-admin_log := oulogs.read_log("meet_logs")
+# This product's admin log, read once (see read_log in lib/ou_logs.rego), with the settings read
+# from it (section 6).
+admin_log := oulogs.read_log("meet_logs", {notes_manage, notes_default})
 
 ou_events(settings, ou) := oulogs.ou_events(admin_log, settings, ou)
 
