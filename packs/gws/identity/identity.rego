@@ -65,74 +65,173 @@ default have_users := false
 
 have_users if is_array(input.mamori_users)
 
-users := [u | some u in arr(input.mamori_users); is_object(u); is_string(u.primaryEmail)]
-
 email(u) := lower(u.primaryEmail)
 
-user_emails := {email(u) | some u in users}
-
+# (u.name is an object and u.name.fullName a string; see the type tests below.)
 user_label(u) := sprintf("%v (%v)", [u.name.fullName, u.primaryEmail]) if {
-	is_object(u.name)
-	is_string(u.name.fullName)
+	u.name >= {}
+	u.name.fullName >= ""
+	u.name.fullName < []
 } else := u.primaryEmail
-
-# Suspended and archived accounts cannot sign in: they are left out of the user controls.
-enabled(u) if {
-	get(u, "suspended") != true
-	get(u, "archived") != true
-}
-
-assignment_roles(u) := {name |
-	some a in arr(get(u, "roleAssignments"))
-	is_object(a)
-	name := role_name(a)
-}
-
-role_name(a) := "Super Admin" if get(a, "isSuperAdminRole") == true
-
-role_name(a) := a.roleName if {
-	get(a, "isSuperAdminRole") != true
-	is_string(a.roleName)
-}
-
-role_name(a) := sprintf("role %v", [get(a, "roleId")]) if {
-	get(a, "isSuperAdminRole") != true
-	not is_string(a.roleName)
-}
-
-super_admin_flag(u) := {"Super Admin" | get(u, "isAdmin") == true}
-
-# isDelegatedAdmin without the role assignments that explain it.
-delegated_flag(u) := {"delegated admin" | get(u, "isDelegatedAdmin") == true; count(assignment_roles(u)) == 0}
 
 # ScubaGoggles' super_admins and privileged_users, when present, also mark administrators.
 scuba_super_admins := {lower(a.primaryEmail) | some a in arr(input.super_admins); is_string(a.primaryEmail)}
 
 scuba_privileged := {lower(a.primaryEmail) | some a in arr(input.privileged_users); is_string(a.primaryEmail)}
 
+scuba_emails := scuba_super_admins | scuba_privileged
+
 scuba_roles(e) := {"Super Admin" | e in scuba_super_admins} | {"admin role" | e in scuba_privileged; not e in scuba_super_admins}
 
-admin_roles(u) := ((assignment_roles(u) | super_admin_flag(u)) | delegated_flag(u)) | scuba_roles(email(u))
+# Users are the objects of mamori_users with a string primaryEmail. Their admin roles are those of
+# their role assignments, "Super Admin" when isAdmin, "delegated admin" when isDelegatedAdmin
+# without role assignments, and those ScubaGoggles' lists give their address (in lower case).
+#
+# Tenants have tens of thousands of users and a few hundred administrators, so each user is
+# touched as little as possible: a few cheap tests find the users that may hold an admin role,
+# and only those are examined further. The loops also avoid what is slow in regorus: rules read
+# inside a loop are first bound to a local variable, and types are tested by comparison (Rego
+# orders null < booleans < numbers < strings < arrays < objects, so x is a string when
+# x >= "" and x < []) rather than by calling is_string and the like.
+all_users := arr(input.mamori_users)
 
-admins := [u | some u in users; enabled(u); count(admin_roles(u)) > 0]
+# Positions of the users flagged isAdmin or isDelegatedAdmin, and of those with role assignments
+# (or a roleAssignments that is not an empty array).
+flagged_users := {i | some i, u in all_users; u.isAdmin == true} | {i | some i, u in all_users; u.isDelegatedAdmin == true}
 
-admin_label(u) := sprintf("%v [%v]", [user_label(u), concat(", ", sort(admin_roles(u)))])
+assignment_users := {i | some i, u in all_users; u.roleAssignments != []}
+
+# Positions of the users whose address, in lower case, is in ScubaGoggles' lists. Fast path: the
+# addresses of all users, in lower case, name each listed address exactly as many times as the
+# users that may hold an admin role name it in that very case.
+default scuba_listed_users := set()
+
+all_emails_text := lower(json.marshal([e | some u in all_users; e := u.primaryEmail]))
+
+exact_scuba_listed := {i |
+	us := all_users
+	listed := scuba_emails
+	some i in flagged_users | assignment_users
+	listed[us[i].primaryEmail]
+}
+
+scuba_listed_users := exact_scuba_listed if {
+	count(scuba_emails) > 0
+	scuba_fast_path
+}
+
+scuba_listed_users := {i |
+	listed := scuba_emails
+	some i, u in all_users
+	e := u.primaryEmail
+	is_string(e)
+	listed[lower(e)]
+} if {
+	count(scuba_emails) > 0
+	not scuba_fast_path
+}
+
+# Without escapes in the text (so in no address), each address of the list that a user has
+# appears there at least once per such user, as its JSON text in lower case.
+scuba_fast_path if {
+	text := all_emails_text
+	us := all_users
+	not contains(text, "\\")
+	every e in scuba_emails {
+		count(split(text, lower(json.marshal(e)))) - 1 == count({i | some i in exact_scuba_listed; us[i].primaryEmail == e})
+	}
+}
+
+# Users with role assignments that are not otherwise known to hold a role, whose
+# roleAssignments is an array holding an object (assignment_roles(u) is then not empty).
+assigned_only_users := {i |
+	us := all_users
+	some i in (assignment_users - flagged_users) - scuba_listed_users
+	ras := us[i].roleAssignments
+	is_array(ras)
+	some a in ras
+	is_object(a)
+}
+
+# Positions of the users holding an admin role (suspended and archived ones included).
+role_holders := {i |
+	us := all_users
+	some i in (flagged_users | scuba_listed_users) | assigned_only_users
+	e := us[i].primaryEmail
+	e >= ""
+	e < []
+}
+
+# Suspended and archived accounts cannot sign in: they are left out of the user controls.
+admins := {i |
+	us := all_users
+	some i in (flagged_users | scuba_listed_users) | assigned_only_users
+	u := us[i]
+	e := u.primaryEmail
+	e >= ""
+	e < []
+	not u.suspended == true
+	not u.archived == true
+}
+
+# The name of a role assignment (an object).
+role_name(a) := "Super Admin" if a.isSuperAdminRole == true
+else := n if {
+	n := a.roleName
+	n >= ""
+	n < []
+} else := sprintf("role %v", [get(a, "roleId")])
+
+scuba_roles_by_user := {i: scuba_roles(lower(us[i].primaryEmail)) | us := all_users; some i in scuba_listed_users}
+
+# The labels of the administrators named by controls 1 and 2 (those without a security key or
+# passkey, and the stale ones), by position: "<user label> [<admin roles>]".
+labelled_admins := (weak_positions | object.keys(stale_days_by_admin)) | (object.keys(stale_created) | stale_unknown)
+
+# The role assignments of these administrators (a := u.roleAssignments[j] with j < "" iterates
+# the elements of an array only), named once per distinct roleId, roleName and isSuperAdminRole.
+role_key_names := {k: role_name({"roleId": k[0], "roleName": k[1], "isSuperAdminRole": k[2]}) |
+	some k in {[a.roleId, a.roleName, a.isSuperAdminRole] |
+		us := all_users
+		some i in labelled_admins
+		a := us[i].roleAssignments[j]
+		j < ""
+	}
+}
+
+admin_labels := {i: sprintf("%v [%v]", [user_label(u), concat(", ", sort(roles))]) |
+	us := all_users
+	key_names := role_key_names
+	scuba := scuba_roles_by_user
+	some i in labelled_admins
+	u := us[i]
+	assigned := {key_names[[a.roleId, a.roleName, a.isSuperAdminRole]] | a := u.roleAssignments[j]; j < ""} | {role_name(a) | a := u.roleAssignments[j]; j < ""; a >= {}; not [a.roleId, a.roleName, a.isSuperAdminRole]}
+	roles := ((assigned | {"Super Admin" | u.isAdmin == true}) | {"delegated admin" | u.isDelegatedAdmin == true; assigned == set()}) | object.get(scuba, i, set())
+}
 
 # Administrators in ScubaGoggles' data that Mamori's user list does not describe.
+scuba_found := {lower(e) | us := all_users; some i in scuba_listed_users; e := us[i].primaryEmail; is_string(e)}
+
 unknown_admins := {sprintf("%v [%v]", [e, concat(", ", sort(scuba_roles(e)))]) |
-	some e in scuba_super_admins | scuba_privileged
-	not e in user_emails
+	some e in scuba_emails
+	not e in scuba_found
 }
 
 # Every account has at least one super administrator: finding no administrator at all means the
 # role data is incomplete, and the user controls then fail rather than pass.
 default admins_found := false
 
-admins_found if count(scuba_super_admins | scuba_privileged) > 0
+admins_found if count(scuba_emails) > 0
 
 admins_found if {
-	some u in users
-	count(admin_roles(u)) > 0
+	count(scuba_emails) == 0
+	count(admins) > 0
+}
+
+admins_found if {
+	count(scuba_emails) == 0
+	count(admins) == 0
+	count(role_holders) > 0
 }
 
 results contains lib.verdict(
@@ -149,18 +248,36 @@ results contains lib.verdict(
 # user usage parameters accounts:num_security_keys and accounts:num_passkeys_enrolled.
 # ---------------------------------------------------------------------------
 
-# The Reports API returns int64 values as strings.
-count_of(x) := x if is_number(x)
+# Administrators with a security key or passkey, by position: the parameter, a number or (as the
+# Reports API returns int64 values) a string, is above zero. The values, mostly "0", "1" and
+# "2", are judged once each.
+security_key_values := {v | us := all_users; some i in admins; v := us[i].accounts.num_security_keys}
 
-count_of(x) := to_number(x) if is_string(x)
+positive_security_key_values := {v | some v in security_key_values; v > true; v < []; to_number(v) > 0}
 
-usage(u) := obj(get(u, "accounts"))
+with_security_key := {i |
+	us := all_users
+	positive := positive_security_key_values
+	some i in admins
+	positive[us[i].accounts.num_security_keys]
+}
 
-phishing_resistant(u) if count_of(get(usage(u), "num_security_keys")) > 0
+passkey_values := {v | us := all_users; some i in admins - with_security_key; v := us[i].accounts.num_passkeys_enrolled}
 
-phishing_resistant(u) if count_of(get(usage(u), "num_passkeys_enrolled")) > 0
+positive_passkey_values := {v | some v in passkey_values; v > true; v < []; to_number(v) > 0}
 
-weak_admins := {admin_label(u) | some u in admins; not phishing_resistant(u)}
+with_passkey := {i |
+	us := all_users
+	positive := positive_passkey_values
+	some i in admins - with_security_key
+	positive[us[i].accounts.num_passkeys_enrolled]
+}
+
+phishing_resistant_admins := with_security_key | with_passkey
+
+weak_positions := admins - phishing_resistant_admins
+
+weak_admins := {labels[i] | labels := admin_labels; some i in weak_positions}
 
 mfa_offenders := weak_admins | unknown_admins
 
@@ -185,38 +302,67 @@ ts(v) := time.parse_rfc3339_ns(v) if is_string(v)
 now_ns := ts(input.mamori_collected_at)
 
 # The Directory API reports 1970-01-01T00:00:00.000Z for accounts that never signed in.
-last_login(u) := t if {
-	t := ts(get(u, "lastLoginTime"))
+# The last sign-in of each administrator that signed in, by position.
+last_logins := {i: t |
+	us := all_users
+	some i in admins
+	v := us[i].lastLoginTime
+	v >= ""
+	v < []
+	t := time.parse_rfc3339_ns(v)
 	t > 0
 }
 
 days_since(t) := floor((now_ns - t) / day_ns)
 
-stale_entry(u) := {
-	"en": sprintf("%v: last sign-in %v days ago", [admin_label(u), days_since(last_login(u))]),
-	"ja": sprintf("%v: 最終ログインは %v 日前", [admin_label(u), days_since(last_login(u))]),
-} if {
-	days_since(last_login(u)) >= stale_days
+# Days since the last sign-in, for the administrators stale for it. A span under stale_days - 1
+# days cannot round up to stale_days, so only longer ones are divided.
+stale_days_by_admin := {i: d |
+	now := now_ns
+	day := day_ns
+	limit := stale_days
+	shortest := (limit - 1) * day
+	some i, t in last_logins
+	now - t >= shortest
+	d := floor((now - t) / day)
+	d >= limit
 }
 
 # Never signed in: stale once the account itself is 90 days old (or its age is unknown).
-stale_entry(u) := {
-	"en": sprintf("%v: never signed in, created %v days ago", [admin_label(u), days_since(ts(u.creationTime))]),
-	"ja": sprintf("%v: ログイン履歴なし（作成から %v 日）", [admin_label(u), days_since(ts(u.creationTime))]),
-} if {
-	not last_login(u)
-	days_since(ts(u.creationTime)) >= stale_days
+never_signed_in := {i | logins := last_logins; some i in admins; not logins[i]}
+
+stale_created := {i: d |
+	us := all_users
+	some i in never_signed_in
+	d := days_since(ts(us[i].creationTime))
+	d >= stale_days
 }
 
-stale_entry(u) := {
-	"en": sprintf("%v: never signed in, creation date unknown", [admin_label(u)]),
-	"ja": sprintf("%v: ログイン履歴なし（作成日不明）", [admin_label(u)]),
+stale_unknown := {i | us := all_users; some i in never_signed_in; not ts(us[i].creationTime)}
+
+stale_entries contains {
+	"en": sprintf("%v: last sign-in %v days ago", [labels[i], d]),
+	"ja": sprintf("%v: 最終ログインは %v 日前", [labels[i], d]),
 } if {
-	not last_login(u)
-	not ts(u.creationTime)
+	labels := admin_labels
+	some i, d in stale_days_by_admin
 }
 
-stale_entries := {e | some u in admins; e := stale_entry(u)}
+stale_entries contains {
+	"en": sprintf("%v: never signed in, created %v days ago", [labels[i], d]),
+	"ja": sprintf("%v: ログイン履歴なし（作成から %v 日）", [labels[i], d]),
+} if {
+	labels := admin_labels
+	some i, d in stale_created
+}
+
+stale_entries contains {
+	"en": sprintf("%v: never signed in, creation date unknown", [labels[i]]),
+	"ja": sprintf("%v: ログイン履歴なし（作成日不明）", [labels[i]]),
+} if {
+	labels := admin_labels
+	some i in stale_unknown
+}
 
 stale_admins := {e.en | some e in stale_entries}
 
@@ -257,11 +403,39 @@ domain_of(e) := parts[count(parts) - 1] if {
 
 domain_of(e) := "" if count(split(e, "@")) < 2
 
-mamori_admin_emails := {email(u) | some u in admins}
+admin_email_list := [us[i].primaryEmail | us := all_users; some i in admins]
 
-admin_emails := (scuba_super_admins | scuba_privileged) | mamori_admin_emails
+# The addresses in lower case (as email(u)); most are already.
+mamori_admin_emails := {e | some e in admin_email_list} if {
+	text := json.marshal(admin_email_list)
+	lower(text) == text
+}
 
-outside_admins := {e | some e in admin_emails; not domain_of(e) in own_domains}
+mamori_admin_emails := {lower(e) | some e in admin_email_list} if {
+	text := json.marshal(admin_email_list)
+	lower(text) != text
+}
+
+admin_emails := scuba_emails | mamori_admin_emails
+
+# Fast path for tenants with thousands of administrators: with the addresses one per line, when
+# no address holds a line break and no own domain an "@" or a line break, the lines ending with
+# "@<own domain>" are those whose domain_of is an own domain, each found once.
+default all_admins_inside := false
+
+all_admins_inside if {
+	every d in own_domains {
+		not contains(d, "@")
+		not contains(d, "\n")
+	}
+	text := concat("", [concat("\n", admin_emails), "\n"])
+	count(split(text, "\n")) == count(admin_emails) + 1
+	sum([(count(split(text, concat("", ["@", d, "\n"]))) - 1) | some d in own_domains]) == count(admin_emails)
+}
+
+outside_admins := set() if all_admins_inside
+
+outside_admins := {e | some e in admin_emails; not domain_of(e) in own_domains} if not all_admins_inside
 
 default have_domain_data := false
 
@@ -358,28 +532,42 @@ have_tokens if is_array(input.mamori_oauth_tokens)
 
 tokens := [t | some t in arr(input.mamori_oauth_tokens); is_object(t); is_string(t.clientId)]
 
-risky_tokens := [t | some t in tokens; count(risky_scopes(get(t, "scopes"))) > 0]
+# Tenants can hold tens of thousands of tokens, most with the same few scope lists: each distinct
+# list is judged once, and each app's names, scopes and users are gathered in one pass.
+token_scope_lists := {get(t, "scopes") | some t in tokens}
+
+risky_scope_lists := {x: scopes | some x in token_scope_lists; scopes := risky_scopes(x); count(scopes) > 0}
+
+risky_tokens := [t | risky := risky_scope_lists; some t in tokens; risky[get(t, "scopes")]]
 
 risky_clients := {t.clientId | some t in risky_tokens}
 
-app_names(id) := sort({t.displayText | some t in tokens; t.clientId == id; is_string(t.displayText)})
+app_name_pairs := {[t.clientId, t.displayText] | clients := risky_clients; some t in tokens; clients[t.clientId]; is_string(t.displayText)}
+
+app_names(id) := sort({n | some [c, n] in app_name_pairs; c == id})
 
 app_name(id, _) := app_names(id)[0] if count(app_names(id)) > 0
 
 app_name(id, lang) := {"en": "unnamed app", "ja": "名前のないアプリ"}[lang] if count(app_names(id)) == 0
 
-app_scopes(id) := {s | some t in risky_tokens; t.clientId == id; some s in risky_scopes(get(t, "scopes"))}
+app_scope_pairs := {[t.clientId, s] | risky := risky_scope_lists; some t in risky_tokens; some s in risky[get(t, "scopes")]}
 
-app_users(id) := {sprintf("%v", [get(t, "userKey")]) | some t in risky_tokens; t.clientId == id}
+app_scopes(id) := {s | some [c, s] in app_scope_pairs; c == id}
+
+app_user_pairs := {[t.clientId, sprintf("%v", [get(t, "userKey")])] | some t in risky_tokens}
+
+app_users(id) := {u | some [c, u] in app_user_pairs; c == id}
 
 app_entry(id) := {
 	"en": sprintf("%v (%v): %v, granted by %v users", [app_name(id, "en"), id, concat(", ", sort(app_scopes(id))), count(app_users(id))]),
 	"ja": sprintf("%v (%v): %v（許可したユーザー %v 人）", [app_name(id, "ja"), id, concat(", ", sort(app_scopes(id))), count(app_users(id))]),
 }
 
-token_offenders := {app_entry(id).en | some id in risky_clients}
+app_entries := {id: app_entry(id) | some id in risky_clients}
 
-token_offenders_ja := {app_entry(id).ja | some id in risky_clients}
+token_offenders := {e.en | some e in app_entries}
+
+token_offenders_ja := {e.ja | some e in app_entries}
 
 results contains lib.verdict_with(
 	"MAMORI.GWS.IDENTITY.5", met(have_tokens, token_offenders),

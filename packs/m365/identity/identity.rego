@@ -23,14 +23,10 @@ str(x) := "" if not is_string(x)
 get(o, k) := object.get(o, k, null)
 
 # A non-empty text, or a placeholder.
-text_or(x, _) := x if {
+text_or(x, d) := x if {
 	is_string(x)
 	x != ""
-}
-
-text_or(x, d) := d if not is_string(x)
-
-text_or(x, d) := d if x == ""
+} else := d
 
 list_en(xs) := "none" if count(xs) == 0
 
@@ -129,9 +125,57 @@ scuba_privileged := {id: u | some id, u in obj(input.privileged_users); is_objec
 
 scuba_roles(id) := {sprintf("%v", [n]) | some n in arr(scuba_privileged[id].roles)}
 
+# scuba_roles of every id of privileged_users, computed once.
+scuba_role_sets := {id: {sprintf("%v", [n]) | rs := u.roles; is_array(rs); some n in rs} | some id, u in scuba_privileged}
+
 privileged_roles(u) := {role_name(r) | some r in role_entries(u); privileged_role(r)} | scuba_roles(u.id)
 
-admins := [u | some u in users; enabled(u); count(privileged_roles(u)) > 0]
+# The facts below are computed once per user (by position in `users`) rather than by calling
+# the functions above for every use: tenants can have thousands of privileged accounts. Rules
+# used inside a loop are bound to a local variable first, which regorus looks up faster.
+
+# A role entry's name and privilege depend only on its roleDefinition and roleDefinitionId:
+# each user's entries are reduced to those two fields, so each distinct role is judged once.
+role_key_fields := ["roleDefinition", "roleDefinitionId"]
+
+user_role_keys := {i: keys |
+	fields := role_key_fields
+	some i, u in users
+	keys := {object.filter(r, fields) |
+		some f in ["roleAssignments", "roleEligibilitySchedules"]
+		rs := u[f]
+		is_array(rs)
+		some r in rs
+		is_object(r)
+	}
+	count(keys) > 0
+}
+
+# The name of each privileged role, by key.
+privileged_key_names := {k: role_name(k) |
+	some k in {key | some keys in user_role_keys; some key in keys}
+	privileged_role(k)
+}
+
+# privileged_roles(u) of each user holding one, by position.
+user_privileged_roles := {i: roles |
+	keys := user_role_keys
+	names := privileged_key_names
+	scuba := scuba_role_sets
+	some i, u in users
+	roles := {names[k] | some k in object.get(keys, i, set())} | object.get(scuba, u.id, set())
+	count(roles) > 0
+}
+
+# Enabled users holding a privileged role, with their labels.
+admin_rows := [{"i": i, "u": u, "label": sprintf("%v [%v]", [user_label(u), concat(", ", sort(roles))])} |
+	all_users := users
+	some i, roles in user_privileged_roles
+	u := all_users[i]
+	object.get(u, "accountEnabled", true) != false
+]
+
+admins := [r.u | some r in admin_rows]
 
 admin_label(u) := sprintf("%v [%v]", [user_label(u), concat(", ", sort(privileged_roles(u)))])
 
@@ -147,10 +191,7 @@ default privileged_found := false
 
 privileged_found if count(scuba_privileged) > 0
 
-privileged_found if {
-	some u in users
-	count(privileged_roles(u)) > 0
-}
+privileged_found if count(user_privileged_roles) > 0
 
 results contains lib.verdict(
 	id, false,
@@ -181,7 +222,26 @@ phishing_resistant(u) if {
 
 phishing_resistant(u) if count(arr(get(obj(get(u, "authorizationInfo")), "certificateUserIds"))) > 0
 
-no_phishing_resistant := {admin_label(u) | some u in admins; not phishing_resistant(u)}
+# Positions of the administrators that phishing_resistant(u) holds for.
+phishing_resistant_admins := {r.i |
+	some r in admin_rows
+	ms := r.u.authenticationMethods
+	is_array(ms)
+	some m in ms
+	t := m["@odata.type"]
+	is_string(t)
+	lower(t) in phishing_resistant_types
+	is_object(m)
+} | {r.i |
+	some r in admin_rows
+	ai := r.u.authorizationInfo
+	is_object(ai)
+	ids := ai.certificateUserIds
+	is_array(ids)
+	count(ids) > 0
+}
+
+no_phishing_resistant := {r.label | some r in admin_rows; not phishing_resistant_admins[r.i]}
 
 mfa_offenders := no_phishing_resistant | unknown_admins
 
@@ -247,7 +307,51 @@ stale_entry(u) := {
 	not ts(u.createdDateTime)
 }
 
-stale_entries := {e | some u in admins; e := stale_entry(u)}
+# last_sign_in(u), in a single function for the loop over administrators.
+last_sign_in_of(u) := t if {
+	sa := u.signInActivity
+	is_object(sa)
+	v := sa.lastSuccessfulSignInDateTime
+	is_string(v)
+	t := time.parse_rfc3339_ns(v)
+} else := max(times) if {
+	sa := u.signInActivity
+	is_object(sa)
+	times := {t | some f in ["lastSignInDateTime", "lastNonInteractiveSignInDateTime"]; v := sa[f]; is_string(v); t := time.parse_rfc3339_ns(v)}
+	count(times) > 0
+}
+
+# stale_entry(u) of each administrator, with the label and last sign-in computed once.
+stale_entries contains {
+	"en": sprintf("%v: last sign-in %v days ago", [r.label, d]),
+	"ja": sprintf("%v: 最終サインインは %v 日前", [r.label, d]),
+} if {
+	now := now_ns
+	day := day_ns
+	limit := stale_days
+	some r in admin_rows
+	d := floor((now - last_sign_in_of(r.u)) / day)
+	d >= limit
+}
+
+never_signed_in := [r | some r in admin_rows; not last_sign_in_of(r.u)]
+
+stale_entries contains {
+	"en": sprintf("%v: never signed in, created %v days ago", [r.label, d]),
+	"ja": sprintf("%v: サインイン履歴なし（作成から %v 日）", [r.label, d]),
+} if {
+	some r in never_signed_in
+	d := days_since(ts(r.u.createdDateTime))
+	d >= stale_days
+}
+
+stale_entries contains {
+	"en": sprintf("%v: never signed in, creation date unknown", [r.label]),
+	"ja": sprintf("%v: サインイン履歴なし（作成日不明）", [r.label]),
+} if {
+	some r in never_signed_in
+	not ts(r.u.createdDateTime)
+}
 
 stale_admins := {e.en | some e in stale_entries}
 
@@ -283,7 +387,17 @@ external(u) if lower(str(get(u, "userType"))) == "guest"
 # B2B collaboration users keep #EXT# in their UPN even when their userType is Member.
 external(u) if contains(lower(str(get(u, "userPrincipalName"))), "#ext#")
 
-external_admins := {admin_label(u) | some u in admins; external(u)}
+external_admins := {r.label |
+	some r in admin_rows
+	t := r.u.userType
+	is_string(t)
+	lower(t) == "guest"
+} | {r.label |
+	some r in admin_rows
+	n := r.u.userPrincipalName
+	is_string(n)
+	contains(lower(n), "#ext#")
+}
 
 external_offenders := external_admins | unknown_admins
 
@@ -323,36 +437,87 @@ microsoft_tenants := {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41a
 # risky_third_party_service_principals: service principals owned by another tenant).
 # ---------------------------------------------------------------------------
 
-third_party_sps := [sp |
-	some sp in arr(input.risky_third_party_service_principals)
+# Tenants can list tens of thousands of service principals, nearly all without a high-risk
+# permission, so the rules below touch each of them as little as possible. Rules read inside a
+# loop are first bound to a local variable, which regorus looks up faster.
+all_sps := arr(input.risky_third_party_service_principals)
+
+# The names of all listed permissions, judged once each.
+# (X[_] is undefined, not an error, when X is not a collection.)
+listed_permission_names := {p.RoleDisplayName | some sp in all_sps; p := sp.Permissions[_]} | {p.RoleDisplayName | some sp in all_sps; p := sp.RiskyPermissions[_]}
+
+high_risk_names := {n | some n in listed_permission_names; is_string(n); high_risk(n)}
+
+# Positions of the service principals that list a high-risk name (ScubaGear 1.8 lists the
+# permissions under Permissions; older versions under RiskyPermissions).
+candidate_sps := {i |
+	risky := high_risk_names
+	some i, sp in all_sps
+	p := sp.Permissions[_]
+	risky[p.RoleDisplayName]
+} | {i |
+	risky := high_risk_names
+	some i, sp in all_sps
+	p := sp.RiskyPermissions[_]
+	risky[p.RoleDisplayName]
+}
+
+# Service principals whose publisher is Microsoft (AppOwnerOrganizationId, in any case) are not
+# third-party. They are rare in ScubaGear's list: they are looked for one by one only when a
+# Microsoft tenant id appears in the list at all.
+sp_owners := [o | some sp in all_sps; o := sp.AppOwnerOrganizationId]
+
+owners_text := lower(json.marshal(sp_owners))
+
+default microsoft_owned_sps := set()
+
+microsoft_owned_sps := {i |
+	some i, sp in all_sps
 	is_object(sp)
-	not lower(str(get(sp, "AppOwnerOrganizationId"))) in microsoft_tenants
-]
-
-# ScubaGear 1.8 lists them under Permissions; older versions under RiskyPermissions.
-sp_permissions(sp) := [p | some p in array.concat(arr(get(sp, "Permissions")), arr(get(sp, "RiskyPermissions"))); is_object(p)]
-
-permission_name(p) := p.RoleDisplayName if is_string(p.RoleDisplayName)
-
-risky_app_permissions(sp) := {permission_name(p) |
-	some p in sp_permissions(sp)
-	object.get(p, "IsAdminConsented", true) != false
-	high_risk(permission_name(p))
+	o := sp.AppOwnerOrganizationId
+	is_string(o)
+	lower(o) in microsoft_tenants
+} if {
+	text := owners_text
+	some t in microsoft_tenants
+	contains(text, t)
 }
 
-sp_label(sp) := sprintf("%v (%v)", [text_or(get(sp, "DisplayName"), "unnamed application"), text_or(get(sp, "AppId"), "no app ID")])
-
-app_offenders := {sprintf("%v: %v", [sp_label(sp), concat(", ", sort(risky_app_permissions(sp)))]) |
-	some sp in third_party_sps
-	count(risky_app_permissions(sp)) > 0
+# Third-party service principals (objects not published by Microsoft) with high-risk permissions
+# granted with admin consent.
+app_offenders := {sprintf("%v (%v): %v", [text_or(object.get(sp, "DisplayName", null), "unnamed application"), text_or(object.get(sp, "AppId", null), "no app ID"), concat(", ", sort(perms))]) |
+	risky := high_risk_names
+	sps := all_sps
+	microsoft := microsoft_owned_sps
+	some i in candidate_sps
+	not microsoft[i]
+	sp := sps[i]
+	is_object(sp)
+	perms := {n |
+		some f in ["Permissions", "RiskyPermissions"]
+		ps := sp[f]
+		is_array(ps)
+		some p in ps
+		is_object(p)
+		n := p.RoleDisplayName
+		risky[n]
+		object.get(p, "IsAdminConsented", true) != false
+	}
+	count(perms) > 0
 }
+
+# The number of third-party service principals: every element has AppOwnerOrganizationId (so is
+# an object) in ScubaGear's list, else the objects are counted one by one.
+third_party_count := count(all_sps) - count(microsoft_owned_sps) if count(sp_owners) == count(all_sps)
+
+third_party_count := count([1 | some sp in all_sps; is_object(sp)]) - count(microsoft_owned_sps) if count(sp_owners) != count(all_sps)
 
 format_failed if "Format-RiskyThirdPartyServicePrincipals" in arr(input.aad_unsuccessful_commands)
 
 results contains lib.verdict_with(
 	"MAMORI.M365.IDENTITY.4", met(have_app_data, app_offenders),
-	sprintf("%v third-party applications hold admin-consented permissions ScubaGear classifies as risky. With high-risk application permissions: %v.", [count(third_party_sps), list_en(app_offenders)]),
-	sprintf("ScubaGear がリスクありと分類する管理者の同意済みアクセス許可を持つサードパーティ アプリケーションは %v 件です。高リスクのアプリケーション アクセス許可を持つもの: %v。", [count(third_party_sps), list_ja(app_offenders)]),
+	sprintf("%v third-party applications hold admin-consented permissions ScubaGear classifies as risky. With high-risk application permissions: %v.", [third_party_count, list_en(app_offenders)]),
+	sprintf("ScubaGear がリスクありと分類する管理者の同意済みアクセス許可を持つサードパーティ アプリケーションは %v 件です。高リスクのアプリケーション アクセス許可を持つもの: %v。", [third_party_count, list_ja(app_offenders)]),
 	sort(app_offenders),
 ) if not format_failed
 
@@ -388,7 +553,22 @@ own_tenants contains home_tenant
 
 service_principals := [sp | some sp in arr(input.mamori_service_principals); is_object(sp); is_string(sp.id)]
 
-sp_of(id) := [sp | some sp in service_principals; sp.id == id]
+sp_of(id) := object.get(sps_by_ref, id, [])
+
+# The service principals of each id a grant refers to. Grants and service principals can both
+# number in the thousands: the service principals are looked up by id, not scanned per grant.
+grants := [g | some g in arr(input.mamori_oauth2_permission_grants); is_object(g)]
+
+grant_refs := {get(g, "clientId") | some g in grants} | {get(g, "resourceId") | some g in grants}
+
+referenced_sps := [sp | some sp in service_principals; grant_refs[sp.id]]
+
+referenced_sp_ids := {sp.id | some sp in referenced_sps}
+
+# Ids are unique in Microsoft Graph; a list that repeats one is grouped the slow way.
+sps_by_ref := {sp.id: [sp] | some sp in referenced_sps} if count(referenced_sp_ids) == count(referenced_sps)
+
+sps_by_ref := {id: [sp | some sp in referenced_sps; sp.id == id] | some id in referenced_sp_ids} if count(referenced_sp_ids) != count(referenced_sps)
 
 first_party(sps) if {
 	some sp in sps
@@ -411,8 +591,7 @@ grant_resource_label(g) := sp_names(get(g, "resourceId"))[0] if count(sp_names(g
 grant_resource_label(g) := sprintf("%v", [get(g, "resourceId")]) if count(sp_names(get(g, "resourceId"))) == 0
 
 tenant_wide_grants := [g |
-	some g in arr(input.mamori_oauth2_permission_grants)
-	is_object(g)
+	some g in grants
 	lower(str(get(g, "consentType"))) == "allprincipals"
 	not first_party(sp_of(get(g, "clientId")))
 ]
