@@ -14,7 +14,8 @@ fn main() {
     let (export, package, rules) = (&args[0], &args[1], &args[2..]);
     let mut engine = mamori_policy::Engine::with_builtin_packs().expect("packs");
     if let Ok(dir) = std::env::var("MAMORI_PACK_DIR") {
-        let files = mamori_policy::PackFiles::from_dir(std::path::Path::new(&dir)).expect("pack dir");
+        let files =
+            mamori_policy::PackFiles::from_dir(std::path::Path::new(&dir)).expect("pack dir");
         engine
             .add_pack(mamori_policy::Pack::from_files(files).expect("valid pack"))
             .expect("pack compiles");
@@ -35,6 +36,10 @@ fn main() {
         let mut r = rego.clone();
         let t = Instant::now();
         let ok = r.eval_rule(format!("data.{package}.{rule}")).is_ok();
-        println!("{:>9.2} ms  {rule}{}", t.elapsed().as_secs_f64() * 1e3, if ok { "" } else { " (error)" });
+        println!(
+            "{:>9.2} ms  {rule}{}",
+            t.elapsed().as_secs_f64() * 1e3,
+            if ok { "" } else { " (error)" }
+        );
     }
 }
