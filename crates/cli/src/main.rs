@@ -2,7 +2,7 @@
 
 mod bench;
 mod demo;
-mod synth;
+use mamori_mock_saas::synth;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};

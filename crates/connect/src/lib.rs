@@ -1,0 +1,19 @@
+//! Read-only collectors: each turns one SaaS application's admin APIs into a Mamori snapshot
+//! in the provider schema the packs read (ScubaGear for Microsoft 365, ScubaGoggles for Google
+//! Workspace).
+//!
+//! Shared plumbing lives at the top ([`http`], [`auth`], [`dns`], [`redact`], [`collection`]);
+//! each application has its own folder with `config` (what the operator supplies) and
+//! `client` (the calls and the mapping to the provider schema).
+
+pub mod auth;
+pub mod collection;
+pub mod dns;
+pub mod http;
+pub mod redact;
+pub mod stats;
+
+pub use collection::{Collection, SectionError, SectionOutcome};
+pub use http::{Api, ApiError, Call, HttpSettings};
+pub use redact::Secret;
+pub use stats::{Event, Observer, SectionStats, Stats};

@@ -1,0 +1,15 @@
+//! Imitation SaaS admin APIs on loopback, for the connector tests, the collection benchmark and
+//! `mamori demo`. They speak the documented protocols — token endpoints that check credentials,
+//! paging, permission errors, injected latency, throttling (429 + `Retry-After`) and faults —
+//! and serve a tenant generated from a seed.
+//!
+//! Not for production: nothing here is hardened, persistent or complete beyond what the
+//! connectors read.
+
+pub mod common;
+pub mod dns;
+pub mod keys;
+pub mod names;
+pub mod synth;
+
+pub use common::{Behaviour, Counters, ErrorStyle, Fault, RunningServer};
