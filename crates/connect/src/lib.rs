@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod collection;
+pub mod m365;
 pub mod dns;
 pub mod http;
 pub mod redact;

@@ -8,7 +8,9 @@
 
 pub mod common;
 pub mod dns;
+pub mod gws;
 pub mod keys;
+pub mod m365;
 pub mod names;
 pub mod synth;
 
