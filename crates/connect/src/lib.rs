@@ -10,6 +10,7 @@ pub mod auth;
 pub mod collection;
 pub mod m365;
 pub mod dns;
+pub mod gws;
 pub mod http;
 pub mod redact;
 pub mod stats;
