@@ -570,12 +570,11 @@ async fn usage(State(st): St, headers: HeaderMap, Path(date): Path<String>, Quer
         return g_err(400, "invalid", "Invalid value for date");
     }
     let wanted: Option<HashSet<&str>> = q.get("parameters").map(|p| p.split(',').map(str::trim).collect());
-    let list: Vec<Value> = st
-        .tenant
-        .usage_reports
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
+    // Page first, then shape only that page (a large tenant has tens of thousands of reports).
+    let (page, next) = tri!(paged(&st.tenant.usage_reports, &q, "maxResults", 1000, 1000, false));
+    let items: Vec<Value> = page
+        .into_iter()
+        .map(|mut r| {
             r["date"] = json!(date);
             if let (Some(w), Some(ps)) = (&wanted, r["parameters"].as_array_mut()) {
                 ps.retain(|p| p["name"].as_str().is_some_and(|n| w.contains(n)));
@@ -583,7 +582,6 @@ async fn usage(State(st): St, headers: HeaderMap, Path(date): Path<String>, Quer
             r
         })
         .collect();
-    let (items, next) = tri!(paged(&list, &q, "maxResults", 1000, 1000, false));
     let mut body = json!({"kind": "admin#reports#usageReports", "etag": "\"mock\""});
     if !items.is_empty() {
         body["usageReports"] = Value::Array(items);
@@ -617,16 +615,22 @@ fn policy_matches(filter: &str, p: &Value, customer_id: &str) -> bool {
 async fn policies(State(st): St, headers: HeaderMap, Query(q): Params) -> Response {
     tri!(check(&st, &headers, "cloud-identity.policies.readonly"));
     let filter = q.get("filter").cloned().unwrap_or_default();
-    let list: Vec<Value> = st
-        .tenant
-        .policies
-        .iter()
-        .filter(|p| policy_matches(&filter, p, &st.tenant.customer_id))
-        .cloned()
-        .collect();
+    let filtered: Vec<Value>;
+    let list: &[Value] = if filter.trim().is_empty() {
+        &st.tenant.policies
+    } else {
+        filtered = st
+            .tenant
+            .policies
+            .iter()
+            .filter(|p| policy_matches(&filter, p, &st.tenant.customer_id))
+            .cloned()
+            .collect();
+        &filtered
+    };
     // Google's quirk: after the last page with content comes a blank page that still carries a
     // token. The imitation marks it with an offset past the end.
-    let (items, next) = tri!(paged(&list, &q, "pageSize", 50, 100, true));
+    let (items, next) = tri!(paged(list, &q, "pageSize", 50, 100, true));
     let mut body = json!({});
     let blank = q.get("pageToken").is_some() && items.is_empty();
     if !items.is_empty() {
@@ -696,7 +700,7 @@ async fn licences(State(st): St, headers: HeaderMap, Path((product, sku)): Path<
     if !SKUS.iter().any(|(p, s)| *p == product && *s == sku) {
         return g_err(400, "invalid", "Invalid productId/skuId");
     }
-    let list = t.licenses.get(&(product, sku)).cloned().unwrap_or_default();
-    let (items, next) = tri!(paged(&list, &q, "maxResults", 100, 1000, false));
+    let list: &[Value] = t.licenses.get(&(product, sku)).map(Vec::as_slice).unwrap_or(&[]);
+    let (items, next) = tri!(paged(list, &q, "maxResults", 100, 1000, false));
     list_body("licensing#licenseAssignmentList", "items", items, next)
 }
