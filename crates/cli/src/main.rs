@@ -1,6 +1,7 @@
 //! The `mamori` command.
 
 mod bench;
+mod collect;
 mod demo;
 use mamori_mock_saas::synth;
 
@@ -14,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit codes: 0 nothing fails, 1 a control fails (or a pack test fails), 2 the tool failed.
-const EXIT_FINDINGS: u8 = 1;
-const EXIT_TOOL_ERROR: u8 = 2;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_TOOL_ERROR: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -35,21 +36,25 @@ enum Command {
     /// List, show and test policy packs.
     #[command(subcommand)]
     Packs(PacksCommand),
-    /// Evaluate the built-in demo tenant and write HTML reports in Japanese and English.
+    /// Collect a tenant's configuration (read-only) into a snapshot.
+    Collect(collect::CollectCommand),
+    /// Collect, evaluate and report in one step.
+    Scan(collect::ScanCommand),
+    /// Collect the demo customer from imitation APIs on loopback and write HTML reports (ja, en).
     Demo(DemoArgs),
     /// Measure evaluation speed on the sample export and on a generated large tenant.
     Bench(bench::BenchArgs),
 }
 
 #[derive(Args, Clone)]
-struct PackArgs {
+pub struct PackArgs {
     /// Load a user pack from this folder (repeatable); a pack with a built-in id replaces it.
     #[arg(long = "pack", value_name = "DIR")]
     packs: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub enum Format {
     Table,
     Json,
     Csv,
@@ -163,6 +168,8 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Evaluate(args) => evaluate(args),
         Command::Packs(cmd) => packs(cmd),
+        Command::Collect(cmd) => collect::run_collect(cmd),
+        Command::Scan(cmd) => collect::run_scan(cmd),
         Command::Demo(args) => demo::run(&args.out_dir),
         Command::Bench(args) => bench::run(args),
     }
