@@ -17,8 +17,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-const AUTH: &str = "https://www.googleapis.com/auth/";
-
 pub const SCOPE_ORGUNIT: &str = "https://www.googleapis.com/auth/admin.directory.orgunit.readonly";
 pub const SCOPE_CUSTOMER: &str = "https://www.googleapis.com/auth/admin.directory.customer.readonly";
 pub const SCOPE_DOMAIN: &str = "https://www.googleapis.com/auth/admin.directory.domain.readonly";
@@ -470,7 +468,6 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
 
     // Phase 2: what needs the phase-1 lists.
     let group_list = groups.as_ref().ok().cloned();
-    let user_list = users.as_ref().ok().cloned();
     let dns_domains = domain_list.as_ref().ok().map(|(d, _)| d.clone());
     let dns_aliases = alias_list.as_ref().ok().cloned().unwrap_or_default();
     let licence_customer = primary_domain.clone().or(customer_id.clone()).unwrap_or_else(|| client.customer.clone());
@@ -621,7 +618,6 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
             c.record("group_settings", SCOPE_GROUPS_SETTINGS, Err(SectionError::Api(e)));
         }
     }
-    let _ = user_list;
 
     // DNS.
     match dns {
@@ -1204,9 +1200,4 @@ async fn dns_records(config: &GwsConfig, domains: &[String], aliases: &[String])
         ("dkim_records", "get_dkim_records", result(dkim)),
         ("dmarc_records", "get_dmarc_records", result(dmarc)),
     ]
-}
-
-#[allow(dead_code)]
-fn scope_name(scope: &str) -> &str {
-    scope.strip_prefix(AUTH).unwrap_or(scope)
 }
