@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mamori_connect::collection::Collected;
 use mamori_connect::gws::GwsConfig;
 use mamori_connect::m365::M365Config;
-use mamori_connect::{Event, HttpSettings, Observer, Secret};
+use mamori_connect::{Event, HttpSettings, Observer};
 use mamori_core::snapshot::SourceKind;
 use mamori_core::{Evaluation, Lang};
 use mamori_policy::EvalOptions;
@@ -373,19 +373,5 @@ pub fn run_scan(cmd: ScanCommand) -> Result<u8> {
 
 /// A Google Workspace configuration for an imitation tenant (the demo and the benchmark).
 pub fn gws_mock_config(mock: &mamori_mock_saas::gws::GwsMock) -> GwsConfig {
-    serde_json::from_value(serde_json::json!({
-        "service_account_key_json": mock.key.to_string(),
-        "subject": mock.subject,
-        "customer_id": mock.customer_id,
-        "dns_server": mock.dns.addr.to_string(),
-    }))
-    .map(|mut c: GwsConfig| {
-        c.endpoints = mamori_connect::gws::config::GwsEndpoints::all_at(&mock.base_url());
-        c
-    })
-    .expect("the imitation's configuration is valid")
+    serde_json::from_value(crate::imitate::gws_config_json(mock)).expect("the imitation's configuration is valid")
 }
-
-/// Keeps `Secret` in scope for readers: credentials are never formatted.
-#[allow(dead_code)]
-fn _never_printed(_: &Secret) {}

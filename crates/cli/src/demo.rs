@@ -35,7 +35,13 @@ pub fn run(out_dir: &Path) -> Result<u8> {
             collect_app(&m365_config, HttpSettings::default(), Progress::new("Microsoft 365", visible)),
             collect_app(&gws_config, HttpSettings::default(), Progress::new("Google Workspace", visible)),
         );
-        anyhow::Ok(vec![a?, b?])
+        let mut a = a?;
+        // The demo customer's ScubaGear-style configuration: break-glass accounts exempted
+        // from the conditional access policies, as an operator would pass with --config.
+        a.collection
+            .data
+            .insert("scuba_config".into(), m365.state.export["scuba_config"].clone());
+        anyhow::Ok(vec![a, b?])
     })?;
 
     let mut written = Vec::new();

@@ -3,6 +3,7 @@
 mod bench;
 mod collect;
 mod demo;
+mod imitate;
 use mamori_mock_saas::synth;
 
 use anyhow::{bail, Context, Result};
@@ -42,6 +43,8 @@ enum Command {
     Scan(collect::ScanCommand),
     /// Collect the demo customer from imitation APIs on loopback and write HTML reports (ja, en).
     Demo(DemoArgs),
+    /// Run the imitation SaaS APIs on loopback (to try collect and scan without a tenant).
+    Imitate(imitate::ImitateArgs),
     /// Measure evaluation speed on the sample export and on a generated large tenant.
     Bench(bench::BenchArgs),
 }
@@ -171,6 +174,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Collect(cmd) => collect::run_collect(cmd),
         Command::Scan(cmd) => collect::run_scan(cmd),
         Command::Demo(args) => demo::run(&args.out_dir),
+        Command::Imitate(args) => imitate::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }
