@@ -257,3 +257,47 @@ async fn without_exchange_permission_exchange_and_security_suite_fail_with_a_sta
     assert!(ok(&out, "SPO_tenant").is_array());
     assert!(ok(&out, "meeting_policies").is_array());
 }
+
+/// End to end through `collect`: the admin products' controls give the same verdicts on the
+/// collected snapshot as on the synthetic truth, and every admin command succeeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collected_admin_products_give_the_truths_verdicts() {
+    use mamori_core::snapshot::SourceKind;
+    let mock = start(&M365TenantSpec::demo(), Behaviour::default()).await.expect("mock");
+    let config: M365Config = serde_json::from_value(mock.config(true)).expect("config");
+    let collected = mamori_connect::m365::collect(&config, settings(), None).await.expect("collection");
+    let mut data = Value::Object(collected.collection.data.clone());
+    // The operator's ScubaGear configuration (approved forwarding domains, sensitive users…) is
+    // not collected; the truth's is used for both.
+    data["scuba_config"] = mock.state.export["scuba_config"].clone();
+    for product in ["exo", "securitysuite", "SharePoint", "teams", "powerplatform", "powerbi"] {
+        assert_eq!(data[format!("{product}_unsuccessful_commands")], json!([]), "{product}");
+        let got: Vec<&str> = data[format!("{product}_successful_commands")].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        for cmd in mock.state.export[format!("{product}_successful_commands")].as_array().unwrap() {
+            let cmd = cmd.as_str().unwrap();
+            if cmd.starts_with("Get-Mg") {
+                continue;
+            }
+            assert!(got.contains(&cmd), "{product}: {cmd} missing from {got:?}");
+        }
+    }
+    let engine = mamori_policy::Engine::with_builtin_packs().expect("packs");
+    let verdicts = |v: &Value| -> BTreeMap<String, String> {
+        engine
+            .evaluate("t", SourceKind::Scubagear, v.clone().into(), &mamori_policy::EvalOptions::default())
+            .results
+            .iter()
+            .filter(|r| !r.id.starts_with("MS.AAD") && !r.id.starts_with("MAMORI"))
+            .map(|r| (r.id.clone(), format!("{:?}", r.status)))
+            .collect()
+    };
+    let got = verdicts(&data);
+    let truth = verdicts(&mock.state.export);
+    assert!(truth.len() > 50, "{}", truth.len());
+    let differ: Vec<_> = truth
+        .iter()
+        .filter(|(id, s)| got.get(*id) != Some(s))
+        .map(|(id, s)| format!("{id}: truth {s}, collected {:?}", got.get(id)))
+        .collect();
+    assert!(differ.is_empty(), "{differ:#?}");
+}
