@@ -58,8 +58,21 @@ async fn collect_admin(ctx: &M365Context) -> BTreeMap<String, Outcome> {
         admin::collect_power_bi(ctx),
     );
     let mut out = BTreeMap::new();
-    for r in exo.into_iter().chain(sec).chain(spo).chain(teams).chain(pp).chain(pbi) {
-        let SectionResult { section, product, commands, result, .. } = r;
+    for r in exo
+        .into_iter()
+        .chain(sec)
+        .chain(spo)
+        .chain(teams)
+        .chain(pp)
+        .chain(pbi)
+    {
+        let SectionResult {
+            section,
+            product,
+            commands,
+            result,
+            ..
+        } = r;
         // Sections read by two providers (accepted_domains, conn_filter) must agree.
         if let (Some(prev), Ok(v)) = (out.get(&section), &result) {
             let prev: &Outcome = prev;
@@ -67,13 +80,24 @@ async fn collect_admin(ctx: &M365Context) -> BTreeMap<String, Outcome> {
                 assert_eq!(p, v, "{section} read twice with different results");
             }
         }
-        out.insert(section, Outcome { product, commands, result });
+        out.insert(
+            section,
+            Outcome {
+                product,
+                commands,
+                result,
+            },
+        );
     }
     out
 }
 
 fn ok<'a>(out: &'a BTreeMap<String, Outcome>, section: &str) -> &'a Value {
-    match &out.get(section).unwrap_or_else(|| panic!("{section} not produced")).result {
+    match &out
+        .get(section)
+        .unwrap_or_else(|| panic!("{section} not produced"))
+        .result
+    {
         Ok(v) => v,
         Err(e) => panic!("{section} failed: {e}"),
     }
@@ -82,8 +106,12 @@ fn ok<'a>(out: &'a BTreeMap<String, Outcome>, section: &str) -> &'a Value {
 /// Every key of `truth` is in `got` with an equal value (objects recursively, arrays item by item).
 fn contains(got: &Value, truth: &Value) -> bool {
     match (got, truth) {
-        (Value::Object(g), Value::Object(t)) => t.iter().all(|(k, tv)| g.get(k).is_some_and(|gv| contains(gv, tv))),
-        (Value::Array(g), Value::Array(t)) => g.len() == t.len() && g.iter().zip(t).all(|(a, b)| contains(a, b)),
+        (Value::Object(g), Value::Object(t)) => t
+            .iter()
+            .all(|(k, tv)| g.get(k).is_some_and(|gv| contains(gv, tv))),
+        (Value::Array(g), Value::Array(t)) => {
+            g.len() == t.len() && g.iter().zip(t).all(|(a, b)| contains(a, b))
+        }
         _ => got == truth,
     }
 }
@@ -145,7 +173,9 @@ const EQUAL_SECTIONS: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_sections_reproduce_the_truth() {
-    let mock = start(&M365TenantSpec::demo(), Behaviour::default()).await.expect("mock");
+    let mock = start(&M365TenantSpec::demo(), Behaviour::default())
+        .await
+        .expect("mock");
     let ctx = context(&mock, true);
     let out = collect_admin(&ctx).await;
 
@@ -157,11 +187,21 @@ async fn admin_sections_reproduce_the_truth() {
         assert_eq!(ok(&out, section), &truth, "{section}");
     }
     // Superset shapes: the API carries more than the synthetic truth.
-    for section in ["SPO_tenant", "teams_tenant_info", "environment_list", "tenant_isolation"] {
+    for section in [
+        "SPO_tenant",
+        "teams_tenant_info",
+        "environment_list",
+        "tenant_isolation",
+    ] {
         let got = ok(&out, section);
-        assert!(contains(got, &truth_list(&mock, section)), "{section}: {got}");
+        assert!(
+            contains(got, &truth_list(&mock, section)),
+            "{section}: {got}"
+        );
     }
-    assert!(ok(&out, "SPO_tenant")[0]["__metadata"]["type"].as_str().is_some());
+    assert!(ok(&out, "SPO_tenant")[0]["__metadata"]["type"]
+        .as_str()
+        .is_some());
 
     // DNS: the same records as the truth, and the SPF verdict fields.
     for section in ["spf_records", "dkim_records", "dmarc_records"] {
@@ -170,7 +210,10 @@ async fn admin_sections_reproduce_the_truth() {
         let truth = truth.as_array().unwrap();
         assert_eq!(got.len(), truth.len(), "{section}");
         for t in truth {
-            let g = got.iter().find(|g| g["domain"] == t["domain"]).unwrap_or_else(|| panic!("{section}: {}", t["domain"]));
+            let g = got
+                .iter()
+                .find(|g| g["domain"] == t["domain"])
+                .unwrap_or_else(|| panic!("{section}: {}", t["domain"]));
             assert_eq!(g["rdata"], t["rdata"], "{section} {}", t["domain"]);
             assert!(!g["log"].as_array().unwrap().is_empty());
             if section == "spf_records" {
@@ -183,7 +226,10 @@ async fn admin_sections_reproduce_the_truth() {
     // Products and commands the packs expect.
     assert_eq!(out["SPO_tenant"].product, "SharePoint");
     assert_eq!(out["SPO_tenant"].commands, &["Get-SPOTenantRest"]);
-    assert_eq!(out["environment_creation"].commands, &["Get-PowerPlatformTenantSettingsRest"]);
+    assert_eq!(
+        out["environment_creation"].commands,
+        &["Get-PowerPlatformTenantSettingsRest"]
+    );
     assert_eq!(out["spf_records"].commands, &["Get-ScubaSpfRecord"]);
 
     // Requests per section equal the imitation's yardstick (no retries on a quiet run).
@@ -194,13 +240,19 @@ async fn admin_sections_reproduce_the_truth() {
         assert_eq!(got, *expected, "requests for {section}");
     }
     for (section, s) in &stats {
-        assert!(bound.contains_key(section), "unexpected requests for {section}: {}", s.requests);
+        assert!(
+            bound.contains_key(section),
+            "unexpected requests for {section}: {}",
+            s.requests
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_secret_cannot_read_sharepoint_but_the_rest_succeeds() {
-    let mock = start(&M365TenantSpec::demo(), Behaviour::default()).await.expect("mock");
+    let mock = start(&M365TenantSpec::demo(), Behaviour::default())
+        .await
+        .expect("mock");
     let ctx = context(&mock, false);
     let out = collect_admin(&ctx).await;
     match &out["SPO_tenant"].result {
@@ -212,7 +264,11 @@ async fn a_client_secret_cannot_read_sharepoint_but_the_rest_succeeds() {
     }
     for (section, o) in &out {
         if section != "SPO_tenant" {
-            assert!(o.result.is_ok(), "{section}: {:?}", o.result.as_ref().err().map(|e| e.to_string()));
+            assert!(
+                o.result.is_ok(),
+                "{section}: {:?}",
+                o.result.as_ref().err().map(|e| e.to_string())
+            );
         }
     }
 }
@@ -223,16 +279,31 @@ async fn a_refused_power_platform_fails_only_its_sections() {
         faults: vec![("/bap/".into(), Fault::Status(403))],
         ..Behaviour::default()
     };
-    let mock = start(&M365TenantSpec::demo(), behaviour).await.expect("mock");
+    let mock = start(&M365TenantSpec::demo(), behaviour)
+        .await
+        .expect("mock");
     let ctx = context(&mock, true);
     let out = collect_admin(&ctx).await;
-    for section in ["environment_creation", "environment_list", "dlp_policies", "tenant_isolation"] {
-        let e = out[section].result.as_ref().err().unwrap_or_else(|| panic!("{section} should fail"));
+    for section in [
+        "environment_creation",
+        "environment_list",
+        "dlp_policies",
+        "tenant_isolation",
+    ] {
+        let e = out[section]
+            .result
+            .as_ref()
+            .err()
+            .unwrap_or_else(|| panic!("{section} should fail"));
         assert_eq!(e.http_status(), Some(403), "{section}: {e}");
     }
     for (section, o) in &out {
         if o.product != "powerplatform" {
-            assert!(o.result.is_ok(), "{section}: {:?}", o.result.as_ref().err().map(|e| e.to_string()));
+            assert!(
+                o.result.is_ok(),
+                "{section}: {:?}",
+                o.result.as_ref().err().map(|e| e.to_string())
+            );
         }
     }
 }
@@ -248,8 +319,17 @@ async fn without_exchange_permission_exchange_and_security_suite_fail_with_a_sta
     .expect("mock");
     let ctx = context(&mock, true);
     let out = collect_admin(&ctx).await;
-    for section in ["remote_domains", "accepted_domains", "anti_phish_policies", "dlp_compliance_policies"] {
-        let e = out[section].result.as_ref().err().unwrap_or_else(|| panic!("{section} should fail"));
+    for section in [
+        "remote_domains",
+        "accepted_domains",
+        "anti_phish_policies",
+        "dlp_compliance_policies",
+    ] {
+        let e = out[section]
+            .result
+            .as_ref()
+            .err()
+            .unwrap_or_else(|| panic!("{section} should fail"));
         assert_eq!(e.http_status(), Some(401), "{section}: {e}");
     }
     // The DNS records need the accepted domains, so they fail with them (never an empty list).
@@ -263,17 +343,40 @@ async fn without_exchange_permission_exchange_and_security_suite_fail_with_a_sta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collected_admin_products_give_the_truths_verdicts() {
     use mamori_core::snapshot::SourceKind;
-    let mock = start(&M365TenantSpec::demo(), Behaviour::default()).await.expect("mock");
+    let mock = start(&M365TenantSpec::demo(), Behaviour::default())
+        .await
+        .expect("mock");
     let config: M365Config = serde_json::from_value(mock.config(true)).expect("config");
-    let collected = mamori_connect::m365::collect(&config, settings(), None).await.expect("collection");
+    let collected = mamori_connect::m365::collect(&config, settings(), None)
+        .await
+        .expect("collection");
     let mut data = Value::Object(collected.collection.data.clone());
     // The operator's ScubaGear configuration (approved forwarding domains, sensitive users…) is
     // not collected; the truth's is used for both.
     data["scuba_config"] = mock.state.export["scuba_config"].clone();
-    for product in ["exo", "securitysuite", "SharePoint", "teams", "powerplatform", "powerbi"] {
-        assert_eq!(data[format!("{product}_unsuccessful_commands")], json!([]), "{product}");
-        let got: Vec<&str> = data[format!("{product}_successful_commands")].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-        for cmd in mock.state.export[format!("{product}_successful_commands")].as_array().unwrap() {
+    for product in [
+        "exo",
+        "securitysuite",
+        "SharePoint",
+        "teams",
+        "powerplatform",
+        "powerbi",
+    ] {
+        assert_eq!(
+            data[format!("{product}_unsuccessful_commands")],
+            json!([]),
+            "{product}"
+        );
+        let got: Vec<&str> = data[format!("{product}_successful_commands")]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for cmd in mock.state.export[format!("{product}_successful_commands")]
+            .as_array()
+            .unwrap()
+        {
             let cmd = cmd.as_str().unwrap();
             if cmd.starts_with("Get-Mg") {
                 continue;
@@ -284,7 +387,12 @@ async fn collected_admin_products_give_the_truths_verdicts() {
     let engine = mamori_policy::Engine::with_builtin_packs().expect("packs");
     let verdicts = |v: &Value| -> BTreeMap<String, String> {
         engine
-            .evaluate("t", SourceKind::Scubagear, v.clone().into(), &mamori_policy::EvalOptions::default())
+            .evaluate(
+                "t",
+                SourceKind::Scubagear,
+                v.clone().into(),
+                &mamori_policy::EvalOptions::default(),
+            )
             .results
             .iter()
             .filter(|r| !r.id.starts_with("MS.AAD") && !r.id.starts_with("MAMORI"))

@@ -27,11 +27,14 @@ use serde_json::{json, Map, Value};
 use std::future::Future;
 use std::sync::Arc;
 
-const EXO_PERMISSION: &str = "Exchange.ManageAsApp (Office 365 Exchange Online) and the Global Reader role";
+const EXO_PERMISSION: &str =
+    "Exchange.ManageAsApp (Office 365 Exchange Online) and the Global Reader role";
 const DNS_PERMISSION: &str = "DNS resolution of the accepted domains (no API permission)";
-const SPO_PERMISSION: &str = "Sites.FullControl.All (SharePoint application permission) with a certificate credential";
+const SPO_PERMISSION: &str =
+    "Sites.FullControl.All (SharePoint application permission) with a certificate credential";
 const TEAMS_PERMISSION: &str = "the Global Reader or Teams Administrator role";
-const PP_PERMISSION: &str = "registration as a Power Platform management app (New-PowerAppManagementApp)";
+const PP_PERMISSION: &str =
+    "registration as a Power Platform management app (New-PowerAppManagementApp)";
 const PBI_PERMISSION: &str = "the Power BI setting \"Service principals can access read-only admin APIs\" for the app's security group";
 
 /// One InvokeCommand: the cmdlet, the ScubaGear commands it stands for, the export section.
@@ -39,51 +42,179 @@ type Cmdlet = (&'static str, &'static [&'static str], &'static str);
 
 const EXCHANGE: &[Cmdlet] = &[
     ("Get-RemoteDomain", &["Get-RemoteDomain"], "remote_domains"),
-    ("Get-DkimSigningConfig", &["Get-DkimSigningConfig"], "dkim_config"),
-    ("Get-TransportConfig", &["Get-TransportConfig"], "transport_config"),
-    ("Get-SharingPolicy", &["Get-SharingPolicy"], "sharing_policy"),
-    ("Get-TransportRule", &["Get-TransportRule"], "transport_rule"),
-    ("Get-OrganizationConfig", &["Get-OrganizationConfig"], "org_config"),
-    ("Get-HostedConnectionFilterPolicy", &["Get-HostedConnectionFilterPolicy"], "conn_filter"),
-    ("Get-InboundConnector", &["Get-InboundConnector"], "inbound_connectors"),
-    ("Get-OutboundConnector", &["Get-OutboundConnector"], "outbound_connectors"),
-    ("Get-IntraOrganizationConnector", &["Get-IntraOrganizationConnector"], "intra_org_connectors"),
-    ("Get-OrganizationRelationship", &["Get-OrganizationRelationship"], "org_relationships"),
+    (
+        "Get-DkimSigningConfig",
+        &["Get-DkimSigningConfig"],
+        "dkim_config",
+    ),
+    (
+        "Get-TransportConfig",
+        &["Get-TransportConfig"],
+        "transport_config",
+    ),
+    (
+        "Get-SharingPolicy",
+        &["Get-SharingPolicy"],
+        "sharing_policy",
+    ),
+    (
+        "Get-TransportRule",
+        &["Get-TransportRule"],
+        "transport_rule",
+    ),
+    (
+        "Get-OrganizationConfig",
+        &["Get-OrganizationConfig"],
+        "org_config",
+    ),
+    (
+        "Get-HostedConnectionFilterPolicy",
+        &["Get-HostedConnectionFilterPolicy"],
+        "conn_filter",
+    ),
+    (
+        "Get-InboundConnector",
+        &["Get-InboundConnector"],
+        "inbound_connectors",
+    ),
+    (
+        "Get-OutboundConnector",
+        &["Get-OutboundConnector"],
+        "outbound_connectors",
+    ),
+    (
+        "Get-IntraOrganizationConnector",
+        &["Get-IntraOrganizationConnector"],
+        "intra_org_connectors",
+    ),
+    (
+        "Get-OrganizationRelationship",
+        &["Get-OrganizationRelationship"],
+        "org_relationships",
+    ),
 ];
 
-const ACCEPTED_DOMAINS: Cmdlet = ("Get-AcceptedDomain", &["Get-AcceptedDomain"], "accepted_domains");
+const ACCEPTED_DOMAINS: Cmdlet = (
+    "Get-AcceptedDomain",
+    &["Get-AcceptedDomain"],
+    "accepted_domains",
+);
 
 /// Exchange Online Protection cmdlets of the security suite (every tenant has them).
 const SECURITY_EOP: &[Cmdlet] = &[
-    ("Get-AdminAuditLogConfig", &["Get-AdminAuditLogConfig"], "admin_audit_log_config"),
-    ("Get-EOPProtectionPolicyRule", &["Get-EOPProtectionPolicyRule"], "protection_policy_rules"),
-    ("Get-AntiPhishPolicy", &["Get-AntiPhishPolicy"], "anti_phish_policies"),
-    ("Get-AntiPhishRule", &["Get-AntiPhishRule"], "anti_phish_rules"),
-    ("Get-AcceptedDomain", &["Get-AcceptedDomain"], "accepted_domains"),
-    ("Get-HostedConnectionFilterPolicy", &["Get-HostedConnectionFilterPolicy"], "conn_filter"),
-    ("Get-HostedContentFilterPolicy", &["Get-HostedContentFilterPolicy"], "hosted_content_filter_policies"),
-    ("Get-HostedContentFilterRule", &["Get-HostedContentFilterRule"], "hosted_content_filter_rules"),
-    ("Get-MalwareFilterPolicy", &["Get-MalwareFilterPolicy"], "anti_malware_policies"),
-    ("Get-MalwareFilterRule", &["Get-MalwareFilterRule"], "anti_malware_rules"),
+    (
+        "Get-AdminAuditLogConfig",
+        &["Get-AdminAuditLogConfig"],
+        "admin_audit_log_config",
+    ),
+    (
+        "Get-EOPProtectionPolicyRule",
+        &["Get-EOPProtectionPolicyRule"],
+        "protection_policy_rules",
+    ),
+    (
+        "Get-AntiPhishPolicy",
+        &["Get-AntiPhishPolicy"],
+        "anti_phish_policies",
+    ),
+    (
+        "Get-AntiPhishRule",
+        &["Get-AntiPhishRule"],
+        "anti_phish_rules",
+    ),
+    (
+        "Get-AcceptedDomain",
+        &["Get-AcceptedDomain"],
+        "accepted_domains",
+    ),
+    (
+        "Get-HostedConnectionFilterPolicy",
+        &["Get-HostedConnectionFilterPolicy"],
+        "conn_filter",
+    ),
+    (
+        "Get-HostedContentFilterPolicy",
+        &["Get-HostedContentFilterPolicy"],
+        "hosted_content_filter_policies",
+    ),
+    (
+        "Get-HostedContentFilterRule",
+        &["Get-HostedContentFilterRule"],
+        "hosted_content_filter_rules",
+    ),
+    (
+        "Get-MalwareFilterPolicy",
+        &["Get-MalwareFilterPolicy"],
+        "anti_malware_policies",
+    ),
+    (
+        "Get-MalwareFilterRule",
+        &["Get-MalwareFilterRule"],
+        "anti_malware_rules",
+    ),
 ];
 
 /// Defender for Office 365 cmdlets: absent ("not recognized") without the licence.
 const SECURITY_ATP: &[Cmdlet] = &[
-    ("Get-AtpPolicyForO365", &["Get-AtpPolicyForO365"], "atp_policy_for_o365"),
-    ("Get-ATPProtectionPolicyRule", &["Get-ATPProtectionPolicyRule"], "atp_policy_rules"),
-    ("Get-ATPBuiltInProtectionRule", &["Get-ATPBuiltInProtectionRule"], "built_in_protection_rules"),
-    ("Get-SafeAttachmentPolicy", &["Get-SafeAttachmentPolicy"], "safe_attachment_policies"),
-    ("Get-SafeAttachmentRule", &["Get-SafeAttachmentRule"], "safe_attachment_rules"),
-    ("Get-SafeLinksPolicy", &["Get-SafeLinksPolicy"], "safe_links_policies"),
-    ("Get-SafeLinksRule", &["Get-SafeLinksRule"], "safe_links_rules"),
+    (
+        "Get-AtpPolicyForO365",
+        &["Get-AtpPolicyForO365"],
+        "atp_policy_for_o365",
+    ),
+    (
+        "Get-ATPProtectionPolicyRule",
+        &["Get-ATPProtectionPolicyRule"],
+        "atp_policy_rules",
+    ),
+    (
+        "Get-ATPBuiltInProtectionRule",
+        &["Get-ATPBuiltInProtectionRule"],
+        "built_in_protection_rules",
+    ),
+    (
+        "Get-SafeAttachmentPolicy",
+        &["Get-SafeAttachmentPolicy"],
+        "safe_attachment_policies",
+    ),
+    (
+        "Get-SafeAttachmentRule",
+        &["Get-SafeAttachmentRule"],
+        "safe_attachment_rules",
+    ),
+    (
+        "Get-SafeLinksPolicy",
+        &["Get-SafeLinksPolicy"],
+        "safe_links_policies",
+    ),
+    (
+        "Get-SafeLinksRule",
+        &["Get-SafeLinksRule"],
+        "safe_links_rules",
+    ),
 ];
 
 /// Security & Compliance (Purview) cmdlets; the DLP ones are absent without a DLP licence.
 const SECURITY_COMPLIANCE: &[Cmdlet] = &[
-    ("Get-DlpCompliancePolicy", &["Get-DlpCompliancePolicy"], "dlp_compliance_policies"),
-    ("Get-DlpComplianceRule", &["Get-DlpComplianceRule"], "dlp_compliance_rules"),
-    ("Get-ProtectionAlert", &["Get-ProtectionAlert"], "protection_alerts"),
-    ("Get-UnifiedAuditLogRetentionPolicy", &["Get-UnifiedAuditLogRetentionPolicy"], "unified_audit_log_retention_policies"),
+    (
+        "Get-DlpCompliancePolicy",
+        &["Get-DlpCompliancePolicy"],
+        "dlp_compliance_policies",
+    ),
+    (
+        "Get-DlpComplianceRule",
+        &["Get-DlpComplianceRule"],
+        "dlp_compliance_rules",
+    ),
+    (
+        "Get-ProtectionAlert",
+        &["Get-ProtectionAlert"],
+        "protection_alerts",
+    ),
+    (
+        "Get-UnifiedAuditLogRetentionPolicy",
+        &["Get-UnifiedAuditLogRetentionPolicy"],
+        "unified_audit_log_retention_policies",
+    ),
 ];
 
 /// Get-OrganizationConfig is projected to these properties, as ScubaGear does.
@@ -106,13 +237,41 @@ const ORG_CONFIG_FIELDS: &[&str] = &[
 
 /// Teams configuration paths (undocumented API), commands and sections.
 const TEAMS: &[(&str, &[&str], &str)] = &[
-    ("Teams.Tenant/tenants", &["Get-CsTenant"], "teams_tenant_info"),
-    ("Skype.Policy/configurations/TeamsMeetingPolicy", &["Get-CsTeamsMeetingPolicy"], "meeting_policies"),
-    ("Skype.Policy/configurations/TenantFederationSettings", &["Get-CsTenantFederationConfiguration"], "federation_configuration"),
-    ("Skype.Policy/configurations/TeamsClientConfiguration", &["Get-CsTeamsClientConfiguration"], "client_configuration"),
-    ("Skype.Policy/configurations/TeamsAppPermissionPolicy", &["Get-CsTeamsAppPermissionPolicy"], "app_policies"),
-    ("Skype.Policy/configurations/TeamsMeetingBroadcastPolicy", &["Get-CsTeamsMeetingBroadcastPolicy"], "broadcast_policies"),
-    ("Teams.Tenant/unifiedTenantSettings", &["Get-M365UnifiedTenantSettings"], "tenant_app_settings"),
+    (
+        "Teams.Tenant/tenants",
+        &["Get-CsTenant"],
+        "teams_tenant_info",
+    ),
+    (
+        "Skype.Policy/configurations/TeamsMeetingPolicy",
+        &["Get-CsTeamsMeetingPolicy"],
+        "meeting_policies",
+    ),
+    (
+        "Skype.Policy/configurations/TenantFederationSettings",
+        &["Get-CsTenantFederationConfiguration"],
+        "federation_configuration",
+    ),
+    (
+        "Skype.Policy/configurations/TeamsClientConfiguration",
+        &["Get-CsTeamsClientConfiguration"],
+        "client_configuration",
+    ),
+    (
+        "Skype.Policy/configurations/TeamsAppPermissionPolicy",
+        &["Get-CsTeamsAppPermissionPolicy"],
+        "app_policies",
+    ),
+    (
+        "Skype.Policy/configurations/TeamsMeetingBroadcastPolicy",
+        &["Get-CsTeamsMeetingBroadcastPolicy"],
+        "broadcast_policies",
+    ),
+    (
+        "Teams.Tenant/unifiedTenantSettings",
+        &["Get-M365UnifiedTenantSettings"],
+        "tenant_app_settings",
+    ),
 ];
 
 /// Runs futures concurrently (as tasks) and returns their outputs in order.
@@ -134,11 +293,15 @@ where
             Err(_) => {}
         }
     }
-    out.into_iter().map(|v| v.expect("every task finished")).collect()
+    out.into_iter()
+        .map(|v| v.expect("every task finished"))
+        .collect()
 }
 
 // ------------------------------------------------------------------------------------------
 // InvokeCommand.
+
+type CmdletOutput = Result<Vec<Value>, ApiError>;
 
 /// One InvokeCommand endpoint (Exchange or compliance host).
 struct Invoker {
@@ -151,8 +314,15 @@ impl Invoker {
     fn new(ctx: &M365Context, base: &str, scope: &str) -> Arc<Self> {
         Arc::new(Invoker {
             api: ctx.api_for(scope),
-            url: format!("{}/adminapi/beta/{}/InvokeCommand", base.trim_end_matches('/'), ctx.tenant_id),
-            anchor: format!("UPN:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{}", ctx.initial_domain),
+            url: format!(
+                "{}/adminapi/beta/{}/InvokeCommand",
+                base.trim_end_matches('/'),
+                ctx.tenant_id
+            ),
+            anchor: format!(
+                "UPN:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{}",
+                ctx.initial_domain
+            ),
         })
     }
 
@@ -170,9 +340,14 @@ impl Invoker {
                 ("X-AnchorMailbox", self.anchor.as_str()),
                 ("client-request-id", request_id.as_str()),
             ];
-            let mut page = self.api.json(section, Call::post(url.clone(), &body).headers(&headers)).await?;
+            let mut page = self
+                .api
+                .json(section, Call::post(url.clone(), &body).headers(&headers))
+                .await?;
             match page.get_mut("value").map(Value::take) {
-                Some(Value::Array(values)) => items.extend(values.into_iter().filter(|v| !v.is_null())),
+                Some(Value::Array(values)) => {
+                    items.extend(values.into_iter().filter(|v| !v.is_null()))
+                }
                 Some(Value::Null) | None => {}
                 Some(_) => {
                     return Err(ApiError::Malformed {
@@ -206,7 +381,14 @@ fn guid() -> String {
     let mut b = [0u8; 16];
     crate::http::fill_random(&mut b);
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// A cmdlet the tenant has no licence for is simply not there.
@@ -250,15 +432,22 @@ pub async fn collect_exchange(ctx: &M365Context) -> Vec<SectionResult> {
                 let domains: Vec<(String, bool)> = items
                     .iter()
                     .filter_map(|d| {
-                        let name = d.get("DomainName").and_then(Value::as_str)?.trim_end_matches('.').to_string();
-                        let coexistence = d.get("IsCoexistenceDomain").and_then(Value::as_bool) == Some(true)
+                        let name = d
+                            .get("DomainName")
+                            .and_then(Value::as_str)?
+                            .trim_end_matches('.')
+                            .to_string();
+                        let coexistence = d.get("IsCoexistenceDomain").and_then(Value::as_bool)
+                            == Some(true)
                             || name.to_ascii_lowercase().ends_with(".mail.onmicrosoft.com");
                         Some((name, coexistence))
                     })
                     .collect();
                 Ok(email_records(&resolver, &domains).await)
             }
-            Err(e) => Err(format!("the accepted domains (Get-AcceptedDomain) could not be read: {e}")),
+            Err(e) => Err(format!(
+                "the accepted domains (Get-AcceptedDomain) could not be read: {e}"
+            )),
         };
         (accepted, dns)
     };
@@ -272,7 +461,13 @@ pub async fn collect_exchange(ctx: &M365Context) -> Vec<SectionResult> {
         result_of(ACCEPTED_DOMAINS.2, accepted),
     )];
     for ((_, commands, section), r) in EXCHANGE.iter().zip(others) {
-        results.push(SectionResult::new(section, "exo", EXO_PERMISSION, commands, result_of(section, r)));
+        results.push(SectionResult::new(
+            section,
+            "exo",
+            EXO_PERMISSION,
+            commands,
+            result_of(section, r),
+        ));
     }
     let (spf, dkim, dmarc) = match dns {
         Ok((spf, dkim, dmarc)) => (spf, dkim, dmarc),
@@ -282,9 +477,27 @@ pub async fn collect_exchange(ctx: &M365Context) -> Vec<SectionResult> {
             Err(SectionError::Other(why)),
         ),
     };
-    results.push(SectionResult::new("spf_records", "exo", DNS_PERMISSION, &["Get-ScubaSpfRecord"], spf));
-    results.push(SectionResult::new("dkim_records", "exo", DNS_PERMISSION, &["Get-ScubaDkimRecord"], dkim));
-    results.push(SectionResult::new("dmarc_records", "exo", DNS_PERMISSION, &["Get-ScubaDmarcRecord"], dmarc));
+    results.push(SectionResult::new(
+        "spf_records",
+        "exo",
+        DNS_PERMISSION,
+        &["Get-ScubaSpfRecord"],
+        spf,
+    ));
+    results.push(SectionResult::new(
+        "dkim_records",
+        "exo",
+        DNS_PERMISSION,
+        &["Get-ScubaDkimRecord"],
+        dkim,
+    ));
+    results.push(SectionResult::new(
+        "dmarc_records",
+        "exo",
+        DNS_PERMISSION,
+        &["Get-ScubaDmarcRecord"],
+        dmarc,
+    ));
     results
 }
 
@@ -293,7 +506,10 @@ type DnsResult = Result<Value, SectionError>;
 /// `spf_records`, `dkim_records` and `dmarc_records` of the accepted domains. SPF is read for
 /// every domain (coexistence domains included, as ScubaGear does); DKIM and DMARC skip the
 /// `*.mail.onmicrosoft.com` coexistence domains.
-async fn email_records(resolver: &Resolver, domains: &[(String, bool)]) -> (DnsResult, DnsResult, DnsResult) {
+async fn email_records(
+    resolver: &Resolver,
+    domains: &[(String, bool)],
+) -> (DnsResult, DnsResult, DnsResult) {
     let spf = join_all(
         domains
             .iter()
@@ -303,7 +519,11 @@ async fn email_records(resolver: &Resolver, domains: &[(String, bool)]) -> (DnsR
             })
             .collect(),
     );
-    let own: Vec<String> = domains.iter().filter(|(_, co)| !co).map(|(d, _)| d.clone()).collect();
+    let own: Vec<String> = domains
+        .iter()
+        .filter(|(_, co)| !co)
+        .map(|(d, _)| d.clone())
+        .collect();
     let dkim = join_all(
         own.iter()
             .map(|d| {
@@ -331,7 +551,11 @@ async fn email_records(resolver: &Resolver, domains: &[(String, bool)]) -> (DnsR
 }
 
 /// One TXT query, with its ScubaGear-shape log entry.
-async fn logged_txt(resolver: &Resolver, name: &str, log: &mut Vec<Value>) -> Result<TxtAnswer, DnsError> {
+async fn logged_txt(
+    resolver: &Resolver,
+    name: &str,
+    log: &mut Vec<Value>,
+) -> Result<TxtAnswer, DnsError> {
     match resolver.txt(name).await {
         Ok(answer) => {
             let result = if answer.records.is_empty() {
@@ -421,35 +645,64 @@ async fn dmarc_record(resolver: &Resolver, domain: &str) -> Result<Value, DnsErr
 pub async fn collect_security_suite(ctx: &M365Context) -> Vec<SectionResult> {
     let exo = Invoker::new(ctx, &ctx.config.endpoints.exchange, scopes::EXCHANGE);
     let ipps = Invoker::new(ctx, &ctx.config.endpoints.compliance, scopes::COMPLIANCE);
-    let (eop, atp, compliance) = tokio::join!(exo.run_all(SECURITY_EOP), exo.run_all(SECURITY_ATP), ipps.run_all(SECURITY_COMPLIANCE));
+    let (eop, atp, compliance) = tokio::join!(
+        exo.run_all(SECURITY_EOP),
+        exo.run_all(SECURITY_ATP),
+        ipps.run_all(SECURITY_COMPLIANCE)
+    );
 
     // The licence flags come from whether the first cmdlet of each licensed set exists.
     let licence = |r: &Result<Vec<Value>, ApiError>, what: &str| -> Result<Value, SectionError> {
         match r {
             Ok(_) => Ok(json!(true)),
             Err(e) if not_recognized(e) => Ok(json!(false)),
-            Err(e) => Err(SectionError::Other(format!("cannot tell whether the tenant has {what}: {e}"))),
+            Err(e) => Err(SectionError::Other(format!(
+                "cannot tell whether the tenant has {what}: {e}"
+            ))),
         }
     };
     let defender_license = licence(&atp[0], "Defender for Office 365");
     let dlp_license = licence(&compliance[0], "a DLP licence");
 
     let mut results = Vec::new();
-    let licensed_sets: [(&[Cmdlet], Vec<Result<Vec<Value>, ApiError>>, bool); 3] =
-        [(SECURITY_EOP, eop, false), (SECURITY_ATP, atp, true), (SECURITY_COMPLIANCE, compliance, true)];
+    let licensed_sets: [(&[Cmdlet], Vec<CmdletOutput>, bool); 3] = [
+        (SECURITY_EOP, eop, false),
+        (SECURITY_ATP, atp, true),
+        (SECURITY_COMPLIANCE, compliance, true),
+    ];
     for (cmdlets, outputs, licensed) in licensed_sets {
         for ((cmdlet, commands, section), r) in cmdlets.iter().zip(outputs) {
-            let may_be_absent = licensed && !cmdlet.starts_with("Get-ProtectionAlert") && !cmdlet.starts_with("Get-UnifiedAuditLog");
+            let may_be_absent = licensed
+                && !cmdlet.starts_with("Get-ProtectionAlert")
+                && !cmdlet.starts_with("Get-UnifiedAuditLog");
             let r = match r {
                 // Without the licence the cmdlet does not exist: nothing configured.
                 Err(e) if may_be_absent && not_recognized(&e) => Ok(Vec::new()),
                 other => other,
             };
-            results.push(SectionResult::new(section, "securitysuite", EXO_PERMISSION, commands, result_of(section, r)));
+            results.push(SectionResult::new(
+                section,
+                "securitysuite",
+                EXO_PERMISSION,
+                commands,
+                result_of(section, r),
+            ));
         }
     }
-    results.push(SectionResult::new("defender_license", "securitysuite", EXO_PERMISSION, &[], defender_license));
-    results.push(SectionResult::new("defender_dlp_license", "securitysuite", EXO_PERMISSION, &[], dlp_license));
+    results.push(SectionResult::new(
+        "defender_license",
+        "securitysuite",
+        EXO_PERMISSION,
+        &[],
+        defender_license,
+    ));
+    results.push(SectionResult::new(
+        "defender_dlp_license",
+        "securitysuite",
+        EXO_PERMISSION,
+        &[],
+        dlp_license,
+    ));
     results
 }
 
@@ -461,7 +714,11 @@ pub async fn collect_sharepoint(ctx: &M365Context) -> Vec<SectionResult> {
     let api = ctx.api_for(&format!("https://{tenant}-admin.sharepoint.com/.default"));
     let url = format!(
         "{}/_api/SPO.Tenant",
-        ctx.config.endpoints.sharepoint_admin.replace("{tenant}", &tenant).trim_end_matches('/')
+        ctx.config
+            .endpoints
+            .sharepoint_admin
+            .replace("{tenant}", &tenant)
+            .trim_end_matches('/')
     );
     let headers = [
         ("Accept", "application/json;odata=verbose"),
@@ -480,12 +737,26 @@ pub async fn collect_sharepoint(ctx: &M365Context) -> Vec<SectionResult> {
             if obj.is_object() {
                 Ok(json!([obj]))
             } else {
-                Err(SectionError::Other("SPO.Tenant answered something other than the tenant object".into()))
+                Err(SectionError::Other(
+                    "SPO.Tenant answered something other than the tenant object".into(),
+                ))
             }
         });
     vec![
-        SectionResult::new("SPO_tenant", "SharePoint", SPO_PERMISSION, &["Get-SPOTenantRest"], result),
-        SectionResult::new("OneDrive_PnP_Flag", "SharePoint", SPO_PERMISSION, &[], Ok(json!(false))),
+        SectionResult::new(
+            "SPO_tenant",
+            "SharePoint",
+            SPO_PERMISSION,
+            &["Get-SPOTenantRest"],
+            result,
+        ),
+        SectionResult::new(
+            "OneDrive_PnP_Flag",
+            "SharePoint",
+            SPO_PERMISSION,
+            &[],
+            Ok(json!(false)),
+        ),
     ]
 }
 
@@ -527,7 +798,13 @@ pub async fn collect_teams(ctx: &M365Context) -> Vec<SectionResult> {
         .iter()
         .zip(outputs)
         .map(|((_, commands, section), r)| {
-            SectionResult::new(section, "teams", TEAMS_PERMISSION, commands, r.map(as_list).map_err(SectionError::from))
+            SectionResult::new(
+                section,
+                "teams",
+                TEAMS_PERMISSION,
+                commands,
+                r.map(as_list).map_err(SectionError::from),
+            )
         })
         .collect()
 }
@@ -551,7 +828,11 @@ fn environment(e: &Value) -> Value {
     })
 }
 
-const API_GROUPS: &[(&str, &str)] = &[("hbi", "Confidential"), ("lbi", "General"), ("blocked", "Blocked")];
+const API_GROUPS: &[(&str, &str)] = &[
+    ("hbi", "Confidential"),
+    ("lbi", "General"),
+    ("blocked", "Blocked"),
+];
 
 /// A BAP `apiPolicies` item as a DLP policy in the Get-DlpPolicy shape the pack reads.
 fn dlp_policy(p: &Value) -> Value {
@@ -559,10 +840,17 @@ fn dlp_policy(p: &Value) -> Value {
     let (environment_type, environments) = match filter {
         None | Some(Value::Null) => ("AllEnvironments", json!([])),
         Some(f) => {
-            let include = f.pointer("/parameters/filterType").and_then(Value::as_str) == Some("include");
+            let include =
+                f.pointer("/parameters/filterType").and_then(Value::as_str) == Some("include");
             (
-                if include { "OnlyEnvironments" } else { "ExceptEnvironments" },
-                f.pointer("/parameters/environments").cloned().unwrap_or(json!([])),
+                if include {
+                    "OnlyEnvironments"
+                } else {
+                    "ExceptEnvironments"
+                },
+                f.pointer("/parameters/environments")
+                    .cloned()
+                    .unwrap_or(json!([])),
             )
         }
     };
@@ -582,10 +870,18 @@ fn dlp_policy(p: &Value) -> Value {
         .unwrap_or(Value::Null);
     let mut out = Map::new();
     out.insert("name".into(), get_or_null(p, "/name"));
-    out.insert("displayName".into(), get_or_null(p, "/properties/displayName"));
+    out.insert(
+        "displayName".into(),
+        get_or_null(p, "/properties/displayName"),
+    );
     out.insert("environmentType".into(), json!(environment_type));
     out.insert("environments".into(), environments);
-    for k in ["createdBy", "createdTime", "lastModifiedBy", "lastModifiedTime"] {
+    for k in [
+        "createdBy",
+        "createdTime",
+        "lastModifiedBy",
+        "lastModifiedTime",
+    ] {
         out.insert(k.into(), get_or_null(p, &format!("/properties/{k}")));
     }
     out.insert("defaultConnectorsClassification".into(), default_class);
@@ -613,7 +909,13 @@ pub async fn collect_power_platform(ctx: &M365Context) -> Vec<SectionResult> {
     );
     let wrap = |r: Result<Value, ApiError>| r.map(|v| json!([v])).map_err(SectionError::from);
     vec![
-        SectionResult::new("environment_creation", "powerplatform", PP_PERMISSION, &["Get-PowerPlatformTenantSettingsRest"], wrap(settings)),
+        SectionResult::new(
+            "environment_creation",
+            "powerplatform",
+            PP_PERMISSION,
+            &["Get-PowerPlatformTenantSettingsRest"],
+            wrap(settings),
+        ),
         SectionResult::new(
             "environment_list",
             "powerplatform",
@@ -632,7 +934,13 @@ pub async fn collect_power_platform(ctx: &M365Context) -> Vec<SectionResult> {
                 .map(|items| json!([{"value": items.iter().map(dlp_policy).collect::<Vec<_>>()}]))
                 .map_err(SectionError::from),
         ),
-        SectionResult::new("tenant_isolation", "powerplatform", PP_PERMISSION, &["Get-PowerPlatformTenantIsolationRest"], wrap(isolation)),
+        SectionResult::new(
+            "tenant_isolation",
+            "powerplatform",
+            PP_PERMISSION,
+            &["Get-PowerPlatformTenantIsolationRest"],
+            wrap(isolation),
+        ),
     ]
 }
 
@@ -649,7 +957,10 @@ fn has_power_bi_plan(ctx: &M365Context) -> bool {
 
 pub async fn collect_power_bi(ctx: &M365Context) -> Vec<SectionResult> {
     let api = ctx.api_for(scopes::POWER_BI);
-    let mut url = format!("{}/v1/admin/tenantsettings", ctx.config.endpoints.power_bi.trim_end_matches('/'));
+    let mut url = format!(
+        "{}/v1/admin/tenantsettings",
+        ctx.config.endpoints.power_bi.trim_end_matches('/')
+    );
     let mut settings = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let result = loop {
@@ -659,7 +970,9 @@ pub async fn collect_power_bi(ctx: &M365Context) -> Vec<SectionResult> {
                     settings.extend(items);
                 }
                 match page.get("continuationUri").and_then(Value::as_str) {
-                    Some(next) if !next.is_empty() && seen.insert(next.to_string()) => url = next.to_string(),
+                    Some(next) if !next.is_empty() && seen.insert(next.to_string()) => {
+                        url = next.to_string()
+                    }
                     _ => break Ok(Value::Array(std::mem::take(&mut settings))),
                 }
             }
@@ -670,13 +983,27 @@ pub async fn collect_power_bi(ctx: &M365Context) -> Vec<SectionResult> {
     let license = if ctx.service_plans.is_empty() {
         match &result {
             Ok(_) => Ok(json!(true)),
-            Err(e) => Err(SectionError::Other(format!("no service plans to look for Power BI in, and the tenant settings failed: {e}"))),
+            Err(e) => Err(SectionError::Other(format!(
+                "no service plans to look for Power BI in, and the tenant settings failed: {e}"
+            ))),
         }
     } else {
         Ok(json!(has_power_bi_plan(ctx)))
     };
     vec![
-        SectionResult::new("powerbi_tenant_settings", "powerbi", PBI_PERMISSION, &["Get-PowerBITenantSettingsRest"], result),
-        SectionResult::new("powerbi_license_found", "powerbi", "Organization.Read.All (service plans)", &["Get-PowerBITenantSettingsRest"], license),
+        SectionResult::new(
+            "powerbi_tenant_settings",
+            "powerbi",
+            PBI_PERMISSION,
+            &["Get-PowerBITenantSettingsRest"],
+            result,
+        ),
+        SectionResult::new(
+            "powerbi_license_found",
+            "powerbi",
+            "Organization.Read.All (service plans)",
+            &["Get-PowerBITenantSettingsRest"],
+            license,
+        ),
     ]
 }

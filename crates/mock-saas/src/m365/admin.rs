@@ -60,7 +60,10 @@ pub const EXCHANGE_CMDLETS: &[(&str, &str)] = &[
     ("Get-EOPProtectionPolicyRule", "protection_policy_rules"),
     ("Get-AntiPhishPolicy", "anti_phish_policies"),
     ("Get-AntiPhishRule", "anti_phish_rules"),
-    ("Get-HostedContentFilterPolicy", "hosted_content_filter_policies"),
+    (
+        "Get-HostedContentFilterPolicy",
+        "hosted_content_filter_policies",
+    ),
     ("Get-HostedContentFilterRule", "hosted_content_filter_rules"),
     ("Get-MalwareFilterPolicy", "anti_malware_policies"),
     ("Get-MalwareFilterRule", "anti_malware_rules"),
@@ -78,7 +81,10 @@ pub const COMPLIANCE_CMDLETS: &[(&str, &str)] = &[
     ("Get-DlpCompliancePolicy", "dlp_compliance_policies"),
     ("Get-DlpComplianceRule", "dlp_compliance_rules"),
     ("Get-ProtectionAlert", "protection_alerts"),
-    ("Get-UnifiedAuditLogRetentionPolicy", "unified_audit_log_retention_policies"),
+    (
+        "Get-UnifiedAuditLogRetentionPolicy",
+        "unified_audit_log_retention_policies",
+    ),
 ];
 
 /// Cmdlets that exist only with Defender for Office 365 (Plan 1/2).
@@ -98,11 +104,26 @@ const DLP_CMDLETS: &[&str] = &["Get-DlpCompliancePolicy", "Get-DlpComplianceRule
 /// Teams configuration paths (under `/teams`) and the export section each serves.
 pub const TEAMS_PATHS: &[(&str, &str)] = &[
     ("/Teams.Tenant/tenants", "teams_tenant_info"),
-    ("/Skype.Policy/configurations/TeamsMeetingPolicy", "meeting_policies"),
-    ("/Skype.Policy/configurations/TenantFederationSettings", "federation_configuration"),
-    ("/Skype.Policy/configurations/TeamsClientConfiguration", "client_configuration"),
-    ("/Skype.Policy/configurations/TeamsAppPermissionPolicy", "app_policies"),
-    ("/Skype.Policy/configurations/TeamsMeetingBroadcastPolicy", "broadcast_policies"),
+    (
+        "/Skype.Policy/configurations/TeamsMeetingPolicy",
+        "meeting_policies",
+    ),
+    (
+        "/Skype.Policy/configurations/TenantFederationSettings",
+        "federation_configuration",
+    ),
+    (
+        "/Skype.Policy/configurations/TeamsClientConfiguration",
+        "client_configuration",
+    ),
+    (
+        "/Skype.Policy/configurations/TeamsAppPermissionPolicy",
+        "app_policies",
+    ),
+    (
+        "/Skype.Policy/configurations/TeamsMeetingBroadcastPolicy",
+        "broadcast_policies",
+    ),
     ("/Teams.Tenant/unifiedTenantSettings", "tenant_app_settings"),
 ];
 
@@ -110,30 +131,58 @@ const BAP: &str = "/bap/providers/Microsoft.BusinessAppPlatform";
 
 pub fn routes() -> Router<Arc<M365State>> {
     let mut router = Router::new()
-        .route("/exo/adminapi/beta/{tenant}/InvokeCommand", post(invoke_exchange).get(method_not_allowed))
-        .route("/ipps/adminapi/beta/{tenant}/InvokeCommand", post(invoke_compliance).get(method_not_allowed))
-        .route("/spo/{tenant}/_api/SPO.Tenant", get(spo_tenant).fallback(method_not_allowed))
-        .route(&format!("{BAP}/listTenantSettings"), post(bap_tenant_settings).fallback(method_not_allowed))
-        .route(&format!("{BAP}/scopes/admin/environments"), get(bap_environments).fallback(method_not_allowed))
-        .route(&format!("{BAP}/scopes/admin/apiPolicies"), get(bap_api_policies).fallback(method_not_allowed))
+        .route(
+            "/exo/adminapi/beta/{tenant}/InvokeCommand",
+            post(invoke_exchange).get(method_not_allowed),
+        )
+        .route(
+            "/ipps/adminapi/beta/{tenant}/InvokeCommand",
+            post(invoke_compliance).get(method_not_allowed),
+        )
+        .route(
+            "/spo/{tenant}/_api/SPO.Tenant",
+            get(spo_tenant).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{BAP}/listTenantSettings"),
+            post(bap_tenant_settings).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{BAP}/scopes/admin/environments"),
+            get(bap_environments).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{BAP}/scopes/admin/apiPolicies"),
+            get(bap_api_policies).fallback(method_not_allowed),
+        )
         .route(
             "/bap/providers/PowerPlatform.Governance/v1/tenants/{tenant}/tenantIsolationPolicy",
             get(bap_tenant_isolation).fallback(method_not_allowed),
         )
-        .route("/powerbi/v1/admin/tenantsettings", get(powerbi_tenant_settings).fallback(method_not_allowed));
+        .route(
+            "/powerbi/v1/admin/tenantsettings",
+            get(powerbi_tenant_settings).fallback(method_not_allowed),
+        );
     for (path, section) in TEAMS_PATHS {
         let section = *section;
         router = router.route(
             &format!("/teams{path}"),
-            get(move |state: State<Arc<M365State>>, headers: HeaderMap| teams_config(state, headers, section))
-                .fallback(method_not_allowed),
+            get(move |state: State<Arc<M365State>>, headers: HeaderMap| {
+                teams_config(state, headers, section)
+            })
+            .fallback(method_not_allowed),
         );
     }
     router
 }
 
 async fn method_not_allowed() -> Response {
-    error_response(ErrorStyle::Microsoft, 405, "MethodNotAllowed", "The requested resource does not support this HTTP method; the imitation is read-only.")
+    error_response(
+        ErrorStyle::Microsoft,
+        405,
+        "MethodNotAllowed",
+        "The requested resource does not support this HTTP method; the imitation is read-only.",
+    )
 }
 
 /// A section of the truth as a list (a single object becomes a one-item list; absent → []).
@@ -146,7 +195,10 @@ fn section_list(export: &Value, section: &str) -> Vec<Value> {
 }
 
 fn first_object(export: &Value, section: &str) -> Value {
-    section_list(export, section).into_iter().next().unwrap_or_else(|| json!({}))
+    section_list(export, section)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| json!({}))
 }
 
 fn host(headers: &HeaderMap) -> String {
@@ -195,7 +247,11 @@ fn exo_error(status: u16, code: &str, message: &str) -> Response {
         "adminapi.warnings@odata.type": "#Collection(String)",
         "@adminapi.warnings": [],
     }});
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), axum::Json(body)).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 fn not_recognized(cmdlet: &str) -> Response {
@@ -219,7 +275,12 @@ async fn invoke(
         Host::Compliance => audience::COMPLIANCE,
     };
     // A token without Exchange.ManageAsApp is refused as unauthenticated, as Exchange does.
-    if let Err(resp) = state.tokens.check(&headers, audience, &["Exchange.ManageAsApp"], ErrorStyle::Microsoft) {
+    if let Err(resp) = state.tokens.check(
+        &headers,
+        audience,
+        &["Exchange.ManageAsApp"],
+        ErrorStyle::Microsoft,
+    ) {
         if resp.status() == StatusCode::FORBIDDEN {
             let mut r = (StatusCode::UNAUTHORIZED, "").into_response();
             r.headers_mut().insert(
@@ -230,7 +291,16 @@ async fn invoke(
         }
         return resp;
     }
-    if let Err(resp) = state.tokens.check(&headers, audience, &["role:GlobalReader", "role:GlobalAdministrator", "role:SecurityReader"], ErrorStyle::Microsoft) {
+    if let Err(resp) = state.tokens.check(
+        &headers,
+        audience,
+        &[
+            "role:GlobalReader",
+            "role:GlobalAdministrator",
+            "role:SecurityReader",
+        ],
+        ErrorStyle::Microsoft,
+    ) {
         if resp.status() == StatusCode::FORBIDDEN {
             return exo_error(
                 403,
@@ -241,18 +311,31 @@ async fn invoke(
         return resp;
     }
     if tenant != state.tenant_id && tenant != state.initial_domain {
-        return exo_error(404, "NotFound", &format!("The tenant '{tenant}' could not be found."));
+        return exo_error(
+            404,
+            "NotFound",
+            &format!("The tenant '{tenant}' could not be found."),
+        );
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return exo_error(400, "BadRequest", "The request body is not valid JSON: expected {\"CmdletInput\":{\"CmdletName\":…,\"Parameters\":{…}}}.");
     };
-    let Some(cmdlet) = request.pointer("/CmdletInput/CmdletName").and_then(Value::as_str) else {
+    let Some(cmdlet) = request
+        .pointer("/CmdletInput/CmdletName")
+        .and_then(Value::as_str)
+    else {
         return exo_error(400, "BadRequest", "CmdletInput.CmdletName is required.");
     };
     // Parameters are accepted only when empty (the imitation serves whole collections).
     if let Some(params) = request.pointer("/CmdletInput/Parameters") {
         if !(params.is_null() || params.as_object().is_some_and(|o| o.is_empty())) {
-            return exo_error(400, "BadRequest", &format!("A parameter cannot be found that matches the parameters given to '{cmdlet}'."));
+            return exo_error(
+                400,
+                "BadRequest",
+                &format!(
+                    "A parameter cannot be found that matches the parameters given to '{cmdlet}'."
+                ),
+            );
         }
     }
     let table = match host_kind {
@@ -263,7 +346,11 @@ async fn invoke(
     let Some((_, section)) = table.iter().find(|(c, _)| c.eq_ignore_ascii_case(cmdlet)) else {
         return not_recognized(cmdlet);
     };
-    let cmdlet = table.iter().find(|(c, _)| c.eq_ignore_ascii_case(cmdlet)).map(|(c, _)| *c).unwrap_or(cmdlet);
+    let cmdlet = table
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(cmdlet))
+        .map(|(c, _)| *c)
+        .unwrap_or(cmdlet);
     let licensed = |flag: &str| state.export.get(flag).and_then(Value::as_bool) != Some(false);
     if ATP_CMDLETS.contains(&cmdlet) && !licensed("defender_license") {
         return not_recognized(cmdlet);
@@ -285,7 +372,10 @@ async fn invoke(
         .next()
         .unwrap_or(EXO_MAX_PAGE)
         .clamp(1, EXO_MAX_PAGE);
-    let offset = query.get("$skiptoken").and_then(|t| t.parse::<usize>().ok()).unwrap_or(0);
+    let offset = query
+        .get("$skiptoken")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
     let (page, next) = crate::common::page(&items, offset, page_size);
     let prefix = match host_kind {
         Host::Exchange => "exo",
@@ -311,27 +401,64 @@ async fn invoke(
 
 fn spo_error(status: u16, code: &str, message: &str) -> Response {
     let body = json!({"error": {"code": code, "message": {"lang": "en-US", "value": message}}});
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), axum::Json(body)).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN),
+        axum::Json(body),
+    )
+        .into_response()
 }
 
-async fn spo_tenant(State(state): State<Arc<M365State>>, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+async fn spo_tenant(
+    State(state): State<Arc<M365State>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let audience = audience::sharepoint(&tenant);
-    if let Err(resp) = state.tokens.check(&headers, &audience, &[], ErrorStyle::Microsoft) {
+    if let Err(resp) = state
+        .tokens
+        .check(&headers, &audience, &[], ErrorStyle::Microsoft)
+    {
         return resp;
     }
     if tenant != state.tenant_name {
-        return spo_error(404, "-2147024894, System.IO.FileNotFoundException", "File Not Found.");
+        return spo_error(
+            404,
+            "-2147024894, System.IO.FileNotFoundException",
+            "File Not Found.",
+        );
     }
     // App-only tokens from a client secret are refused by SharePoint's REST API.
-    if state.tokens.check(&headers, &audience, &[CERTIFICATE_AUTH], ErrorStyle::Microsoft).is_err() {
-        let mut r = (StatusCode::UNAUTHORIZED, axum::Json(json!({"error_description": "Unsupported app only token."}))).into_response();
+    if state
+        .tokens
+        .check(
+            &headers,
+            &audience,
+            &[CERTIFICATE_AUTH],
+            ErrorStyle::Microsoft,
+        )
+        .is_err()
+    {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error_description": "Unsupported app only token."})),
+        )
+            .into_response();
         r.headers_mut().insert(
             "x-ms-diagnostics",
             HeaderValue::from_static("3001000;reason=\"There has been an error authenticating the request.\";category=\"invalid_client\""),
         );
         return r;
     }
-    if state.tokens.check(&headers, &audience, &["Sites.FullControl.All"], ErrorStyle::Microsoft).is_err() {
+    if state
+        .tokens
+        .check(
+            &headers,
+            &audience,
+            &["Sites.FullControl.All"],
+            ErrorStyle::Microsoft,
+        )
+        .is_err()
+    {
         return spo_error(403, "-2147024891, System.UnauthorizedAccessException", "Access denied. You do not have permission to perform this action or access this resource.");
     }
     let mut tenant_obj = first_object(&state.export, "SPO_tenant");
@@ -347,17 +474,28 @@ async fn spo_tenant(State(state): State<Arc<M365State>>, Path(tenant): Path<Stri
                 "__metadata".into(),
                 json!({"id": url, "uri": url, "type": "Microsoft.Online.SharePoint.TenantAdministration.Tenant"}),
             );
-            map.insert("Sites".into(), json!({"__deferred": {"uri": format!("{url}/Sites")}}));
+            map.insert(
+                "Sites".into(),
+                json!({"__deferred": {"uri": format!("{url}/Sites")}}),
+            );
         }
         let body = serde_json::to_vec(&json!({"d": tenant_obj})).unwrap_or_default();
         return Response::builder()
             .status(200)
-            .header("content-type", "application/json;odata=verbose;charset=utf-8")
+            .header(
+                "content-type",
+                "application/json;odata=verbose;charset=utf-8",
+            )
             .body(axum::body::Body::from(body))
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
     }
     if let Value::Object(map) = &mut tenant_obj {
-        map.insert("odata.metadata".into(), json!(format!("https://{tenant}-admin.sharepoint.com/_api/$metadata#SP.ApiData.Tenants/@Element")));
+        map.insert(
+            "odata.metadata".into(),
+            json!(format!(
+                "https://{tenant}-admin.sharepoint.com/_api/$metadata#SP.ApiData.Tenants/@Element"
+            )),
+        );
     }
     json_response(&tenant_obj)
 }
@@ -365,8 +503,17 @@ async fn spo_tenant(State(state): State<Arc<M365State>>, Path(tenant): Path<Stri
 // ------------------------------------------------------------------------------------------
 // Teams.
 
-async fn teams_config(State(state): State<Arc<M365State>>, headers: HeaderMap, section: &'static str) -> Response {
-    if let Err(resp) = state.tokens.check(&headers, audience::TEAMS, &["role:GlobalReader", "role:TeamsAdministrator"], ErrorStyle::Microsoft) {
+async fn teams_config(
+    State(state): State<Arc<M365State>>,
+    headers: HeaderMap,
+    section: &'static str,
+) -> Response {
+    if let Err(resp) = state.tokens.check(
+        &headers,
+        audience::TEAMS,
+        &["role:GlobalReader", "role:TeamsAdministrator"],
+        ErrorStyle::Microsoft,
+    ) {
         if resp.status() == StatusCode::FORBIDDEN {
             return error_response(ErrorStyle::Microsoft, 403, "Forbidden", "The user or application is not authorized to perform this operation. A Teams Administrator or Global Reader role is required.");
         }
@@ -385,8 +532,19 @@ async fn teams_config(State(state): State<Arc<M365State>>, headers: HeaderMap, s
 // ------------------------------------------------------------------------------------------
 // Power Platform (BAP).
 
-fn bap_check(state: &M365State, headers: &HeaderMap, query: &HashMap<String, String>, action: &str) -> Result<(), Response> {
-    if let Err(resp) = state.tokens.check(headers, audience::POWER_PLATFORM, &["PowerPlatform.ManagementApp"], ErrorStyle::Microsoft) {
+#[allow(clippy::result_large_err)] // the error is the response itself
+fn bap_check(
+    state: &M365State,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    action: &str,
+) -> Result<(), Response> {
+    if let Err(resp) = state.tokens.check(
+        headers,
+        audience::POWER_PLATFORM,
+        &["PowerPlatform.ManagementApp"],
+        ErrorStyle::Microsoft,
+    ) {
         if resp.status() == StatusCode::FORBIDDEN {
             return Err(error_response(
                 ErrorStyle::Microsoft,
@@ -398,13 +556,27 @@ fn bap_check(state: &M365State, headers: &HeaderMap, query: &HashMap<String, Str
         return Err(resp);
     }
     if query.get("api-version").is_none_or(|v| v.is_empty()) {
-        return Err(error_response(ErrorStyle::Microsoft, 400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."));
+        return Err(error_response(
+            ErrorStyle::Microsoft,
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
     }
     Ok(())
 }
 
-async fn bap_tenant_settings(State(state): State<Arc<M365State>>, Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
-    if let Err(r) = bap_check(&state, &headers, &query, "Microsoft.BusinessAppPlatform/listTenantSettings/action") {
+async fn bap_tenant_settings(
+    State(state): State<Arc<M365State>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = bap_check(
+        &state,
+        &headers,
+        &query,
+        "Microsoft.BusinessAppPlatform/listTenantSettings/action",
+    ) {
         return r;
     }
     json_response(&first_object(&state.export, "environment_creation"))
@@ -434,8 +606,17 @@ pub fn bap_environments_value(state: &M365State) -> Vec<Value> {
         .collect()
 }
 
-async fn bap_environments(State(state): State<Arc<M365State>>, Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
-    if let Err(r) = bap_check(&state, &headers, &query, "Microsoft.BusinessAppPlatform/scopes/admin/environments/read") {
+async fn bap_environments(
+    State(state): State<Arc<M365State>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = bap_check(
+        &state,
+        &headers,
+        &query,
+        "Microsoft.BusinessAppPlatform/scopes/admin/environments/read",
+    ) {
         return r;
     }
     json_response(&json!({"value": bap_environments_value(&state)}))
@@ -451,7 +632,10 @@ const GROUPS: &[(&str, &str, &str)] = &[
 fn bap_policy(p: &Value) -> Value {
     let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
     let mut constraints = serde_json::Map::new();
-    let env_type = p.get("environmentType").and_then(Value::as_str).unwrap_or("AllEnvironments");
+    let env_type = p
+        .get("environmentType")
+        .and_then(Value::as_str)
+        .unwrap_or("AllEnvironments");
     if env_type != "AllEnvironments" {
         constraints.insert(
             "environmentFilter1".into(),
@@ -462,8 +646,16 @@ fn bap_policy(p: &Value) -> Value {
         );
     }
     let mut groups = serde_json::Map::new();
-    for g in p.get("connectorGroups").and_then(Value::as_array).into_iter().flatten() {
-        let class = g.get("classification").and_then(Value::as_str).unwrap_or_default();
+    for g in p
+        .get("connectorGroups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let class = g
+            .get("classification")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if let Some((key, _, description)) = GROUPS.iter().find(|(_, c, _)| *c == class) {
             groups.insert((*key).into(), json!({"description": description, "apis": g.get("connectors").cloned().unwrap_or(json!([]))}));
         }
@@ -495,13 +687,28 @@ fn bap_policy(p: &Value) -> Value {
     })
 }
 
-async fn bap_api_policies(State(state): State<Arc<M365State>>, Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
-    if let Err(r) = bap_check(&state, &headers, &query, "Microsoft.BusinessAppPlatform/scopes/admin/apiPolicies/read") {
+async fn bap_api_policies(
+    State(state): State<Arc<M365State>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = bap_check(
+        &state,
+        &headers,
+        &query,
+        "Microsoft.BusinessAppPlatform/scopes/admin/apiPolicies/read",
+    ) {
         return r;
     }
     let policies: Vec<Value> = section_list(&state.export, "dlp_policies")
         .iter()
-        .flat_map(|wrapper| wrapper.get("value").and_then(Value::as_array).cloned().unwrap_or_default())
+        .flat_map(|wrapper| {
+            wrapper
+                .get("value")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
         .map(|p| bap_policy(&p))
         .collect();
     json_response(&json!({"value": policies}))
@@ -513,11 +720,21 @@ async fn bap_tenant_isolation(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = bap_check(&state, &headers, &query, "PowerPlatform.Governance/tenants/tenantIsolationPolicy/read") {
+    if let Err(r) = bap_check(
+        &state,
+        &headers,
+        &query,
+        "PowerPlatform.Governance/tenants/tenantIsolationPolicy/read",
+    ) {
         return r;
     }
     if tenant != state.tenant_id {
-        return error_response(ErrorStyle::Microsoft, 404, "TenantNotFound", &format!("The tenant '{tenant}' was not found."));
+        return error_response(
+            ErrorStyle::Microsoft,
+            404,
+            "TenantNotFound",
+            &format!("The tenant '{tenant}' was not found."),
+        );
     }
     let policy = section_list(&state.export, "tenant_isolation")
         .into_iter()
@@ -529,15 +746,25 @@ async fn bap_tenant_isolation(
 // ------------------------------------------------------------------------------------------
 // Power BI.
 
-async fn powerbi_tenant_settings(State(state): State<Arc<M365State>>, headers: HeaderMap) -> Response {
-    if let Err(resp) = state.tokens.check(&headers, audience::POWER_BI, &["Tenant.Read.All", "Tenant.ReadWrite.All"], ErrorStyle::Microsoft) {
+async fn powerbi_tenant_settings(
+    State(state): State<Arc<M365State>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(resp) = state.tokens.check(
+        &headers,
+        audience::POWER_BI,
+        &["Tenant.Read.All", "Tenant.ReadWrite.All"],
+        ErrorStyle::Microsoft,
+    ) {
         if resp.status() == StatusCode::FORBIDDEN {
             let body = json!({"error": {"code": "PowerBINotAuthorizedException", "pbi.error": {"code": "PowerBINotAuthorizedException", "parameters": {}, "details": [], "exceptionCulprit": 1}}});
             return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
         }
         return resp;
     }
-    json_response(&json!({"tenantSettings": section_list(&state.export, "powerbi_tenant_settings")}))
+    json_response(
+        &json!({"tenantSettings": section_list(&state.export, "powerbi_tenant_settings")}),
+    )
 }
 
 // ------------------------------------------------------------------------------------------
@@ -555,13 +782,24 @@ pub fn dns_zone(export: &Value) -> Zone {
             .filter_map(|r| r.as_str().map(str::to_string))
             .collect();
         if !strings.is_empty() {
-            zone.entry(name.to_ascii_lowercase()).or_default().extend(strings);
+            zone.entry(name.to_ascii_lowercase())
+                .or_default()
+                .extend(strings);
         }
     };
-    for (section, prefix) in [("spf_records", ""), ("dkim_records", "selector1._domainkey."), ("dmarc_records", "_dmarc.")] {
+    for (section, prefix) in [
+        ("spf_records", ""),
+        ("dkim_records", "selector1._domainkey."),
+        ("dmarc_records", "_dmarc."),
+    ] {
         for entry in section_list(export, section) {
-            let Some(domain) = entry.get("domain").and_then(Value::as_str) else { continue };
-            add(format!("{prefix}{}", domain.trim_end_matches('.')), entry.get("rdata").unwrap_or(&Value::Null));
+            let Some(domain) = entry.get("domain").and_then(Value::as_str) else {
+                continue;
+            };
+            add(
+                format!("{prefix}{}", domain.trim_end_matches('.')),
+                entry.get("rdata").unwrap_or(&Value::Null),
+            );
         }
     }
     zone
@@ -575,16 +813,30 @@ pub fn lower_bound(state: &M365State) -> BTreeMap<String, u64> {
     for (cmdlet, section) in EXCHANGE_CMDLETS.iter().chain(COMPLIANCE_CMDLETS) {
         let unlicensed = (ATP_CMDLETS.contains(cmdlet) && !licensed("defender_license"))
             || (DLP_CMDLETS.contains(cmdlet) && !licensed("defender_dlp_license"));
-        let n = if unlicensed { 1 } else { pages(section_list(&state.export, section).len()) };
+        let n = if unlicensed {
+            1
+        } else {
+            pages(section_list(&state.export, section).len())
+        };
         // The Exchange and the security-suite providers both read these two.
-        let times = if matches!(*section, "accepted_domains" | "conn_filter") { 2 } else { 1 };
+        let times = if matches!(*section, "accepted_domains" | "conn_filter") {
+            2
+        } else {
+            1
+        };
         *bound.entry(section.to_string()).or_default() += n * times;
     }
     bound.insert("SPO_tenant".into(), 1);
     for (_, section) in TEAMS_PATHS {
         bound.insert(section.to_string(), 1);
     }
-    for section in ["environment_creation", "environment_list", "dlp_policies", "tenant_isolation", "powerbi_tenant_settings"] {
+    for section in [
+        "environment_creation",
+        "environment_list",
+        "dlp_policies",
+        "tenant_isolation",
+        "powerbi_tenant_settings",
+    ] {
         bound.insert(section.into(), 1);
     }
     bound
