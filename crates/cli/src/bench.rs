@@ -30,9 +30,28 @@ pub struct BenchArgs {
     /// Also save the generated large Google Workspace tenant's export here.
     #[arg(long, value_name = "FILE")]
     write_large_gws: Option<PathBuf>,
+    /// Instead: time live collection of the large tenants (100,000-user Microsoft 365, 50,000-user
+    /// Google Workspace) from the imitation APIs, run in a child process.
+    #[arg(long)]
+    pub collect: bool,
+    /// With --collect: latency added to every response.
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    pub latency_ms: u64,
+    /// With --collect: every n-th request is answered 429 (0 = no throttling).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub throttle_every: u64,
+    /// With --collect: seconds announced in Retry-After.
+    #[arg(long, default_value_t = 1, value_name = "SECONDS")]
+    pub retry_after: u64,
+    /// With --collect: the connectors' concurrency per tenant.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+    /// With --collect: only this application.
+    #[arg(long, value_name = "m365|gws")]
+    pub app: Option<String>,
 }
 
-fn peak_rss_mib() -> Option<f64> {
+pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -59,6 +78,9 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 }
 
 pub fn run(args: BenchArgs) -> Result<u8> {
+    if args.collect {
+        return crate::bench_collect::run(&args);
+    }
     let started = Instant::now();
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
     let controls: usize = engine.packs().iter().map(|p| p.controls().count()).sum();

@@ -83,6 +83,9 @@ pub fn run(args: ImitateArgs) -> Result<u8> {
         let gws_path = args.credentials_dir.join("gws-credentials.json");
         write_private(&m365_path, &m365.config(true))?;
         write_private(&gws_path, &gws_config_json(&gws))?;
+        // The yardsticks of the collection benchmark: requests needed at the largest pages.
+        std::fs::write(args.credentials_dir.join("m365-lower-bound.json"), serde_json::to_vec(&m365.lower_bound())?)?;
+        std::fs::write(args.credentials_dir.join("gws-lower-bound.json"), serde_json::to_vec(&gws.lower_bound())?)?;
         println!("Microsoft 365 imitation: {} (DNS {})", m365.base_url(), m365.dns.addr);
         println!("Google Workspace imitation: {} (DNS {})", gws.base_url(), gws.dns.addr);
         println!("Credentials: {} and {}", m365_path.display(), gws_path.display());

@@ -1,6 +1,7 @@
 //! The `mamori` command.
 
 mod bench;
+mod bench_collect;
 mod collect;
 mod demo;
 mod imitate;

@@ -217,6 +217,7 @@ impl TokenSource {
 
     async fn fetch(&self, http: &reqwest::Client) -> Result<(Secret, Duration), AuthError> {
         let endpoint = self.request.endpoint();
+        tracing::debug!(endpoint = %endpoint, "requesting an access token");
         let form = self.form()?;
         let mut last_transport = String::new();
         // Token endpoints fail transiently too; three tries with a short pause.

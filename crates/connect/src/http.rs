@@ -1,13 +1,12 @@
 //! Shared HTTP plumbing: bounded concurrency, retries with backoff and jitter that honour
-//! `Retry-After`, a tenant-wide pause after throttling, size-limited bodies, paging helpers
-//! and request accounting.
+//! `Retry-After`, size-limited bodies, paging helpers and request accounting.
 
 use crate::auth::{AuthError, TokenSource};
 use crate::redact::scrub;
 use crate::stats::{Event, Observer, Silent, Stats};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Limits and retry policy of one tenant's collection.
@@ -186,13 +185,12 @@ fn error_fields(body: &[u8]) -> (Option<String>, Option<String>) {
     (code, message.map(|m| m.chars().take(300).collect()))
 }
 
-/// One tenant's API access: shared limiter, pause and accounting, one token source per API.
+/// One tenant's API access: shared limiter and accounting, one token source per API.
 #[derive(Clone)]
 pub struct Api {
     http: reqwest::Client,
     settings: Arc<HttpSettings>,
     limiter: Arc<tokio::sync::Semaphore>,
-    paused_until: Arc<Mutex<Option<Instant>>>,
     auth: Option<Arc<TokenSource>>,
     stats: Arc<Stats>,
     observer: Arc<dyn Observer>,
@@ -243,14 +241,13 @@ impl Api {
             http,
             limiter: Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1))),
             settings: Arc::new(settings),
-            paused_until: Arc::new(Mutex::new(None)),
             auth: None,
             stats: Arc::new(Stats::default()),
             observer: observer.unwrap_or_else(|| Arc::new(Silent)),
         }
     }
 
-    /// The same tenant budget (limiter, pause, accounting) with another token source.
+    /// The same tenant budget (limiter, accounting) with another token source.
     pub fn with_auth(&self, auth: Arc<TokenSource>) -> Self {
         Api {
             auth: Some(auth),
@@ -289,24 +286,6 @@ impl Api {
         Duration::from_millis(if millis == 0 { 0 } else { next_random() % (millis + 1) })
     }
 
-    async fn wait_for_pause(&self) {
-        loop {
-            let until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-            match until {
-                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
-                _ => return,
-            }
-        }
-    }
-
-    fn pause(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        if paused.is_none_or(|t| t < until) {
-            *paused = Some(until);
-        }
-    }
-
     /// Sends one call, retrying what can be retried, and parses the JSON answer.
     /// A `204 No Content` answers `Value::Null`.
     pub async fn json(&self, section: &str, call: Call<'_>) -> Result<Value, ApiError> {
@@ -317,7 +296,6 @@ impl Api {
         let mut attempt = 0;
         while attempt < attempts {
             attempt += 1;
-            self.wait_for_pause().await;
             let permit = self
                 .limiter
                 .acquire()
@@ -344,6 +322,7 @@ impl Api {
             }
             self.stats.request(section);
             self.observer.event(&Event::Request { section });
+            tracing::debug!(section, method = %call.method, url = %call.url, attempt, "request");
             let started = Instant::now();
             let outcome = request.send().await;
             let resp = match outcome {
@@ -372,6 +351,7 @@ impl Api {
             }
             if status == 429 || status == 503 {
                 let hinted = retry_after(resp.headers());
+                tracing::debug!(section, status, retry_after = ?hinted, "throttled");
                 drop(resp);
                 drop(permit);
                 last = format!("HTTP {status}");
@@ -380,9 +360,11 @@ impl Api {
                     None => self.backoff(attempt),
                 };
                 if attempt < attempts {
+                    // Like Microsoft's and Google's own SDKs, the throttled request waits what
+                    // the server asked; the others go on (their own 429s slow them if needed).
                     self.stats.throttled(section, wait);
                     self.observer.event(&Event::Throttled { section, wait });
-                    self.pause(wait);
+                    tokio::time::sleep(wait).await;
                 }
                 continue;
             }

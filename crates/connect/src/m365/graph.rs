@@ -392,15 +392,36 @@ async fn privileged(ctx: &M365Context) -> Vec<SectionResult> {
 async fn applications(ctx: &M365Context) -> Vec<SectionResult> {
     let sp_select = "id,appId,displayName,signInAudience,appOwnerOrganizationId,servicePrincipalType,appRoles,oauth2PermissionScopes,keyCredentials,passwordCredentials";
     let app_select = "id,appId,displayName,signInAudience,keyCredentials,passwordCredentials";
-    let (sps, apps, grants) = tokio::join!(
+    // The resource apps' service principals are found by appId first, so their assignment
+    // lists are paged while the full service principal list is.
+    let resource_filter = format!(
+        "servicePrincipals?$filter=appId in ({})&$select=id,appId,displayName,appRoles",
+        RESOURCE_APPS.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(",")
+    );
+    let assignments = async {
+        let resources = list(ctx, "risky_third_party_service_principals", resource_filter).await?;
+        let assigned = futures_util::future::join_all(resources.iter().map(|r| {
+            let id = r["id"].as_str().unwrap_or_default().to_string();
+            async move { list(ctx, "risky_third_party_service_principals", format!("servicePrincipals/{id}/appRoleAssignedTo?$top={MAX_TOP}")).await }
+        }))
+        .await;
+        let graph_sp = resources.iter().find(|s| s["appId"] == RESOURCE_APPS[0]).and_then(|s| s["id"].as_str()).map(str::to_string);
+        let classifications = match &graph_sp {
+            Some(id) => list(ctx, "risky_delegated_permission_classifications", format!("servicePrincipals/{id}/delegatedPermissionClassifications")).await,
+            None => Ok(Vec::new()),
+        };
+        Ok::<_, ApiError>((resources, assigned, classifications))
+    };
+    let (sps, apps, grants, assignments) = tokio::join!(
         list(ctx, "risky_third_party_service_principals", format!("servicePrincipals?$top={MAX_TOP}&$select={sp_select}")),
         list(ctx, "risky_applications", format!("applications?$top={MAX_TOP}&$select={app_select}&$expand=federatedIdentityCredentials")),
         list(ctx, "mamori_oauth2_permission_grants", format!("oauth2PermissionGrants?$top={MAX_TOP}")),
+        assignments,
     );
     let perm = "Application.Read.All";
-    let sps = match sps {
-        Ok(s) => s,
-        Err(e) => {
+    let (sps, (resources, assigned, classifications)) = match (sps, assignments) {
+        (Ok(s), Ok(a)) => (s, a),
+        (Err(e), _) | (_, Err(e)) => {
             let msg = e.to_string();
             return vec![
                 SectionResult::new("risky_third_party_service_principals", "aad", perm, &["Get-ServicePrincipalsWithRiskyPermissions"], Err(SectionError::Api(e))),
@@ -410,18 +431,7 @@ async fn applications(ctx: &M365Context) -> Vec<SectionResult> {
             ];
         }
     };
-    // Application permissions: the assignments on each resource app, one list per resource.
-    let resources: Vec<&Value> = sps.iter().filter(|s| RESOURCE_APPS.contains(&s["appId"].as_str().unwrap_or_default())).collect();
-    let assigned = futures_util::future::join_all(resources.iter().map(|r| {
-        let id = r["id"].as_str().unwrap_or_default().to_string();
-        async move { list(ctx, "risky_third_party_service_principals", format!("servicePrincipals/{id}/appRoleAssignedTo?$top={MAX_TOP}")).await }
-    }))
-    .await;
-    let graph_sp = sps.iter().find(|s| s["appId"] == RESOURCE_APPS[0]).and_then(|s| s["id"].as_str()).map(str::to_string);
-    let classifications = match &graph_sp {
-        Some(id) => list(ctx, "risky_delegated_permission_classifications", format!("servicePrincipals/{id}/delegatedPermissionClassifications")).await,
-        None => Ok(Vec::new()),
-    };
+    let resources: Vec<&Value> = resources.iter().collect();
     let mut role_names: HashMap<String, (String, String)> = HashMap::new();
     for r in &resources {
         for role in r["appRoles"].as_array().cloned().unwrap_or_default() {

@@ -436,7 +436,17 @@ pub fn routes() -> Router<Arc<M365State>> {
         }))
         .route("/graph/{version}/servicePrincipals", get(|State(s): Shared, h: HeaderMap, uri: Uri| async move {
             guard!(s, h, &["Application.Read.All", "Directory.Read.All"]);
-            paged(&uri, &h, &s.graph.service_principals, DEFAULT_TOP, MAX_TOP)
+            let q = query_map(&uri);
+            match q.get("$filter") {
+                // appId in ('…','…'): the resource apps, found without listing everything.
+                Some(f) if f.starts_with("appId in (") => {
+                    let ids: Vec<&str> = f.split('\'').skip(1).step_by(2).collect();
+                    let found: Vec<Value> = s.graph.service_principals.iter().filter(|sp| ids.contains(&sp["appId"].as_str().unwrap_or_default())).cloned().collect();
+                    paged(&uri, &h, &found, DEFAULT_TOP, MAX_TOP)
+                }
+                Some(f) => bad_request(&format!("Unsupported or invalid query filter clause specified for property of resource 'ServicePrincipal': {f}")),
+                None => paged(&uri, &h, &s.graph.service_principals, DEFAULT_TOP, MAX_TOP),
+            }
         }))
         .route("/graph/{version}/servicePrincipals/{id}/appRoleAssignedTo", get(|State(s): Shared, Path((_, id)): Path<(String, String)>, h: HeaderMap, uri: Uri| async move {
             guard!(s, h, &["Application.Read.All", "Directory.Read.All"]);
@@ -571,17 +581,19 @@ pub fn lower_bound(state: &M365State) -> BTreeMap<String, u64> {
         b.insert(fixed.to_string(), 1);
     }
     // Role definitions, policy assignments with rules, then the PIM instance lists.
+    b.insert("privileged_roles".into(), 2 + pages(g.assignment_instances.len(), PIM_PAGE));
+    // Eligible assignments, principal types (getByIds), user details (15 per filter, 20 filters
+    // per batch).
     b.insert(
-        "privileged_roles".into(),
-        2 + pages(g.assignment_instances.len(), PIM_PAGE) + pages(g.eligibility_instances.len(), PIM_PAGE),
+        "privileged_users".into(),
+        pages(g.eligibility_instances.len(), PIM_PAGE) + pages(privileged, MAX_BY_IDS) + pages(privileged, 15 * MAX_BATCH),
     );
-    // Principal types (getByIds), user details (15 per filter, 20 filters per batch).
-    b.insert("privileged_users".into(), pages(privileged, MAX_BY_IDS) + pages(privileged, 15 * MAX_BATCH));
     // Registered methods of each privileged user, 20 per batch.
     b.insert("mamori_users".into(), pages(privileged, MAX_BATCH));
     b.insert(
         "risky_third_party_service_principals".into(),
-        pages(g.service_principals.len(), MAX_TOP) + g.assigned_to.values().map(|a| pages(a.len(), MAX_TOP)).sum::<u64>(),
+        // The list, the resource apps by appId, their assignment lists.
+        pages(g.service_principals.len(), MAX_TOP) + 1 + g.assigned_to.values().map(|a| pages(a.len(), MAX_TOP)).sum::<u64>(),
     );
     b.insert("risky_applications".into(), pages(g.applications.len(), MAX_TOP));
     b.insert("mamori_oauth2_permission_grants".into(), pages(g.grants.len(), MAX_TOP));
