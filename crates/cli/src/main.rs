@@ -5,6 +5,7 @@ mod bench_collect;
 mod collect;
 mod demo;
 mod imitate;
+mod permissions;
 use mamori_mock_saas::synth;
 
 use anyhow::{bail, Context, Result};
@@ -116,6 +117,11 @@ enum PacksCommand {
         lang: Option<Lang>,
         #[command(flatten)]
         packs: PackArgs,
+    },
+    /// Which permission each control needs from the connector (Markdown, as in docs/connect-*.md).
+    Permissions {
+        /// m365 or gws.
+        pack: String,
     },
     /// Run the data-driven test cases (one YAML/JSON file per case) under DIR.
     Test {
@@ -445,6 +451,10 @@ fn packs(cmd: PacksCommand) -> Result<u8> {
                     f.name.en
                 );
             }
+            Ok(0)
+        }
+        PacksCommand::Permissions { pack } => {
+            print!("{}", permissions::table(&pack)?);
             Ok(0)
         }
         PacksCommand::Show { id, lang, packs } => {

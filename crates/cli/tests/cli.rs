@@ -579,3 +579,21 @@ fn collect_without_credentials_or_with_a_broken_file() {
     let o = mamori(&["collect", "m365", "--client-secret", "x"]);
     assert_eq!(o.status.code(), Some(2), "secrets are not accepted on the command line");
 }
+
+#[test]
+fn connect_docs_list_the_permissions_the_connectors_need() {
+    for pack in ["m365", "gws"] {
+        let o = mamori(&["packs", "permissions", pack]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../docs/connect-{pack}.md"));
+        let doc = std::fs::read_to_string(&doc_path).unwrap();
+        let begin = format!("<!-- BEGIN generated: mamori packs permissions {pack} -->");
+        let start = doc.find(&begin).expect("generated block") + begin.len();
+        let end = doc[start..].find("<!-- END generated -->").expect("end of generated block") + start;
+        assert_eq!(
+            doc[start..end].trim(),
+            stdout(&o).trim(),
+            "docs/connect-{pack}.md is stale: regenerate it with `mamori packs permissions {pack}`"
+        );
+    }
+}
