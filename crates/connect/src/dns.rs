@@ -26,6 +26,8 @@ pub struct TxtAnswer {
     pub records: Vec<String>,
     /// NXDOMAIN or no TXT records.
     pub empty: bool,
+    /// The name does not exist (NXDOMAIN), as opposed to existing without TXT records.
+    pub nxdomain: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +116,7 @@ impl Resolver {
                 return Ok(TxtAnswer {
                     records: Vec::new(),
                     empty: true,
+                    nxdomain: true,
                 })
             }
             other => {
@@ -140,6 +143,7 @@ impl Resolver {
         Ok(TxtAnswer {
             empty: records.is_empty(),
             records,
+            nxdomain: false,
         })
     }
 

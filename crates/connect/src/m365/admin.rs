@@ -558,8 +558,10 @@ async fn logged_txt(
 ) -> Result<TxtAnswer, DnsError> {
     match resolver.txt(name).await {
         Ok(answer) => {
-            let result = if answer.records.is_empty() {
-                "Query returned no txt records (NXDomain or an empty answer)".to_string()
+            let result = if answer.nxdomain {
+                "Query returned NXDomain".to_string()
+            } else if answer.records.is_empty() {
+                "Query returned 0 txt records".to_string()
             } else {
                 format!("Query returned {} txt records", answer.records.len())
             };
@@ -601,8 +603,10 @@ async fn spf_record(resolver: &Resolver, domain: &str) -> Result<Value, DnsError
         "SPF record found, but it does not fail unapproved senders or redirect to one that does."
     } else if !answer.records.is_empty() {
         "Domain name exists but no SPF records returned."
+    } else if answer.nxdomain {
+        "Domain does not exist."
     } else {
-        "Domain does not exist or returned no TXT records."
+        "Domain name exists but no answers returned."
     };
     Ok(json!({
         "domain": domain,
