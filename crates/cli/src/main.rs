@@ -165,6 +165,14 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    // Logs go to stderr, filtered by MAMORI_LOG (e.g. `mamori_connect=debug`); warnings by
+    // default. Credentials never reach a log line (see mamori_connect::redact).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -255,6 +255,11 @@ impl Api {
         }
     }
 
+    /// Requests this tenant may have in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.settings.concurrency.max(1)
+    }
+
     pub fn stats(&self) -> &Arc<Stats> {
         &self.stats
     }

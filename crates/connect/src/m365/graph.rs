@@ -107,8 +107,14 @@ async fn batch_get(ctx: &M365Context, section: &str, urls: &[String]) -> Result<
             json!({"requests": chunk.iter().enumerate().map(|(i, u)| json!({"id": i.to_string(), "method": "GET", "url": u})).collect::<Vec<_>>()})
         })
         .collect();
-    let calls = chunks.iter().map(|body| batch_once(ctx, section, &batch_url, body));
-    let answers = futures_util::future::join_all(calls).await;
+    // All but two of the tenant's slots: the paging chains (service principals, PIM lists) are
+    // sequential by nature and must not queue behind a hundred batches.
+    use futures_util::StreamExt as _;
+    let width = ctx.graph.concurrency().saturating_sub(2).max(1);
+    let answers: Vec<_> = futures_util::stream::iter(chunks.iter().map(|body| batch_once(ctx, section, &batch_url, body)))
+        .buffered(width)
+        .collect()
+        .await;
     let mut out = Vec::with_capacity(urls.len());
     for answer in answers {
         out.extend(answer?);

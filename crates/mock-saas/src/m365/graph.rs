@@ -303,7 +303,9 @@ fn paged(uri: &Uri, headers: &HeaderMap, items: &[Value], default_top: usize, ma
         Some(_) => return bad_request(&format!("Invalid page size specified: '{}'. Must be between 1 and {max_top} inclusive.", q["$top"])),
     };
     let offset = q.get("$skiptoken").and_then(|s| s.strip_prefix("X")).and_then(|s| s.parse::<usize>().ok()).unwrap_or(0);
-    let (page, next) = crate::common::page(items, offset, top);
+    let end = (offset + top).min(items.len());
+    let page = items.get(offset..end).unwrap_or_default();
+    let next = (end < items.len()).then_some(end);
     // `$expand`ed properties come back beside the `$select`ed ones.
     let select: Option<Vec<String>> = q.get("$select").map(|s| {
         s.split(',')
@@ -311,7 +313,7 @@ fn paged(uri: &Uri, headers: &HeaderMap, items: &[Value], default_top: usize, ma
             .map(|f| f.trim().to_string())
             .collect()
     });
-    let page: Vec<Value> = page.into_iter().map(|item| project(&item, select.as_deref())).collect();
+    let page: Vec<Value> = page.iter().map(|item| project(item, select.as_deref())).collect();
     let mut body = json!({"@odata.context": "https://graph.microsoft.com/beta/$metadata#collection", "value": page});
     if let Some(next) = next {
         let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
