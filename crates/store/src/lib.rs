@@ -1,0 +1,177 @@
+//! Mamori's persistence layer: customers, tenants with encrypted credentials, scans, snapshots,
+//! control results, findings over time and drift, on SQLite (one file) or PostgreSQL.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mamori_store::Error> {
+//! use mamori_store::{MasterKey, NewCustomer, NewTenant, App, Store};
+//! let store = Store::open("sqlite:///var/lib/mamori/mamori.db").await?;
+//! let key = MasterKey::from_env_or_file("/var/lib/mamori".as_ref())?;
+//! let customer = store.create_customer(&NewCustomer::new("Sakura Trading")).await?;
+//! let tenant = store
+//!     .create_tenant(&key, &NewTenant::new(customer.id, App::M365, "sakura.onmicrosoft.com", b"{}"))
+//!     .await?;
+//! # let _ = tenant; Ok(()) }
+//! ```
+//!
+//! Every query is written once and runs on both backends (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`, window functions); the [`with_pool!`] macro compiles it against each pool type.
+//! Timestamps are stored as microseconds since the Unix epoch and exposed as [`jiff::Timestamp`].
+
+mod crypto;
+mod model;
+
+pub use crypto::{key_file_path, Credentials, MasterKey, MASTER_KEY_ENV, MASTER_KEY_FILE};
+pub use model::*;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+/// Errors of the store. Messages never contain credentials or the master key.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unsupported database URL (scheme {scheme:?}): use sqlite:///path/to/file.db or postgres://user@host/db")]
+    UnsupportedUrl { scheme: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("master key: {0}")]
+    MasterKey(String),
+    #[error(
+        "credentials of tenant {tenant_id} were encrypted with master key {stored_key_id}, but the key in use is {current_key_id}: \
+         set MAMORI_MASTER_KEY (or the key file) to the key they were stored with"
+    )]
+    WrongMasterKey { tenant_id: i64, stored_key_id: String, current_key_id: String },
+    #[error("credentials of tenant {tenant_id} could not be decrypted: the stored ciphertext is corrupted or was tampered with")]
+    CorruptCredentials { tenant_id: i64 },
+    #[error("tenant {tenant_id} has no credentials stored")]
+    NoCredentials { tenant_id: i64 },
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: i64 },
+    #[error("invalid {field}: {value:?}")]
+    Invalid { field: &'static str, value: String },
+    #[error("snapshot data: {0}")]
+    Snapshot(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code against whichever pool the store holds: `$pool` is bound to a
+/// `&SqlitePool` or a `&PgPool` and the body is compiled once for each.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A handle on the database: cheap to clone (it is a connection pool).
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({:?})", self.backend())
+    }
+}
+
+impl Store {
+    /// Opens (creating when needed) the database and runs the embedded migrations.
+    ///
+    /// * `sqlite:///absolute/path/file.db` or `sqlite://relative/file.db`: the file and its
+    ///   directory are created; WAL journal, foreign keys on, 5 s busy timeout.
+    /// * `postgres://…` or `postgresql://…`: any URL libpq would accept (the database must exist).
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(Error::Invalid { field: "SQLite path", value: path.to_string() });
+            }
+            let path = std::path::Path::new(path);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::Database(sqlx::Error::Configuration(
+                        format!("cannot create directory {}: {e}", dir.display()).into(),
+                    ))
+                })?;
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            Store { pool: Pool::Sqlite(pool) }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            Store { pool: Pool::Postgres(pool) }
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default().to_string();
+            return Err(Error::UnsupportedUrl { scheme });
+        };
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The highest migration version applied (the schema version).
+    pub async fn schema_version(&self) -> Result<i64> {
+        let v: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Closes every connection (waits for those in use to be returned).
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}
+
+pub(crate) fn now_us() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+pub(crate) fn ts(us: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_microsecond(us).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}

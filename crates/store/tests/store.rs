@@ -1,0 +1,427 @@
+//! One body per behaviour, run on SQLite (a fresh temporary file per test) and on PostgreSQL
+//! when MAMORI_TEST_DATABASE_URL is set (a fresh database per test, dropped afterwards).
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mamori_store::{
+    App, Backend, Error, FindingStatus, MasterKey, NewCustomer, NewTenant, ResultInput, ScanStatus, Store,
+};
+
+const PG_ENV: &str = "MAMORI_TEST_DATABASE_URL";
+
+/// What a test body gets: the store, plus a way to re-open the same database.
+struct Ctx {
+    store: Store,
+    url: String,
+}
+
+async fn run_sqlite<F, Fut>(body: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sub/mamori.db").display());
+    let store = Store::open(&url).await.expect("open SQLite");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    body(Ctx { store, url }).await;
+}
+
+fn unique_name() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("mamori_test_{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn run_postgres<F, Fut>(test: &str, body: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Ok(admin_url) = std::env::var(PG_ENV) else {
+        eprintln!("SKIPPED: PostgreSQL (set {PG_ENV}) [{test}]");
+        return;
+    };
+    use sqlx::Connection;
+    let db = unique_name();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to MAMORI_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut admin).await.expect("CREATE DATABASE");
+    let mut url = url::Url::parse(&admin_url).expect("MAMORI_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{db}"));
+    let url = url.to_string();
+    let store = Store::open(&url).await.expect("open PostgreSQL");
+    assert_eq!(store.backend(), Backend::Postgres);
+    // Run the body in its own task so that a failing assertion still lets us drop the database.
+    let outcome = {
+        use futures_like::CatchUnwind;
+        CatchUnwind(Box::pin(body(Ctx { store, url }))).await
+    };
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("DROP DATABASE");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// A minimal catch_unwind for futures (avoids a futures dependency).
+mod futures_like {
+    use std::future::Future;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    pub struct CatchUnwind<F>(pub Pin<Box<F>>);
+
+    impl<F: Future> Future for CatchUnwind<F> {
+        type Output = Result<F::Output, Box<dyn std::any::Any + Send>>;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let fut = self.0.as_mut();
+            match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+                Err(p) => Poll::Ready(Err(p)),
+            }
+        }
+    }
+}
+
+/// Declares `mod name { sqlite(), postgres() }` running `body` on both backends.
+macro_rules! both_backends {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::run_sqlite(super::$body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::run_postgres(stringify!($name), super::$body).await;
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn pass(id: &str) -> ResultInput {
+    ResultInput::new(id, "pass", "high")
+}
+fn fail(id: &str) -> ResultInput {
+    ResultInput::new(id, "fail", "high")
+}
+
+async fn tenant(store: &Store, key: &MasterKey) -> i64 {
+    let c = store.create_customer(&NewCustomer::new("Sakura Trading")).await.unwrap();
+    store.create_tenant(key, &NewTenant::new(c.id, App::M365, "sakura.onmicrosoft.com", b"{}")).await.unwrap().id
+}
+
+async fn succeeded_scan(store: &Store, tenant_id: i64, results: &[ResultInput]) -> i64 {
+    let scan = store.create_scan(tenant_id).await.unwrap();
+    store.start_scan(scan.id).await.unwrap();
+    store.record_results(scan.id, results).await.unwrap();
+    store.finish_scan(scan.id, ScanStatus::Succeeded, 42, None).await.unwrap();
+    scan.id
+}
+
+// ---------------------------------------------------------------------------------------------
+
+both_backends!(migrations_on_empty_db_and_reopen, migrations_body);
+async fn migrations_body(ctx: Ctx) {
+    assert_eq!(ctx.store.schema_version().await.unwrap(), 1);
+    let c = ctx.store.create_customer(&NewCustomer::new("Kept")).await.unwrap();
+    ctx.store.close().await;
+    let again = Store::open(&ctx.url).await.expect("re-open runs no migration twice");
+    assert_eq!(again.schema_version().await.unwrap(), 1);
+    assert_eq!(again.get_customer(c.id).await.unwrap().unwrap().name, "Kept");
+    again.close().await;
+}
+
+both_backends!(customer_and_tenant_crud, crud_body);
+async fn crud_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let mut new = NewCustomer::new("Sakura Trading");
+    new.name_ja = Some("株式会社さくら商事".into());
+    let c = s.create_customer(&new).await.unwrap();
+    assert_eq!(c.time_zone, "Asia/Tokyo");
+    assert_eq!(c.name_ja.as_deref(), Some("株式会社さくら商事"));
+    assert_eq!(s.get_customer(c.id).await.unwrap().unwrap(), c);
+
+    new.name = "Sakura Holdings".into();
+    new.time_zone = Some("Europe/Berlin".into());
+    let c2 = s.update_customer(c.id, &new).await.unwrap();
+    assert_eq!((c2.name.as_str(), c2.time_zone.as_str()), ("Sakura Holdings", "Europe/Berlin"));
+    assert!(matches!(s.update_customer(9999, &new).await, Err(Error::NotFound { .. })));
+    assert!(matches!(s.create_customer(&NewCustomer::new("  ")).await, Err(Error::Invalid { .. })));
+
+    let t1 = s.create_tenant(&key, &NewTenant::new(c.id, App::M365, "sakura.onmicrosoft.com", b"m365")).await.unwrap();
+    let t2 = s.create_tenant(&key, &NewTenant::new(c.id, App::Gws, "sakura.example.jp", b"gws")).await.unwrap();
+    assert!(t1.has_credentials);
+    assert_eq!(t1.credentials_key_id.as_deref(), Some(key.key_id().as_str()));
+    assert_eq!(t1.schedule_time_zone, "Asia/Tokyo");
+    assert_eq!(s.list_tenants(Some(c.id)).await.unwrap().len(), 2);
+    assert_eq!(s.list_tenants(None).await.unwrap().len(), 2);
+    assert_eq!(s.get_tenant(t2.id).await.unwrap().unwrap().app, App::Gws);
+
+    let renamed = s.rename_tenant(t1.id, "Sakura M365").await.unwrap();
+    assert_eq!(renamed.display_name, "Sakura M365");
+    let scheduled = s.set_tenant_schedule(t1.id, Some("0 3 * * *"), None).await.unwrap();
+    assert_eq!(scheduled.schedule_cron.as_deref(), Some("0 3 * * *"));
+
+    // A tenant of a customer that does not exist is refused by the foreign key.
+    assert!(s.create_tenant(&key, &NewTenant::new(9999, App::M365, "x", b"")).await.is_err());
+
+    s.delete_tenant(t2.id).await.unwrap();
+    assert!(s.get_tenant(t2.id).await.unwrap().is_none());
+    s.delete_customer(c.id).await.unwrap();
+    assert!(s.get_tenant(t1.id).await.unwrap().is_none(), "tenants go with their customer");
+    assert!(s.list_customers().await.unwrap().is_empty());
+}
+
+both_backends!(credentials_encrypted_at_rest, credentials_body);
+async fn credentials_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let secret = br#"{"tenant_id":"x","client_secret":"SUPER-SECRET-VALUE-123"}"#;
+    let c = s.create_customer(&NewCustomer::new("C")).await.unwrap();
+    let t = s.create_tenant(&key, &NewTenant::new(c.id, App::M365, "t", secret)).await.unwrap();
+
+    // Read the raw column through a separate connection: the secret text is absent.
+    let raw: Vec<u8> = raw_ciphertext(&ctx.url, t.id).await;
+    let needle = b"SUPER-SECRET-VALUE-123";
+    assert!(!raw.windows(needle.len()).any(|w| w == needle), "plaintext found in the database");
+    assert!(raw.len() >= secret.len() + 24 + 16);
+
+    assert_eq!(s.tenant_credentials(&key, t.id).await.unwrap().as_bytes(), secret);
+    let debug = format!("{:?}", s.tenant_credentials(&key, t.id).await.unwrap());
+    assert!(!debug.contains("SUPER-SECRET"), "Debug must redact: {debug}");
+
+    s.set_tenant_credentials(&key, t.id, b"new secret").await.unwrap();
+    assert_eq!(s.tenant_credentials(&key, t.id).await.unwrap().as_bytes(), b"new secret");
+}
+
+async fn raw_ciphertext(url: &str, tenant_id: i64) -> Vec<u8> {
+    use sqlx::Connection;
+    let sql = "SELECT credentials_ciphertext FROM tenants WHERE id = $1";
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(tenant_id).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(tenant_id).fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+both_backends!(wrong_master_key_is_a_clear_error, wrong_key_body);
+async fn wrong_key_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let (key, other) = (MasterKey::generate(), MasterKey::generate());
+    let t = tenant(s, &key).await;
+    let err = s.tenant_credentials(&other, t).await.unwrap_err();
+    assert!(matches!(err, Error::WrongMasterKey { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains(&key.key_id()) && msg.contains(&other.key_id()), "{msg}");
+    assert!(msg.contains("MAMORI_MASTER_KEY"), "{msg}");
+    // Rotation with the wrong "old" key changes nothing.
+    assert!(matches!(s.rotate_master_key(&other, &MasterKey::generate()).await, Err(Error::WrongMasterKey { .. })));
+    assert_eq!(s.tenant_credentials(&key, t).await.unwrap().as_bytes(), b"{}");
+}
+
+both_backends!(master_key_rotation, rotation_body);
+async fn rotation_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let (old, new) = (MasterKey::generate(), MasterKey::generate());
+    let c = s.create_customer(&NewCustomer::new("C")).await.unwrap();
+    let mut ids = vec![];
+    for i in 0..3 {
+        let secret = format!("secret-{i}");
+        ids.push(s.create_tenant(&old, &NewTenant::new(c.id, App::Gws, format!("t{i}"), secret.as_bytes())).await.unwrap().id);
+    }
+    let before = raw_ciphertext(&ctx.url, ids[0]).await;
+    assert_eq!(s.rotate_master_key(&old, &new).await.unwrap(), 3);
+    assert_ne!(raw_ciphertext(&ctx.url, ids[0]).await, before);
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(s.tenant_credentials(&new, *id).await.unwrap().as_bytes(), format!("secret-{i}").as_bytes());
+        assert!(matches!(s.tenant_credentials(&old, *id).await, Err(Error::WrongMasterKey { .. })));
+        assert_eq!(s.get_tenant(*id).await.unwrap().unwrap().credentials_key_id, Some(new.key_id()));
+    }
+    // Running it again is harmless.
+    assert_eq!(s.rotate_master_key(&old, &new).await.unwrap(), 0);
+}
+
+both_backends!(finding_lifecycle_over_three_scans, lifecycle_body);
+async fn lifecycle_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let t = tenant(s, &key).await;
+
+    let s1 = succeeded_scan(s, t, &[fail("MS.AAD.1.1v1"), pass("MS.AAD.2.1v1")]).await;
+    let f = s.findings(t, None).await.unwrap();
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].control_id.as_str(), f[0].status, f[0].resource_key.as_str()), ("MS.AAD.1.1v1", FindingStatus::Open, ""));
+    assert_eq!(f[0].first_scan_id, s1);
+
+    let s2 = succeeded_scan(s, t, &[pass("MS.AAD.1.1v1"), pass("MS.AAD.2.1v1")]).await;
+    let f = s.findings(t, None).await.unwrap();
+    assert_eq!(f[0].status, FindingStatus::Resolved);
+    assert!(f[0].resolved_at.is_some());
+    assert_eq!(f[0].last_scan_id, s2);
+
+    let s3 = succeeded_scan(s, t, &[fail("MS.AAD.1.1v1"), pass("MS.AAD.2.1v1")]).await;
+    let f = s.findings(t, None).await.unwrap();
+    assert_eq!(f.len(), 1, "the same finding reopens, no new one");
+    assert_eq!(f[0].status, FindingStatus::Reopened);
+    assert_eq!(f[0].resolved_at, None);
+    assert_eq!(f[0].reopen_count, 1);
+    assert_eq!((f[0].first_scan_id, f[0].last_scan_id), (s1, s3));
+    assert!(f[0].last_seen >= f[0].first_seen);
+    assert_eq!(s.findings(t, Some(FindingStatus::Reopened)).await.unwrap().len(), 1);
+    assert_eq!(s.findings(t, Some(FindingStatus::Open)).await.unwrap().len(), 0);
+
+    // Per resource: a failing control opens one finding per named resource and resolves the
+    // resources it no longer names.
+    let r = |res: &[&str]| ResultInput::new("MG.USERS.1", "warning", "medium").with_resources(res.iter().copied());
+    succeeded_scan(s, t, &[r(&["alice", "bob"])]).await;
+    succeeded_scan(s, t, &[r(&["bob"])]).await;
+    let f = s.findings(t, None).await.unwrap();
+    let of = |k: &str| f.iter().find(|x| x.control_id == "MG.USERS.1" && x.resource_key == k).unwrap().status;
+    assert_eq!((of("alice"), of("bob")), (FindingStatus::Resolved, FindingStatus::Open));
+
+    // Statuses that judge nothing (error, manual…) leave findings alone.
+    succeeded_scan(s, t, &[ResultInput::new("MG.USERS.1", "error", "medium")]).await;
+    assert_eq!(s.findings(t, Some(FindingStatus::Open)).await.unwrap().len(), 1);
+    // Unknown statuses are refused.
+    let scan = s.create_scan(t).await.unwrap();
+    assert!(matches!(s.record_results(scan.id, &[ResultInput::new("X", "bad", "low")]).await, Err(Error::Invalid { .. })));
+}
+
+both_backends!(recording_a_scan_twice_creates_no_duplicates, idempotent_body);
+async fn idempotent_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let t = tenant(s, &key).await;
+    let results = vec![fail("A"), fail("B").with_resources(["x", "y"]), pass("C")];
+    let scan = s.create_scan(t).await.unwrap();
+    let first = s.record_results(scan.id, &results).await.unwrap();
+    assert_eq!((first.results, first.opened), (3, 3));
+    let second = s.record_results(scan.id, &results).await.unwrap();
+    assert_eq!((second.opened, second.reopened, second.resolved), (0, 0, 0));
+    assert_eq!(s.findings(t, None).await.unwrap().len(), 3);
+    assert_eq!(s.control_results(scan.id).await.unwrap().len(), 3);
+
+    // An older scan recorded again after a newer one does not move findings back.
+    let newer = s.create_scan(t).await.unwrap();
+    s.record_results(newer.id, &[pass("A"), pass("B"), pass("C")]).await.unwrap();
+    s.record_results(scan.id, &results).await.unwrap();
+    assert!(s.findings(t, None).await.unwrap().iter().all(|f| f.status == FindingStatus::Resolved));
+
+    // Concurrent recordings of the same scan still give one finding per (control, resource).
+    let again = s.create_scan(t).await.unwrap();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, results) = (s.clone(), results.clone());
+            tokio::spawn(async move { s.record_results(again.id, &results).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let f = s.findings(t, None).await.unwrap();
+    assert_eq!(f.len(), 3);
+    assert_eq!(f.iter().filter(|f| f.status == FindingStatus::Reopened).count(), 3);
+}
+
+both_backends!(drift_against_previous_succeeded_scan, drift_body);
+async fn drift_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let t = tenant(s, &key).await;
+    let first = succeeded_scan(s, t, &[pass("P2F"), fail("F2P"), fail("F2F"), pass("P2P"), ResultInput::new("E2F", "error", "low")]).await;
+    let d = s.drift(first).await.unwrap();
+    assert_eq!(d.previous_scan_id, None);
+    assert_eq!(ids(&d.new_failures), ["F2F", "F2P"]);
+
+    // A failed scan in between is not the baseline.
+    let failed = s.create_scan(t).await.unwrap();
+    s.record_results(failed.id, &[fail("P2P")]).await.unwrap();
+    s.finish_scan(failed.id, ScanStatus::Failed, 3, Some("token expired")).await.unwrap();
+
+    let second = succeeded_scan(s, t, &[fail("P2F"), pass("F2P"), fail("F2F"), pass("P2P"), fail("E2F"), fail("NEW")]).await;
+    let d = s.drift(second).await.unwrap();
+    assert_eq!(d.previous_scan_id, Some(first));
+    assert_eq!(ids(&d.regressions), ["P2F"]);
+    assert_eq!(ids(&d.resolved), ["F2P"]);
+    assert_eq!(ids(&d.new_failures), ["E2F", "NEW"]);
+    assert_eq!(d.new_failures[0].previous_status.as_deref(), Some("error"));
+    assert_eq!(d.new_failures[1].previous_status, None);
+
+    let scans = s.list_scans(t).await.unwrap();
+    assert_eq!(scans.len(), 3);
+    assert_eq!(scans[1].status, ScanStatus::Failed);
+    assert_eq!(scans[1].error.as_deref(), Some("token expired"));
+    assert_eq!(scans[0].request_count, 42);
+    assert!(scans[0].finished_at.unwrap() >= scans[0].started_at.unwrap());
+}
+
+fn ids(items: &[mamori_store::DriftItem]) -> Vec<&str> {
+    items.iter().map(|i| i.control_id.as_str()).collect()
+}
+
+both_backends!(snapshots_compressed_and_retained, snapshot_body);
+async fn snapshot_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let (t1, t2) = (tenant(s, &key).await, tenant(s, &key).await);
+    let doc = serde_json::json!({"aad": {"users": (0..200).map(|i| format!("user{i}@example.jp")).collect::<Vec<_>>()}});
+    let mut snaps = vec![];
+    for _ in 0..4 {
+        let scan = s.create_scan(t1).await.unwrap();
+        snaps.push(s.save_snapshot_json(scan.id, &doc).await.unwrap());
+    }
+    let other = s.save_snapshot_json(s.create_scan(t2).await.unwrap().id, &doc).await.unwrap();
+    assert!(snaps[0].compressed_bytes < snaps[0].size_bytes);
+    assert_eq!(s.load_snapshot_json(snaps[0].id).await.unwrap(), doc);
+    assert!(s.save_snapshot(snaps[0].scan_id, b"not json").await.is_err());
+
+    assert_eq!(s.prune_snapshots(2).await.unwrap(), 2);
+    let kept: Vec<i64> = s.list_snapshots(t1).await.unwrap().iter().map(|x| x.id).collect();
+    assert_eq!(kept, [snaps[3].id, snaps[2].id], "the newest two stay");
+    assert_eq!(s.list_snapshots(t2).await.unwrap()[0].id, other.id, "other tenants keep theirs");
+    assert!(matches!(s.load_snapshot(snaps[0].id).await, Err(Error::NotFound { .. })));
+    assert_eq!(s.prune_snapshots(2).await.unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend-independent
+
+#[test]
+fn master_key_file_is_created_private_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let path = mamori_store::key_file_path(&data);
+    let k1 = MasterKey::load_or_create_file(&path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let k2 = MasterKey::load_or_create_file(&path).unwrap();
+        assert_eq!(k1.key_id(), k2.key_id());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = MasterKey::load_or_create_file(&path).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+    }
+    assert!(!format!("{k1:?}").contains(&k1.to_base64()));
+    assert_eq!(MasterKey::from_base64(&k1.to_base64()).unwrap().key_id(), k1.key_id());
+    assert!(MasterKey::from_base64("c2hvcnQ=").unwrap_err().to_string().contains("32 bytes"));
+    assert!(MasterKey::from_base64("***").is_err());
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    let err = Store::open("mysql://user:hunter2@db/x").await.unwrap_err();
+    assert!(matches!(err, Error::UnsupportedUrl { .. }));
+    assert!(!err.to_string().contains("hunter2"), "no password in errors: {err}");
+}
