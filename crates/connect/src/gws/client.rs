@@ -241,13 +241,6 @@ fn copy_error(e: &ApiError) -> ApiError {
     }
 }
 
-fn copy_result<T: Clone>(r: &Result<T, ApiError>) -> Result<T, SectionError> {
-    match r {
-        Ok(v) => Ok(v.clone()),
-        Err(e) => Err(SectionError::Api(copy_error(e))),
-    }
-}
-
 /// Reads the key file without ever echoing its content in an error.
 fn load_key(config: &GwsConfig) -> Result<ServiceAccountKey, CollectError> {
     let (text, origin) = match (&config.service_account_key_file, &config.service_account_key_json) {
@@ -316,6 +309,10 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         .clone()
         .or(key.token_uri.clone())
         .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into());
+    // The Groups Settings GETs (one per group) are fed through a gate of this width, so they
+    // fill the limiter without queueing ahead of the paging chains (users, policies, usage,
+    // licences), which would otherwise wait behind every queued GET.
+    let bulk_width = settings.concurrency.max(1);
     let base = Api::new(settings, observer);
     let apis: HashMap<&'static str, Api> = SCOPES
         .iter()
@@ -332,7 +329,7 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         })
         .collect();
     let trim = |s: &str| s.trim_end_matches('/').to_string();
-    let client = Client {
+    let client = Arc::new(Client {
         apis,
         admin: trim(&config.endpoints.admin),
         cloud_identity: trim(&config.endpoints.cloud_identity),
@@ -340,10 +337,23 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         licensing: trim(&config.endpoints.licensing),
         customer: config.customer_id.clone(),
         base: base.clone(),
-    };
-    // Bad credentials (wrong key, unknown subject, no delegation at all) stop here, before any
-    // section, with the token endpoint's own words.
-    client.api(SCOPE_ORGUNIT).check_auth().await?;
+    });
+    // One token per scope, all at once and before any section: a request fetches its token
+    // while it holds a limiter slot, and the other requests of that scope wait for it, so a
+    // token fetched on first use would stall the sections behind it. Bad credentials (wrong
+    // key, unknown subject, no delegation at all) stop here, before any section, with the token
+    // endpoint's own words; a scope that alone is refused fails only its sections (their
+    // requests ask again and get the same answer).
+    let checks = futures_util::future::join_all(SCOPES.iter().map(|scope| {
+        let api = client.api(scope);
+        async move { (*scope, api.check_auth().await) }
+    }))
+    .await;
+    for (scope, result) in checks {
+        if scope == SCOPE_ORGUNIT {
+            result?;
+        }
+    }
 
     let mut c = Collection::default();
     let mut ok_calls: BTreeSet<String> = BTreeSet::new();
@@ -356,99 +366,158 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         }
     };
 
-    // Phase 1: everything that depends on nothing else.
-    let (orgunits, customer, domains, aliases, groups, users, roles, assignments, raw_policies, admin_log, usage, token_log, dwd_log) = tokio::join!(
-        fetch_orgunits(&client),
-        client.get(SCOPE_CUSTOMER, "tenant_info", client.dir(&format!("customers/{}", enc(&client.customer)))),
-        client.get(SCOPE_DOMAIN, "domains", client.dir(&format!("customer/{}/domains", enc(&client.customer)))),
-        client.get(SCOPE_DOMAIN, "domains", client.dir(&format!("customer/{}/domainaliases", enc(&client.customer)))),
-        client.list(SCOPE_GROUP, "group_settings", client.dir(&format!("groups?customer={}&maxResults=200&fields={}", enc(&client.customer), enc("nextPageToken,groups(id,email,name)"))),
-            "groups",
-        ),
-        client.list(SCOPE_USER, "users", client.dir(&format!(
-                "users?customer={}&maxResults=500&projection=basic&fields={}",
-                enc(&client.customer),
-                enc("nextPageToken,users(kind,id,primaryEmail,name,orgUnitPath,isAdmin,isDelegatedAdmin,suspended,suspensionReason,archived,creationTime,lastLoginTime,isEnrolledIn2Sv,isEnforcedIn2Sv,customerId)")
-            )),
-            "users",
-        ),
-        client.list(SCOPE_ROLE, "privileged_users", client.dir(&format!("customer/{}/roles?maxResults=100", enc(&client.customer))), "items"),
-        client.list(SCOPE_ROLE, "privileged_users", client.dir(&format!("customer/{}/roleassignments?maxResults=200", enc(&client.customer))), "items"),
-        client.list(SCOPE_POLICIES, "policies", format!("{}/v1/policies?pageSize=100", client.cloud_identity), "policies"),
-        fetch_admin_log(&client),
-        fetch_usage(&client),
-        client.list(SCOPE_AUDIT, "mamori_oauth_tokens", format!("{}/admin/reports/v1/activity/users/all/applications/token?maxResults=1000", client.admin),
-            "items",
-        ),
-        async {
-            if config.domain_wide_delegation.is_some() {
+    // Every section starts as soon as what it needs is there. The long paging chains and the
+    // group settings run as tasks (their JSON is parsed on every core).
+    let customer_key = enc(&client.customer);
+    let groups_task = spawn(fetch_groups_and_settings(client.clone(), bulk_width));
+    let users_task = spawn({
+        let client = client.clone();
+        let url = client.dir(&format!(
+            "users?customer={customer_key}&maxResults=500&projection=basic&fields={}",
+            enc("nextPageToken,users(kind,id,primaryEmail,name,orgUnitPath,isAdmin,isDelegatedAdmin,suspended,suspensionReason,archived,creationTime,lastLoginTime,isEnrolledIn2Sv,isEnforcedIn2Sv,customerId)")
+        ));
+        async move { client.list(SCOPE_USER, "users", url, "users").await }
+    });
+    let roles_task = spawn({
+        let client = client.clone();
+        let roles_url = client.dir(&format!("customer/{customer_key}/roles?maxResults=100"));
+        let assignments_url = client.dir(&format!("customer/{customer_key}/roleassignments?maxResults=200"));
+        async move {
+            let (roles, assignments) = tokio::join!(
+                client.list(SCOPE_ROLE, "privileged_users", roles_url, "items"),
+                client.list(SCOPE_ROLE, "privileged_users", assignments_url, "items"),
+            );
+            let members = match &assignments {
+                Ok(a) => fetch_role_group_members(&client, a).await,
+                Err(e) => Err(copy_error(e)),
+            };
+            (roles, assignments, members)
+        }
+    });
+    let policies_task = spawn({
+        let client = client.clone();
+        let url = format!("{}/v1/policies?pageSize=100", client.cloud_identity);
+        async move { client.list(SCOPE_POLICIES, "policies", url, "policies").await }
+    });
+    let usage_task = spawn(fetch_usage(client.clone()));
+    let admin_task = spawn(fetch_admin_log(client.clone()));
+    let token_task = spawn({
+        let client = client.clone();
+        let url = format!("{}/admin/reports/v1/activity/users/all/applications/token?maxResults=1000", client.admin);
+        async move { client.list(SCOPE_AUDIT, "mamori_oauth_tokens", url, "items").await }
+    });
+    let dwd_task = spawn({
+        let client = client.clone();
+        let wanted = config.domain_wide_delegation.is_none();
+        async move {
+            if !wanted {
                 return Ok(Vec::new());
             }
-            let mut all = Vec::new();
-            for event in ["AUTHORIZE_API_CLIENT_ACCESS", "REMOVE_API_CLIENT_ACCESS"] {
-                all.extend(
-                    client.list(SCOPE_AUDIT, "mamori_domain_wide_delegation", format!("{}/admin/reports/v1/activity/users/all/applications/admin?eventName={event}&maxResults=1000", client.admin),
-                            "items",
-                        )
-                        .await?,
-                );
-            }
+            let url = |event: &str| format!("{}/admin/reports/v1/activity/users/all/applications/admin?eventName={event}&maxResults=1000", client.admin);
+            let (granted, removed) = tokio::join!(
+                client.list(SCOPE_AUDIT, "mamori_domain_wide_delegation", url("AUTHORIZE_API_CLIENT_ACCESS"), "items"),
+                client.list(SCOPE_AUDIT, "mamori_domain_wide_delegation", url("REMOVE_API_CLIENT_ACCESS"), "items"),
+            );
+            let mut all = granted?;
+            all.extend(removed?);
             Ok::<_, ApiError>(all)
+        }
+    });
+
+    let (directory, tenant, people, admin_log, token_log, dwd_log) = tokio::join!(
+        async {
+            // The units, the group list and the policies are mapped (off the runtime's threads)
+            // while the group settings are still being read.
+            let (orgunits, (groups, settings_task), raw_policies) = tokio::join!(fetch_orgunits(&client), joined(groups_task), joined(policies_task));
+            let mut directory = blocking(move || map_directory(orgunits, groups, raw_policies)).await;
+            directory.settings = match settings_task {
+                Some(task) => joined(task).await,
+                None => Ok(Vec::new()),
+            };
+            directory
         },
+        fetch_tenant(&client, config),
+        async {
+            let ((users, roles, assignments, role_members, privileged), usage) = tokio::join!(
+                async {
+                    let (users, (roles, assignments, members)) = tokio::join!(joined(users_task), joined(roles_task));
+                    let privileged = match (&users, &roles, &assignments) {
+                        (Ok(u), Ok(r), Ok(a)) => fetch_privileged(&client, u, r, a).await,
+                        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(copy_error(e)),
+                    };
+                    (users, roles, assignments, members, privileged)
+                },
+                joined(usage_task),
+            );
+            let super_admins = users.as_ref().map_err(|e| SectionError::Api(copy_error(e))).map(|us| {
+                Value::Array(
+                    us.iter()
+                        .filter(|u| u["isAdmin"] == true)
+                        .map(|u| json!({"primaryEmail": u["primaryEmail"].clone(), "orgUnitPath": text(&u["orgUnitPath"]).trim_start_matches('/')}))
+                        .collect(),
+                )
+            });
+            let (users_ok, roles_ok, assignments_ok) = (users.is_ok(), roles.is_ok(), assignments.is_ok());
+            let first_error = [
+                users.as_ref().err(),
+                roles.as_ref().err(),
+                assignments.as_ref().err(),
+                usage.as_ref().err(),
+                role_members.as_ref().err(),
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+            .map(copy_error);
+            let mamori_users = match (first_error, users, roles, assignments, usage, role_members) {
+                (None, Ok(u), Ok(r), Ok(a), Ok(us), Ok(m)) => Ok(blocking(move || build_mamori_users(u, &r, &a, us, &m)).await),
+                (Some(e), ..) => Err(SectionError::Api(e)),
+                _ => Err(SectionError::Other("unreachable: a failed input without an error".into())),
+            };
+            People {
+                users_ok,
+                roles_ok,
+                assignments_ok,
+                super_admins,
+                privileged,
+                mamori_users,
+            }
+        },
+        joined(admin_task),
+        joined(token_task),
+        joined(dwd_task),
     );
+    let TenantPart {
+        customer,
+        domains,
+        aliases,
+        domain_list,
+        alias_list,
+        customer_id,
+        primary_domain,
+        sso,
+        licences,
+        dns,
+    } = tenant;
+    let Directory {
+        orgunits,
+        top_ou,
+        unit_names,
+        policies,
+        groups,
+        settings: settings_list,
+    } = directory;
 
     // Organisational units and the tenant.
-    let top_ou = orgunits.as_ref().ok().map(|o| {
-        o["organizationUnits"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|u| u["orgUnitPath"] == "/")
-            .map(|u| text(&u["name"]))
-            .unwrap_or_default()
-    });
     mark(orgunits.is_ok(), "directory/v1/orgunits/list");
-    if let Ok(o) = &orgunits {
-        let mut names: BTreeSet<String> = BTreeSet::new();
-        names.insert(String::new());
-        names.insert(top_ou.clone().unwrap_or_default());
-        for u in o["organizationUnits"].as_array().into_iter().flatten() {
-            names.insert(text(&u["name"]));
-        }
-        c.data.insert("organizational_unit_names".into(), json!(names.into_iter().collect::<Vec<_>>()));
+    if let Some(names) = unit_names {
+        c.data.insert("organizational_unit_names".into(), names);
     }
-    let domain_list: Result<(Vec<String>, Option<String>), SectionError> = match &domains {
-        Ok(d) => {
-            let all = d["domains"].as_array().cloned().unwrap_or_default();
-            let primary = all.iter().find(|x| x["isPrimary"] == true).map(|x| text(&x["domainName"]));
-            let verified = all
-                .iter()
-                .filter(|x| x["verified"] != false)
-                .map(|x| text(&x["domainName"]))
-                .filter(|n| !n.is_empty())
-                .collect();
-            Ok((verified, primary))
-        }
-        Err(e) => Err(SectionError::Api(copy_error(e))),
-    };
     mark(domains.is_ok(), "directory/v1/domains/list");
-    let alias_list: Result<Vec<String>, SectionError> = match &aliases {
-        Ok(a) => Ok(a["domainAliases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|x| x["verified"] != false)
-            .map(|x| text(&x["domainAliasName"]))
-            .filter(|n| !n.is_empty())
-            .collect()),
-        Err(e) => Err(SectionError::Api(copy_error(e))),
-    };
     mark(aliases.is_ok(), "directory/reference/rest/v1/domainAliases/list");
-    let customer_id = customer.as_ref().ok().map(|v| text(&v["id"])).filter(|s| !s.is_empty());
     if customer.is_err() {
         mark(false, "directory/v1/customer/get");
     }
-    let primary_domain = domain_list.as_ref().ok().and_then(|(_, p)| p.clone());
     let tenant_info = match &top_ou {
         Some(top) => Ok(json!({
             "ID": customer_id.clone().unwrap_or_default(),
@@ -461,61 +530,12 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     c.record(
         "organizational_units",
         SCOPE_ORGUNIT,
-        orgunits.as_ref().map(|o| if o.get("organizationUnits").is_some() { o.clone() } else { json!({}) }).map_err(|e| SectionError::Api(copy_error(e))),
+        orgunits.map(|o| if o.get("organizationUnits").is_some() { o } else { json!({}) }).map_err(SectionError::Api),
     );
     c.record("domains", SCOPE_DOMAIN, domain_list.as_ref().map(|(d, _)| json!(d)).map_err(|e| SectionError::Other(e.to_string())));
     c.record("alias_domains", SCOPE_DOMAIN, alias_list.as_ref().map(|a| json!(a)).map_err(|e| SectionError::Other(e.to_string())));
 
-    // Phase 2: what needs the phase-1 lists.
-    let group_list = groups.as_ref().ok().cloned();
-    let dns_domains = domain_list.as_ref().ok().map(|(d, _)| d.clone());
-    let dns_aliases = alias_list.as_ref().ok().cloned().unwrap_or_default();
-    let licence_customer = primary_domain.clone().or(customer_id.clone()).unwrap_or_else(|| client.customer.clone());
-    let sso_customer = customer_id.clone().unwrap_or_else(|| client.customer.clone());
-    let privileged_input = match (&users, &roles, &assignments) {
-        (Ok(u), Ok(r), Ok(a)) => Ok((u.clone(), r.clone(), a.clone())),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(copy_error(e)),
-    };
-    let (settings_list, privileged, role_members, sso, licences, dns) = tokio::join!(
-        async {
-            match &group_list {
-                Some(g) => fetch_group_settings(&client, g).await,
-                None => Ok(Vec::new()),
-            }
-        },
-        async {
-            match &privileged_input {
-                Ok((u, r, a)) => fetch_privileged(&client, u, r, a).await,
-                Err(e) => Err(copy_error(e)),
-            }
-        },
-        async {
-            match &assignments {
-                Ok(a) => fetch_role_group_members(&client, a).await,
-                Err(e) => Err(copy_error(e)),
-            }
-        },
-        client.list(SCOPE_SSO, "inbound_sso_assignments", format!(
-                "{}/v1/inboundSsoAssignments?filter={}&pageSize=100",
-                client.cloud_identity,
-                enc(&format!("customer==\"customers/{sso_customer}\""))
-            ),
-            "inboundSsoAssignments",
-        ),
-        fetch_licences(&client, &licence_customer),
-        async {
-            match &dns_domains {
-                Some(d) => Some(dns_records(config, d, &dns_aliases).await),
-                None => None,
-            }
-        },
-    );
-
     // Policies.
-    let policies = match (&raw_policies, &orgunits, &groups) {
-        (Ok(p), Ok(o), Ok(g)) => Ok(map_policies(p, o, g, top_ou.as_deref().unwrap_or_default())),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(SectionError::Api(copy_error(e))),
-    };
     mark(groups.is_ok(), "directory/v1/groups/list");
     match policies {
         Ok((map, missing)) => {
@@ -532,38 +552,38 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     // Admin audit log, split into the products' *_logs keys.
     mark(admin_log.is_ok(), "reports/v1/activities/list");
     let products = ["assuredcontrols", "calendar", "chat", "classroom", "commoncontrols", "drive", "gemini", "gmail", "groups", "meet", "sites"];
-    match &admin_log {
+    match admin_log {
         Ok(events) => {
-            for (product, items) in split_logs(events, &products) {
-                c.record(&format!("{product}_logs"), SCOPE_AUDIT, Ok(json!({"items": items})));
+            for (product, items) in split_logs(&events, &products) {
+                let mut section = Map::new();
+                section.insert("items".into(), Value::Array(items));
+                c.record(&format!("{product}_logs"), SCOPE_AUDIT, Ok(Value::Object(section)));
             }
         }
         Err(e) => {
             for product in products {
-                c.record(&format!("{product}_logs"), SCOPE_AUDIT, Err(SectionError::Api(copy_error(e))));
+                c.record(&format!("{product}_logs"), SCOPE_AUDIT, Err(SectionError::Api(copy_error(&e))));
             }
         }
     }
 
     // Users and administrators.
-    mark(users.is_ok(), "directory/v1/users/list");
-    c.record(
-        "super_admins",
-        SCOPE_USER,
-        copy_result(&users).map(|us| {
-            json!(us
-                .iter()
-                .filter(|u| u["isAdmin"] == true)
-                .map(|u| json!({"primaryEmail": u["primaryEmail"].clone(), "orgUnitPath": text(&u["orgUnitPath"]).trim_start_matches('/')}))
-                .collect::<Vec<_>>())
-        }),
-    );
-    mark(roles.is_ok(), "directory/v1/roles/list");
-    mark(assignments.is_ok(), "directory/v1/roleAssignments/list");
+    let People {
+        users_ok,
+        roles_ok,
+        assignments_ok,
+        super_admins,
+        privileged,
+        mamori_users,
+    } = people;
+    mark(users_ok, "directory/v1/users/list");
+    c.record("super_admins", SCOPE_USER, super_admins);
+    mark(roles_ok, "directory/v1/roles/list");
+    mark(assignments_ok, "directory/v1/roleAssignments/list");
     let privileged_permission = format!("{SCOPE_USER}, {SCOPE_ROLE} and {SCOPE_GROUP}");
     match privileged {
         Ok(list) => {
-            c.record("privileged_users", &privileged_permission, Ok(json!(list)));
+            c.record("privileged_users", &privileged_permission, Ok(Value::Array(list)));
             c.data.insert("privileged_users_error".into(), Value::Null);
         }
         Err(e) => {
@@ -572,18 +592,22 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
             c.data.insert("privileged_users_error".into(), json!(reason));
         }
     }
-    let mamori_users = match (&users, &roles, &assignments, &usage, &role_members) {
-        (Ok(u), Ok(r), Ok(a), Ok(us), Ok(m)) => Ok(build_mamori_users(u, r, a, us, m)),
-        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), ..) | (_, _, _, Err(e), _) | (.., Err(e)) => Err(SectionError::Api(copy_error(e))),
-    };
     c.record("mamori_users", &format!("{SCOPE_USER}, {SCOPE_ROLE}, {SCOPE_GROUP} and {SCOPE_USAGE}"), mamori_users);
-    c.record("mamori_oauth_tokens", SCOPE_AUDIT, copy_result(&token_log).map(|t| json!(build_tokens(&t))));
+    c.record(
+        "mamori_oauth_tokens",
+        SCOPE_AUDIT,
+        token_log.as_ref().map(|t| Value::Array(build_tokens(t))).map_err(|e| SectionError::Api(copy_error(e))),
+    );
     match &config.domain_wide_delegation {
         Some(list) => {
             c.record("mamori_domain_wide_delegation", "the operator's export", Ok(json!(list)));
         }
         None => {
-            c.record("mamori_domain_wide_delegation", SCOPE_AUDIT, copy_result(&dwd_log).map(|e| json!(build_dwd(&e))));
+            c.record(
+                "mamori_domain_wide_delegation",
+                SCOPE_AUDIT,
+                dwd_log.as_ref().map(|e| Value::Array(build_dwd(e))).map_err(|e| SectionError::Api(copy_error(e))),
+            );
         }
     }
 
@@ -591,7 +615,7 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     mark(sso.is_ok(), "cloudidentity/v1/inboundSsoAssignments/list");
     match sso {
         Ok(list) => {
-            c.record("inbound_sso_assignments", SCOPE_SSO, Ok(json!(list)));
+            c.record("inbound_sso_assignments", SCOPE_SSO, Ok(Value::Array(list)));
             c.data.insert("inbound_sso_assignments_error".into(), Value::Null);
         }
         Err(e) => {
@@ -607,7 +631,7 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     match (&groups, settings_list) {
         (Ok(_), Ok(list)) => {
             mark(true, "groups-settings/v1/groups/get");
-            c.record("group_settings", SCOPE_GROUPS_SETTINGS, Ok(json!(list)));
+            c.record("group_settings", SCOPE_GROUPS_SETTINGS, Ok(Value::Array(list)));
         }
         (Err(e), _) => {
             mark(false, "groups-settings/v1/groups/get");
@@ -618,6 +642,7 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
             c.record("group_settings", SCOPE_GROUPS_SETTINGS, Err(SectionError::Api(e)));
         }
     }
+    drop(groups);
 
     // DNS.
     match dns {
@@ -691,7 +716,7 @@ async fn fetch_orgunits(client: &Client) -> Result<Value, ApiError> {
 }
 
 /// Every admin audit event the `*_logs` keys need, one series per eventName, concurrently.
-async fn fetch_admin_log(client: &Client) -> Result<Vec<Value>, ApiError> {
+async fn fetch_admin_log(client: Arc<Client>) -> Result<Vec<Value>, ApiError> {
     let mut names: Vec<&str> = SETTING_EVENTS.to_vec();
     for (_, events) in PRODUCT_EVENTS {
         names.extend_from_slice(events);
@@ -715,55 +740,296 @@ async fn fetch_admin_log(client: &Client) -> Result<Vec<Value>, ApiError> {
     Ok(parts.into_iter().flat_map(|(_, v)| v).collect())
 }
 
-/// The accounts:* parameters of the user usage report, three days back (Google's reports lag).
-async fn fetch_usage(client: &Client) -> Result<Vec<Value>, ApiError> {
+/// The accounts:* parameters of the user usage report, three days back (Google's reports lag),
+/// by lower-case address. Each page is folded in as it arrives, so the reports themselves are
+/// never all held at once.
+async fn fetch_usage(client: Arc<Client>) -> Result<HashMap<String, Map<String, Value>>, ApiError> {
     let date = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(72)).strftime("%Y-%m-%d").to_string();
     let parameters = "accounts:num_security_keys,accounts:num_passkeys_enrolled,accounts:is_2sv_enrolled,accounts:is_2sv_enforced,accounts:num_roles_assigned,accounts:num_authorized_apps";
-    client
-        .api(SCOPE_USAGE)
-        .google_list(
-            "mamori_users",
-            &format!(
-                "{}/admin/reports/v1/usage/users/all/dates/{date}?parameters={}&maxResults=1000",
-                client.admin,
-                enc(parameters)
-            ),
-            "usageReports",
-        )
-        .await
-}
-
-/// Groups Settings has no list call: one GET per group, concurrently, in the groups' order.
-async fn fetch_group_settings(client: &Client, groups: &[Value]) -> Result<Vec<Value>, ApiError> {
-    let mut set = tokio::task::JoinSet::new();
-    for (i, g) in groups.iter().enumerate() {
-        let key = text(&g["email"]);
-        if key.is_empty() {
-            continue;
-        }
-        let api = client.api(SCOPE_GROUPS_SETTINGS);
-        let url = format!("{}/groups/v1/groups/{}?alt=json", client.groups_settings, enc(&key));
-        set.spawn(async move { (i, api.get("group_settings", &url).await) });
-    }
-    let mut out: Vec<(usize, Value)> = Vec::with_capacity(groups.len());
-    while let Some(joined) = set.join_next().await {
-        let (i, r) = joined.map_err(|e| ApiError::Transport {
-            url: "groups settings".into(),
-            message: e.to_string(),
-            attempts: 1,
-        })?;
-        match r {
-            Ok(v) => out.push((i, v)),
-            // A group deleted between the list and the GET.
-            Err(e) if e.http_status() == Some(404) => {}
-            Err(e) => {
-                set.abort_all();
-                return Err(e);
+    let url = format!(
+        "{}/admin/reports/v1/usage/users/all/dates/{date}?parameters={}&maxResults=1000",
+        client.admin,
+        enc(parameters)
+    );
+    let mut accounts: HashMap<String, Map<String, Value>> = HashMap::new();
+    google_pages(&client.api(SCOPE_USAGE), "mamori_users", &url, "usageReports", |reports| {
+        for mut r in reports {
+            let email = text(&r["entity"]["userEmail"]).to_lowercase();
+            let params = accounts.entry(email).or_default();
+            let Some(ps) = r.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+            for p in ps.iter_mut() {
+                let Some(name) = p["name"].as_str().and_then(|n| n.strip_prefix("accounts:")).map(str::to_string) else { continue };
+                let value = ["boolValue", "intValue", "stringValue", "datetimeValue"]
+                    .iter()
+                    .find_map(|k| p.get_mut(*k).map(Value::take))
+                    .unwrap_or(Value::Null);
+                params.insert(name, value);
             }
         }
+    })
+    .await?;
+    Ok(accounts)
+}
+
+/// Every page of a Google list, handed to `on_page` as it arrives (the same requests as
+/// [`Api::google_list`], without holding every item).
+async fn google_pages(api: &Api, section: &str, url: &str, items_key: &str, mut on_page: impl FnMut(Vec<Value>)) -> Result<(), ApiError> {
+    let mut token: Option<String> = None;
+    loop {
+        let page_url = match &token {
+            None => url.to_string(),
+            Some(t) => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}pageToken={}", enc(t))
+            }
+        };
+        let mut page = api.get(section, &page_url).await?;
+        match page.get_mut(items_key).map(Value::take) {
+            Some(Value::Array(values)) => on_page(values),
+            // Google leaves the key out of an empty page.
+            None | Some(Value::Null) => {}
+            Some(_) => {
+                return Err(ApiError::Malformed {
+                    url: page_url,
+                    message: format!("`{items_key}` is not an array"),
+                })
+            }
+        }
+        match page.get("nextPageToken").and_then(Value::as_str) {
+            Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_string()),
+            _ => return Ok(()),
+        }
     }
-    out.sort_by_key(|(i, _)| *i);
-    Ok(out.into_iter().map(|(_, v)| v).collect())
+}
+
+/// A section running on its own task; aborted if the collection is dropped.
+struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Task(tokio::spawn(future))
+}
+
+/// The task's result; a panic in the task goes on in the caller.
+async fn joined<T>(mut task: Task<T>) -> T {
+    match (&mut task.0).await {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("a collection task was cancelled: {e}"),
+    }
+}
+
+/// The customer, its domains, and what needs them: inbound SSO, licences and DNS.
+struct TenantPart {
+    customer: Result<Value, ApiError>,
+    domains: Result<Value, ApiError>,
+    aliases: Result<Value, ApiError>,
+    domain_list: Result<(Vec<String>, Option<String>), SectionError>,
+    alias_list: Result<Vec<String>, SectionError>,
+    customer_id: Option<String>,
+    primary_domain: Option<String>,
+    sso: Result<Vec<Value>, ApiError>,
+    licences: Result<Vec<Value>, ApiError>,
+    dns: Option<Vec<DnsSection>>,
+}
+
+async fn fetch_tenant(client: &Client, config: &GwsConfig) -> TenantPart {
+    let customer_key = enc(&client.customer);
+    let (customer, domains, aliases) = tokio::join!(
+        client.get(SCOPE_CUSTOMER, "tenant_info", client.dir(&format!("customers/{customer_key}"))),
+        client.get(SCOPE_DOMAIN, "domains", client.dir(&format!("customer/{customer_key}/domains"))),
+        client.get(SCOPE_DOMAIN, "domains", client.dir(&format!("customer/{customer_key}/domainaliases"))),
+    );
+    let domain_list: Result<(Vec<String>, Option<String>), SectionError> = match &domains {
+        Ok(d) => {
+            let all: &[Value] = d["domains"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let primary = all.iter().find(|x| x["isPrimary"] == true).map(|x| text(&x["domainName"]));
+            let verified = all
+                .iter()
+                .filter(|x| x["verified"] != false)
+                .map(|x| text(&x["domainName"]))
+                .filter(|n| !n.is_empty())
+                .collect();
+            Ok((verified, primary))
+        }
+        Err(e) => Err(SectionError::Api(copy_error(e))),
+    };
+    let alias_list: Result<Vec<String>, SectionError> = match &aliases {
+        Ok(a) => Ok(a["domainAliases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|x| x["verified"] != false)
+            .map(|x| text(&x["domainAliasName"]))
+            .filter(|n| !n.is_empty())
+            .collect()),
+        Err(e) => Err(SectionError::Api(copy_error(e))),
+    };
+    let customer_id = customer.as_ref().ok().map(|v| text(&v["id"])).filter(|s| !s.is_empty());
+    let primary_domain = domain_list.as_ref().ok().and_then(|(_, p)| p.clone());
+    let licence_customer = primary_domain.clone().or(customer_id.clone()).unwrap_or_else(|| client.customer.clone());
+    let sso_customer = customer_id.clone().unwrap_or_else(|| client.customer.clone());
+    let dns_aliases = alias_list.as_ref().ok().cloned().unwrap_or_default();
+    let (sso, licences, dns) = tokio::join!(
+        client.list(
+            SCOPE_SSO,
+            "inbound_sso_assignments",
+            format!(
+                "{}/v1/inboundSsoAssignments?filter={}&pageSize=100",
+                client.cloud_identity,
+                enc(&format!("customer==\"customers/{sso_customer}\""))
+            ),
+            "inboundSsoAssignments",
+        ),
+        fetch_licences(client, &licence_customer),
+        async {
+            match &domain_list {
+                Ok((d, _)) => Some(dns_records(config, d, &dns_aliases).await),
+                Err(_) => None,
+            }
+        },
+    );
+    TenantPart {
+        customer,
+        domains,
+        aliases,
+        domain_list,
+        alias_list,
+        customer_id,
+        primary_domain,
+        sso,
+        licences,
+        dns,
+    }
+}
+
+/// The groups, and their settings: Groups Settings has no list call, so one GET per group, in
+/// the groups' order. The GETs start as each page of the group list arrives and go through a
+/// gate of `width`, so they keep the limiter busy without queueing ahead of other sections.
+/// The list is answered as soon as it is complete; the settings come from the returned task.
+async fn fetch_groups_and_settings(client: Arc<Client>, width: usize) -> (Result<Vec<Value>, ApiError>, Option<Task<Result<Vec<Value>, ApiError>>>) {
+    let url = client.dir(&format!(
+        "groups?customer={}&maxResults=200&fields={}",
+        enc(&client.customer),
+        enc("nextPageToken,groups(id,email,name)")
+    ));
+    let gate = Arc::new(tokio::sync::Semaphore::new(width.max(1)));
+    let settings_api = client.api(SCOPE_GROUPS_SETTINGS);
+    let mut set = tokio::task::JoinSet::new();
+    let mut groups: Vec<Value> = Vec::new();
+    let listed = google_pages(&client.api(SCOPE_GROUP), "group_settings", &url, "groups", |page| {
+        for g in page {
+            let key = text(&g["email"]);
+            if !key.is_empty() {
+                let i = groups.len();
+                let api = settings_api.clone();
+                let gate = gate.clone();
+                let url = format!("{}/groups/v1/groups/{}?alt=json", client.groups_settings, enc(&key));
+                set.spawn(async move {
+                    let _slot = gate.acquire_owned().await;
+                    (i, api.get("group_settings", &url).await)
+                });
+            }
+            groups.push(g);
+        }
+    })
+    .await;
+    if let Err(e) = listed {
+        set.abort_all();
+        return (Err(e), None);
+    }
+    let count = groups.len();
+    let settings = spawn(async move {
+        let mut out: Vec<(usize, Value)> = Vec::with_capacity(count);
+        while let Some(joined) = set.join_next().await {
+            let (i, r) = joined.map_err(|e| ApiError::Transport {
+                url: "groups settings".into(),
+                message: e.to_string(),
+                attempts: 1,
+            })?;
+            match r {
+                Ok(v) => out.push((i, v)),
+                // A group deleted between the list and the GET.
+                Err(e) if e.http_status() == Some(404) => {}
+                // Dropping the set aborts the GETs still queued.
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by_key(|(i, _)| *i);
+        Ok(out.into_iter().map(|(_, v)| v).collect())
+    });
+    (Ok(groups), Some(settings))
+}
+
+/// What the organisational units, the group list and the policies give.
+struct Directory {
+    orgunits: Result<Value, ApiError>,
+    top_ou: Option<String>,
+    unit_names: Option<Value>,
+    policies: Result<(Value, Vec<String>), SectionError>,
+    groups: Result<(), ApiError>,
+    settings: Result<Vec<Value>, ApiError>,
+}
+
+fn map_directory(orgunits: Result<Value, ApiError>, groups: Result<Vec<Value>, ApiError>, raw_policies: Result<Vec<Value>, ApiError>) -> Directory {
+    let top_ou = orgunits.as_ref().ok().map(|o| {
+        o["organizationUnits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|u| u["orgUnitPath"] == "/")
+            .map(|u| text(&u["name"]))
+            .unwrap_or_default()
+    });
+    let unit_names = orgunits.as_ref().ok().map(|o| {
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        names.insert(String::new());
+        names.insert(top_ou.clone().unwrap_or_default());
+        for u in o["organizationUnits"].as_array().into_iter().flatten() {
+            names.insert(text(&u["name"]));
+        }
+        json!(names.into_iter().collect::<Vec<_>>())
+    });
+    let policies = match (&raw_policies, &orgunits, &groups) {
+        (Ok(p), Ok(o), Ok(g)) => Ok(map_policies(p, o, g, top_ou.as_deref().unwrap_or_default())),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(SectionError::Api(copy_error(e))),
+    };
+    Directory {
+        orgunits,
+        top_ou,
+        unit_names,
+        policies,
+        groups: groups.map(|_| ()),
+        settings: Ok(Vec::new()),
+    }
+}
+
+/// What the users, roles and usage reports give.
+struct People {
+    users_ok: bool,
+    roles_ok: bool,
+    assignments_ok: bool,
+    super_admins: Result<Value, SectionError>,
+    privileged: Result<Vec<Value>, ApiError>,
+    mamori_users: Result<Value, SectionError>,
+}
+
+/// CPU-bound work on the blocking pool, so the runtime's threads keep serving the requests.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("a collection task was cancelled: {e}"),
+    }
 }
 
 fn privileged_role_ids(roles: &[Value]) -> HashSet<String> {
@@ -856,7 +1122,7 @@ async fn fetch_role_group_members(client: &Client, assignments: &[Value]) -> Res
 }
 
 /// Users with their admin role assignments and the accounts:* usage parameters.
-fn build_mamori_users(users: &[Value], roles: &[Value], assignments: &[Value], usage: &[Value], members: &HashMap<String, Vec<Value>>) -> Value {
+fn build_mamori_users(users: Vec<Value>, roles: &[Value], assignments: &[Value], mut accounts: HashMap<String, Map<String, Value>>, members: &HashMap<String, Vec<Value>>) -> Value {
     let role_by_id: HashMap<String, &Value> = roles.iter().map(|r| (text(&r["roleId"]), r)).collect();
     let mut by_user: HashMap<String, Vec<Value>> = HashMap::new();
     for a in assignments {
@@ -882,30 +1148,30 @@ fn build_mamori_users(users: &[Value], roles: &[Value], assignments: &[Value], u
             by_user.entry(target).or_default().push(entry);
         }
     }
-    let mut accounts: HashMap<String, Map<String, Value>> = HashMap::new();
-    for r in usage {
-        let email = text(&r["entity"]["userEmail"]).to_lowercase();
-        let params = accounts.entry(email).or_default();
-        for p in r["parameters"].as_array().into_iter().flatten() {
-            let Some(name) = p["name"].as_str().and_then(|n| n.strip_prefix("accounts:")) else { continue };
-            let value = ["boolValue", "intValue", "stringValue", "datetimeValue"]
-                .iter()
-                .find_map(|k| p.get(*k).cloned())
-                .unwrap_or(Value::Null);
-            params.insert(name.to_string(), value);
+    // Every user is moved into the result; an address two users share (not expected) gives
+    // each a copy of its parameters.
+    let mut once: HashSet<String> = HashSet::with_capacity(users.len());
+    let mut shared: HashSet<String> = HashSet::new();
+    for u in &users {
+        let email = text(&u["primaryEmail"]).to_lowercase();
+        if let Some(e) = once.replace(email) {
+            shared.insert(e);
         }
     }
-    json!(users
-        .iter()
-        .map(|u| {
-            let mut u = u.clone();
-            let email = text(&u["primaryEmail"]).to_lowercase();
-            let id = text(&u["id"]);
-            u["roleAssignments"] = json!(by_user.get(&id).cloned().unwrap_or_default());
-            u["accounts"] = accounts.get(&email).map(|m| Value::Object(m.clone())).unwrap_or(Value::Null);
-            u
-        })
-        .collect::<Vec<_>>())
+    drop(once);
+    Value::Array(
+        users
+            .into_iter()
+            .map(|mut u| {
+                let email = text(&u["primaryEmail"]).to_lowercase();
+                let id = text(&u["id"]);
+                u["roleAssignments"] = Value::Array(by_user.get(&id).cloned().unwrap_or_default());
+                let params = if shared.contains(&email) { accounts.get(&email).cloned() } else { accounts.remove(&email) };
+                u["accounts"] = params.map(Value::Object).unwrap_or(Value::Null);
+                u
+            })
+            .collect(),
+    )
 }
 
 fn param<'a>(event: &'a Value, name: &str) -> Option<&'a Value> {

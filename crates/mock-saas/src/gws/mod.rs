@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use base64::Engine as _;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -350,7 +351,8 @@ fn customer_ok(st: &Shared, c: &str) -> Result<(), Response> {
 // ---------------------------------------------------------------- paging
 
 /// Which page a request asks for. Page tokens are opaque and bound to the other parameters.
-fn paged(items: &[Value], q: &HashMap<String, String>, size_key: &str, default: usize, max: usize, clamp: bool) -> Result<(Vec<Value>, Option<String>), Response> {
+/// The page borrows from `items` (a large tenant's pages are serialised, never copied).
+fn paged<'a, T>(items: &'a [T], q: &HashMap<String, String>, size_key: &str, default: usize, max: usize, clamp: bool) -> Result<(&'a [T], Option<String>), Response> {
     let size = match q.get(size_key) {
         None => default,
         Some(v) => match v.parse::<usize>() {
@@ -385,20 +387,84 @@ fn paged(items: &[Value], q: &HashMap<String, String>, size_key: &str, default: 
             }
         }
     };
-    let (page, next) = common::page(items, offset, size);
+    let end = offset.saturating_add(size).min(items.len());
+    let page = if offset < items.len() { &items[offset..end] } else { &[] };
+    let next = (end < items.len()).then_some(end);
     let token = next.map(|n| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{n}.{sig:x}")));
     Ok((page, token))
 }
 
-fn list_body(kind: &str, key: &str, items: Vec<Value>, next: Option<String>) -> Response {
-    let mut body = json!({"kind": kind, "etag": "\"mock\""});
-    if !items.is_empty() {
-        body[key] = Value::Array(items);
+/// `{"kind", "etag", <key>: [items] (left out when empty), "nextPageToken"}`, serialised
+/// straight from the tenant's items.
+struct ListBody<'a, T> {
+    kind: &'a str,
+    key: &'a str,
+    items: &'a [T],
+    next: Option<String>,
+}
+
+impl<T: Serialize> Serialize for ListBody<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", self.kind)?;
+        map.serialize_entry("etag", "\"mock\"")?;
+        if !self.items.is_empty() {
+            map.serialize_entry(self.key, self.items)?;
+        }
+        if let Some(t) = &self.next {
+            map.serialize_entry("nextPageToken", t)?;
+        }
+        map.end()
     }
-    if let Some(t) = next {
-        body["nextPageToken"] = json!(t);
+}
+
+fn list_body<T: Serialize>(kind: &str, key: &str, items: &[T], next: Option<String>) -> Response {
+    serialized_response(&ListBody { kind, key, items, next })
+}
+
+/// What [`json_response`] sends, for any serialisable body.
+fn serialized_response<T: Serialize>(body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(axum::body::Body::from(bytes))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// One usage report as the API answers it: with the requested date and only the requested
+/// parameters (serialised from the stored report, which is left untouched).
+struct UsageReport<'a> {
+    report: &'a Value,
+    date: &'a str,
+    wanted: Option<&'a HashSet<&'a str>>,
+}
+
+impl Serialize for UsageReport<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(fields) = self.report.as_object() else {
+            return self.report.serialize(s);
+        };
+        let mut map = s.serialize_map(None)?;
+        let mut dated = false;
+        for (k, v) in fields {
+            match (k.as_str(), self.wanted, v.as_array()) {
+                ("date", ..) => {
+                    dated = true;
+                    map.serialize_entry(k, self.date)?;
+                }
+                ("parameters", Some(w), Some(ps)) => {
+                    let kept: Vec<&Value> = ps.iter().filter(|p| p["name"].as_str().is_some_and(|n| w.contains(n))).collect();
+                    map.serialize_entry(k, &kept)?;
+                }
+                _ => map.serialize_entry(k, v)?,
+            }
+        }
+        if !dated {
+            map.serialize_entry("date", self.date)?;
+        }
+        map.end()
     }
-    json_response(&body)
 }
 
 macro_rules! tri {
@@ -451,19 +517,19 @@ async fn orgunits(State(st): St, headers: HeaderMap, Path(c): Path<String>, Quer
         })
         .cloned()
         .collect();
-    list_body("admin#directory#orgUnits", "organizationUnits", units, None)
+    list_body("admin#directory#orgUnits", "organizationUnits", &units, None)
 }
 
 async fn domains(State(st): St, headers: HeaderMap, Path(c): Path<String>) -> Response {
     tri!(check(&st, &headers, "admin.directory.domain.readonly"));
     tri!(customer_ok(&st, &c));
-    list_body("admin#directory#domains", "domains", st.tenant.domains.clone(), None)
+    list_body("admin#directory#domains", "domains", &st.tenant.domains, None)
 }
 
 async fn domain_aliases(State(st): St, headers: HeaderMap, Path(c): Path<String>) -> Response {
     tri!(check(&st, &headers, "admin.directory.domain.readonly"));
     tri!(customer_ok(&st, &c));
-    list_body("admin#directory#domainAliases", "domainAliases", st.tenant.domain_aliases.clone(), None)
+    list_body("admin#directory#domainAliases", "domainAliases", &st.tenant.domain_aliases, None)
 }
 
 async fn roles(State(st): St, headers: HeaderMap, Path(c): Path<String>, Query(q): Params) -> Response {
@@ -491,21 +557,19 @@ async fn users(State(st): St, headers: HeaderMap, Query(q): Params) -> Response 
         .get("query")
         .map(|s| s.replace(' ', "").to_lowercase())
         .is_some_and(|s| s == "isadmin=true");
-    let list: Vec<Value>;
-    let all: &[Value] = if admins_only {
-        list = st.tenant.users.iter().filter(|u| u["isAdmin"] == true).cloned().collect();
-        &list
-    } else {
-        &st.tenant.users
-    };
-    let (items, next) = tri!(paged(all, &q, "maxResults", 100, 500, false));
+    if admins_only {
+        let list: Vec<&Value> = st.tenant.users.iter().filter(|u| u["isAdmin"] == true).collect();
+        let (items, next) = tri!(paged(&list, &q, "maxResults", 100, 500, false));
+        return list_body("admin#directory#users", "users", items, next);
+    }
+    let (items, next) = tri!(paged(&st.tenant.users, &q, "maxResults", 100, 500, false));
     list_body("admin#directory#users", "users", items, next)
 }
 
 async fn groups(State(st): St, headers: HeaderMap, Query(q): Params) -> Response {
     tri!(check(&st, &headers, "admin.directory.group.readonly"));
     let t = &st.tenant;
-    let list: Vec<Value> = match (q.get("userKey"), q.get("customer")) {
+    let list: Vec<&Value> = match (q.get("userKey"), q.get("customer")) {
         (Some(user), _) => {
             let key = user.to_lowercase();
             let email = match t.user_by_email.get(&key) {
@@ -515,11 +579,11 @@ async fn groups(State(st): St, headers: HeaderMap, Query(q): Params) -> Response
                     None => return g_err(404, "notFound", "Resource Not Found: userKey"),
                 },
             };
-            t.user_groups.get(&email).into_iter().flatten().map(|&g| t.groups[g].clone()).collect()
+            t.user_groups.get(&email).into_iter().flatten().map(|&g| &t.groups[g]).collect()
         }
         (None, Some(c)) => {
             tri!(customer_ok(&st, c));
-            t.groups.clone()
+            t.groups.iter().collect()
         }
         _ => return g_err(400, "badRequest", "Bad Request"),
     };
@@ -532,8 +596,8 @@ async fn members(State(st): St, headers: HeaderMap, Path(key): Path<String>, Que
     let Some(&g) = st.tenant.group_keys.get(&key.to_lowercase()).or_else(|| st.tenant.group_keys.get(&key)) else {
         return g_err(404, "notFound", "Resource Not Found: groupKey");
     };
-    let list = st.tenant.members.get(&g).cloned().unwrap_or_default();
-    let (items, next) = tri!(paged(&list, &q, "maxResults", 200, 200, false));
+    let list: &[Value] = st.tenant.members.get(&g).map(Vec::as_slice).unwrap_or_default();
+    let (items, next) = tri!(paged(list, &q, "maxResults", 200, 200, false));
     list_body("admin#directory#members", "members", items, next)
 }
 
@@ -545,20 +609,19 @@ async fn activities(State(st): St, headers: HeaderMap, Path(app): Path<String>, 
         "admin" => &st.tenant.admin_activities,
         "token" => &st.tenant.token_activities,
         "login" | "drive" | "groups" | "mobile" | "saml" | "meet" | "chat" | "calendar" => {
-            return list_body("admin#reports#activities", "items", Vec::new(), None)
+            return list_body::<Value>("admin#reports#activities", "items", &[], None)
         }
         _ => return g_err(400, "invalid", &format!("Invalid value '{app}'. Values must match the following regular expression: '(access_transparency)|(admin)|…'")),
     };
     let start = q.get("startTime").map(String::as_str).unwrap_or("");
     let end = q.get("endTime").map(String::as_str).unwrap_or("~");
-    let list: Vec<Value> = source
+    let list: Vec<&Value> = source
         .iter()
         .filter(|a| q.get("eventName").is_none_or(|e| has_event(a, e)))
         .filter(|a| {
             let t = a["id"]["time"].as_str().unwrap_or("");
             t >= start && t <= end
         })
-        .cloned()
         .collect();
     let (items, next) = tri!(paged(&list, &q, "maxResults", 1000, 1000, false));
     list_body("admin#reports#activities", "items", items, next)
@@ -572,24 +635,15 @@ async fn usage(State(st): St, headers: HeaderMap, Path(date): Path<String>, Quer
     let wanted: Option<HashSet<&str>> = q.get("parameters").map(|p| p.split(',').map(str::trim).collect());
     // Page first, then shape only that page (a large tenant has tens of thousands of reports).
     let (page, next) = tri!(paged(&st.tenant.usage_reports, &q, "maxResults", 1000, 1000, false));
-    let items: Vec<Value> = page
-        .into_iter()
-        .map(|mut r| {
-            r["date"] = json!(date);
-            if let (Some(w), Some(ps)) = (&wanted, r["parameters"].as_array_mut()) {
-                ps.retain(|p| p["name"].as_str().is_some_and(|n| w.contains(n)));
-            }
-            r
+    let items: Vec<UsageReport> = page
+        .iter()
+        .map(|report| UsageReport {
+            report,
+            date: &date,
+            wanted: wanted.as_ref(),
         })
         .collect();
-    let mut body = json!({"kind": "admin#reports#usageReports", "etag": "\"mock\""});
-    if !items.is_empty() {
-        body["usageReports"] = Value::Array(items);
-    }
-    if let Some(t) = next {
-        body["nextPageToken"] = json!(t);
-    }
-    json_response(&body)
+    list_body("admin#reports#usageReports", "usageReports", &items, next)
 }
 
 // ---------------------------------------------------------------- Cloud Identity
@@ -634,7 +688,7 @@ async fn policies(State(st): St, headers: HeaderMap, Query(q): Params) -> Respon
     let mut body = json!({});
     let blank = q.get("pageToken").is_some() && items.is_empty();
     if !items.is_empty() {
-        body["policies"] = Value::Array(items);
+        body["policies"] = Value::Array(items.to_vec());
     }
     match next {
         Some(t) => body["nextPageToken"] = json!(t),
@@ -667,7 +721,7 @@ async fn inbound_sso(State(st): St, headers: HeaderMap, Query(q): Params) -> Res
     let (items, next) = tri!(paged(&st.tenant.inbound_sso, &q, "pageSize", 50, 100, true));
     let mut body = json!({});
     if !items.is_empty() {
-        body["inboundSsoAssignments"] = Value::Array(items);
+        body["inboundSsoAssignments"] = Value::Array(items.to_vec());
     }
     if let Some(t) = next {
         body["nextPageToken"] = json!(t);
