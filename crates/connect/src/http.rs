@@ -301,6 +301,11 @@ impl Api {
         let mut attempt = 0;
         while attempt < attempts {
             attempt += 1;
+            // The token first: a slot is not held while a token is fetched.
+            let token = match &self.auth {
+                Some(auth) => Some(auth.token(&self.http, false).await?),
+                None => None,
+            };
             let permit = self
                 .limiter
                 .acquire()
@@ -315,8 +320,7 @@ impl Api {
                 .request(call.method.clone(), &call.url)
                 .timeout(self.settings.timeout)
                 .header("accept", "application/json");
-            if let Some(auth) = &self.auth {
-                let token = auth.token(&self.http, false).await?;
+            if let Some(token) = &token {
                 request = request.bearer_auth(token.expose());
             }
             for (name, value) in call.headers {
