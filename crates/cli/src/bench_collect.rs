@@ -63,10 +63,16 @@ pub fn run(args: &BenchArgs) -> Result<u8> {
         .context("starting mamori imitate")?;
     let mut imitation = Imitation(child);
     wait_for(&dir.join("gws-lower-bound.json"), &mut imitation.0)?;
-    println!("imitation tenants generated in {:.1} s (not counted)", started.elapsed().as_secs_f64());
+    println!(
+        "imitation tenants generated in {:.1} s (not counted)",
+        started.elapsed().as_secs_f64()
+    );
 
     let rt = runtime()?;
-    let settings = HttpSettings { concurrency: args.concurrency.max(1), ..HttpSettings::default() };
+    let settings = HttpSettings {
+        concurrency: args.concurrency.max(1),
+        ..HttpSettings::default()
+    };
     for app in ["m365", "gws"] {
         if args.app.as_deref().is_some_and(|a| a != app) {
             continue;
@@ -75,11 +81,27 @@ pub fn run(args: &BenchArgs) -> Result<u8> {
             "m365" => AppConfig::M365(m365_config(Some(&dir.join("m365-credentials.json")))?),
             _ => AppConfig::Gws(gws_config(Some(&dir.join("gws-credentials.json")))?),
         };
-        let bound: BTreeMap<String, u64> = serde_json::from_slice(&std::fs::read(dir.join(format!("{app}-lower-bound.json")))?)?;
-        let collected = rt.block_on(collect_app(&config, settings.clone(), Progress::new(app, false)))?;
+        let bound: BTreeMap<String, u64> =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{app}-lower-bound.json")))?)?;
+        let collected = rt.block_on(collect_app(
+            &config,
+            settings.clone(),
+            Progress::new(app, false),
+        ))?;
         let failed: Vec<&String> = collected.collection.failed().map(|(k, _)| k).collect();
-        println!("\n== {} ({}) ==", if app == "m365" { "Microsoft 365, 100,000 users" } else { "Google Workspace, 50,000 users" }, collected.tenant);
-        println!("{:<44} {:>9} {:>9} {:>9}", "section", "requests", "bound", "throttled");
+        println!(
+            "\n== {} ({}) ==",
+            if app == "m365" {
+                "Microsoft 365, 100,000 users"
+            } else {
+                "Google Workspace, 50,000 users"
+            },
+            collected.tenant
+        );
+        println!(
+            "{:<44} {:>9} {:>9} {:>9}",
+            "section", "requests", "bound", "throttled"
+        );
         let mut sections: Vec<&String> = collected.stats.keys().chain(bound.keys()).collect();
         sections.sort();
         sections.dedup();
@@ -97,7 +119,8 @@ pub fn run(args: &BenchArgs) -> Result<u8> {
             println!("{s:<44} {:>9} {:>9} {:>9}", st.requests, b, st.throttled);
         }
         let wall = collected.elapsed.as_secs_f64();
-        let wall_bound = total_bound as f64 * args.latency_ms as f64 / 1000.0 / args.concurrency.max(1) as f64;
+        let wall_bound =
+            total_bound as f64 * args.latency_ms as f64 / 1000.0 / args.concurrency.max(1) as f64;
         println!("total requests {total} (lower bound {total_bound}; ratio {:.2}; {throttled} answered 429, {:.1} s of Retry-After waits)", total as f64 / total_bound.max(1) as f64, waited as f64 / 1000.0);
         println!(
             "wall time {wall:.2} s (bound × latency ÷ concurrency = {wall_bound:.2} s; ratio {:.2})",

@@ -1,7 +1,9 @@
 //! `mamori collect` and `mamori scan`: live, read-only collection from a tenant's admin APIs,
 //! written as a Mamori snapshot, and (scan) evaluated and reported at once.
 
-use crate::{load_engine, now_text, resolve_lang, write_atomically, PackArgs, EXIT_FINDINGS, EXIT_TOOL_ERROR};
+use crate::{
+    load_engine, now_text, resolve_lang, write_atomically, PackArgs, EXIT_FINDINGS, EXIT_TOOL_ERROR,
+};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -97,9 +99,16 @@ impl Progress {
     pub fn new(label: &str, visible: bool) -> Arc<Self> {
         let bar = ProgressBar::with_draw_target(
             None,
-            if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
+            if visible {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
         );
-        bar.set_style(ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.set_prefix(label.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
         Arc::new(Progress {
@@ -117,9 +126,17 @@ impl Progress {
         self.bar.set_message(format!(
             "{} sections{}, {} requests{}",
             self.sections.load(Ordering::Relaxed),
-            if failed > 0 { format!(" ({failed} failed)") } else { String::new() },
+            if failed > 0 {
+                format!(" ({failed} failed)")
+            } else {
+                String::new()
+            },
             self.requests.load(Ordering::Relaxed),
-            if waits > 0 { format!(", throttled {:.1} s", waits as f64 / 1000.0) } else { String::new() },
+            if waits > 0 {
+                format!(", throttled {:.1} s", waits as f64 / 1000.0)
+            } else {
+                String::new()
+            },
         ));
     }
 
@@ -141,7 +158,8 @@ impl Observer for Progress {
                 }
             }
             Event::Throttled { wait, .. } => {
-                self.throttled_ms.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+                self.throttled_ms
+                    .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
             }
             _ => return,
         }
@@ -154,13 +172,25 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn read_config<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading credentials {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading credentials {}", path.display()))?;
     // YAML is a superset of JSON: one parser reads both. Errors name the field, never echo values.
     serde_yaml::from_str(&text).map_err(|e| {
-        let location = e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column())).unwrap_or_default();
+        let location = e
+            .location()
+            .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
+            .unwrap_or_default();
         let reason = e.to_string();
-        let reason = reason.split(" at line ").next().unwrap_or(&reason).to_string();
-        anyhow::anyhow!("{}: not a valid credentials file{location}: {}", path.display(), mamori_connect::redact::scrub(&reason))
+        let reason = reason
+            .split(" at line ")
+            .next()
+            .unwrap_or(&reason)
+            .to_string();
+        anyhow::anyhow!(
+            "{}: not a valid credentials file{location}: {}",
+            path.display(),
+            mamori_connect::redact::scrub(&reason)
+        )
     })
 }
 
@@ -169,7 +199,8 @@ pub fn m365_config(path: Option<&Path>) -> Result<M365Config> {
     if let Some(path) = path {
         return read_config(path);
     }
-    let tenant_id = env("MAMORI_M365_TENANT_ID").context("no --credentials file and MAMORI_M365_TENANT_ID is not set")?;
+    let tenant_id = env("MAMORI_M365_TENANT_ID")
+        .context("no --credentials file and MAMORI_M365_TENANT_ID is not set")?;
     let client_id = env("MAMORI_M365_CLIENT_ID").context("MAMORI_M365_CLIENT_ID is not set")?;
     let mut value = serde_json::json!({"tenant_id": tenant_id, "client_id": client_id});
     if let Some(s) = env("MAMORI_M365_CLIENT_SECRET") {
@@ -192,7 +223,8 @@ pub fn gws_config(path: Option<&Path>) -> Result<GwsConfig> {
     if let Some(path) = path {
         return read_config(path);
     }
-    let key_file = env("MAMORI_GWS_KEY_FILE").context("no --credentials file and MAMORI_GWS_KEY_FILE is not set")?;
+    let key_file = env("MAMORI_GWS_KEY_FILE")
+        .context("no --credentials file and MAMORI_GWS_KEY_FILE is not set")?;
     let subject = env("MAMORI_GWS_SUBJECT").context("MAMORI_GWS_SUBJECT is not set")?;
     let mut value = serde_json::json!({"service_account_key_file": key_file, "subject": subject});
     if let Some(c) = env("MAMORI_GWS_CUSTOMER_ID") {
@@ -210,12 +242,20 @@ pub enum AppConfig {
 }
 
 /// Collects one tenant; Ctrl-C abandons it (and nothing is written).
-pub async fn collect_app(config: &AppConfig, settings: HttpSettings, progress: Arc<Progress>) -> Result<Collected> {
+pub async fn collect_app(
+    config: &AppConfig,
+    settings: HttpSettings,
+    progress: Arc<Progress>,
+) -> Result<Collected> {
     let observer: Arc<dyn Observer> = progress.clone();
     let work = async {
         match config {
-            AppConfig::M365(c) => mamori_connect::m365::collect(c, settings, Some(observer)).await.map_err(anyhow::Error::from),
-            AppConfig::Gws(c) => mamori_connect::gws::collect(c, settings, Some(observer)).await.map_err(anyhow::Error::from),
+            AppConfig::M365(c) => mamori_connect::m365::collect(c, settings, Some(observer))
+                .await
+                .map_err(anyhow::Error::from),
+            AppConfig::Gws(c) => mamori_connect::gws::collect(c, settings, Some(observer))
+                .await
+                .map_err(anyhow::Error::from),
         }
     };
     let result = tokio::select! {
@@ -268,7 +308,10 @@ pub fn snapshot_bytes(snapshot: &serde_json::Value, path: &Path) -> Result<Vec<u
 /// One line per failed section, for stderr.
 pub fn report_failures(collected: &Collected) {
     for (section, outcome) in collected.collection.failed() {
-        eprintln!("mamori: warning: section {section} not collected: {}", outcome.reason.as_deref().unwrap_or("unknown reason"));
+        eprintln!(
+            "mamori: warning: section {section} not collected: {}",
+            outcome.reason.as_deref().unwrap_or("unknown reason")
+        );
     }
 }
 
@@ -298,7 +341,9 @@ pub fn run_collect(cmd: CollectCommand) -> Result<u8> {
         App::Gws => "gws",
     };
     let out = cmd.out.unwrap_or_else(|| {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
         PathBuf::from(format!("{}-{app}-{stamp}.json.gz", collected.tenant))
     });
     let failed = collected.collection.failed().count();
@@ -312,7 +357,11 @@ pub fn run_collect(cmd: CollectCommand) -> Result<u8> {
 }
 
 /// The provider export inside a collected snapshot, as the engine's value.
-pub fn evaluate_collected(engine: &mamori_policy::Engine, source: &str, snapshot: &serde_json::Value) -> Result<Evaluation> {
+pub fn evaluate_collected(
+    engine: &mamori_policy::Engine,
+    source: &str,
+    snapshot: &serde_json::Value,
+) -> Result<Evaluation> {
     let kind = match snapshot["schema"].as_str() {
         Some("scubagear") => SourceKind::Scubagear,
         Some("scubagoggles") => SourceKind::Scubagoggles,
@@ -340,7 +389,9 @@ pub fn run_scan(cmd: ScanCommand) -> Result<u8> {
     let evaluations = vec![evaluation];
     let body = match cmd.format {
         crate::Format::Table => {
-            let colour = cmd.out.is_none() && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+            let colour = cmd.out.is_none()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal();
             mamori_report::render_table(&evaluations, lang, colour)
         }
         crate::Format::Json => mamori_report::render_json_lines(&evaluations, lang)?,
@@ -365,13 +416,21 @@ pub fn run_scan(cmd: ScanCommand) -> Result<u8> {
             eprintln!("mamori: wrote {}", path.display());
         }
     }
-    if evaluations.iter().any(|e| e.count(mamori_core::Status::Error) > 0 && e.results.is_empty()) {
+    if evaluations
+        .iter()
+        .any(|e| e.count(mamori_core::Status::Error) > 0 && e.results.is_empty())
+    {
         return Ok(EXIT_TOOL_ERROR);
     }
-    Ok(if evaluations.iter().any(Evaluation::has_failures) { EXIT_FINDINGS } else { 0 })
+    Ok(if evaluations.iter().any(Evaluation::has_failures) {
+        EXIT_FINDINGS
+    } else {
+        0
+    })
 }
 
 /// A Google Workspace configuration for an imitation tenant (the demo and the benchmark).
 pub fn gws_mock_config(mock: &mamori_mock_saas::gws::GwsMock) -> GwsConfig {
-    serde_json::from_value(crate::imitate::gws_config_json(mock)).expect("the imitation's configuration is valid")
+    serde_json::from_value(crate::imitate::gws_config_json(mock))
+        .expect("the imitation's configuration is valid")
 }

@@ -3,7 +3,9 @@
 //! fictional Japanese trading company); the real connectors collect both tenants over HTTP and
 //! DNS; the packs evaluate the snapshots; the reports are written in Japanese and English.
 
-use crate::collect::{collect_app, evaluate_collected, gws_mock_config, runtime, snapshot_bytes, AppConfig, Progress};
+use crate::collect::{
+    collect_app, evaluate_collected, gws_mock_config, runtime, snapshot_bytes, AppConfig, Progress,
+};
 use crate::{load_engine, now_text, write_atomically, PackArgs};
 use anyhow::{Context, Result};
 use mamori_connect::HttpSettings;
@@ -28,19 +30,29 @@ pub fn run(out_dir: &Path) -> Result<u8> {
             .await
             .context("starting the imitation Google Workspace APIs")?;
         let m365_config: mamori_connect::m365::M365Config =
-            serde_json::from_value(m365.config(true)).context("imitation Microsoft 365 configuration")?;
+            serde_json::from_value(m365.config(true))
+                .context("imitation Microsoft 365 configuration")?;
         let m365_config = AppConfig::M365(m365_config);
         let gws_config = AppConfig::Gws(gws_mock_config(&gws));
         let (a, b) = tokio::join!(
-            collect_app(&m365_config, HttpSettings::default(), Progress::new("Microsoft 365", visible)),
-            collect_app(&gws_config, HttpSettings::default(), Progress::new("Google Workspace", visible)),
+            collect_app(
+                &m365_config,
+                HttpSettings::default(),
+                Progress::new("Microsoft 365", visible)
+            ),
+            collect_app(
+                &gws_config,
+                HttpSettings::default(),
+                Progress::new("Google Workspace", visible)
+            ),
         );
         let mut a = a?;
         // The demo customer's ScubaGear-style configuration: break-glass accounts exempted
         // from the conditional access policies, as an operator would pass with --config.
-        a.collection
-            .data
-            .insert("scuba_config".into(), m365.state.export["scuba_config"].clone());
+        a.collection.data.insert(
+            "scuba_config".into(),
+            m365.state.export["scuba_config"].clone(),
+        );
         anyhow::Ok(vec![a, b?])
     })?;
 
@@ -61,35 +73,59 @@ pub fn run(out_dir: &Path) -> Result<u8> {
         let snapshot = collected.into_snapshot();
         let path = out_dir.join(file);
         write_atomically(&path, &snapshot_bytes(&snapshot, &path)?)?;
-        evaluations.push(evaluate_collected(&engine, &path.display().to_string(), &snapshot)?);
+        evaluations.push(evaluate_collected(
+            &engine,
+            &path.display().to_string(),
+            &snapshot,
+        )?);
         written.push(path);
     }
 
     let generated = now_text();
     for lang in [Lang::Ja, Lang::En] {
         let html = out_dir.join(format!("report-{}.html", lang.code()));
-        write_atomically(&html, mamori_report::render_html(&evaluations, lang, &generated)?.as_bytes())?;
+        write_atomically(
+            &html,
+            mamori_report::render_html(&evaluations, lang, &generated)?.as_bytes(),
+        )?;
         let csv = out_dir.join(format!("action-plan-{}.csv", lang.code()));
-        write_atomically(&csv, mamori_report::render_csv(&evaluations, lang)?.as_bytes())?;
+        write_atomically(
+            &csv,
+            mamori_report::render_csv(&evaluations, lang)?.as_bytes(),
+        )?;
         written.push(html);
         written.push(csv);
     }
     let json = out_dir.join("results.jsonl");
-    write_atomically(&json, mamori_report::render_json_lines(&evaluations, Lang::En)?.as_bytes())?;
+    write_atomically(
+        &json,
+        mamori_report::render_json_lines(&evaluations, Lang::En)?.as_bytes(),
+    )?;
     written.push(json);
 
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Mamori demo — 株式会社さくら商事 (imitation APIs on loopback, real connectors)")?;
+    writeln!(
+        out,
+        "Mamori demo — 株式会社さくら商事 (imitation APIs on loopback, real connectors)"
+    )?;
     for line in &lines {
         writeln!(out, "{line}")?;
     }
-    for (e, suite) in evaluations.iter().zip(["Microsoft 365", "Google Workspace"]) {
+    for (e, suite) in evaluations
+        .iter()
+        .zip(["Microsoft 365", "Google Workspace"])
+    {
         let summary: Vec<String> = Status::ALL
             .iter()
             .filter(|s| e.count(**s) > 0)
             .map(|s| format!("{} {}", s.label(Lang::En), e.count(*s)))
             .collect();
-        writeln!(out, "  {suite} ({} controls): {}", e.results.len(), summary.join(" · "))?;
+        writeln!(
+            out,
+            "  {suite} ({} controls): {}",
+            e.results.len(),
+            summary.join(" · ")
+        )?;
     }
     writeln!(out, "Wrote:")?;
     for path in &written {

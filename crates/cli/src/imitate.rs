@@ -58,7 +58,9 @@ fn write_private(path: &Path, value: &serde_json::Value) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(serde_json::to_string_pretty(value)?.as_bytes())?;
     Ok(())
 }
@@ -76,23 +78,50 @@ pub fn run(args: ImitateArgs) -> Result<u8> {
             Size::Demo => (M365TenantSpec::demo(), GwsTenantSpec::demo()),
             Size::Large => (M365TenantSpec::large(), GwsTenantSpec::large()),
         };
-        let m365 = mamori_mock_saas::m365::start(&m365_spec, behaviour.clone()).await.context("starting the Microsoft 365 imitation")?;
-        let gws = mamori_mock_saas::gws::start(&gws_spec, behaviour).await.context("starting the Google Workspace imitation")?;
+        let m365 = mamori_mock_saas::m365::start(&m365_spec, behaviour.clone())
+            .await
+            .context("starting the Microsoft 365 imitation")?;
+        let gws = mamori_mock_saas::gws::start(&gws_spec, behaviour)
+            .await
+            .context("starting the Google Workspace imitation")?;
         std::fs::create_dir_all(&args.credentials_dir)?;
         let m365_path = args.credentials_dir.join("m365-credentials.json");
         let gws_path = args.credentials_dir.join("gws-credentials.json");
         write_private(&m365_path, &m365.config(true))?;
         write_private(&gws_path, &gws_config_json(&gws))?;
         // The yardsticks of the collection benchmark: requests needed at the largest pages.
-        std::fs::write(args.credentials_dir.join("m365-lower-bound.json"), serde_json::to_vec(&m365.lower_bound())?)?;
-        std::fs::write(args.credentials_dir.join("gws-lower-bound.json"), serde_json::to_vec(&gws.lower_bound())?)?;
-        println!("Microsoft 365 imitation: {} (DNS {})", m365.base_url(), m365.dns.addr);
-        println!("Google Workspace imitation: {} (DNS {})", gws.base_url(), gws.dns.addr);
-        println!("Credentials: {} and {}", m365_path.display(), gws_path.display());
-        println!("Try: mamori scan m365 --credentials {}", m365_path.display());
+        std::fs::write(
+            args.credentials_dir.join("m365-lower-bound.json"),
+            serde_json::to_vec(&m365.lower_bound())?,
+        )?;
+        std::fs::write(
+            args.credentials_dir.join("gws-lower-bound.json"),
+            serde_json::to_vec(&gws.lower_bound())?,
+        )?;
+        println!(
+            "Microsoft 365 imitation: {} (DNS {})",
+            m365.base_url(),
+            m365.dns.addr
+        );
+        println!(
+            "Google Workspace imitation: {} (DNS {})",
+            gws.base_url(),
+            gws.dns.addr
+        );
+        println!(
+            "Credentials: {} and {}",
+            m365_path.display(),
+            gws_path.display()
+        );
+        println!(
+            "Try: mamori scan m365 --credentials {}",
+            m365_path.display()
+        );
         println!("Press Ctrl-C to stop.");
         let _ = std::io::stdout().flush();
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
         let _ = std::fs::remove_file(&m365_path);
         let _ = std::fs::remove_file(&gws_path);
         anyhow::Ok(())

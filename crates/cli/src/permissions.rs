@@ -15,16 +15,26 @@ fn section_permissions(pack: &str) -> Result<BTreeMap<String, String>> {
     let collected = rt.block_on(async {
         let config = match pack {
             "m365" => {
-                let mock = mamori_mock_saas::m365::start(&mamori_mock_saas::m365::M365TenantSpec::demo(), Behaviour::default()).await?;
+                let mock = mamori_mock_saas::m365::start(
+                    &mamori_mock_saas::m365::M365TenantSpec::demo(),
+                    Behaviour::default(),
+                )
+                .await?;
                 let config = AppConfig::M365(serde_json::from_value(mock.config(true))?);
-                let c = collect_app(&config, HttpSettings::default(), Progress::new(pack, false)).await?;
+                let c = collect_app(&config, HttpSettings::default(), Progress::new(pack, false))
+                    .await?;
                 drop(mock);
                 c
             }
             "gws" => {
-                let mock = mamori_mock_saas::gws::start(&mamori_mock_saas::gws::GwsTenantSpec::demo(), Behaviour::default()).await?;
+                let mock = mamori_mock_saas::gws::start(
+                    &mamori_mock_saas::gws::GwsTenantSpec::demo(),
+                    Behaviour::default(),
+                )
+                .await?;
                 let config = AppConfig::Gws(gws_mock_config(&mock));
-                let c = collect_app(&config, HttpSettings::default(), Progress::new(pack, false)).await?;
+                let c = collect_app(&config, HttpSettings::default(), Progress::new(pack, false))
+                    .await?;
                 drop(mock);
                 c
             }
@@ -32,13 +42,22 @@ fn section_permissions(pack: &str) -> Result<BTreeMap<String, String>> {
         };
         anyhow::Ok(config)
     })?;
-    Ok(collected.collection.outcomes.iter().map(|(k, o)| (k.clone(), o.permission.clone())).collect())
+    Ok(collected
+        .collection
+        .outcomes
+        .iter()
+        .map(|(k, o)| (k.clone(), o.permission.clone()))
+        .collect())
 }
 
 /// The Markdown table (also embedded in docs/connect-*.md, checked by a test).
 pub fn table(pack_id: &str) -> Result<String> {
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
-    let pack = engine.packs().iter().find(|p| p.id == pack_id).with_context(|| format!("no pack {pack_id:?}"))?;
+    let pack = engine
+        .packs()
+        .iter()
+        .find(|p| p.id == pack_id)
+        .with_context(|| format!("no pack {pack_id:?}"))?;
     let permissions = section_permissions(pack_id)?;
     let mut out = String::from("| Control | Sections read | Needs |\n|---|---|---|\n");
     let mut all: BTreeSet<String> = BTreeSet::new();
@@ -50,11 +69,32 @@ pub fn table(pack_id: &str) -> Result<String> {
             .sections
             .iter()
             .filter_map(|s| permissions.get(s))
-            .flat_map(|p| p.split(", ").flat_map(|q| q.split(" and https://").enumerate().map(|(i, part)| if i == 0 { part.to_string() } else { format!("https://{part}") })).collect::<Vec<_>>())
+            .flat_map(|p| {
+                p.split(", ")
+                    .flat_map(|q| {
+                        q.split(" and https://").enumerate().map(|(i, part)| {
+                            if i == 0 {
+                                part.to_string()
+                            } else {
+                                format!("https://{part}")
+                            }
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            })
             .collect();
         all.extend(needs.iter().cloned());
-        let needs = if needs.is_empty() { "nothing beyond the sign-in".to_string() } else { needs.into_iter().collect::<Vec<_>>().join("; ") };
-        out.push_str(&format!("| {} | {} | {} |\n", control.id, control.sections.join(", "), needs));
+        let needs = if needs.is_empty() {
+            "nothing beyond the sign-in".to_string()
+        } else {
+            needs.into_iter().collect::<Vec<_>>().join("; ")
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            control.id,
+            control.sections.join(", "),
+            needs
+        ));
     }
     out.push_str("\nEvery permission above, once:\n\n");
     for p in all {

@@ -399,12 +399,25 @@ fn demo_writes_reports_in_both_languages() {
     assert!(ja.contains("lang=\"ja\"") && ja.contains("製品別サマリー"));
     // The collected snapshots evaluate through the normal path too, with no control in error:
     // every section the packs read was collected through the connectors.
-    for file in ["sakura-trading-m365.snapshot.json.gz", "sakura-trading-gws.snapshot.json.gz"] {
+    for file in [
+        "sakura-trading-m365.snapshot.json.gz",
+        "sakura-trading-gws.snapshot.json.gz",
+    ] {
         let snapshot = dir.path().join(file);
-        let o = mamori(&["evaluate", "--from", "mamori", snapshot.to_str().unwrap(), "--format", "json"]);
+        let o = mamori(&[
+            "evaluate",
+            "--from",
+            "mamori",
+            snapshot.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
         assert_eq!(o.status.code(), Some(1), "{file}: {}", stderr(&o));
         let out = stdout(&o);
-        assert!(!out.contains("\"status\":\"error\""), "{file} has controls in error");
+        assert!(
+            !out.contains("\"status\":\"error\""),
+            "{file} has controls in error"
+        );
         assert!(out.contains("\"status\":\"pass\"") && out.contains("\"status\":\"fail\""));
     }
 }
@@ -532,32 +545,86 @@ fn collect_and_scan_against_the_imitation_apis() {
     let imitation = imitation();
     let creds = |app: &str| imitation.dir.path().join(format!("{app}-credentials.json"));
     let out = imitation.dir.path().join("snap.json.gz");
-    let o = mamori(&["collect", "m365", "--credentials", creds("m365").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = mamori(&[
+        "collect",
+        "m365",
+        "--credentials",
+        creds("m365").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("requests"), "summary line: {}", stderr(&o));
-    let o = mamori(&["evaluate", "--from", "mamori", out.to_str().unwrap(), "--format", "json"]);
+    assert!(
+        stderr(&o).contains("requests"),
+        "summary line: {}",
+        stderr(&o)
+    );
+    let o = mamori(&[
+        "evaluate",
+        "--from",
+        "mamori",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(!stdout(&o).contains("\"status\":\"error\""));
 
     let report = imitation.dir.path().join("gws.html");
-    let o = mamori(&["scan", "gws", "--credentials", creds("gws").to_str().unwrap(), "--quiet", "--format", "html", "--lang", "ja", "--out", report.to_str().unwrap()]);
+    let o = mamori(&[
+        "scan",
+        "gws",
+        "--credentials",
+        creds("gws").to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "html",
+        "--lang",
+        "ja",
+        "--out",
+        report.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).is_empty(), "--quiet prints nothing: {}", stderr(&o));
-    assert!(std::fs::read_to_string(&report).unwrap().contains("lang=\"ja\""));
+    assert!(
+        stderr(&o).is_empty(),
+        "--quiet prints nothing: {}",
+        stderr(&o)
+    );
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .contains("lang=\"ja\""));
 
     // A wrong secret: one clear line naming the endpoint's refusal, never the secret itself.
-    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(creds("m365")).unwrap()).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(creds("m365")).unwrap()).unwrap();
     let obj = config.as_object_mut().unwrap();
     obj.remove("certificate_private_key");
     obj.remove("certificate_thumbprint");
     obj.insert("client_secret".into(), "Wrong~Secret-Value-123456".into());
-    let bad = write(imitation.dir.path(), "bad.json", config.to_string().as_bytes());
+    let bad = write(
+        imitation.dir.path(),
+        "bad.json",
+        config.to_string().as_bytes(),
+    );
     let bad_out = imitation.dir.path().join("never.json.gz");
-    let o = mamori(&["collect", "m365", "--credentials", bad.to_str().unwrap(), "--out", bad_out.to_str().unwrap()]);
+    let o = mamori(&[
+        "collect",
+        "m365",
+        "--credentials",
+        bad.to_str().unwrap(),
+        "--out",
+        bad_out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("invalid_client") && err.contains("AADSTS7000215"), "{err}");
-    assert!(!err.contains("Wrong~Secret-Value-123456"), "secret leaked: {err}");
+    assert!(
+        err.contains("invalid_client") && err.contains("AADSTS7000215"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Wrong~Secret-Value-123456"),
+        "secret leaked: {err}"
+    );
     assert!(!bad_out.exists(), "no snapshot after a failed sign-in");
 }
 
@@ -569,15 +636,27 @@ fn collect_without_credentials_or_with_a_broken_file() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("MAMORI_M365_TENANT_ID"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("MAMORI_M365_TENANT_ID"),
+        "{}",
+        stderr(&o)
+    );
     let dir = tempfile::tempdir().unwrap();
-    let bad = write(dir.path(), "creds.yaml", b"tenant_id: x\nclient_id: y\nclient_secret: hunter2-secret-text\nbogus: 1\n");
+    let bad = write(
+        dir.path(),
+        "creds.yaml",
+        b"tenant_id: x\nclient_id: y\nclient_secret: hunter2-secret-text\nbogus: 1\n",
+    );
     let o = mamori(&["collect", "m365", "--credentials", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bogus"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("hunter2-secret-text"));
     let o = mamori(&["collect", "m365", "--client-secret", "x"]);
-    assert_eq!(o.status.code(), Some(2), "secrets are not accepted on the command line");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "secrets are not accepted on the command line"
+    );
 }
 
 #[test]
@@ -585,11 +664,15 @@ fn connect_docs_list_the_permissions_the_connectors_need() {
     for pack in ["m365", "gws"] {
         let o = mamori(&["packs", "permissions", pack]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../docs/connect-{pack}.md"));
+        let doc_path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../docs/connect-{pack}.md"));
         let doc = std::fs::read_to_string(&doc_path).unwrap();
         let begin = format!("<!-- BEGIN generated: mamori packs permissions {pack} -->");
         let start = doc.find(&begin).expect("generated block") + begin.len();
-        let end = doc[start..].find("<!-- END generated -->").expect("end of generated block") + start;
+        let end = doc[start..]
+            .find("<!-- END generated -->")
+            .expect("end of generated block")
+            + start;
         assert_eq!(
             doc[start..end].trim(),
             stdout(&o).trim(),

@@ -20,7 +20,9 @@ pub enum AuthError {
     },
     #[error("token endpoint {endpoint} unreachable: {message}")]
     Transport { endpoint: String, message: String },
-    #[error("token endpoint {endpoint} answered something that is not a token response: {message}")]
+    #[error(
+        "token endpoint {endpoint} answered something that is not a token response: {message}"
+    )]
     Malformed { endpoint: String, message: String },
     #[error("cannot sign the client assertion: {0}")]
     Key(String),
@@ -64,7 +66,11 @@ impl TokenRequest {
         match self {
             TokenRequest::MsClientCredentials {
                 authority, tenant, ..
-            } => format!("{}/{}/oauth2/v2.0/token", authority.trim_end_matches('/'), tenant),
+            } => format!(
+                "{}/{}/oauth2/v2.0/token",
+                authority.trim_end_matches('/'),
+                tenant
+            ),
             TokenRequest::GoogleServiceAccount { token_uri, .. } => token_uri.clone(),
         }
     }
@@ -102,7 +108,11 @@ fn random_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sign(claims: &serde_json::Value, header: jsonwebtoken::Header, pem: &Secret) -> Result<Secret, AuthError> {
+fn sign(
+    claims: &serde_json::Value,
+    header: jsonwebtoken::Header,
+    pem: &Secret,
+) -> Result<Secret, AuthError> {
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose().as_bytes())
         .map_err(|e| AuthError::Key(format!("the private key is not an RSA PEM key ({e})")))?;
     jsonwebtoken::encode(&header, claims, &key)
@@ -160,10 +170,13 @@ impl TokenSource {
                         thumbprint_sha1_hex,
                     } => {
                         let thumb = hex_to_bytes(thumbprint_sha1_hex).ok_or_else(|| {
-                            AuthError::Key("certificate_thumbprint is not a hex SHA-1 thumbprint".into())
+                            AuthError::Key(
+                                "certificate_thumbprint is not a hex SHA-1 thumbprint".into(),
+                            )
                         })?;
                         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-                        header.x5t = Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(thumb));
+                        header.x5t =
+                            Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(thumb));
                         let now = now_secs();
                         let claims = serde_json::json!({
                             "aud": self.request.endpoint(),
@@ -266,17 +279,24 @@ impl TokenSource {
                     description,
                 });
             }
-            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| AuthError::Malformed {
-                endpoint: endpoint.clone(),
-                message: e.to_string(),
-            })?;
+            let parsed: TokenResponse =
+                serde_json::from_slice(&body).map_err(|e| AuthError::Malformed {
+                    endpoint: endpoint.clone(),
+                    message: e.to_string(),
+                })?;
             let lifetime = parsed
                 .expires_in
                 .as_ref()
-                .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+                .and_then(|v| {
+                    v.as_u64()
+                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                })
                 .unwrap_or(3600)
                 .clamp(60, 86_400);
-            return Ok((Secret::new(parsed.access_token), Duration::from_secs(lifetime)));
+            return Ok((
+                Secret::new(parsed.access_token),
+                Duration::from_secs(lifetime),
+            ));
         }
         Err(AuthError::Transport {
             endpoint,
@@ -291,7 +311,10 @@ fn first_line(s: &str) -> &str {
 }
 
 fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
-    let hex: String = hex.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let hex: String = hex
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
     if hex.len() % 2 != 0 || hex.is_empty() {
         return None;
     }

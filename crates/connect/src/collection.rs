@@ -49,7 +49,12 @@ pub struct Collection {
 
 impl Collection {
     /// Records one section. On failure the section is absent from the data.
-    pub fn record(&mut self, section: &str, permission: &str, result: Result<Value, SectionError>) -> bool {
+    pub fn record(
+        &mut self,
+        section: &str,
+        permission: &str,
+        result: Result<Value, SectionError>,
+    ) -> bool {
         match result {
             Ok(value) => {
                 self.data.insert(section.to_string(), value);
@@ -97,7 +102,13 @@ impl Collection {
 }
 
 /// The Mamori snapshot envelope (docs/schemas/mamori-snapshot.md).
-pub fn envelope(schema: &str, tenant: &str, collected_at: &str, data: Map<String, Value>, requests: Value) -> Value {
+pub fn envelope(
+    schema: &str,
+    tenant: &str,
+    collected_at: &str,
+    data: Map<String, Value>,
+    requests: Value,
+) -> Value {
     serde_json::json!({
         "mamori_snapshot": 1,
         "schema": schema,
@@ -147,5 +158,7 @@ impl Collected {
 
 /// Now, RFC 3339 UTC to the second.
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }

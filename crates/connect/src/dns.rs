@@ -13,9 +13,17 @@ pub enum DnsError {
     #[error("{name}: not a valid DNS name")]
     BadName { name: String },
     #[error("{name}: no answer from {server} within {seconds} s")]
-    Timeout { name: String, server: SocketAddr, seconds: u64 },
+    Timeout {
+        name: String,
+        server: SocketAddr,
+        seconds: u64,
+    },
     #[error("{name}: {server} answered {code}")]
-    Failure { name: String, server: SocketAddr, code: String },
+    Failure {
+        name: String,
+        server: SocketAddr,
+        code: String,
+    },
     #[error("{name}: {message}")]
     Io { name: String, message: String },
 }
@@ -47,8 +55,10 @@ impl Resolver {
     }
 
     pub async fn txt(&self, name: &str) -> Result<TxtAnswer, DnsError> {
-        let fqdn = Name::from_str(&format!("{}.", name.trim_end_matches('.'))).map_err(|_| DnsError::BadName {
-            name: name.to_string(),
+        let fqdn = Name::from_str(&format!("{}.", name.trim_end_matches('.'))).map_err(|_| {
+            DnsError::BadName {
+                name: name.to_string(),
+            }
         })?;
         let mut msg = Message::new();
         msg.set_id((crate::http::next_random() & 0xffff) as u16)
@@ -164,7 +174,9 @@ impl Resolver {
 
     async fn tcp(&self, request: &[u8]) -> std::io::Result<Vec<u8>> {
         let mut stream = tokio::net::TcpStream::connect(self.server).await?;
-        stream.write_all(&(request.len() as u16).to_be_bytes()).await?;
+        stream
+            .write_all(&(request.len() as u16).to_be_bytes())
+            .await?;
         stream.write_all(request).await?;
         let len = stream.read_u16().await? as usize;
         let mut buf = vec![0u8; len];

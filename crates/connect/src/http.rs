@@ -51,11 +51,23 @@ pub enum ApiError {
         message: Option<String>,
     },
     #[error("{url}: no answer within {seconds} s (after {attempts} tries)")]
-    Timeout { url: String, seconds: u64, attempts: u32 },
+    Timeout {
+        url: String,
+        seconds: u64,
+        attempts: u32,
+    },
     #[error("{url}: {message} (after {attempts} tries)")]
-    Transport { url: String, message: String, attempts: u32 },
+    Transport {
+        url: String,
+        message: String,
+        attempts: u32,
+    },
     #[error("{url}: still throttled or failing after {attempts} tries (last: {last})")]
-    GaveUp { url: String, attempts: u32, last: String },
+    GaveUp {
+        url: String,
+        attempts: u32,
+        last: String,
+    },
     #[error("{url}: response is not valid JSON: {message}")]
     Malformed { url: String, message: String },
     #[error("{url}: response larger than the {limit_mib} MiB limit")]
@@ -120,7 +132,10 @@ pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
 }
 
 /// Reads a body up to `limit` bytes; the error text says what went wrong.
-pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, String> {
     if let Some(len) = resp.content_length() {
         if len as usize > limit {
             return Err(format!("response of {len} bytes exceeds the limit"));
@@ -143,7 +158,11 @@ pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> R
 
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = value.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
             return Some(Duration::from_secs_f64(secs.min(86_400.0)));
@@ -160,10 +179,15 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// The code and message of an error body, in Microsoft Graph / OData, Google or plain form.
 fn error_fields(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        let text = String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string();
+        let text = String::from_utf8_lossy(&body[..body.len().min(200)])
+            .trim()
+            .to_string();
         return (None, (!text.is_empty()).then_some(text));
     };
-    let err = v.get("error").or_else(|| v.get("odata.error")).unwrap_or(&v);
+    let err = v
+        .get("error")
+        .or_else(|| v.get("odata.error"))
+        .unwrap_or(&v);
     let code = err
         .get("status")
         .or_else(|| err.get("code"))
@@ -181,7 +205,11 @@ fn error_fields(body: &[u8]) -> (Option<String>, Option<String>) {
             Value::Object(o) => o.get("value").and_then(Value::as_str).map(str::to_string),
             _ => None,
         })
-        .or_else(|| err.get("error_description").and_then(Value::as_str).map(str::to_string));
+        .or_else(|| {
+            err.get("error_description")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
     (code, message.map(|m| m.chars().take(300).collect()))
 }
 
@@ -288,7 +316,11 @@ impl Api {
             .min(self.settings.max_backoff);
         // Full jitter: anywhere between zero and the cap.
         let millis = cap.as_millis() as u64;
-        Duration::from_millis(if millis == 0 { 0 } else { next_random() % (millis + 1) })
+        Duration::from_millis(if millis == 0 {
+            0
+        } else {
+            next_random() % (millis + 1)
+        })
     }
 
     /// Sends one call, retrying what can be retried, and parses the JSON answer.
@@ -425,7 +457,11 @@ impl Api {
             });
         }
         if last.starts_with("HTTP") {
-            return Err(ApiError::GaveUp { url, attempts, last });
+            return Err(ApiError::GaveUp {
+                url,
+                attempts,
+                last,
+            });
         }
         Err(ApiError::Transport {
             url,
@@ -477,7 +513,12 @@ impl Api {
     }
 
     /// Every item of a Google list, following `nextPageToken`.
-    pub async fn google_list(&self, section: &str, url: &str, items_key: &str) -> Result<Vec<Value>, ApiError> {
+    pub async fn google_list(
+        &self,
+        section: &str,
+        url: &str,
+        items_key: &str,
+    ) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -485,7 +526,10 @@ impl Api {
                 None => url.to_string(),
                 Some(t) => {
                     let sep = if url.contains('?') { '&' } else { '?' };
-                    format!("{url}{sep}pageToken={}", url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>())
+                    format!(
+                        "{url}{sep}pageToken={}",
+                        url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
+                    )
                 }
             };
             let mut page = self.get(section, &page_url).await?;
@@ -501,7 +545,9 @@ impl Api {
                 }
             }
             match page.get("nextPageToken").and_then(Value::as_str) {
-                Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_string()),
+                Some(t) if !t.is_empty() && token.as_deref() != Some(t) => {
+                    token = Some(t.to_string())
+                }
                 _ => return Ok(items),
             }
         }
@@ -517,7 +563,10 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("retry-after", "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
@@ -537,7 +586,10 @@ mod tests {
         assert_eq!(error_fields(google).0.as_deref(), Some("PERMISSION_DENIED"));
         let spo = br#"{"odata.error":{"code":"-2147024891, System.UnauthorizedAccessException","message":{"lang":"en-US","value":"Access denied."}}}"#;
         assert_eq!(error_fields(spo).1.as_deref(), Some("Access denied."));
-        assert_eq!(error_fields(b"<html>oops</html>").1.as_deref(), Some("<html>oops</html>"));
+        assert_eq!(
+            error_fields(b"<html>oops</html>").1.as_deref(),
+            Some("<html>oops</html>")
+        );
     }
 
     #[test]

@@ -8,10 +8,10 @@
 
 pub mod auth;
 pub mod collection;
-pub mod m365;
 pub mod dns;
 pub mod gws;
 pub mod http;
+pub mod m365;
 pub mod redact;
 pub mod stats;
 

@@ -103,7 +103,10 @@ mod tests {
         let _k = Secret::new(
             "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n",
         );
-        assert_eq!(scrub("echo MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "echo [REDACTED]");
+        assert_eq!(
+            scrub("echo MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"),
+            "echo [REDACTED]"
+        );
         assert!(scrub("-----BEGIN PRIVATE KEY-----").contains("BEGIN"));
     }
 }

@@ -2,8 +2,8 @@
 //! verdicts it gives, paging, throttling, credential and permission failures, broken
 //! responses and secrecy of the key and tokens.
 
-use mamori_connect::gws::{collect, GwsConfig, GwsEndpoints};
 use mamori_connect::collection::Collected;
+use mamori_connect::gws::{collect, GwsConfig, GwsEndpoints};
 use mamori_connect::HttpSettings;
 use mamori_core::snapshot::SourceKind;
 use mamori_core::Status;
@@ -30,7 +30,10 @@ fn config(mock: &GwsMock) -> GwsConfig {
 }
 
 fn demo_list(key: &str) -> Vec<serde_json::Value> {
-    mamori_mock_saas::synth::gws_demo()[key].as_array().cloned().unwrap_or_default()
+    mamori_mock_saas::synth::gws_demo()[key]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn fast() -> HttpSettings {
@@ -49,7 +52,12 @@ fn statuses(collected: Collected) -> BTreeMap<String, Status> {
 fn evaluate(data: &serde_json::Value) -> BTreeMap<String, Status> {
     let engine = mamori_policy::Engine::with_builtin_packs().expect("packs");
     let input = mamori_policy::Value::from_json_str(&data.to_string()).expect("json");
-    let eval = engine.evaluate("test", SourceKind::Scubagoggles, input, &mamori_policy::EvalOptions::default());
+    let eval = engine.evaluate(
+        "test",
+        SourceKind::Scubagoggles,
+        input,
+        &mamori_policy::EvalOptions::default(),
+    );
     eval.results.into_iter().map(|r| (r.id, r.status)).collect()
 }
 
@@ -63,44 +71,90 @@ fn outcome_reason(c: &Collected, section: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_tenant_collects_and_evaluates_like_the_demo_export() {
-    let mock = gws::start(&GwsTenantSpec::demo(), Behaviour::default()).await.unwrap();
-    let collected = collect(&config(&mock), fast(), None).await.expect("collection");
-    let failed: Vec<_> = collected.collection.failed().map(|(k, o)| format!("{k}: {:?}", o.reason)).collect();
+    let mock = gws::start(&GwsTenantSpec::demo(), Behaviour::default())
+        .await
+        .unwrap();
+    let collected = collect(&config(&mock), fast(), None)
+        .await
+        .expect("collection");
+    let failed: Vec<_> = collected
+        .collection
+        .failed()
+        .map(|(k, o)| format!("{k}: {:?}", o.reason))
+        .collect();
     assert!(failed.is_empty(), "failed sections: {failed:#?}");
     let total = collected.total_requests();
-    let per_section: BTreeMap<_, _> = collected.stats.iter().map(|(k, s)| (k.clone(), s.requests)).collect();
+    let per_section: BTreeMap<_, _> = collected
+        .stats
+        .iter()
+        .map(|(k, s)| (k.clone(), s.requests))
+        .collect();
     let bound = mock.lower_bound();
-    println!("demo: {total} API requests (+{} token requests), per section {per_section:?}", bound["token"]);
+    println!(
+        "demo: {total} API requests (+{} token requests), per section {per_section:?}",
+        bound["token"]
+    );
     println!("demo lower bound: {bound:?}");
     for (section, n) in &per_section {
-        assert_eq!(Some(n), bound.get(section), "{section}: requests vs lower bound");
+        assert_eq!(
+            Some(n),
+            bound.get(section),
+            "{section}: requests vs lower bound"
+        );
     }
     let data = &collected.collection.data;
     assert_eq!(data["tenant_info"]["topLevelOU"], "さくら商事");
     assert_eq!(data["tenant_info"]["ID"], mock.customer_id.as_str());
     assert_eq!(data["mamori_users"].as_array().map(Vec::len), Some(60));
-    assert!(data["policies"].as_object().unwrap().contains_key("大阪営業所 (in 営業部)"));
-    assert!(data["policies"].as_object().unwrap().contains_key("営業部 (group sales-partners@sakura-trading.co.jp)"));
+    assert!(data["policies"]
+        .as_object()
+        .unwrap()
+        .contains_key("大阪営業所 (in 営業部)"));
+    assert!(data["policies"]
+        .as_object()
+        .unwrap()
+        .contains_key("営業部 (group sales-partners@sakura-trading.co.jp)"));
     // The removed delegation is not current; the three granted ones are.
-    assert_eq!(data["mamori_domain_wide_delegation"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        data["mamori_domain_wide_delegation"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
 
     let got = statuses(collected);
     let want = evaluate(&mamori_mock_saas::synth::gws_demo());
     let mut differences = Vec::new();
     for (id, status) in &want {
         if got.get(id) != Some(status) {
-            differences.push(format!("{id}: demo export {status:?}, collected {:?}", got.get(id)));
+            differences.push(format!(
+                "{id}: demo export {status:?}, collected {:?}",
+                got.get(id)
+            ));
         }
     }
     println!("differences: {differences:#?}");
-    let errors: Vec<_> = got.iter().filter(|(_, s)| **s == Status::Error).map(|(id, _)| id.clone()).collect();
+    let errors: Vec<_> = got
+        .iter()
+        .filter(|(_, s)| **s == Status::Error)
+        .map(|(id, _)| id.clone())
+        .collect();
     assert!(errors.is_empty(), "controls in error: {errors:?}");
     assert!(differences.is_empty(), "{differences:#?}");
-    let failing: Vec<_> = got.iter().filter(|(_, s)| **s == Status::Fail).map(|(id, _)| id.as_str()).collect();
+    let failing: Vec<_> = got
+        .iter()
+        .filter(|(_, s)| **s == Status::Fail)
+        .map(|(id, _)| id.as_str())
+        .collect();
     println!("failing: {failing:?}");
     // Settings the demo tenant seeds as bad: super-admin phishing-resistant MFA, DMARC on the
     // alias domain, Drive external sharing, admins without security keys.
-    for id in ["GWS.COMMONCONTROLS.1.1v1", "GWS.GMAIL.4.2v1", "GWS.DRIVEDOCS.1.1v1", "MAMORI.GWS.IDENTITY.1"] {
+    for id in [
+        "GWS.COMMONCONTROLS.1.1v1",
+        "GWS.GMAIL.4.2v1",
+        "GWS.DRIVEDOCS.1.1v1",
+        "MAMORI.GWS.IDENTITY.1",
+    ] {
         assert!(failing.contains(&id), "{id} should fail");
     }
     let fails = got.values().filter(|s| **s == Status::Fail).count();
@@ -118,7 +172,9 @@ async fn paging_uses_the_maximum_page_sizes() {
         ..GwsTenantSpec::demo()
     };
     let mock = gws::start(&spec, Behaviour::default()).await.unwrap();
-    let collected = collect(&config(&mock), fast(), None).await.expect("collection");
+    let collected = collect(&config(&mock), fast(), None)
+        .await
+        .expect("collection");
     assert_eq!(collected.collection.failed().count(), 0);
     let bound = mock.lower_bound();
     assert_eq!(bound["users"], 3);
@@ -126,8 +182,18 @@ async fn paging_uses_the_maximum_page_sizes() {
     for (section, stats) in &collected.stats {
         assert_eq!(Some(&stats.requests), bound.get(section), "{section}");
     }
-    assert_eq!(collected.collection.data["mamori_users"].as_array().map(Vec::len), Some(1_234));
-    assert_eq!(collected.collection.data["group_settings"].as_array().map(Vec::len), Some(450));
+    assert_eq!(
+        collected.collection.data["mamori_users"]
+            .as_array()
+            .map(Vec::len),
+        Some(1_234)
+    );
+    assert_eq!(
+        collected.collection.data["group_settings"]
+            .as_array()
+            .map(Vec::len),
+        Some(450)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,8 +204,15 @@ async fn throttling_is_waited_out() {
         ..Behaviour::default()
     };
     let mock = gws::start(&GwsTenantSpec::demo(), behaviour).await.unwrap();
-    let collected = collect(&config(&mock), fast(), None).await.expect("collection");
-    assert_eq!(collected.collection.failed().count(), 0, "{:?}", collected.collection.outcomes);
+    let collected = collect(&config(&mock), fast(), None)
+        .await
+        .expect("collection");
+    assert_eq!(
+        collected.collection.failed().count(),
+        0,
+        "{:?}",
+        collected.collection.outcomes
+    );
     let throttled: u64 = collected.stats.values().map(|s| s.throttled).sum();
     assert!(throttled > 0);
     assert!(mock.server.counters.throttled() > 0);
@@ -147,17 +220,32 @@ async fn throttling_is_waited_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_key_is_refused_before_any_section() {
-    let mock = gws::start(&GwsTenantSpec::demo(), Behaviour::default()).await.unwrap();
+    let mock = gws::start(&GwsTenantSpec::demo(), Behaviour::default())
+        .await
+        .unwrap();
     let mut key = mock.key.clone();
     key["private_key"] = serde_json::json!(mamori_mock_saas::keys::generate().private_pem);
     let mut cfg = config(&mock);
     cfg.service_account_key_json = Some(mamori_connect::Secret::new(key.to_string()));
     let err = collect(&cfg, fast(), None).await.expect_err("must fail");
     let text = err.to_string();
-    assert!(text.contains("invalid_grant") && text.contains("Invalid JWT Signature."), "{text}");
+    assert!(
+        text.contains("invalid_grant") && text.contains("Invalid JWT Signature."),
+        "{text}"
+    );
     assert!(text.contains("/token"), "{text}");
     assert!(!text.contains("PRIVATE KEY"), "{text}");
-    assert_eq!(mock.server.counters.requests(), mock.server.counters.by_path.lock().unwrap().get("/token").copied().unwrap_or(0));
+    assert_eq!(
+        mock.server.counters.requests(),
+        mock.server
+            .counters
+            .by_path
+            .lock()
+            .unwrap()
+            .get("/token")
+            .copied()
+            .unwrap_or(0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,16 +261,25 @@ async fn an_undelegated_scope_fails_only_its_sections() {
         ..GwsTenantSpec::demo()
     };
     let mock = gws::start(&spec, Behaviour::default()).await.unwrap();
-    let collected = collect(&config(&mock), fast(), None).await.expect("collection");
+    let collected = collect(&config(&mock), fast(), None)
+        .await
+        .expect("collection");
     let reason = outcome_reason(&collected, "gmail_logs");
     assert!(reason.contains("unauthorized_client"), "{reason}");
-    assert!(reason.contains("the app needs https://www.googleapis.com/auth/admin.reports.audit.readonly"), "{reason}");
+    assert!(
+        reason
+            .contains("the app needs https://www.googleapis.com/auth/admin.reports.audit.readonly"),
+        "{reason}"
+    );
     assert!(!collected.collection.data.contains_key("gmail_logs"));
     assert!(collected.collection.data.contains_key("policies"));
     assert_eq!(collected.collection.outcomes["policies"].status, "ok");
     let got = statuses(collected);
     let errors = got.values().filter(|s| **s == Status::Error).count();
-    let judged = got.values().filter(|s| matches!(s, Status::Pass | Status::Fail)).count();
+    let judged = got
+        .values()
+        .filter(|s| matches!(s, Status::Pass | Status::Fail))
+        .count();
     assert!(errors > 0, "controls reading the logs report error");
     assert!(judged > 20, "the rest is still judged ({judged})");
 }
@@ -194,8 +291,14 @@ async fn malformed_json_fails_one_section() {
         ..Behaviour::default()
     };
     let mock = gws::start(&GwsTenantSpec::demo(), behaviour).await.unwrap();
-    let collected = collect(&config(&mock), fast(), None).await.expect("collection");
-    let failed: Vec<_> = collected.collection.failed().map(|(k, _)| k.clone()).collect();
+    let collected = collect(&config(&mock), fast(), None)
+        .await
+        .expect("collection");
+    let failed: Vec<_> = collected
+        .collection
+        .failed()
+        .map(|(k, _)| k.clone())
+        .collect();
     assert_eq!(failed, vec!["inbound_sso_assignments".to_string()]);
     assert!(outcome_reason(&collected, "inbound_sso_assignments").contains("not valid JSON"));
     assert!(collected.collection.data["inbound_sso_assignments_error"].is_string());
@@ -208,7 +311,9 @@ async fn a_huge_response_fails_its_section() {
         ..Behaviour::default()
     };
     let mock = gws::start(&GwsTenantSpec::demo(), behaviour).await.unwrap();
-    let collected = collect(&config(&mock), fast(), None).await.expect("collection");
+    let collected = collect(&config(&mock), fast(), None)
+        .await
+        .expect("collection");
     let reason = outcome_reason(&collected, "privileged_users");
     assert!(reason.contains("larger than"), "{reason}");
     assert!(collected.collection.data["privileged_users_error"].is_string());
@@ -227,7 +332,9 @@ async fn a_hanging_api_times_out() {
         max_attempts: 2,
         ..fast()
     };
-    let collected = collect(&config(&mock), settings, None).await.expect("collection");
+    let collected = collect(&config(&mock), settings, None)
+        .await
+        .expect("collection");
     let reason = outcome_reason(&collected, "policies");
     assert!(reason.contains("no answer within"), "{reason}");
     assert_eq!(collected.collection.outcomes["group_settings"].status, "ok");
@@ -274,7 +381,9 @@ async fn the_key_and_tokens_appear_in_no_log_or_error() {
         ..Behaviour::default()
     };
     let mock = gws::start(&spec, behaviour).await.unwrap();
-    let collected = collect(&config(&mock), fast(), None).await.expect("collection");
+    let collected = collect(&config(&mock), fast(), None)
+        .await
+        .expect("collection");
     let mut texts = String::from_utf8_lossy(&buffer.0.lock().unwrap()).into_owned();
     texts.push_str(&format!("{:?}", collected.collection.outcomes));
     texts.push_str(&collected.into_snapshot().to_string());
@@ -283,7 +392,12 @@ async fn the_key_and_tokens_appear_in_no_log_or_error() {
     let mut key = mock.key.clone();
     key["client_email"] = serde_json::json!("someone-else@example.iam.gserviceaccount.com");
     cfg.service_account_key_json = Some(mamori_connect::Secret::new(key.to_string()));
-    texts.push_str(&collect(&cfg, fast(), None).await.expect_err("refused").to_string());
+    texts.push_str(
+        &collect(&cfg, fast(), None)
+            .await
+            .expect_err("refused")
+            .to_string(),
+    );
     texts.push_str(&format!("{cfg:?}"));
 
     let pem = mock.key["private_key"].as_str().unwrap();
@@ -301,14 +415,31 @@ async fn the_key_and_tokens_appear_in_no_log_or_error() {
 #[ignore]
 async fn large_tenant_request_counts() {
     let started = std::time::Instant::now();
-    let mock = gws::start(&GwsTenantSpec::large(), Behaviour::default()).await.unwrap();
+    let mock = gws::start(&GwsTenantSpec::large(), Behaviour::default())
+        .await
+        .unwrap();
     println!("imitation ready in {:.1?}", started.elapsed());
-    let collected = collect(&config(&mock), HttpSettings::default(), None).await.expect("collection");
-    let failed: Vec<_> = collected.collection.failed().map(|(k, o)| format!("{k}: {:?}", o.reason)).collect();
+    let collected = collect(&config(&mock), HttpSettings::default(), None)
+        .await
+        .expect("collection");
+    let failed: Vec<_> = collected
+        .collection
+        .failed()
+        .map(|(k, o)| format!("{k}: {:?}", o.reason))
+        .collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    let per_section: BTreeMap<_, _> = collected.stats.iter().map(|(k, s)| (k.clone(), s.requests)).collect();
+    let per_section: BTreeMap<_, _> = collected
+        .stats
+        .iter()
+        .map(|(k, s)| (k.clone(), s.requests))
+        .collect();
     let bound = mock.lower_bound();
-    println!("large: {} API requests + {} token requests in {:.1?}", collected.total_requests(), bound["token"], collected.elapsed);
+    println!(
+        "large: {} API requests + {} token requests in {:.1?}",
+        collected.total_requests(),
+        bound["token"],
+        collected.elapsed
+    );
     println!("per section: {per_section:?}");
     println!("lower bound: {bound:?}");
     println!("server saw {} requests", mock.server.counters.requests());

@@ -130,7 +130,11 @@ pub async fn wire_layer(State(wire): State<Wire>, request: Request, next: Next) 
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     {
-        let mut by_path = wire.counters.by_path.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by_path = wire
+            .counters
+            .by_path
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *by_path.entry(request.uri().path().to_string()).or_default() += 1;
     }
     if !wire.behaviour.latency.is_zero() {
@@ -160,13 +164,26 @@ pub async fn wire_layer(State(wire): State<Wire>, request: Request, next: Next) 
         }
         match fault {
             Fault::Status(code) => {
-                return error_response(wire.error_style, *code, "InjectedFault", "Injected failure for testing.")
+                return error_response(
+                    wire.error_style,
+                    *code,
+                    "InjectedFault",
+                    "Injected failure for testing.",
+                )
             }
             Fault::Malformed => {
-                return (StatusCode::OK, [("content-type", "application/json")], "{\"value\": [ {\"id\": ").into_response()
+                return (
+                    StatusCode::OK,
+                    [("content-type", "application/json")],
+                    "{\"value\": [ {\"id\": ",
+                )
+                    .into_response()
             }
             Fault::Huge(bytes) => {
-                let chunk = format!("{{\"id\":\"{}\",\"displayName\":\"padding\"}},", random_hex(16));
+                let chunk = format!(
+                    "{{\"id\":\"{}\",\"displayName\":\"padding\"}},",
+                    random_hex(16)
+                );
                 let count = bytes / chunk.len() + 1;
                 let mut body = String::with_capacity(bytes + 64);
                 body.push_str("{\"value\":[");
@@ -174,7 +191,8 @@ pub async fn wire_layer(State(wire): State<Wire>, request: Request, next: Next) 
                     body.push_str(&chunk);
                 }
                 body.push_str("{}]}");
-                return (StatusCode::OK, [("content-type", "application/json")], body).into_response();
+                return (StatusCode::OK, [("content-type", "application/json")], body)
+                    .into_response();
             }
             Fault::Hang(d) => {
                 tokio::time::sleep(*d).await;
@@ -206,7 +224,12 @@ impl Drop for RunningServer {
 }
 
 /// Serves `router` on 127.0.0.1 (port 0 = any free port) behind the wire layer.
-pub async fn serve(router: Router<()>, behaviour: Behaviour, style: ErrorStyle, port: u16) -> std::io::Result<RunningServer> {
+pub async fn serve(
+    router: Router<()>,
+    behaviour: Behaviour,
+    style: ErrorStyle,
+    port: u16,
+) -> std::io::Result<RunningServer> {
     let counters = Arc::new(Counters::default());
     let wire = Wire {
         behaviour: Arc::new(behaviour),
@@ -259,12 +282,21 @@ impl TokenStore {
 
     /// Revokes every token (tests of token refresh after 401).
     pub fn revoke_all(&self) {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Checks the bearer token: 401 when missing, unknown, expired or for another audience;
     /// 403 when none of `any_of` is granted (empty `any_of` = any valid token).
-    pub fn check(&self, headers: &HeaderMap, audience: &str, any_of: &[&str], style: ErrorStyle) -> Result<(), Response> {
+    pub fn check(
+        &self,
+        headers: &HeaderMap,
+        audience: &str,
+        any_of: &[&str],
+        style: ErrorStyle,
+    ) -> Result<(), Response> {
         let token = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -280,18 +312,37 @@ impl TokenStore {
             .get(token)
             .cloned();
         let Some(grant) = grant else {
-            return Err(unauthenticated(style, "Access token validation failure. Invalid audience or unknown token."));
+            return Err(unauthenticated(
+                style,
+                "Access token validation failure. Invalid audience or unknown token.",
+            ));
         };
         if grant.expires < Instant::now() {
-            return Err(unauthenticated(style, "Lifetime validation failed, the token is expired."));
+            return Err(unauthenticated(
+                style,
+                "Lifetime validation failed, the token is expired.",
+            ));
         }
         if grant.audience != audience {
-            return Err(unauthenticated(style, "Access token validation failure. Invalid audience."));
+            return Err(unauthenticated(
+                style,
+                "Access token validation failure. Invalid audience.",
+            ));
         }
         if !any_of.is_empty() && !any_of.iter().any(|p| grant.permissions.contains(*p)) {
             return Err(match style {
-                ErrorStyle::Microsoft => error_response(style, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
-                ErrorStyle::Google => error_response(style, 403, "insufficientPermissions", "Request had insufficient authentication scopes."),
+                ErrorStyle::Microsoft => error_response(
+                    style,
+                    403,
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                ),
+                ErrorStyle::Google => error_response(
+                    style,
+                    403,
+                    "insufficientPermissions",
+                    "Request had insufficient authentication scopes.",
+                ),
             });
         }
         Ok(())
@@ -317,7 +368,11 @@ fn unauthenticated(style: ErrorStyle, message: &str) -> Response {
 /// One page of `items`: `(page, next_offset)`.
 pub fn page<T: Clone>(items: &[T], offset: usize, size: usize) -> (Vec<T>, Option<usize>) {
     let end = (offset + size).min(items.len());
-    let slice = if offset < items.len() { items[offset..end].to_vec() } else { Vec::new() };
+    let slice = if offset < items.len() {
+        items[offset..end].to_vec()
+    } else {
+        Vec::new()
+    };
     (slice, (end < items.len()).then_some(end))
 }
 

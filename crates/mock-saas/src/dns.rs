@@ -33,9 +33,15 @@ fn answer(zone: &Zone, request: &[u8]) -> Option<Vec<u8>> {
         .set_recursion_available(true)
         .set_authoritative(true);
     let q = query.queries().first()?.clone();
-    let name = q.name().to_ascii().trim_end_matches('.').to_ascii_lowercase();
+    let name = q
+        .name()
+        .to_ascii()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     reply.add_query(q.clone());
-    let known = zone.keys().any(|k| k == &name || k.ends_with(&format!(".{name}")));
+    let known = zone
+        .keys()
+        .any(|k| k == &name || k.ends_with(&format!(".{name}")));
     match zone.get(&name) {
         Some(records) if q.query_type() == RecordType::TXT => {
             for text in records {
@@ -45,7 +51,11 @@ fn answer(zone: &Zone, request: &[u8]) -> Option<Vec<u8>> {
                     .chunks(255)
                     .map(|c| String::from_utf8_lossy(c).into_owned())
                     .collect();
-                reply.add_answer(Record::from_rdata(q.name().clone(), 300, RData::TXT(TXT::new(parts))));
+                reply.add_answer(Record::from_rdata(
+                    q.name().clone(),
+                    300,
+                    RData::TXT(TXT::new(parts)),
+                ));
             }
         }
         _ if known => {}

@@ -48,22 +48,55 @@ impl Rng {
 
 /// (romanised, kanji) family names.
 pub const FAMILY_JA: &[(&str, &str)] = &[
-    ("sato", "佐藤"), ("suzuki", "鈴木"), ("takahashi", "高橋"), ("tanaka", "田中"), ("ito", "伊藤"),
-    ("watanabe", "渡辺"), ("yamamoto", "山本"), ("nakamura", "中村"), ("kobayashi", "小林"), ("kato", "加藤"),
-    ("yoshida", "吉田"), ("yamada", "山田"), ("sasaki", "佐々木"), ("yamaguchi", "山口"), ("matsumoto", "松本"),
-    ("inoue", "井上"), ("kimura", "木村"), ("hayashi", "林"), ("shimizu", "清水"), ("mori", "森"),
+    ("sato", "佐藤"),
+    ("suzuki", "鈴木"),
+    ("takahashi", "高橋"),
+    ("tanaka", "田中"),
+    ("ito", "伊藤"),
+    ("watanabe", "渡辺"),
+    ("yamamoto", "山本"),
+    ("nakamura", "中村"),
+    ("kobayashi", "小林"),
+    ("kato", "加藤"),
+    ("yoshida", "吉田"),
+    ("yamada", "山田"),
+    ("sasaki", "佐々木"),
+    ("yamaguchi", "山口"),
+    ("matsumoto", "松本"),
+    ("inoue", "井上"),
+    ("kimura", "木村"),
+    ("hayashi", "林"),
+    ("shimizu", "清水"),
+    ("mori", "森"),
 ];
 
 /// (romanised, kanji) given names.
 pub const GIVEN_JA: &[(&str, &str)] = &[
-    ("hiroshi", "浩"), ("yuki", "由紀"), ("takeshi", "武"), ("akiko", "明子"), ("kenji", "健二"),
-    ("naoko", "直子"), ("daisuke", "大輔"), ("megumi", "恵"), ("shota", "翔太"), ("haruka", "遥"),
-    ("ryo", "亮"), ("misaki", "美咲"), ("kazuya", "和也"), ("ayumi", "あゆみ"), ("taro", "太郎"),
-    ("hanako", "花子"), ("satoshi", "聡"), ("emi", "恵美"), ("makoto", "誠"), ("sakura", "さくら"),
+    ("hiroshi", "浩"),
+    ("yuki", "由紀"),
+    ("takeshi", "武"),
+    ("akiko", "明子"),
+    ("kenji", "健二"),
+    ("naoko", "直子"),
+    ("daisuke", "大輔"),
+    ("megumi", "恵"),
+    ("shota", "翔太"),
+    ("haruka", "遥"),
+    ("ryo", "亮"),
+    ("misaki", "美咲"),
+    ("kazuya", "和也"),
+    ("ayumi", "あゆみ"),
+    ("taro", "太郎"),
+    ("hanako", "花子"),
+    ("satoshi", "聡"),
+    ("emi", "恵美"),
+    ("makoto", "誠"),
+    ("sakura", "さくら"),
 ];
 
 pub const FAMILY_EN: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Taylor", "Clark",
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Taylor",
+    "Clark",
 ];
 
 pub const GIVEN_EN: &[&str] = &[
@@ -75,7 +108,10 @@ pub fn person(rng: &mut Rng, i: usize) -> (String, String) {
     if rng.chance(20) {
         let g = rng.pick(GIVEN_EN);
         let f = rng.pick(FAMILY_EN);
-        (format!("{}.{}{}", g.to_lowercase(), f.to_lowercase(), i), format!("{g} {f}"))
+        (
+            format!("{}.{}{}", g.to_lowercase(), f.to_lowercase(), i),
+            format!("{g} {f}"),
+        )
     } else {
         let (gr, gk) = *rng.pick(GIVEN_JA);
         let (fr, fk) = *rng.pick(FAMILY_JA);

@@ -18,10 +18,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub const SCOPE_ORGUNIT: &str = "https://www.googleapis.com/auth/admin.directory.orgunit.readonly";
-pub const SCOPE_CUSTOMER: &str = "https://www.googleapis.com/auth/admin.directory.customer.readonly";
+pub const SCOPE_CUSTOMER: &str =
+    "https://www.googleapis.com/auth/admin.directory.customer.readonly";
 pub const SCOPE_DOMAIN: &str = "https://www.googleapis.com/auth/admin.directory.domain.readonly";
 pub const SCOPE_USER: &str = "https://www.googleapis.com/auth/admin.directory.user.readonly";
-pub const SCOPE_ROLE: &str = "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly";
+pub const SCOPE_ROLE: &str =
+    "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly";
 pub const SCOPE_GROUP: &str = "https://www.googleapis.com/auth/admin.directory.group.readonly";
 pub const SCOPE_AUDIT: &str = "https://www.googleapis.com/auth/admin.reports.audit.readonly";
 pub const SCOPE_USAGE: &str = "https://www.googleapis.com/auth/admin.reports.usage.readonly";
@@ -57,18 +59,62 @@ pub enum CollectError {
 
 /// The product and SKU pairs ScubaGoggles asks the Licensing API about, with product names.
 const SKUS: &[(&str, &str, &str)] = &[
-    ("Google-Apps", "1010020027", "Google Workspace Business Starter"),
-    ("Google-Apps", "1010020028", "Google Workspace Business Standard"),
-    ("Google-Apps", "1010020025", "Google Workspace Business Plus"),
-    ("Google-Apps", "1010020029", "Google Workspace Enterprise Starter"),
-    ("Google-Apps", "1010020026", "Google Workspace Enterprise Standard"),
-    ("Google-Apps", "1010020020", "Google Workspace Enterprise Plus"),
+    (
+        "Google-Apps",
+        "1010020027",
+        "Google Workspace Business Starter",
+    ),
+    (
+        "Google-Apps",
+        "1010020028",
+        "Google Workspace Business Standard",
+    ),
+    (
+        "Google-Apps",
+        "1010020025",
+        "Google Workspace Business Plus",
+    ),
+    (
+        "Google-Apps",
+        "1010020029",
+        "Google Workspace Enterprise Starter",
+    ),
+    (
+        "Google-Apps",
+        "1010020026",
+        "Google Workspace Enterprise Standard",
+    ),
+    (
+        "Google-Apps",
+        "1010020020",
+        "Google Workspace Enterprise Plus",
+    ),
     ("Google-Apps", "1010060001", "Google Workspace Essentials"),
-    ("Google-Apps", "1010060003", "Google Workspace Enterprise Essentials"),
-    ("Google-Apps", "1010060005", "Google Workspace Enterprise Essentials Plus"),
-    ("Google-Apps", "1010020030", "Google Workspace Frontline Starter"),
-    ("Google-Apps", "1010020031", "Google Workspace Frontline Standard"),
-    ("Google-Apps", "1010020034", "Google Workspace Frontline Plus"),
+    (
+        "Google-Apps",
+        "1010060003",
+        "Google Workspace Enterprise Essentials",
+    ),
+    (
+        "Google-Apps",
+        "1010060005",
+        "Google Workspace Enterprise Essentials Plus",
+    ),
+    (
+        "Google-Apps",
+        "1010020030",
+        "Google Workspace Frontline Starter",
+    ),
+    (
+        "Google-Apps",
+        "1010020031",
+        "Google Workspace Frontline Standard",
+    ),
+    (
+        "Google-Apps",
+        "1010020034",
+        "Google Workspace Frontline Plus",
+    ),
     ("101047", "1010470001", "Gemini Enterprise - Legacy"),
     ("101047", "1010470002", "Gemini Business - Legacy"),
     ("101047", "1010470003", "AI Meetings and Messaging"),
@@ -77,12 +123,20 @@ const SKUS: &[(&str, &str, &str)] = &[
     ("101001", "1010010001", "Cloud Identity Free"),
     ("101005", "1010050001", "Cloud Identity Premium"),
     ("101039", "1010390001", "Google Workspace Assured Controls"),
-    ("101039", "1010390002", "Google Workspace Assured Controls Plus"),
+    (
+        "101039",
+        "1010390002",
+        "Google Workspace Assured Controls Plus",
+    ),
     ("Google-Vault", "Google-Vault", "Google Vault"),
     ("101033", "1010330003", "Google Voice Starter"),
     ("101033", "1010330004", "Google Voice Standard"),
     ("101033", "1010330002", "Google Voice Premier"),
-    ("101040", "1010400001", "Google Workspace Additional Storage"),
+    (
+        "101040",
+        "1010400001",
+        "Google Workspace Additional Storage",
+    ),
 ];
 
 /// Admin audit events read whole by one product (ScubaGoggles' event table).
@@ -107,7 +161,11 @@ const PRODUCT_EVENTS: &[(&str, &[&str])] = &[
 ];
 
 /// Application-setting events, split over the products by their `APPLICATION_NAME`.
-const SETTING_EVENTS: &[&str] = &["CREATE_APPLICATION_SETTING", "CHANGE_APPLICATION_SETTING", "DELETE_APPLICATION_SETTING"];
+const SETTING_EVENTS: &[&str] = &[
+    "CREATE_APPLICATION_SETTING",
+    "CHANGE_APPLICATION_SETTING",
+    "DELETE_APPLICATION_SETTING",
+];
 
 const PRODUCT_APPS: &[(&str, &[&str])] = &[
     ("calendar", &["Calendar"]),
@@ -144,16 +202,46 @@ const PRODUCT_APPS: &[(&str, &[&str])] = &[
 /// Documented defaults ScubaGoggles fills into the top-level OU when Google returns no policy.
 fn top_ou_defaults() -> Vec<(&'static str, Value)> {
     vec![
-        ("calendar_external_invitations", json!({"warnOnInvite": true})),
-        ("chat_chat_history", json!({"allowUserModification": true, "historyOnByDefault": false})),
-        ("chat_external_chat_restriction", json!({"allowExternalChat": false, "externalChatRestriction": "NO_RESTRICTION"})),
-        ("drive_and_docs_drive_sdk", json!({"enableDriveSdkApiAccess": true})),
-        ("drive_and_docs_general_access_default", json!({"defaultFileAccess": "LINK_SHARING_PRIVATE"})),
-        ("groups_for_business_groups_sharing", json!({"collaborationCapability": "DOMAIN_USERS_ONLY"})),
-        ("security_less_secure_apps", json!({"allowLessSecureApps": false})),
-        ("security_super_admin_account_recovery", json!({"enableAccountRecovery": false})),
-        ("security_user_account_recovery", json!({"enableAccountRecovery": false})),
-        ("workspace_marketplace_apps_access_options", json!({"accessLevel": "ALLOW_ALL", "allowAllInternalApps": false})),
+        (
+            "calendar_external_invitations",
+            json!({"warnOnInvite": true}),
+        ),
+        (
+            "chat_chat_history",
+            json!({"allowUserModification": true, "historyOnByDefault": false}),
+        ),
+        (
+            "chat_external_chat_restriction",
+            json!({"allowExternalChat": false, "externalChatRestriction": "NO_RESTRICTION"}),
+        ),
+        (
+            "drive_and_docs_drive_sdk",
+            json!({"enableDriveSdkApiAccess": true}),
+        ),
+        (
+            "drive_and_docs_general_access_default",
+            json!({"defaultFileAccess": "LINK_SHARING_PRIVATE"}),
+        ),
+        (
+            "groups_for_business_groups_sharing",
+            json!({"collaborationCapability": "DOMAIN_USERS_ONLY"}),
+        ),
+        (
+            "security_less_secure_apps",
+            json!({"allowLessSecureApps": false}),
+        ),
+        (
+            "security_super_admin_account_recovery",
+            json!({"enableAccountRecovery": false}),
+        ),
+        (
+            "security_user_account_recovery",
+            json!({"enableAccountRecovery": false}),
+        ),
+        (
+            "workspace_marketplace_apps_access_options",
+            json!({"accessLevel": "ALLOW_ALL", "allowAllInternalApps": false}),
+        ),
     ]
 }
 
@@ -192,23 +280,40 @@ fn text(v: &Value) -> String {
 /// A copy of an API error (section failures that several keys share).
 fn copy_error(e: &ApiError) -> ApiError {
     match e {
-        ApiError::Status { url, status, code, message } => ApiError::Status {
+        ApiError::Status {
+            url,
+            status,
+            code,
+            message,
+        } => ApiError::Status {
             url: url.clone(),
             status: *status,
             code: code.clone(),
             message: message.clone(),
         },
-        ApiError::Timeout { url, seconds, attempts } => ApiError::Timeout {
+        ApiError::Timeout {
+            url,
+            seconds,
+            attempts,
+        } => ApiError::Timeout {
             url: url.clone(),
             seconds: *seconds,
             attempts: *attempts,
         },
-        ApiError::Transport { url, message, attempts } => ApiError::Transport {
+        ApiError::Transport {
+            url,
+            message,
+            attempts,
+        } => ApiError::Transport {
             url: url.clone(),
             message: message.clone(),
             attempts: *attempts,
         },
-        ApiError::GaveUp { url, attempts, last } => ApiError::GaveUp {
+        ApiError::GaveUp {
+            url,
+            attempts,
+            last,
+        } => ApiError::GaveUp {
             url: url.clone(),
             attempts: *attempts,
             last: last.clone(),
@@ -222,7 +327,12 @@ fn copy_error(e: &ApiError) -> ApiError {
             limit_mib: *limit_mib,
         },
         ApiError::Auth(a) => ApiError::Auth(match a {
-            AuthError::Rejected { endpoint, status, error, description } => AuthError::Rejected {
+            AuthError::Rejected {
+                endpoint,
+                status,
+                error,
+                description,
+            } => AuthError::Rejected {
                 endpoint: endpoint.clone(),
                 status: *status,
                 error: error.clone(),
@@ -243,14 +353,24 @@ fn copy_error(e: &ApiError) -> ApiError {
 
 /// Reads the key file without ever echoing its content in an error.
 fn load_key(config: &GwsConfig) -> Result<ServiceAccountKey, CollectError> {
-    let (text, origin) = match (&config.service_account_key_file, &config.service_account_key_json) {
-        (Some(path), _) => (
-            crate::redact::Secret::new(std::fs::read_to_string(path).map_err(|e| CollectError::Key(format!("cannot read {}: {e}", path.display())))?),
-            path.display().to_string(),
-        ),
-        (None, Some(json)) => (json.clone(), "service_account_key_json".to_string()),
-        (None, None) => return Err(CollectError::Key("neither service_account_key_file nor service_account_key_json is set".into())),
-    };
+    let (text, origin) =
+        match (
+            &config.service_account_key_file,
+            &config.service_account_key_json,
+        ) {
+            (Some(path), _) => (
+                crate::redact::Secret::new(std::fs::read_to_string(path).map_err(|e| {
+                    CollectError::Key(format!("cannot read {}: {e}", path.display()))
+                })?),
+                path.display().to_string(),
+            ),
+            (None, Some(json)) => (json.clone(), "service_account_key_json".to_string()),
+            (None, None) => {
+                return Err(CollectError::Key(
+                    "neither service_account_key_file nor service_account_key_json is set".into(),
+                ))
+            }
+        };
     let key: ServiceAccountKey = serde_json::from_str(text.expose()).map_err(|e| {
         // serde's message can quote the offending value; only its position and category are kept.
         CollectError::Key(format!(
@@ -261,7 +381,9 @@ fn load_key(config: &GwsConfig) -> Result<ServiceAccountKey, CollectError> {
         ))
     })?;
     if key.kind.as_deref().is_some_and(|k| k != "service_account") {
-        return Err(CollectError::Key(format!("{origin} is not a service-account key (type is not service_account)")));
+        return Err(CollectError::Key(format!(
+            "{origin} is not a service-account key (type is not service_account)"
+        )));
     }
     Ok(key)
 }
@@ -279,17 +401,31 @@ struct Client {
 
 impl Client {
     fn api(&self, scope: &'static str) -> Api {
-        self.apis.get(scope).cloned().unwrap_or_else(|| self.base.clone())
+        self.apis
+            .get(scope)
+            .cloned()
+            .unwrap_or_else(|| self.base.clone())
     }
 
     /// One GET with the token of `scope` (owned arguments, so the future borrows nothing
     /// temporary).
-    async fn get(&self, scope: &'static str, section: &'static str, url: String) -> Result<Value, ApiError> {
+    async fn get(
+        &self,
+        scope: &'static str,
+        section: &'static str,
+        url: String,
+    ) -> Result<Value, ApiError> {
         self.api(scope).get(section, &url).await
     }
 
     /// Every item of a Google list with the token of `scope`.
-    async fn list(&self, scope: &'static str, section: &'static str, url: String, key: &'static str) -> Result<Vec<Value>, ApiError> {
+    async fn list(
+        &self,
+        scope: &'static str,
+        section: &'static str,
+        url: String,
+        key: &'static str,
+    ) -> Result<Vec<Value>, ApiError> {
         self.api(scope).google_list(section, &url, key).await
     }
 
@@ -299,7 +435,11 @@ impl Client {
 }
 
 /// Collects one Google Workspace tenant into the ScubaGoggles provider schema.
-pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Option<Arc<dyn Observer>>) -> Result<Collected, CollectError> {
+pub async fn collect(
+    config: &GwsConfig,
+    settings: HttpSettings,
+    observer: Option<Arc<dyn Observer>>,
+) -> Result<Collected, CollectError> {
     let started = Instant::now();
     let collected_at = now_rfc3339();
     let key = load_key(config)?;
@@ -381,7 +521,9 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     let roles_task = spawn({
         let client = client.clone();
         let roles_url = client.dir(&format!("customer/{customer_key}/roles?maxResults=100"));
-        let assignments_url = client.dir(&format!("customer/{customer_key}/roleassignments?maxResults=200"));
+        let assignments_url = client.dir(&format!(
+            "customer/{customer_key}/roleassignments?maxResults=200"
+        ));
         async move {
             let (roles, assignments) = tokio::join!(
                 client.list(SCOPE_ROLE, "privileged_users", roles_url, "items"),
@@ -397,14 +539,25 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     let policies_task = spawn({
         let client = client.clone();
         let url = format!("{}/v1/policies?pageSize=100", client.cloud_identity);
-        async move { client.list(SCOPE_POLICIES, "policies", url, "policies").await }
+        async move {
+            client
+                .list(SCOPE_POLICIES, "policies", url, "policies")
+                .await
+        }
     });
     let usage_task = spawn(fetch_usage(client.clone()));
     let admin_task = spawn(fetch_admin_log(client.clone()));
     let token_task = spawn({
         let client = client.clone();
-        let url = format!("{}/admin/reports/v1/activity/users/all/applications/token?maxResults=1000", client.admin);
-        async move { client.list(SCOPE_AUDIT, "mamori_oauth_tokens", url, "items").await }
+        let url = format!(
+            "{}/admin/reports/v1/activity/users/all/applications/token?maxResults=1000",
+            client.admin
+        );
+        async move {
+            client
+                .list(SCOPE_AUDIT, "mamori_oauth_tokens", url, "items")
+                .await
+        }
     });
     let dwd_task = spawn({
         let client = client.clone();
@@ -413,10 +566,22 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
             if !wanted {
                 return Ok(Vec::new());
             }
-            let url = |event: &str| format!("{}/admin/reports/v1/activity/users/all/applications/admin?eventName={event}&maxResults=1000", client.admin);
+            let url = |event: &str| {
+                format!("{}/admin/reports/v1/activity/users/all/applications/admin?eventName={event}&maxResults=1000", client.admin)
+            };
             let (granted, removed) = tokio::join!(
-                client.list(SCOPE_AUDIT, "mamori_domain_wide_delegation", url("AUTHORIZE_API_CLIENT_ACCESS"), "items"),
-                client.list(SCOPE_AUDIT, "mamori_domain_wide_delegation", url("REMOVE_API_CLIENT_ACCESS"), "items"),
+                client.list(
+                    SCOPE_AUDIT,
+                    "mamori_domain_wide_delegation",
+                    url("AUTHORIZE_API_CLIENT_ACCESS"),
+                    "items"
+                ),
+                client.list(
+                    SCOPE_AUDIT,
+                    "mamori_domain_wide_delegation",
+                    url("REMOVE_API_CLIENT_ACCESS"),
+                    "items"
+                ),
             );
             let mut all = granted?;
             all.extend(removed?);
@@ -428,8 +593,13 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         async {
             // The units, the group list and the policies are mapped (off the runtime's threads)
             // while the group settings are still being read.
-            let (orgunits, (groups, settings_task), raw_policies) = tokio::join!(fetch_orgunits(&client), joined(groups_task), joined(policies_task));
-            let mut directory = blocking(move || map_directory(orgunits, groups, raw_policies)).await;
+            let (orgunits, (groups, settings_task), raw_policies) = tokio::join!(
+                fetch_orgunits(&client),
+                joined(groups_task),
+                joined(policies_task)
+            );
+            let mut directory =
+                blocking(move || map_directory(orgunits, groups, raw_policies)).await;
             directory.settings = match settings_task {
                 Some(task) => joined(task).await,
                 None => Ok(Vec::new()),
@@ -440,7 +610,8 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         async {
             let ((users, roles, assignments, role_members, privileged), usage) = tokio::join!(
                 async {
-                    let (users, (roles, assignments, members)) = tokio::join!(joined(users_task), joined(roles_task));
+                    let (users, (roles, assignments, members)) =
+                        tokio::join!(joined(users_task), joined(roles_task));
                     let privileged = match (&users, &roles, &assignments) {
                         (Ok(u), Ok(r), Ok(a)) => fetch_privileged(&client, u, r, a).await,
                         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(copy_error(e)),
@@ -457,7 +628,8 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
                         .collect(),
                 )
             });
-            let (users_ok, roles_ok, assignments_ok) = (users.is_ok(), roles.is_ok(), assignments.is_ok());
+            let (users_ok, roles_ok, assignments_ok) =
+                (users.is_ok(), roles.is_ok(), assignments.is_ok());
             let first_error = [
                 users.as_ref().err(),
                 roles.as_ref().err(),
@@ -470,9 +642,13 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
             .next()
             .map(copy_error);
             let mamori_users = match (first_error, users, roles, assignments, usage, role_members) {
-                (None, Ok(u), Ok(r), Ok(a), Ok(us), Ok(m)) => Ok(blocking(move || build_mamori_users(u, &r, &a, us, &m)).await),
+                (None, Ok(u), Ok(r), Ok(a), Ok(us), Ok(m)) => {
+                    Ok(blocking(move || build_mamori_users(u, &r, &a, us, &m)).await)
+                }
                 (Some(e), ..) => Err(SectionError::Api(e)),
-                _ => Err(SectionError::Other("unreachable: a failed input without an error".into())),
+                _ => Err(SectionError::Other(
+                    "unreachable: a failed input without an error".into(),
+                )),
             };
             People {
                 users_ok,
@@ -514,7 +690,10 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         c.data.insert("organizational_unit_names".into(), names);
     }
     mark(domains.is_ok(), "directory/v1/domains/list");
-    mark(aliases.is_ok(), "directory/reference/rest/v1/domainAliases/list");
+    mark(
+        aliases.is_ok(),
+        "directory/reference/rest/v1/domainAliases/list",
+    );
     if customer.is_err() {
         mark(false, "directory/v1/customer/get");
     }
@@ -524,16 +703,40 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
             "domain": primary_domain.clone().unwrap_or_else(|| "Error Retrieving".into()),
             "topLevelOU": top,
         })),
-        None => Err(SectionError::Other("the organisational units could not be read (see organizational_units)".into())),
+        None => Err(SectionError::Other(
+            "the organisational units could not be read (see organizational_units)".into(),
+        )),
     };
     c.record("tenant_info", SCOPE_ORGUNIT, tenant_info);
     c.record(
         "organizational_units",
         SCOPE_ORGUNIT,
-        orgunits.map(|o| if o.get("organizationUnits").is_some() { o } else { json!({}) }).map_err(SectionError::Api),
+        orgunits
+            .map(|o| {
+                if o.get("organizationUnits").is_some() {
+                    o
+                } else {
+                    json!({})
+                }
+            })
+            .map_err(SectionError::Api),
     );
-    c.record("domains", SCOPE_DOMAIN, domain_list.as_ref().map(|(d, _)| json!(d)).map_err(|e| SectionError::Other(e.to_string())));
-    c.record("alias_domains", SCOPE_DOMAIN, alias_list.as_ref().map(|a| json!(a)).map_err(|e| SectionError::Other(e.to_string())));
+    c.record(
+        "domains",
+        SCOPE_DOMAIN,
+        domain_list
+            .as_ref()
+            .map(|(d, _)| json!(d))
+            .map_err(|e| SectionError::Other(e.to_string())),
+    );
+    c.record(
+        "alias_domains",
+        SCOPE_DOMAIN,
+        alias_list
+            .as_ref()
+            .map(|a| json!(a))
+            .map_err(|e| SectionError::Other(e.to_string())),
+    );
 
     // Policies.
     mark(groups.is_ok(), "directory/v1/groups/list");
@@ -545,24 +748,48 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         Err(e) => {
             let reason = e.to_string();
             c.record("policies", SCOPE_POLICIES, Err(e));
-            c.record("missing_policies", SCOPE_POLICIES, Err(SectionError::Other(reason)));
+            c.record(
+                "missing_policies",
+                SCOPE_POLICIES,
+                Err(SectionError::Other(reason)),
+            );
         }
     }
 
     // Admin audit log, split into the products' *_logs keys.
     mark(admin_log.is_ok(), "reports/v1/activities/list");
-    let products = ["assuredcontrols", "calendar", "chat", "classroom", "commoncontrols", "drive", "gemini", "gmail", "groups", "meet", "sites"];
+    let products = [
+        "assuredcontrols",
+        "calendar",
+        "chat",
+        "classroom",
+        "commoncontrols",
+        "drive",
+        "gemini",
+        "gmail",
+        "groups",
+        "meet",
+        "sites",
+    ];
     match admin_log {
         Ok(events) => {
             for (product, items) in split_logs(&events, &products) {
                 let mut section = Map::new();
                 section.insert("items".into(), Value::Array(items));
-                c.record(&format!("{product}_logs"), SCOPE_AUDIT, Ok(Value::Object(section)));
+                c.record(
+                    &format!("{product}_logs"),
+                    SCOPE_AUDIT,
+                    Ok(Value::Object(section)),
+                );
             }
         }
         Err(e) => {
             for product in products {
-                c.record(&format!("{product}_logs"), SCOPE_AUDIT, Err(SectionError::Api(copy_error(&e))));
+                c.record(
+                    &format!("{product}_logs"),
+                    SCOPE_AUDIT,
+                    Err(SectionError::Api(copy_error(&e))),
+                );
             }
         }
     }
@@ -583,30 +810,57 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     let privileged_permission = format!("{SCOPE_USER}, {SCOPE_ROLE} and {SCOPE_GROUP}");
     match privileged {
         Ok(list) => {
-            c.record("privileged_users", &privileged_permission, Ok(Value::Array(list)));
+            c.record(
+                "privileged_users",
+                &privileged_permission,
+                Ok(Value::Array(list)),
+            );
             c.data.insert("privileged_users_error".into(), Value::Null);
         }
         Err(e) => {
-            c.record("privileged_users", &privileged_permission, Err(SectionError::Api(e)));
-            let reason = c.outcomes.get("privileged_users").and_then(|o| o.reason.clone()).unwrap_or_default();
-            c.data.insert("privileged_users_error".into(), json!(reason));
+            c.record(
+                "privileged_users",
+                &privileged_permission,
+                Err(SectionError::Api(e)),
+            );
+            let reason = c
+                .outcomes
+                .get("privileged_users")
+                .and_then(|o| o.reason.clone())
+                .unwrap_or_default();
+            c.data
+                .insert("privileged_users_error".into(), json!(reason));
         }
     }
-    c.record("mamori_users", &format!("{SCOPE_USER}, {SCOPE_ROLE}, {SCOPE_GROUP} and {SCOPE_USAGE}"), mamori_users);
+    c.record(
+        "mamori_users",
+        &format!("{SCOPE_USER}, {SCOPE_ROLE}, {SCOPE_GROUP} and {SCOPE_USAGE}"),
+        mamori_users,
+    );
     c.record(
         "mamori_oauth_tokens",
         SCOPE_AUDIT,
-        token_log.as_ref().map(|t| Value::Array(build_tokens(t))).map_err(|e| SectionError::Api(copy_error(e))),
+        token_log
+            .as_ref()
+            .map(|t| Value::Array(build_tokens(t)))
+            .map_err(|e| SectionError::Api(copy_error(e))),
     );
     match &config.domain_wide_delegation {
         Some(list) => {
-            c.record("mamori_domain_wide_delegation", "the operator's export", Ok(json!(list)));
+            c.record(
+                "mamori_domain_wide_delegation",
+                "the operator's export",
+                Ok(json!(list)),
+            );
         }
         None => {
             c.record(
                 "mamori_domain_wide_delegation",
                 SCOPE_AUDIT,
-                dwd_log.as_ref().map(|e| Value::Array(build_dwd(e))).map_err(|e| SectionError::Api(copy_error(e))),
+                dwd_log
+                    .as_ref()
+                    .map(|e| Value::Array(build_dwd(e)))
+                    .map_err(|e| SectionError::Api(copy_error(e))),
             );
         }
     }
@@ -616,30 +870,59 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     match sso {
         Ok(list) => {
             c.record("inbound_sso_assignments", SCOPE_SSO, Ok(Value::Array(list)));
-            c.data.insert("inbound_sso_assignments_error".into(), Value::Null);
+            c.data
+                .insert("inbound_sso_assignments_error".into(), Value::Null);
         }
         Err(e) => {
-            c.record("inbound_sso_assignments", SCOPE_SSO, Err(SectionError::Api(e)));
-            let reason = c.outcomes.get("inbound_sso_assignments").and_then(|o| o.reason.clone()).unwrap_or_default();
-            c.data.insert("inbound_sso_assignments_error".into(), json!(reason));
+            c.record(
+                "inbound_sso_assignments",
+                SCOPE_SSO,
+                Err(SectionError::Api(e)),
+            );
+            let reason = c
+                .outcomes
+                .get("inbound_sso_assignments")
+                .and_then(|o| o.reason.clone())
+                .unwrap_or_default();
+            c.data
+                .insert("inbound_sso_assignments_error".into(), json!(reason));
         }
     }
 
     // Licences and group settings.
-    mark(licences.is_ok(), "licensing/v1/product/{productId}/sku/{skuId}/users/list");
-    c.record("license_data", SCOPE_LICENSING, licences.map(Value::from).map_err(SectionError::Api));
+    mark(
+        licences.is_ok(),
+        "licensing/v1/product/{productId}/sku/{skuId}/users/list",
+    );
+    c.record(
+        "license_data",
+        SCOPE_LICENSING,
+        licences.map(Value::from).map_err(SectionError::Api),
+    );
     match (&groups, settings_list) {
         (Ok(_), Ok(list)) => {
             mark(true, "groups-settings/v1/groups/get");
-            c.record("group_settings", SCOPE_GROUPS_SETTINGS, Ok(Value::Array(list)));
+            c.record(
+                "group_settings",
+                SCOPE_GROUPS_SETTINGS,
+                Ok(Value::Array(list)),
+            );
         }
         (Err(e), _) => {
             mark(false, "groups-settings/v1/groups/get");
-            c.record("group_settings", SCOPE_GROUP, Err(SectionError::Api(copy_error(e))));
+            c.record(
+                "group_settings",
+                SCOPE_GROUP,
+                Err(SectionError::Api(copy_error(e))),
+            );
         }
         (_, Err(e)) => {
             mark(false, "groups-settings/v1/groups/get");
-            c.record("group_settings", SCOPE_GROUPS_SETTINGS, Err(SectionError::Api(e)));
+            c.record(
+                "group_settings",
+                SCOPE_GROUPS_SETTINGS,
+                Err(SectionError::Api(e)),
+            );
         }
     }
     drop(groups);
@@ -654,7 +937,13 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         }
         None => {
             for key in ["spf_records", "dkim_records", "dmarc_records"] {
-                c.record(key, SCOPE_DOMAIN, Err(SectionError::Other("the domain list could not be read (see domains)".into())));
+                c.record(
+                    key,
+                    SCOPE_DOMAIN,
+                    Err(SectionError::Other(
+                        "the domain list could not be read (see domains)".into(),
+                    )),
+                );
             }
         }
     }
@@ -663,7 +952,10 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
     let d = &mut c.data;
     d.insert("baseline_suffix".into(), json!("v1"));
     d.insert("baseline_versions".into(), json!({}));
-    d.insert("break_glass_accounts".into(), json!(config.break_glass_accounts));
+    d.insert(
+        "break_glass_accounts".into(),
+        json!(config.break_glass_accounts),
+    );
     d.insert("imap_exclusions".into(), json!(config.imap_exclusions));
     d.insert("sites_exclusions".into(), json!(config.sites_exclusions));
     d.insert("rules_table".into(), json!(""));
@@ -681,10 +973,23 @@ pub async fn collect(config: &GwsConfig, settings: HttpSettings, observer: Optio
         }),
     );
     d.insert("mamori_collected_at".into(), json!(collected_at));
-    d.insert("successful_calls".into(), json!(ok_calls.iter().collect::<Vec<_>>()));
-    d.insert("unsuccessful_calls".into(), json!(failed_calls.iter().collect::<Vec<_>>()));
+    d.insert(
+        "successful_calls".into(),
+        json!(ok_calls.iter().collect::<Vec<_>>()),
+    );
+    d.insert(
+        "unsuccessful_calls".into(),
+        json!(failed_calls.iter().collect::<Vec<_>>()),
+    );
 
-    let tenant = primary_domain.unwrap_or_else(|| config.subject.rsplit('@').next().unwrap_or_default().to_string());
+    let tenant = primary_domain.unwrap_or_else(|| {
+        config
+            .subject
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
     Ok(Collected {
         schema: "scubagoggles",
         tenant,
@@ -701,7 +1006,14 @@ fn uuid_v4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 async fn fetch_orgunits(client: &Client) -> Result<Value, ApiError> {
@@ -710,7 +1022,10 @@ async fn fetch_orgunits(client: &Client) -> Result<Value, ApiError> {
         .api(SCOPE_ORGUNIT)
         .get(
             "organizational_units",
-            &client.dir(&format!("customer/{}/orgunits?orgUnitPath=%2F&type=allIncludingParent", enc(&client.customer))),
+            &client.dir(&format!(
+                "customer/{}/orgunits?orgUnitPath=%2F&type=allIncludingParent",
+                enc(&client.customer)
+            )),
         )
         .await
 }
@@ -744,7 +1059,9 @@ async fn fetch_admin_log(client: Arc<Client>) -> Result<Vec<Value>, ApiError> {
 /// by lower-case address. Each page is folded in as it arrives, so the reports themselves are
 /// never all held at once.
 async fn fetch_usage(client: Arc<Client>) -> Result<HashMap<String, Map<String, Value>>, ApiError> {
-    let date = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(72)).strftime("%Y-%m-%d").to_string();
+    let date = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(72))
+        .strftime("%Y-%m-%d")
+        .to_string();
     let parameters = "accounts:num_security_keys,accounts:num_passkeys_enrolled,accounts:is_2sv_enrolled,accounts:is_2sv_enforced,accounts:num_roles_assigned,accounts:num_authorized_apps";
     let url = format!(
         "{}/admin/reports/v1/usage/users/all/dates/{date}?parameters={}&maxResults=1000",
@@ -752,28 +1069,48 @@ async fn fetch_usage(client: Arc<Client>) -> Result<HashMap<String, Map<String, 
         enc(parameters)
     );
     let mut accounts: HashMap<String, Map<String, Value>> = HashMap::new();
-    google_pages(&client.api(SCOPE_USAGE), "mamori_users", &url, "usageReports", |reports| {
-        for mut r in reports {
-            let email = text(&r["entity"]["userEmail"]).to_lowercase();
-            let params = accounts.entry(email).or_default();
-            let Some(ps) = r.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
-            for p in ps.iter_mut() {
-                let Some(name) = p["name"].as_str().and_then(|n| n.strip_prefix("accounts:")).map(str::to_string) else { continue };
-                let value = ["boolValue", "intValue", "stringValue", "datetimeValue"]
-                    .iter()
-                    .find_map(|k| p.get_mut(*k).map(Value::take))
-                    .unwrap_or(Value::Null);
-                params.insert(name, value);
+    google_pages(
+        &client.api(SCOPE_USAGE),
+        "mamori_users",
+        &url,
+        "usageReports",
+        |reports| {
+            for mut r in reports {
+                let email = text(&r["entity"]["userEmail"]).to_lowercase();
+                let params = accounts.entry(email).or_default();
+                let Some(ps) = r.get_mut("parameters").and_then(Value::as_array_mut) else {
+                    continue;
+                };
+                for p in ps.iter_mut() {
+                    let Some(name) = p["name"]
+                        .as_str()
+                        .and_then(|n| n.strip_prefix("accounts:"))
+                        .map(str::to_string)
+                    else {
+                        continue;
+                    };
+                    let value = ["boolValue", "intValue", "stringValue", "datetimeValue"]
+                        .iter()
+                        .find_map(|k| p.get_mut(*k).map(Value::take))
+                        .unwrap_or(Value::Null);
+                    params.insert(name, value);
+                }
             }
-        }
-    })
+        },
+    )
     .await?;
     Ok(accounts)
 }
 
 /// Every page of a Google list, handed to `on_page` as it arrives (the same requests as
 /// [`Api::google_list`], without holding every item).
-async fn google_pages(api: &Api, section: &str, url: &str, items_key: &str, mut on_page: impl FnMut(Vec<Value>)) -> Result<(), ApiError> {
+async fn google_pages(
+    api: &Api,
+    section: &str,
+    url: &str,
+    items_key: &str,
+    mut on_page: impl FnMut(Vec<Value>),
+) -> Result<(), ApiError> {
     let mut token: Option<String> = None;
     loop {
         let page_url = match &token {
@@ -845,14 +1182,32 @@ struct TenantPart {
 async fn fetch_tenant(client: &Client, config: &GwsConfig) -> TenantPart {
     let customer_key = enc(&client.customer);
     let (customer, domains, aliases) = tokio::join!(
-        client.get(SCOPE_CUSTOMER, "tenant_info", client.dir(&format!("customers/{customer_key}"))),
-        client.get(SCOPE_DOMAIN, "domains", client.dir(&format!("customer/{customer_key}/domains"))),
-        client.get(SCOPE_DOMAIN, "domains", client.dir(&format!("customer/{customer_key}/domainaliases"))),
+        client.get(
+            SCOPE_CUSTOMER,
+            "tenant_info",
+            client.dir(&format!("customers/{customer_key}"))
+        ),
+        client.get(
+            SCOPE_DOMAIN,
+            "domains",
+            client.dir(&format!("customer/{customer_key}/domains"))
+        ),
+        client.get(
+            SCOPE_DOMAIN,
+            "domains",
+            client.dir(&format!("customer/{customer_key}/domainaliases"))
+        ),
     );
     let domain_list: Result<(Vec<String>, Option<String>), SectionError> = match &domains {
         Ok(d) => {
-            let all: &[Value] = d["domains"].as_array().map(Vec::as_slice).unwrap_or_default();
-            let primary = all.iter().find(|x| x["isPrimary"] == true).map(|x| text(&x["domainName"]));
+            let all: &[Value] = d["domains"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let primary = all
+                .iter()
+                .find(|x| x["isPrimary"] == true)
+                .map(|x| text(&x["domainName"]));
             let verified = all
                 .iter()
                 .filter(|x| x["verified"] != false)
@@ -874,10 +1229,19 @@ async fn fetch_tenant(client: &Client, config: &GwsConfig) -> TenantPart {
             .collect()),
         Err(e) => Err(SectionError::Api(copy_error(e))),
     };
-    let customer_id = customer.as_ref().ok().map(|v| text(&v["id"])).filter(|s| !s.is_empty());
+    let customer_id = customer
+        .as_ref()
+        .ok()
+        .map(|v| text(&v["id"]))
+        .filter(|s| !s.is_empty());
     let primary_domain = domain_list.as_ref().ok().and_then(|(_, p)| p.clone());
-    let licence_customer = primary_domain.clone().or(customer_id.clone()).unwrap_or_else(|| client.customer.clone());
-    let sso_customer = customer_id.clone().unwrap_or_else(|| client.customer.clone());
+    let licence_customer = primary_domain
+        .clone()
+        .or(customer_id.clone())
+        .unwrap_or_else(|| client.customer.clone());
+    let sso_customer = customer_id
+        .clone()
+        .unwrap_or_else(|| client.customer.clone());
     let dns_aliases = alias_list.as_ref().ok().cloned().unwrap_or_default();
     let (sso, licences, dns) = tokio::join!(
         client.list(
@@ -916,7 +1280,13 @@ async fn fetch_tenant(client: &Client, config: &GwsConfig) -> TenantPart {
 /// the groups' order. The GETs start as each page of the group list arrives and go through a
 /// gate of `width`, so they keep the limiter busy without queueing ahead of other sections.
 /// The list is answered as soon as it is complete; the settings come from the returned task.
-async fn fetch_groups_and_settings(client: Arc<Client>, width: usize) -> (Result<Vec<Value>, ApiError>, Option<Task<Result<Vec<Value>, ApiError>>>) {
+async fn fetch_groups_and_settings(
+    client: Arc<Client>,
+    width: usize,
+) -> (
+    Result<Vec<Value>, ApiError>,
+    Option<Task<Result<Vec<Value>, ApiError>>>,
+) {
     let url = client.dir(&format!(
         "groups?customer={}&maxResults=200&fields={}",
         enc(&client.customer),
@@ -926,22 +1296,32 @@ async fn fetch_groups_and_settings(client: Arc<Client>, width: usize) -> (Result
     let settings_api = client.api(SCOPE_GROUPS_SETTINGS);
     let mut set = tokio::task::JoinSet::new();
     let mut groups: Vec<Value> = Vec::new();
-    let listed = google_pages(&client.api(SCOPE_GROUP), "group_settings", &url, "groups", |page| {
-        for g in page {
-            let key = text(&g["email"]);
-            if !key.is_empty() {
-                let i = groups.len();
-                let api = settings_api.clone();
-                let gate = gate.clone();
-                let url = format!("{}/groups/v1/groups/{}?alt=json", client.groups_settings, enc(&key));
-                set.spawn(async move {
-                    let _slot = gate.acquire_owned().await;
-                    (i, api.get("group_settings", &url).await)
-                });
+    let listed = google_pages(
+        &client.api(SCOPE_GROUP),
+        "group_settings",
+        &url,
+        "groups",
+        |page| {
+            for g in page {
+                let key = text(&g["email"]);
+                if !key.is_empty() {
+                    let i = groups.len();
+                    let api = settings_api.clone();
+                    let gate = gate.clone();
+                    let url = format!(
+                        "{}/groups/v1/groups/{}?alt=json",
+                        client.groups_settings,
+                        enc(&key)
+                    );
+                    set.spawn(async move {
+                        let _slot = gate.acquire_owned().await;
+                        (i, api.get("group_settings", &url).await)
+                    });
+                }
+                groups.push(g);
             }
-            groups.push(g);
-        }
-    })
+        },
+    )
     .await;
     if let Err(e) = listed {
         set.abort_all();
@@ -980,7 +1360,11 @@ struct Directory {
     settings: Result<Vec<Value>, ApiError>,
 }
 
-fn map_directory(orgunits: Result<Value, ApiError>, groups: Result<Vec<Value>, ApiError>, raw_policies: Result<Vec<Value>, ApiError>) -> Directory {
+fn map_directory(
+    orgunits: Result<Value, ApiError>,
+    groups: Result<Vec<Value>, ApiError>,
+    raw_policies: Result<Vec<Value>, ApiError>,
+) -> Directory {
     let top_ou = orgunits.as_ref().ok().map(|o| {
         o["organizationUnits"]
             .as_array()
@@ -1038,9 +1422,11 @@ fn privileged_role_ids(roles: &[Value]) -> HashSet<String> {
         .filter(|r| {
             r["isSuperAdminRole"] == true
                 || PRIVILEGED_ROLE_NAMES.contains(&text(&r["roleName"]).to_uppercase().as_str())
-                || r["rolePrivileges"]
-                    .as_array()
-                    .is_some_and(|ps| ps.iter().any(|p| PRIVILEGED_PRIVILEGES.contains(&p["privilegeName"].as_str().unwrap_or(""))))
+                || r["rolePrivileges"].as_array().is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        PRIVILEGED_PRIVILEGES.contains(&p["privilegeName"].as_str().unwrap_or(""))
+                    })
+                })
         })
         .map(|r| text(&r["roleId"]))
         .collect()
@@ -1049,18 +1435,31 @@ fn privileged_role_ids(roles: &[Value]) -> HashSet<String> {
 /// ScubaGoggles' privileged users: super and delegated admins and users assigned an
 /// administrative role, each with the groups they belong to (one `groups?userKey=` series per
 /// user: the Directory API has no membership list across users).
-async fn fetch_privileged(client: &Client, users: &[Value], roles: &[Value], assignments: &[Value]) -> Result<Vec<Value>, ApiError> {
+async fn fetch_privileged(
+    client: &Client,
+    users: &[Value],
+    roles: &[Value],
+    assignments: &[Value],
+) -> Result<Vec<Value>, ApiError> {
     let privileged_roles = privileged_role_ids(roles);
     let assigned: HashSet<String> = assignments
         .iter()
-        .filter(|a| a["assigneeType"].as_str().is_none_or(|t| t.eq_ignore_ascii_case("user")))
+        .filter(|a| {
+            a["assigneeType"]
+                .as_str()
+                .is_none_or(|t| t.eq_ignore_ascii_case("user"))
+        })
         .filter(|a| privileged_roles.contains(&text(&a["roleId"])))
         .map(|a| text(&a["assignedTo"]))
         .collect();
     let mut seen = HashSet::new();
     let chosen: Vec<&Value> = users
         .iter()
-        .filter(|u| u["isAdmin"] == true || u["isDelegatedAdmin"] == true || assigned.contains(&text(&u["id"])))
+        .filter(|u| {
+            u["isAdmin"] == true
+                || u["isDelegatedAdmin"] == true
+                || assigned.contains(&text(&u["id"]))
+        })
         .filter(|u| seen.insert(text(&u["primaryEmail"]).to_lowercase()))
         .collect();
     let mut set = tokio::task::JoinSet::new();
@@ -1105,25 +1504,46 @@ async fn fetch_privileged(client: &Client, users: &[Value], roles: &[Value], ass
 }
 
 /// Members of the groups that hold an admin role (their members hold it too).
-async fn fetch_role_group_members(client: &Client, assignments: &[Value]) -> Result<HashMap<String, Vec<Value>>, ApiError> {
+async fn fetch_role_group_members(
+    client: &Client,
+    assignments: &[Value],
+) -> Result<HashMap<String, Vec<Value>>, ApiError> {
     let groups: BTreeSet<String> = assignments
         .iter()
-        .filter(|a| a["assigneeType"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("group")))
+        .filter(|a| {
+            a["assigneeType"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case("group"))
+        })
         .map(|a| text(&a["assignedTo"]))
         .filter(|g| !g.is_empty())
         .collect();
     let mut out = HashMap::new();
     for g in groups {
-        let url = client.dir(&format!("groups/{}/members?maxResults=200&fields={}", enc(&g), enc("nextPageToken,members(id,email,type)")));
-        let members = client.api(SCOPE_GROUP).google_list("mamori_users", &url, "members").await?;
+        let url = client.dir(&format!(
+            "groups/{}/members?maxResults=200&fields={}",
+            enc(&g),
+            enc("nextPageToken,members(id,email,type)")
+        ));
+        let members = client
+            .api(SCOPE_GROUP)
+            .google_list("mamori_users", &url, "members")
+            .await?;
         out.insert(g, members);
     }
     Ok(out)
 }
 
 /// Users with their admin role assignments and the accounts:* usage parameters.
-fn build_mamori_users(users: Vec<Value>, roles: &[Value], assignments: &[Value], mut accounts: HashMap<String, Map<String, Value>>, members: &HashMap<String, Vec<Value>>) -> Value {
-    let role_by_id: HashMap<String, &Value> = roles.iter().map(|r| (text(&r["roleId"]), r)).collect();
+fn build_mamori_users(
+    users: Vec<Value>,
+    roles: &[Value],
+    assignments: &[Value],
+    mut accounts: HashMap<String, Map<String, Value>>,
+    members: &HashMap<String, Vec<Value>>,
+) -> Value {
+    let role_by_id: HashMap<String, &Value> =
+        roles.iter().map(|r| (text(&r["roleId"]), r)).collect();
     let mut by_user: HashMap<String, Vec<Value>> = HashMap::new();
     for a in assignments {
         let role = role_by_id.get(&text(&a["roleId"]));
@@ -1140,9 +1560,15 @@ fn build_mamori_users(users: Vec<Value>, roles: &[Value], assignments: &[Value],
             entry["orgUnitId"] = ou.clone();
         }
         let target = text(&a["assignedTo"]);
-        if a["assigneeType"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("group")) {
+        if a["assigneeType"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("group"))
+        {
             for m in members.get(&target).into_iter().flatten() {
-                by_user.entry(text(&m["id"])).or_default().push(entry.clone());
+                by_user
+                    .entry(text(&m["id"]))
+                    .or_default()
+                    .push(entry.clone());
             }
         } else {
             by_user.entry(target).or_default().push(entry);
@@ -1166,7 +1592,11 @@ fn build_mamori_users(users: Vec<Value>, roles: &[Value], assignments: &[Value],
                 let email = text(&u["primaryEmail"]).to_lowercase();
                 let id = text(&u["id"]);
                 u["roleAssignments"] = Value::Array(by_user.get(&id).cloned().unwrap_or_default());
-                let params = if shared.contains(&email) { accounts.get(&email).cloned() } else { accounts.remove(&email) };
+                let params = if shared.contains(&email) {
+                    accounts.get(&email).cloned()
+                } else {
+                    accounts.remove(&email)
+                };
                 u["accounts"] = params.map(Value::Object).unwrap_or(Value::Null);
                 u
             })
@@ -1175,14 +1605,21 @@ fn build_mamori_users(users: Vec<Value>, roles: &[Value], assignments: &[Value],
 }
 
 fn param<'a>(event: &'a Value, name: &str) -> Option<&'a Value> {
-    event["parameters"].as_array()?.iter().find(|p| p["name"] == name)
+    event["parameters"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
 }
 
 fn param_list(p: Option<&Value>) -> Vec<Value> {
     match p {
         Some(p) => match (&p["multiValue"], &p["value"]) {
             (Value::Array(a), _) => a.clone(),
-            (_, Value::String(s)) => s.split([' ', ',']).filter(|x| !x.is_empty()).map(|x| json!(x)).collect(),
+            (_, Value::String(s)) => s
+                .split([' ', ','])
+                .filter(|x| !x.is_empty())
+                .map(|x| json!(x))
+                .collect(),
             _ => Vec::new(),
         },
         None => Vec::new(),
@@ -1191,19 +1628,38 @@ fn param_list(p: Option<&Value>) -> Vec<Value> {
 
 /// The admin audit activities as ScubaGoggles' per-product `*_logs` keys.
 fn split_logs(activities: &[Value], products: &[&str]) -> Vec<(String, Vec<Value>)> {
-    let mut out: Vec<(String, Vec<Value>)> = products.iter().map(|p| (p.to_string(), Vec::new())).collect();
+    let mut out: Vec<(String, Vec<Value>)> = products
+        .iter()
+        .map(|p| (p.to_string(), Vec::new()))
+        .collect();
     let mut seen: Vec<HashSet<String>> = vec![HashSet::new(); products.len()];
     for a in activities {
-        let key = format!("{}|{}", text(&a["id"]["uniqueQualifier"]), text(&a["id"]["time"]));
+        let key = format!(
+            "{}|{}",
+            text(&a["id"]["uniqueQualifier"]),
+            text(&a["id"]["time"])
+        );
         for (i, product) in products.iter().enumerate() {
             let whole = PRODUCT_EVENTS
                 .iter()
                 .filter(|(p, _)| p == product)
-                .any(|(_, events)| a["events"].as_array().into_iter().flatten().any(|e| events.contains(&e["name"].as_str().unwrap_or(""))));
-            let apps = PRODUCT_APPS.iter().find(|(p, _)| p == product).map(|(_, a)| *a).unwrap_or(&[]);
+                .any(|(_, events)| {
+                    a["events"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|e| events.contains(&e["name"].as_str().unwrap_or("")))
+                });
+            let apps = PRODUCT_APPS
+                .iter()
+                .find(|(p, _)| p == product)
+                .map(|(_, a)| *a)
+                .unwrap_or(&[]);
             let by_app = a["events"].as_array().into_iter().flatten().any(|e| {
                 SETTING_EVENTS.contains(&e["name"].as_str().unwrap_or(""))
-                    && param(e, "APPLICATION_NAME").and_then(|p| p["value"].as_str()).is_some_and(|v| apps.contains(&v))
+                    && param(e, "APPLICATION_NAME")
+                        .and_then(|p| p["value"].as_str())
+                        .is_some_and(|v| apps.contains(&v))
             });
             if (whole || by_app) && seen[i].insert(key.clone()) {
                 out[i].1.push(a.clone());
@@ -1222,13 +1678,17 @@ fn build_tokens(activities: &[Value]) -> Vec<Value> {
     for a in sorted {
         let user = text(&a["actor"]["profileId"]);
         for e in a["events"].as_array().into_iter().flatten() {
-            let client = param(e, "client_id").map(|p| text(&p["value"])).unwrap_or_default();
+            let client = param(e, "client_id")
+                .map(|p| text(&p["value"]))
+                .unwrap_or_default();
             if client.is_empty() {
                 continue;
             }
             match e["name"].as_str() {
                 Some("authorize") => {
-                    let client_type = param(e, "client_type").map(|p| text(&p["value"])).unwrap_or_default();
+                    let client_type = param(e, "client_type")
+                        .map(|p| text(&p["value"]))
+                        .unwrap_or_default();
                     current.insert(
                         (user.clone(), client.clone()),
                         json!({
@@ -1259,7 +1719,9 @@ fn build_dwd(activities: &[Value]) -> Vec<Value> {
     let mut current: BTreeMap<String, Value> = BTreeMap::new();
     for a in sorted {
         for e in a["events"].as_array().into_iter().flatten() {
-            let client = param(e, "API_CLIENT_NAME").map(|p| text(&p["value"])).unwrap_or_default();
+            let client = param(e, "API_CLIENT_NAME")
+                .map(|p| text(&p["value"]))
+                .unwrap_or_default();
             if client.is_empty() {
                 continue;
             }
@@ -1279,14 +1741,27 @@ fn build_dwd(activities: &[Value]) -> Vec<Value> {
 
 /// Cloud Identity policies into ScubaGoggles' `policies` map (scope label → section → value)
 /// and `missing_policies`.
-fn map_policies(policies: &[Value], orgunits: &Value, groups: &[Value], top_ou: &str) -> (Value, Vec<String>) {
+fn map_policies(
+    policies: &[Value],
+    orgunits: &Value,
+    groups: &[Value],
+    top_ou: &str,
+) -> (Value, Vec<String>) {
     let ous: HashMap<String, (String, String)> = orgunits["organizationUnits"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|o| (text(&o["orgUnitId"]).trim_start_matches("id:").to_string(), (text(&o["name"]), text(&o["orgUnitPath"]))))
+        .map(|o| {
+            (
+                text(&o["orgUnitId"]).trim_start_matches("id:").to_string(),
+                (text(&o["name"]), text(&o["orgUnitPath"])),
+            )
+        })
         .collect();
-    let group_email: HashMap<String, String> = groups.iter().map(|g| (text(&g["id"]), text(&g["email"]))).collect();
+    let group_email: HashMap<String, String> = groups
+        .iter()
+        .map(|g| (text(&g["id"]), text(&g["email"])))
+        .collect();
     let mut sorted: Vec<&Value> = policies.iter().collect();
     sorted.sort_by(|a, b| {
         let x = a["policyQuery"]["sortOrder"].as_f64().unwrap_or(0.0);
@@ -1316,13 +1791,22 @@ fn map_policies(policies: &[Value], orgunits: &Value, groups: &[Value], top_ou: 
         };
         if let Some(g) = q["group"].as_str() {
             let id = g.trim_start_matches("groups/");
-            label = format!("{label} (group {})", group_email.get(id).cloned().unwrap_or_else(|| id.to_string()));
+            label = format!(
+                "{label} (group {})",
+                group_email
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| id.to_string())
+            );
         }
-        let Some(kind) = p["setting"]["type"].as_str() else { continue };
+        let Some(kind) = p["setting"]["type"].as_str() else {
+            continue;
+        };
         let section = kind.trim_start_matches("settings/").replace('.', "_");
         let scope = out.entry(label).or_insert_with(|| json!({}));
         if let Some(obj) = scope.as_object_mut() {
-            obj.entry(section).or_insert_with(|| p["setting"]["value"].clone());
+            obj.entry(section)
+                .or_insert_with(|| p["setting"]["value"].clone());
         }
     }
     let mut missing = Vec::new();
@@ -1412,7 +1896,11 @@ async fn lookup(resolver: &Resolver, name: &str) -> (Vec<String>, Value, bool) {
 type DnsSection = (&'static str, &'static str, Result<Value, SectionError>);
 
 /// SPF, DKIM and DMARC records of the verified domains (and DMARC of the alias domains).
-async fn dns_records(config: &GwsConfig, domains: &[String], aliases: &[String]) -> Vec<DnsSection> {
+async fn dns_records(
+    config: &GwsConfig,
+    domains: &[String],
+    aliases: &[String],
+) -> Vec<DnsSection> {
     let resolver = Resolver::new(config.dns_server);
     let mut spf = Vec::new();
     let mut dkim = Vec::new();
@@ -1426,7 +1914,8 @@ async fn dns_records(config: &GwsConfig, domains: &[String], aliases: &[String])
         let mut log = Vec::new();
         let mut rdata = Vec::new();
         for selector in ["google", "selector1", "selector2"] {
-            let (records, entry, ok) = lookup(&resolver, &format!("{selector}._domainkey.{d}")).await;
+            let (records, entry, ok) =
+                lookup(&resolver, &format!("{selector}._domainkey.{d}")).await;
             asked += 1;
             answered += ok as usize;
             log.push(entry);
@@ -1456,7 +1945,10 @@ async fn dns_records(config: &GwsConfig, domains: &[String], aliases: &[String])
     }
     let result = |v: Vec<Value>| -> Result<Value, SectionError> {
         if asked > 0 && answered == 0 {
-            Err(SectionError::Other(format!("no DNS answer from {} for any of {asked} TXT lookups", config.dns_server)))
+            Err(SectionError::Other(format!(
+                "no DNS answer from {} for any of {asked} TXT lookups",
+                config.dns_server
+            )))
         } else {
             Ok(json!(v))
         }

@@ -91,12 +91,19 @@ impl M365Config {
             return Err("tenant_id and client_id are required".into());
         }
         if let Some(path) = &self.certificate_private_key_file {
-            let pem = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read certificate_private_key_file {}: {e}", path.display()))?;
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                format!(
+                    "cannot read certificate_private_key_file {}: {e}",
+                    path.display()
+                )
+            })?;
             self.certificate_private_key = Some(Secret::new(pem));
         }
         match (&self.client_secret, &self.certificate_private_key) {
-            (None, None) => Err("give client_secret, or certificate_private_key(_file) with certificate_thumbprint".into()),
+            (None, None) => Err(
+                "give client_secret, or certificate_private_key(_file) with certificate_thumbprint"
+                    .into(),
+            ),
             (_, Some(_)) if self.certificate_thumbprint.is_none() => {
                 Err("certificate_thumbprint is required with a certificate private key".into())
             }

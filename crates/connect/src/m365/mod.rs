@@ -79,19 +79,27 @@ pub struct M365Context {
 impl M365Context {
     /// An API client for another resource, sharing the tenant's limiter and accounting.
     pub fn api_for(&self, scope: &str) -> Api {
-        self.base.with_auth(Arc::new(token_source(&self.config, scope)))
+        self.base
+            .with_auth(Arc::new(token_source(&self.config, scope)))
     }
 
     pub fn graph_url(&self, path: &str) -> String {
-        format!("{}/{}", self.config.endpoints.graph.trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.config.endpoints.graph.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     }
 
     /// The SharePoint tenant name (`contoso` of contoso.onmicrosoft.com).
     pub fn sharepoint_tenant(&self) -> String {
-        self.config
-            .sharepoint_tenant
-            .clone()
-            .unwrap_or_else(|| self.initial_domain.split('.').next().unwrap_or_default().to_string())
+        self.config.sharepoint_tenant.clone().unwrap_or_else(|| {
+            self.initial_domain
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
     }
 
     pub fn has_plan(&self, name: &str) -> bool {
@@ -100,7 +108,11 @@ impl M365Context {
 }
 
 pub(crate) fn token_source(config: &M365Config, scope: &str) -> TokenSource {
-    let auth = match (&config.certificate_private_key, &config.certificate_thumbprint, &config.client_secret) {
+    let auth = match (
+        &config.certificate_private_key,
+        &config.certificate_thumbprint,
+        &config.client_secret,
+    ) {
         (Some(key), Some(thumb), _) => MsClientAuth::Certificate {
             private_key_pem: key.clone(),
             thumbprint_sha1_hex: thumb.clone(),
@@ -133,8 +145,13 @@ pub async fn collect(
     graph.check_auth().await?;
 
     let observer = base.observer().clone();
-    observer.event(&Event::SectionStarted { section: "tenant_details" });
-    let org_url = format!("{}/beta/organization", config.endpoints.graph.trim_end_matches('/'));
+    observer.event(&Event::SectionStarted {
+        section: "tenant_details",
+    });
+    let org_url = format!(
+        "{}/beta/organization",
+        config.endpoints.graph.trim_end_matches('/')
+    );
     let orgs = graph
         .odata_list("tenant_details", crate::http::Call::get(org_url))
         .await
@@ -143,9 +160,20 @@ pub async fn collect(
         .into_iter()
         .next()
         .ok_or_else(|| CollectError::Organization("Graph returned no organization".into()))?;
-    observer.event(&Event::SectionFinished { section: "tenant_details", ok: true });
-    let tenant_id = org.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-    let verified = org.get("verifiedDomains").and_then(Value::as_array).cloned().unwrap_or_default();
+    observer.event(&Event::SectionFinished {
+        section: "tenant_details",
+        ok: true,
+    });
+    let tenant_id = org
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let verified = org
+        .get("verifiedDomains")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let initial_domain = verified
         .iter()
         .find(|d| d.get("isInitial").and_then(Value::as_bool) == Some(true))
@@ -172,19 +200,41 @@ pub async fn collect(
         &["Get-MgBetaOrganization"],
         Ok(tenant_details),
     ));
-    results.push(SectionResult::new("tenant_id", "powerplatform", "Organization.Read.All", &["Get-MgBetaOrganization"], Ok(json!(tenant_id))));
+    results.push(SectionResult::new(
+        "tenant_id",
+        "powerplatform",
+        "Organization.Read.All",
+        &["Get-MgBetaOrganization"],
+        Ok(json!(tenant_id)),
+    ));
 
     // Subscribed SKUs first: which products the tenant has decides what else is read.
     let (skus, plans) = graph::subscribed_skus(&graph, &config).await;
     let service_plans: Vec<String> = match &plans {
         Ok(v) => v
             .as_array()
-            .map(|a| a.iter().filter_map(|p| p["ServicePlanName"].as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["ServicePlanName"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         Err(_) => Vec::new(),
     };
-    results.push(SectionResult::new("license_information", "aad", "Organization.Read.All", &["Get-MgBetaSubscribedSku"], skus));
-    results.push(SectionResult::new("service_plans", "aad", "Organization.Read.All", &["Get-MgBetaSubscribedSku"], plans));
+    results.push(SectionResult::new(
+        "license_information",
+        "aad",
+        "Organization.Read.All",
+        &["Get-MgBetaSubscribedSku"],
+        skus,
+    ));
+    results.push(SectionResult::new(
+        "service_plans",
+        "aad",
+        "Organization.Read.All",
+        &["Get-MgBetaSubscribedSku"],
+        plans,
+    ));
 
     let ctx = M365Context {
         config,
@@ -218,9 +268,16 @@ pub async fn collect(
     let mut failed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in results {
         let ok = collection.record(&r.section, r.permission, r.result);
-        ctx.base.observer().event(&Event::SectionFinished { section: &r.section, ok });
+        ctx.base.observer().event(&Event::SectionFinished {
+            section: &r.section,
+            ok,
+        });
         for command in r.commands {
-            let list = if ok { succeeded.entry(r.product).or_default() } else { failed.entry(r.product).or_default() };
+            let list = if ok {
+                succeeded.entry(r.product).or_default()
+            } else {
+                failed.entry(r.product).or_default()
+            };
             if !list.contains(command) {
                 list.push(command);
             }
@@ -234,22 +291,38 @@ pub async fn collect(
         }
     }
     for (product, list) in succeeded {
-        collection.data.insert(format!("{product}_successful_commands"), json!(list));
+        collection
+            .data
+            .insert(format!("{product}_successful_commands"), json!(list));
     }
     for (product, list) in failed {
-        collection.data.insert(format!("{product}_unsuccessful_commands"), json!(list));
+        collection
+            .data
+            .insert(format!("{product}_unsuccessful_commands"), json!(list));
     }
     // Keys of the provider export that describe the run rather than the tenant.
     let collected_at = now_rfc3339();
-    collection.data.insert("module_version".into(), json!("1.8.0"));
-    collection.data.insert("baseline_version".into(), json!("1"));
-    collection.data.insert("timestamp_zulu".into(), json!(collected_at));
-    collection.data.insert("mamori_collected_at".into(), json!(collected_at));
+    collection
+        .data
+        .insert("module_version".into(), json!("1.8.0"));
+    collection
+        .data
+        .insert("baseline_version".into(), json!("1"));
+    collection
+        .data
+        .insert("timestamp_zulu".into(), json!(collected_at));
+    collection
+        .data
+        .insert("mamori_collected_at".into(), json!(collected_at));
     collection.data.insert("scuba_config".into(), json!({}));
 
     Ok(Collected {
         schema: "scubagear",
-        tenant: if initial_domain.is_empty() { tenant_id } else { initial_domain },
+        tenant: if initial_domain.is_empty() {
+            tenant_id
+        } else {
+            initial_domain
+        },
         collection,
         stats: ctx.base.stats().snapshot(),
         elapsed: started.elapsed(),

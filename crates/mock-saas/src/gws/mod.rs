@@ -9,7 +9,9 @@ mod tenant;
 
 pub use tenant::{setting_type, GwsTenantSpec, Tenant, SKUS};
 
-use crate::common::{self, error_response, json_response, Behaviour, ErrorStyle, Grant, RunningServer, TokenStore};
+use crate::common::{
+    self, error_response, json_response, Behaviour, ErrorStyle, Grant, RunningServer, TokenStore,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -76,7 +78,10 @@ impl GwsMock {
         b.insert("domains".into(), 2);
         // The Policy API sends one blank page after the last page with content.
         b.insert("policies".into(), pages(t.policies.len(), 100) + 1);
-        b.insert("group_settings".into(), pages(t.groups.len(), 200) + t.groups.len() as u64);
+        b.insert(
+            "group_settings".into(),
+            pages(t.groups.len(), 200) + t.groups.len() as u64,
+        );
         b.insert("users".into(), pages(t.users.len(), 500));
         let privileged = privileged_emails(t);
         let series: u64 = privileged
@@ -95,26 +100,68 @@ impl GwsMock {
             .collect();
         let member_pages: u64 = role_groups
             .iter()
-            .map(|g| pages(t.group_keys.get(*g).and_then(|i| t.members.get(i)).map(Vec::len).unwrap_or(0), 200))
+            .map(|g| {
+                pages(
+                    t.group_keys
+                        .get(*g)
+                        .and_then(|i| t.members.get(i))
+                        .map(Vec::len)
+                        .unwrap_or(0),
+                    200,
+                )
+            })
             .sum();
-        b.insert("mamori_users".into(), pages(t.usage_reports.len(), 1000) + member_pages);
-        b.insert("inbound_sso_assignments".into(), pages(t.inbound_sso.len(), 100));
+        b.insert(
+            "mamori_users".into(),
+            pages(t.usage_reports.len(), 1000) + member_pages,
+        );
+        b.insert(
+            "inbound_sso_assignments".into(),
+            pages(t.inbound_sso.len(), 100),
+        );
         let licences: u64 = SKUS
             .iter()
-            .map(|(p, s)| pages(t.licenses.get(&(p.to_string(), s.to_string())).map(Vec::len).unwrap_or(0), 1000))
+            .map(|(p, s)| {
+                pages(
+                    t.licenses
+                        .get(&(p.to_string(), s.to_string()))
+                        .map(Vec::len)
+                        .unwrap_or(0),
+                    1000,
+                )
+            })
             .sum();
         b.insert("license_data".into(), licences);
         let events: u64 = ADMIN_LOG_EVENTS
             .iter()
-            .map(|e| pages(t.admin_activities.iter().filter(|a| has_event(a, e)).count(), 1000))
+            .map(|e| {
+                pages(
+                    t.admin_activities
+                        .iter()
+                        .filter(|a| has_event(a, e))
+                        .count(),
+                    1000,
+                )
+            })
             .sum();
         b.insert("admin_logs".into(), events);
         let dwd: u64 = ["AUTHORIZE_API_CLIENT_ACCESS", "REMOVE_API_CLIENT_ACCESS"]
             .iter()
-            .map(|e| pages(t.admin_activities.iter().filter(|a| has_event(a, e)).count(), 1000))
+            .map(|e| {
+                pages(
+                    t.admin_activities
+                        .iter()
+                        .filter(|a| has_event(a, e))
+                        .count(),
+                    1000,
+                )
+            })
             .sum();
         b.insert("mamori_domain_wide_delegation".into(), dwd);
-        b.insert("mamori_oauth_tokens".into(), pages(t.token_activities.len(), 1000));
+        b.insert(
+            "mamori_oauth_tokens".into(),
+            pages(t.token_activities.len(), 1000),
+        );
         b
     }
 }
@@ -157,9 +204,17 @@ fn privileged_emails(t: &Tenant) -> Vec<String> {
                     ps.iter().any(|p| {
                         matches!(
                             p["privilegeName"].as_str().unwrap_or(""),
-                            "ADMIN_OAUTH_PRIVILEGE_GROUP" | "ADMIN_ROLE_MANAGEMENT" | "GROUPS_ALL" | "MANAGE_USER_LICENSES"
-                                | "MOBILE_ALL" | "ORGANIZATION_UNITS_ALL" | "SERVICES_ALL" | "USERS_ALL" | "USERS_CREATE"
-                                | "USERS_SECURITY" | "USERS_UPDATE"
+                            "ADMIN_OAUTH_PRIVILEGE_GROUP"
+                                | "ADMIN_ROLE_MANAGEMENT"
+                                | "GROUPS_ALL"
+                                | "MANAGE_USER_LICENSES"
+                                | "MOBILE_ALL"
+                                | "ORGANIZATION_UNITS_ALL"
+                                | "SERVICES_ALL"
+                                | "USERS_ALL"
+                                | "USERS_CREATE"
+                                | "USERS_SECURITY"
+                                | "USERS_UPDATE"
                         )
                     })
                 })
@@ -169,15 +224,25 @@ fn privileged_emails(t: &Tenant) -> Vec<String> {
     let assigned: HashSet<&str> = t
         .role_assignments
         .iter()
-        .filter(|a| a["assigneeType"].as_str().is_none_or(|k| k.eq_ignore_ascii_case("user")))
-        .filter(|a| a["roleId"].as_str().is_some_and(|r| privileged_roles.contains(r)))
+        .filter(|a| {
+            a["assigneeType"]
+                .as_str()
+                .is_none_or(|k| k.eq_ignore_ascii_case("user"))
+        })
+        .filter(|a| {
+            a["roleId"]
+                .as_str()
+                .is_some_and(|r| privileged_roles.contains(r))
+        })
         .filter_map(|a| a["assignedTo"].as_str())
         .collect();
     let mut out: Vec<String> = t
         .users
         .iter()
         .filter(|u| {
-            u["isAdmin"] == true || u["isDelegatedAdmin"] == true || u["id"].as_str().is_some_and(|id| assigned.contains(id))
+            u["isAdmin"] == true
+                || u["isDelegatedAdmin"] == true
+                || u["id"].as_str().is_some_and(|id| assigned.contains(id))
         })
         .filter_map(|u| u["primaryEmail"].as_str().map(str::to_lowercase))
         .collect();
@@ -204,7 +269,11 @@ fn g_err(status: u16, reason: &str, message: &str) -> Response {
 
 fn token_error(status: u16, error: &str, description: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, axum::Json(json!({"error": error, "error_description": description}))).into_response()
+    (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
 }
 
 /// Starts the imitation tenant (port 0 = any free port) and its DNS server.
@@ -215,7 +284,12 @@ pub async fn start(spec: &GwsTenantSpec, behaviour: Behaviour) -> std::io::Resul
     let project = "mamori-scan-sakura";
     let client_email = format!("mamori-collector@{project}.iam.gserviceaccount.com");
     let client_id = format!("1{:020}", rng.next_u64() % 10u64.pow(20));
-    let private_key_id = format!("{:016x}{:016x}{:08x}", rng.next_u64(), rng.next_u64(), rng.next_u64() as u32);
+    let private_key_id = format!(
+        "{:016x}{:016x}{:08x}",
+        rng.next_u64(),
+        rng.next_u64(),
+        rng.next_u64() as u32
+    );
     let delegated: HashSet<String> = match &spec.delegated_scopes {
         Some(list) => list.iter().cloned().collect(),
         None => SCOPES.iter().map(|s| s.to_string()).collect(),
@@ -233,18 +307,30 @@ pub async fn start(spec: &GwsTenantSpec, behaviour: Behaviour) -> std::io::Resul
         .route("/admin/directory/v1/customers/{key}", get(customer))
         .route("/admin/directory/v1/customer/{c}/orgunits", get(orgunits))
         .route("/admin/directory/v1/customer/{c}/domains", get(domains))
-        .route("/admin/directory/v1/customer/{c}/domainaliases", get(domain_aliases))
+        .route(
+            "/admin/directory/v1/customer/{c}/domainaliases",
+            get(domain_aliases),
+        )
         .route("/admin/directory/v1/customer/{c}/roles", get(roles))
-        .route("/admin/directory/v1/customer/{c}/roleassignments", get(role_assignments))
+        .route(
+            "/admin/directory/v1/customer/{c}/roleassignments",
+            get(role_assignments),
+        )
         .route("/admin/directory/v1/users", get(users))
         .route("/admin/directory/v1/groups", get(groups))
         .route("/admin/directory/v1/groups/{key}/members", get(members))
-        .route("/admin/reports/v1/activity/users/all/applications/{app}", get(activities))
+        .route(
+            "/admin/reports/v1/activity/users/all/applications/{app}",
+            get(activities),
+        )
         .route("/admin/reports/v1/usage/users/all/dates/{date}", get(usage))
         .route("/v1/policies", get(policies))
         .route("/v1/inboundSsoAssignments", get(inbound_sso))
         .route("/groups/v1/groups/{key}", get(group_settings))
-        .route("/apps/licensing/v1/product/{product}/sku/{sku}/users", get(licences))
+        .route(
+            "/apps/licensing/v1/product/{product}/sku/{sku}/users",
+            get(licences),
+        )
         .fallback(|| async { g_err(404, "notFound", "Not Found") })
         .with_state(shared.clone());
     let server = common::serve(router, behaviour, ErrorStyle::Google, 0).await?;
@@ -278,11 +364,17 @@ pub async fn start(spec: &GwsTenantSpec, behaviour: Behaviour) -> std::io::Resul
 // ---------------------------------------------------------------- token endpoint
 
 async fn token(State(st): St, Form(form): Form<HashMap<String, String>>) -> Response {
-    if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
+    if form.get("grant_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    {
         return token_error(400, "unsupported_grant_type", "Invalid grant_type: ");
     }
     let Some(assertion) = form.get("assertion") else {
-        return token_error(400, "invalid_request", "Missing required parameter: assertion");
+        return token_error(
+            400,
+            "invalid_request",
+            "Missing required parameter: assertion",
+        );
     };
     let Ok((_, claims)) = crate::keys::verify_rs256(assertion, &st.public_pem) else {
         return token_error(400, "invalid_grant", "Invalid JWT Signature.");
@@ -291,10 +383,15 @@ async fn token(State(st): St, Form(form): Form<HashMap<String, String>>) -> Resp
         return token_error(400, "invalid_grant", "Invalid JWT Signature.");
     }
     let expected_aud = st.token_uri.get().cloned().unwrap_or_default();
-    if claims["aud"] != expected_aud.as_str() && claims["aud"] != "https://oauth2.googleapis.com/token" {
+    if claims["aud"] != expected_aud.as_str()
+        && claims["aud"] != "https://oauth2.googleapis.com/token"
+    {
         return token_error(400, "invalid_grant", "Invalid JWT: Failed audience check.");
     }
-    let (iat, exp) = (claims["iat"].as_i64().unwrap_or(0), claims["exp"].as_i64().unwrap_or(0));
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap_or(0),
+        claims["exp"].as_i64().unwrap_or(0),
+    );
     let now = jiff::Timestamp::now().as_second();
     if exp - iat > 3600 || exp <= iat || (iat - now).abs() > 300 + 3600 {
         return token_error(400, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.");
@@ -303,7 +400,12 @@ async fn token(State(st): St, Form(form): Form<HashMap<String, String>>) -> Resp
     let Some(&user) = st.tenant.user_by_email.get(&sub) else {
         return token_error(400, "invalid_grant", "Invalid email or User ID");
     };
-    let scopes: HashSet<String> = claims["scope"].as_str().unwrap_or("").split_whitespace().map(str::to_string).collect();
+    let scopes: HashSet<String> = claims["scope"]
+        .as_str()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     if scopes.is_empty() || !scopes.iter().all(|s| st.delegated.contains(s)) {
         return token_error(
             401,
@@ -329,11 +431,20 @@ fn check(st: &Shared, headers: &HeaderMap, scope: &str) -> Result<(), Response> 
     let readonly = format!("{AUTH}{scope}");
     let full = readonly.trim_end_matches(".readonly").to_string();
     st.tokens
-        .check(headers, "google", &[readonly.as_str(), full.as_str()], ErrorStyle::Google)
+        .check(
+            headers,
+            "google",
+            &[readonly.as_str(), full.as_str()],
+            ErrorStyle::Google,
+        )
         .map_err(|r| {
             if r.status() == StatusCode::FORBIDDEN && scope.starts_with("admin.") {
                 // The Admin SDK words it its own way.
-                g_err(403, "forbidden", "Not Authorized to access this resource/api")
+                g_err(
+                    403,
+                    "forbidden",
+                    "Not Authorized to access this resource/api",
+                )
             } else {
                 r
             }
@@ -352,20 +463,40 @@ fn customer_ok(st: &Shared, c: &str) -> Result<(), Response> {
 
 /// Which page a request asks for. Page tokens are opaque and bound to the other parameters.
 /// The page borrows from `items` (a large tenant's pages are serialised, never copied).
-fn paged<'a, T>(items: &'a [T], q: &HashMap<String, String>, size_key: &str, default: usize, max: usize, clamp: bool) -> Result<(&'a [T], Option<String>), Response> {
+fn paged<'a, T>(
+    items: &'a [T],
+    q: &HashMap<String, String>,
+    size_key: &str,
+    default: usize,
+    max: usize,
+    clamp: bool,
+) -> Result<(&'a [T], Option<String>), Response> {
     let size = match q.get(size_key) {
         None => default,
         Some(v) => match v.parse::<usize>() {
-            Ok(0) | Err(_) => return Err(g_err(400, "invalid", &format!("Invalid value '{v}'. Values must be within the range: [1, {max}]"))),
+            Ok(0) | Err(_) => {
+                return Err(g_err(
+                    400,
+                    "invalid",
+                    &format!("Invalid value '{v}'. Values must be within the range: [1, {max}]"),
+                ))
+            }
             Ok(n) if n > max && !clamp => {
-                return Err(g_err(400, "invalid", &format!("Invalid value '{v}'. Values must be within the range: [1, {max}]")))
+                return Err(g_err(
+                    400,
+                    "invalid",
+                    &format!("Invalid value '{v}'. Values must be within the range: [1, {max}]"),
+                ))
             }
             Ok(n) => n.min(max),
         },
     };
     let sig = {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        let mut keys: Vec<_> = q.iter().filter(|(k, _)| k.as_str() != "pageToken").collect();
+        let mut keys: Vec<_> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "pageToken")
+            .collect();
         keys.sort();
         keys.hash(&mut h);
         h.finish()
@@ -388,9 +519,14 @@ fn paged<'a, T>(items: &'a [T], q: &HashMap<String, String>, size_key: &str, def
         }
     };
     let end = offset.saturating_add(size).min(items.len());
-    let page = if offset < items.len() { &items[offset..end] } else { &[] };
+    let page = if offset < items.len() {
+        &items[offset..end]
+    } else {
+        &[]
+    };
     let next = (end < items.len()).then_some(end);
-    let token = next.map(|n| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{n}.{sig:x}")));
+    let token = next
+        .map(|n| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{n}.{sig:x}")));
     Ok((page, token))
 }
 
@@ -419,7 +555,12 @@ impl<T: Serialize> Serialize for ListBody<'_, T> {
 }
 
 fn list_body<T: Serialize>(kind: &str, key: &str, items: &[T], next: Option<String>) -> Response {
-    serialized_response(&ListBody { kind, key, items, next })
+    serialized_response(&ListBody {
+        kind,
+        key,
+        items,
+        next,
+    })
 }
 
 /// What [`json_response`] sends, for any serialisable body.
@@ -454,7 +595,10 @@ impl Serialize for UsageReport<'_> {
                     map.serialize_entry(k, self.date)?;
                 }
                 ("parameters", Some(w), Some(ps)) => {
-                    let kept: Vec<&Value> = ps.iter().filter(|p| p["name"].as_str().is_some_and(|n| w.contains(n))).collect();
+                    let kept: Vec<&Value> = ps
+                        .iter()
+                        .filter(|p| p["name"].as_str().is_some_and(|n| w.contains(n)))
+                        .collect();
                     map.serialize_entry(k, &kept)?;
                 }
                 _ => map.serialize_entry(k, v)?,
@@ -491,13 +635,33 @@ async fn customer(State(st): St, headers: HeaderMap, Path(key): Path<String>) ->
     }))
 }
 
-async fn orgunits(State(st): St, headers: HeaderMap, Path(c): Path<String>, Query(q): Params) -> Response {
+async fn orgunits(
+    State(st): St,
+    headers: HeaderMap,
+    Path(c): Path<String>,
+    Query(q): Params,
+) -> Response {
     tri!(check(&st, &headers, "admin.directory.orgunit.readonly"));
     tri!(customer_ok(&st, &c));
-    let base = q.get("orgUnitPath").map(|p| p.trim_end_matches('/')).unwrap_or("");
+    let base = q
+        .get("orgUnitPath")
+        .map(|p| p.trim_end_matches('/'))
+        .unwrap_or("");
     let kind = q.get("type").map(String::as_str).unwrap_or("children");
-    let include_parent = matches!(kind, "allIncludingParent" | "all_including_parent" | "ALL_INCLUDING_PARENT");
-    if !matches!(kind, "all" | "children" | "allIncludingParent" | "all_including_parent" | "ALL" | "CHILDREN" | "ALL_INCLUDING_PARENT") {
+    let include_parent = matches!(
+        kind,
+        "allIncludingParent" | "all_including_parent" | "ALL_INCLUDING_PARENT"
+    );
+    if !matches!(
+        kind,
+        "all"
+            | "children"
+            | "allIncludingParent"
+            | "all_including_parent"
+            | "ALL"
+            | "CHILDREN"
+            | "ALL_INCLUDING_PARENT"
+    ) {
         return g_err(400, "invalid", &format!("Invalid value for: type, {kind}"));
     }
     let units: Vec<Value> = st
@@ -506,7 +670,10 @@ async fn orgunits(State(st): St, headers: HeaderMap, Path(c): Path<String>, Quer
         .iter()
         .filter(|o| {
             let path = o["orgUnitPath"].as_str().unwrap_or("");
-            let parent = o["parentOrgUnitPath"].as_str().unwrap_or("").trim_end_matches('/');
+            let parent = o["parentOrgUnitPath"]
+                .as_str()
+                .unwrap_or("")
+                .trim_end_matches('/');
             if path.trim_end_matches('/') == base {
                 return include_parent;
             }
@@ -517,32 +684,72 @@ async fn orgunits(State(st): St, headers: HeaderMap, Path(c): Path<String>, Quer
         })
         .cloned()
         .collect();
-    list_body("admin#directory#orgUnits", "organizationUnits", &units, None)
+    list_body(
+        "admin#directory#orgUnits",
+        "organizationUnits",
+        &units,
+        None,
+    )
 }
 
 async fn domains(State(st): St, headers: HeaderMap, Path(c): Path<String>) -> Response {
     tri!(check(&st, &headers, "admin.directory.domain.readonly"));
     tri!(customer_ok(&st, &c));
-    list_body("admin#directory#domains", "domains", &st.tenant.domains, None)
+    list_body(
+        "admin#directory#domains",
+        "domains",
+        &st.tenant.domains,
+        None,
+    )
 }
 
 async fn domain_aliases(State(st): St, headers: HeaderMap, Path(c): Path<String>) -> Response {
     tri!(check(&st, &headers, "admin.directory.domain.readonly"));
     tri!(customer_ok(&st, &c));
-    list_body("admin#directory#domainAliases", "domainAliases", &st.tenant.domain_aliases, None)
+    list_body(
+        "admin#directory#domainAliases",
+        "domainAliases",
+        &st.tenant.domain_aliases,
+        None,
+    )
 }
 
-async fn roles(State(st): St, headers: HeaderMap, Path(c): Path<String>, Query(q): Params) -> Response {
-    tri!(check(&st, &headers, "admin.directory.rolemanagement.readonly"));
+async fn roles(
+    State(st): St,
+    headers: HeaderMap,
+    Path(c): Path<String>,
+    Query(q): Params,
+) -> Response {
+    tri!(check(
+        &st,
+        &headers,
+        "admin.directory.rolemanagement.readonly"
+    ));
     tri!(customer_ok(&st, &c));
     let (items, next) = tri!(paged(&st.tenant.roles, &q, "maxResults", 100, 100, false));
     list_body("admin#directory#roles", "items", items, next)
 }
 
-async fn role_assignments(State(st): St, headers: HeaderMap, Path(c): Path<String>, Query(q): Params) -> Response {
-    tri!(check(&st, &headers, "admin.directory.rolemanagement.readonly"));
+async fn role_assignments(
+    State(st): St,
+    headers: HeaderMap,
+    Path(c): Path<String>,
+    Query(q): Params,
+) -> Response {
+    tri!(check(
+        &st,
+        &headers,
+        "admin.directory.rolemanagement.readonly"
+    ));
     tri!(customer_ok(&st, &c));
-    let (items, next) = tri!(paged(&st.tenant.role_assignments, &q, "maxResults", 100, 200, false));
+    let (items, next) = tri!(paged(
+        &st.tenant.role_assignments,
+        &q,
+        "maxResults",
+        100,
+        200,
+        false
+    ));
     list_body("admin#directory#roleAssignments", "items", items, next)
 }
 
@@ -558,7 +765,12 @@ async fn users(State(st): St, headers: HeaderMap, Query(q): Params) -> Response 
         .map(|s| s.replace(' ', "").to_lowercase())
         .is_some_and(|s| s == "isadmin=true");
     if admins_only {
-        let list: Vec<&Value> = st.tenant.users.iter().filter(|u| u["isAdmin"] == true).collect();
+        let list: Vec<&Value> = st
+            .tenant
+            .users
+            .iter()
+            .filter(|u| u["isAdmin"] == true)
+            .collect();
         let (items, next) = tri!(paged(&list, &q, "maxResults", 100, 500, false));
         return list_body("admin#directory#users", "users", items, next);
     }
@@ -579,7 +791,12 @@ async fn groups(State(st): St, headers: HeaderMap, Query(q): Params) -> Response
                     None => return g_err(404, "notFound", "Resource Not Found: userKey"),
                 },
             };
-            t.user_groups.get(&email).into_iter().flatten().map(|&g| &t.groups[g]).collect()
+            t.user_groups
+                .get(&email)
+                .into_iter()
+                .flatten()
+                .map(|&g| &t.groups[g])
+                .collect()
         }
         (None, Some(c)) => {
             tri!(customer_ok(&st, c));
@@ -591,19 +808,39 @@ async fn groups(State(st): St, headers: HeaderMap, Query(q): Params) -> Response
     list_body("admin#directory#groups", "groups", items, next)
 }
 
-async fn members(State(st): St, headers: HeaderMap, Path(key): Path<String>, Query(q): Params) -> Response {
+async fn members(
+    State(st): St,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Query(q): Params,
+) -> Response {
     tri!(check(&st, &headers, "admin.directory.group.readonly"));
-    let Some(&g) = st.tenant.group_keys.get(&key.to_lowercase()).or_else(|| st.tenant.group_keys.get(&key)) else {
+    let Some(&g) = st
+        .tenant
+        .group_keys
+        .get(&key.to_lowercase())
+        .or_else(|| st.tenant.group_keys.get(&key))
+    else {
         return g_err(404, "notFound", "Resource Not Found: groupKey");
     };
-    let list: &[Value] = st.tenant.members.get(&g).map(Vec::as_slice).unwrap_or_default();
+    let list: &[Value] = st
+        .tenant
+        .members
+        .get(&g)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let (items, next) = tri!(paged(list, &q, "maxResults", 200, 200, false));
     list_body("admin#directory#members", "members", items, next)
 }
 
 // ---------------------------------------------------------------- Reports
 
-async fn activities(State(st): St, headers: HeaderMap, Path(app): Path<String>, Query(q): Params) -> Response {
+async fn activities(
+    State(st): St,
+    headers: HeaderMap,
+    Path(app): Path<String>,
+    Query(q): Params,
+) -> Response {
     tri!(check(&st, &headers, "admin.reports.audit.readonly"));
     let source = match app.as_str() {
         "admin" => &st.tenant.admin_activities,
@@ -627,14 +864,28 @@ async fn activities(State(st): St, headers: HeaderMap, Path(app): Path<String>, 
     list_body("admin#reports#activities", "items", items, next)
 }
 
-async fn usage(State(st): St, headers: HeaderMap, Path(date): Path<String>, Query(q): Params) -> Response {
+async fn usage(
+    State(st): St,
+    headers: HeaderMap,
+    Path(date): Path<String>,
+    Query(q): Params,
+) -> Response {
     tri!(check(&st, &headers, "admin.reports.usage.readonly"));
     if jiff::civil::Date::strptime("%Y-%m-%d", &date).is_err() {
         return g_err(400, "invalid", "Invalid value for date");
     }
-    let wanted: Option<HashSet<&str>> = q.get("parameters").map(|p| p.split(',').map(str::trim).collect());
+    let wanted: Option<HashSet<&str>> = q
+        .get("parameters")
+        .map(|p| p.split(',').map(str::trim).collect());
     // Page first, then shape only that page (a large tenant has tens of thousands of reports).
-    let (page, next) = tri!(paged(&st.tenant.usage_reports, &q, "maxResults", 1000, 1000, false));
+    let (page, next) = tri!(paged(
+        &st.tenant.usage_reports,
+        &q,
+        "maxResults",
+        1000,
+        1000,
+        false
+    ));
     let items: Vec<UsageReport> = page
         .iter()
         .map(|report| UsageReport {
@@ -654,13 +905,26 @@ fn policy_matches(filter: &str, p: &Value, customer_id: &str) -> bool {
     filter.split("&&").all(|clause| {
         let clause = clause.trim();
         if let Some(rest) = clause.strip_prefix("customer") {
-            let want = rest.trim().trim_start_matches("==").trim().trim_matches('"');
+            let want = rest
+                .trim()
+                .trim_start_matches("==")
+                .trim()
+                .trim_matches('"');
             return want == "customers/my_customer" || want == format!("customers/{customer_id}");
         }
         if let Some(rest) = clause.strip_prefix("setting.type.matches(") {
-            let pattern = rest.trim_end_matches(')').trim_matches('\'').trim_matches('"');
-            let prefix = pattern.trim_start_matches('^').split(['.', '\\', '*', '$']).next().unwrap_or("");
-            return p["setting"]["type"].as_str().is_some_and(|t| t.starts_with(prefix));
+            let pattern = rest
+                .trim_end_matches(')')
+                .trim_matches('\'')
+                .trim_matches('"');
+            let prefix = pattern
+                .trim_start_matches('^')
+                .split(['.', '\\', '*', '$'])
+                .next()
+                .unwrap_or("");
+            return p["setting"]["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(prefix));
         }
         clause.is_empty()
     })
@@ -704,7 +968,9 @@ async fn policies(State(st): St, headers: HeaderMap, Query(q): Params) -> Respon
                 h.finish()
             };
             let past = list.len() + 1;
-            body["nextPageToken"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{past}.{sig:x}")));
+            body["nextPageToken"] =
+                json!(base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(format!("{past}.{sig:x}")));
         }
         None => body["nextPageToken"] = json!(""),
     }
@@ -714,7 +980,10 @@ async fn policies(State(st): St, headers: HeaderMap, Query(q): Params) -> Respon
 async fn inbound_sso(State(st): St, headers: HeaderMap, Query(q): Params) -> Response {
     tri!(check(&st, &headers, "cloud-identity.inboundsso.readonly"));
     let filter = q.get("filter").cloned().unwrap_or_default();
-    let want = filter.split_once("==").map(|(_, v)| v.trim().trim_matches('"').trim_matches('\'')).unwrap_or("");
+    let want = filter
+        .split_once("==")
+        .map(|(_, v)| v.trim().trim_matches('"').trim_matches('\''))
+        .unwrap_or("");
     if want != format!("customers/{}", st.tenant.customer_id) && want != "customers/my_customer" {
         return g_err(400, "badRequest", "Request contains an invalid argument.");
     }
@@ -734,7 +1003,11 @@ async fn inbound_sso(State(st): St, headers: HeaderMap, Query(q): Params) -> Res
 async fn group_settings(State(st): St, headers: HeaderMap, Path(key): Path<String>) -> Response {
     tri!(check(&st, &headers, "apps.groups.settings"));
     let t = &st.tenant;
-    let Some(&g) = t.group_keys.get(&key.to_lowercase()).or_else(|| t.group_keys.get(&key)) else {
+    let Some(&g) = t
+        .group_keys
+        .get(&key.to_lowercase())
+        .or_else(|| t.group_keys.get(&key))
+    else {
         return g_err(404, "notFound", "Resource Not Found: groupUniqueId");
     };
     let email = t.groups[g]["email"].as_str().unwrap_or("").to_lowercase();
@@ -744,7 +1017,12 @@ async fn group_settings(State(st): St, headers: HeaderMap, Path(key): Path<Strin
     }
 }
 
-async fn licences(State(st): St, headers: HeaderMap, Path((product, sku)): Path<(String, String)>, Query(q): Params) -> Response {
+async fn licences(
+    State(st): St,
+    headers: HeaderMap,
+    Path((product, sku)): Path<(String, String)>,
+    Query(q): Params,
+) -> Response {
     tri!(check(&st, &headers, "apps.licensing"));
     let t = &st.tenant;
     let customer = q.get("customerId").map(String::as_str).unwrap_or("");
@@ -754,7 +1032,11 @@ async fn licences(State(st): St, headers: HeaderMap, Path((product, sku)): Path<
     if !SKUS.iter().any(|(p, s)| *p == product && *s == sku) {
         return g_err(400, "invalid", "Invalid productId/skuId");
     }
-    let list: &[Value] = t.licenses.get(&(product, sku)).map(Vec::as_slice).unwrap_or(&[]);
+    let list: &[Value] = t
+        .licenses
+        .get(&(product, sku))
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let (items, next) = tri!(paged(list, &q, "maxResults", 100, 1000, false));
     list_body("licensing#licenseAssignmentList", "items", items, next)
 }

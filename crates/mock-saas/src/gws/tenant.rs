@@ -148,7 +148,12 @@ pub struct Tenant {
 }
 
 fn etag(rng: &mut Rng) -> String {
-    format!("\"{:016x}{:016x}/{:016x}\"", rng.next_u64(), rng.next_u64(), rng.next_u64())
+    format!(
+        "\"{:016x}{:016x}/{:016x}\"",
+        rng.next_u64(),
+        rng.next_u64(),
+        rng.next_u64()
+    )
 }
 
 fn numeric_id(rng: &mut Rng) -> String {
@@ -167,7 +172,10 @@ fn s(v: &Value) -> String {
 fn role_privileges(name: &str) -> Vec<(&'static str, &'static str)> {
     match name {
         "_USER_MANAGEMENT_ADMIN_ROLE" => vec![("USERS_ALL", "00haapch16h1ysv")],
-        "_HELP_DESK_ADMIN_ROLE" => vec![("USERS_RETRIEVE", "00haapch16h1ysv"), ("USERS_RESET_PASSWORD", "00haapch16h1ysv")],
+        "_HELP_DESK_ADMIN_ROLE" => vec![
+            ("USERS_RETRIEVE", "00haapch16h1ysv"),
+            ("USERS_RESET_PASSWORD", "00haapch16h1ysv"),
+        ],
         "_GROUPS_ADMIN_ROLE" => vec![("GROUPS_ALL", "01ci93xb3tmzyin")],
         "_SERVICES_ADMIN_ROLE" => vec![("SERVICES_ALL", "03hv69ve4bjwe54")],
         "_MOBILE_ADMIN_ROLE" => vec![("MOBILE_ALL", "03hv69ve4bjwe54")],
@@ -224,7 +232,10 @@ impl Tenant {
                 (s(&settings["email"]), s(&settings["name"]))
             } else {
                 let dept = ["eigyo", "keiri", "soumu", "kaihatsu", "project", "team"][rng.below(6)];
-                (format!("{dept}-{i:04}@{primary_domain}"), format!("{dept} チーム {i:04}"))
+                (
+                    format!("{dept}-{i:04}@{primary_domain}"),
+                    format!("{dept} チーム {i:04}"),
+                )
             };
             settings["email"] = json!(email);
             settings["name"] = json!(name);
@@ -246,7 +257,9 @@ impl Tenant {
         let demo_users = arr(&demo["mamori_users"]);
         let templates: Vec<&Value> = demo_users
             .iter()
-            .filter(|u| u["isAdmin"] != true && u["isDelegatedAdmin"] != true && u["suspended"] != true)
+            .filter(|u| {
+                u["isAdmin"] != true && u["isDelegatedAdmin"] != true && u["suspended"] != true
+            })
             .collect();
         let mut users = Vec::with_capacity(spec.users.max(demo_users.len()));
         let mut accounts: Vec<Value> = Vec::new();
@@ -263,7 +276,9 @@ impl Tenant {
             users.push(u);
         }
         for i in demo_users.len()..spec.users {
-            let Some(template) = templates.get(i % templates.len().max(1)) else { break };
+            let Some(template) = templates.get(i % templates.len().max(1)) else {
+                break;
+            };
             let mut u = (*template).clone();
             let (local, display) = person(&mut rng, i);
             let (family, given) = display.split_once(' ').unwrap_or((&display, ""));
@@ -271,13 +286,26 @@ impl Tenant {
                 o.remove("roleAssignments");
                 o.remove("accounts");
                 o.insert("id".into(), json!(numeric_id(&mut rng)));
-                o.insert("primaryEmail".into(), json!(format!("{local}@{primary_domain}")));
-                o.insert("name".into(), json!({"givenName": given, "familyName": family, "fullName": display}));
-                o.insert("orgUnitPath".into(), json!(ou_paths[rng.below(ou_paths.len())]));
+                o.insert(
+                    "primaryEmail".into(),
+                    json!(format!("{local}@{primary_domain}")),
+                );
+                o.insert(
+                    "name".into(),
+                    json!({"givenName": given, "familyName": family, "fullName": display}),
+                );
+                o.insert(
+                    "orgUnitPath".into(),
+                    json!(ou_paths[rng.below(ou_paths.len())]),
+                );
                 o.insert("etag".into(), json!(etag(&mut rng)));
                 let days = rng.below(40) as i64;
-                let login = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days + rng.below(24) as i64);
-                o.insert("lastLoginTime".into(), json!(login.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string()));
+                let login = jiff::Timestamp::now()
+                    - jiff::SignedDuration::from_hours(24 * days + rng.below(24) as i64);
+                o.insert(
+                    "lastLoginTime".into(),
+                    json!(login.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string()),
+                );
             }
             let two_sv = rng.chance(85);
             accounts.push(json!({
@@ -298,17 +326,21 @@ impl Tenant {
         // the generated groups.
         let mut members: HashMap<usize, Vec<Value>> = HashMap::new();
         let mut user_groups: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut add_member = |g: usize, email: &str, id: &str, members: &mut HashMap<usize, Vec<Value>>| {
-            let list = members.entry(g).or_default();
-            if list.iter().any(|m| m["email"] == email) {
-                return;
-            }
-            list.push(json!({"kind": "admin#directory#member", "id": id, "email": email, "role": "MEMBER", "type": "USER", "status": "ACTIVE"}));
-            user_groups.entry(email.to_lowercase()).or_default().push(g);
-        };
+        let mut add_member =
+            |g: usize, email: &str, id: &str, members: &mut HashMap<usize, Vec<Value>>| {
+                let list = members.entry(g).or_default();
+                if list.iter().any(|m| m["email"] == email) {
+                    return;
+                }
+                list.push(json!({"kind": "admin#directory#member", "id": id, "email": email, "role": "MEMBER", "type": "USER", "status": "ACTIVE"}));
+                user_groups.entry(email.to_lowercase()).or_default().push(g);
+            };
         for p in arr(&demo["privileged_users"]) {
             let email = s(&p["primaryEmail"]).to_lowercase();
-            let id = user_by_email.get(&email).map(|&i| s(&users[i]["id"])).unwrap_or_default();
+            let id = user_by_email
+                .get(&email)
+                .map(|&i| s(&users[i]["id"]))
+                .unwrap_or_default();
             for key in arr(&p["groupKeys"]) {
                 if let Some(&g) = group_keys.get(&s(&key).to_lowercase()) {
                     add_member(g, &email, &id, &mut members);
@@ -367,7 +399,15 @@ impl Tenant {
             }
             role_assignments.push(assignment);
         }
-        for (n, name) in ["_GROUPS_ADMIN_ROLE", "_SERVICES_ADMIN_ROLE", "_MOBILE_ADMIN_ROLE", "_GROUPS_READER_ROLE"].iter().enumerate() {
+        for (n, name) in [
+            "_GROUPS_ADMIN_ROLE",
+            "_SERVICES_ADMIN_ROLE",
+            "_MOBILE_ADMIN_ROLE",
+            "_GROUPS_READER_ROLE",
+        ]
+        .iter()
+        .enumerate()
+        {
             roles.push(json!({
                 "kind": "admin#directory#role", "etag": etag(&mut rng), "roleId": format!("9144745340903425{n}"),
                 "roleName": name, "roleDescription": name.trim_matches('_').replace('_', " ").to_lowercase(),
@@ -421,7 +461,9 @@ impl Tenant {
                 Some((ou, g)) => (ou.to_string(), Some(g.trim_end_matches(')').to_string())),
                 None => (label.clone(), None),
             };
-            let Some(ou_id) = ou_by_label(&scope) else { continue };
+            let Some(ou_id) = ou_by_label(&scope) else {
+                continue;
+            };
             let group_id = match &group {
                 Some(email) => match group_keys.get(&email.to_lowercase()) {
                     Some(&g) => Some(s(&groups[g]["id"])),
@@ -494,8 +536,13 @@ impl Tenant {
             .get(&admin_email.to_lowercase())
             .map(|&i| s(&users[i]["id"]))
             .unwrap_or_default();
-        let activity = |rng: &mut Rng, days_ago: i64, event_type: &str, name: &str, parameters: Value| {
-            let t = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(days_ago * 86_400 + rng.below(86_400) as i64);
+        let activity = |rng: &mut Rng,
+                        days_ago: i64,
+                        event_type: &str,
+                        name: &str,
+                        parameters: Value| {
+            let t = jiff::Timestamp::now()
+                - jiff::SignedDuration::from_secs(days_ago * 86_400 + rng.below(86_400) as i64);
             json!({
                 "kind": "admin#reports#activity",
                 "id": {"time": t.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string(), "uniqueQualifier": format!("-{}", rng.next_u64() >> 1), "applicationName": "admin", "customerId": customer_id},
@@ -508,41 +555,76 @@ impl Tenant {
         for d in arr(&demo["mamori_domain_wide_delegation"]) {
             let scopes = arr(&d["scopes"]);
             let days = 30 + rng.below(100) as i64;
-            admin_activities.push(activity(&mut rng, days, "SECURITY_SETTINGS", "AUTHORIZE_API_CLIENT_ACCESS", json!([
-                {"name": "API_CLIENT_NAME", "value": d["clientId"].clone()},
-                {"name": "API_SCOPES", "multiValue": scopes},
-            ])));
+            admin_activities.push(activity(
+                &mut rng,
+                days,
+                "SECURITY_SETTINGS",
+                "AUTHORIZE_API_CLIENT_ACCESS",
+                json!([
+                    {"name": "API_CLIENT_NAME", "value": d["clientId"].clone()},
+                    {"name": "API_SCOPES", "multiValue": scopes},
+                ]),
+            ));
         }
         // A client authorised and later removed: not a current delegation.
         let removed = "100000000000000000042";
-        admin_activities.push(activity(&mut rng, 150, "SECURITY_SETTINGS", "AUTHORIZE_API_CLIENT_ACCESS", json!([
-            {"name": "API_CLIENT_NAME", "value": removed},
-            {"name": "API_SCOPES", "multiValue": ["https://mail.google.com/"]},
-        ])));
-        admin_activities.push(activity(&mut rng, 120, "SECURITY_SETTINGS", "REMOVE_API_CLIENT_ACCESS", json!([
-            {"name": "API_CLIENT_NAME", "value": removed},
-        ])));
+        admin_activities.push(activity(
+            &mut rng,
+            150,
+            "SECURITY_SETTINGS",
+            "AUTHORIZE_API_CLIENT_ACCESS",
+            json!([
+                {"name": "API_CLIENT_NAME", "value": removed},
+                {"name": "API_SCOPES", "multiValue": ["https://mail.google.com/"]},
+            ]),
+        ));
+        admin_activities.push(activity(
+            &mut rng,
+            120,
+            "SECURITY_SETTINGS",
+            "REMOVE_API_CLIENT_ACCESS",
+            json!([
+                {"name": "API_CLIENT_NAME", "value": removed},
+            ]),
+        ));
         for _ in 0..spec.extra_audit_events {
             // Settings of applications no control reads: they page but change no verdict.
             let app = *rng.pick(&["Google Keep", "Tasks", "Google Translate", "YouTube Music"]);
             let days = rng.below(170) as i64;
-            admin_activities.push(activity(&mut rng, days, "APPLICATION_SETTINGS", "CHANGE_APPLICATION_SETTING", json!([
-                {"name": "APPLICATION_NAME", "value": app},
-                {"name": "SETTING_NAME", "value": "Service status"},
-                {"name": "ORG_UNIT_NAME", "value": top_ou},
-                {"name": "NEW_VALUE", "value": "true"},
-            ])));
+            admin_activities.push(activity(
+                &mut rng,
+                days,
+                "APPLICATION_SETTINGS",
+                "CHANGE_APPLICATION_SETTING",
+                json!([
+                    {"name": "APPLICATION_NAME", "value": app},
+                    {"name": "SETTING_NAME", "value": "Service status"},
+                    {"name": "ORG_UNIT_NAME", "value": top_ou},
+                    {"name": "NEW_VALUE", "value": "true"},
+                ]),
+            ));
         }
         admin_activities.sort_by(|a, b| s(&b["id"]["time"]).cmp(&s(&a["id"]["time"])));
 
         // OAuth token audit log: one authorize event per token users hold.
         let mut token_activities = Vec::new();
-        let id_to_email: HashMap<String, String> = users.iter().map(|u| (s(&u["id"]), s(&u["primaryEmail"]))).collect();
+        let id_to_email: HashMap<String, String> = users
+            .iter()
+            .map(|u| (s(&u["id"]), s(&u["primaryEmail"])))
+            .collect();
         for t in arr(&demo["mamori_oauth_tokens"]) {
             let user_id = s(&t["userKey"]);
-            let email = id_to_email.get(&user_id).cloned().unwrap_or_else(|| format!("user-{user_id}@{primary_domain}"));
-            let when = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(86_400 * (1 + rng.below(150) as i64));
-            let client_type = if t["nativeApp"] == true { "NATIVE_DESKTOP" } else { "WEB" };
+            let email = id_to_email
+                .get(&user_id)
+                .cloned()
+                .unwrap_or_else(|| format!("user-{user_id}@{primary_domain}"));
+            let when = jiff::Timestamp::now()
+                - jiff::SignedDuration::from_secs(86_400 * (1 + rng.below(150) as i64));
+            let client_type = if t["nativeApp"] == true {
+                "NATIVE_DESKTOP"
+            } else {
+                "WEB"
+            };
             token_activities.push(json!({
                 "kind": "admin#reports#activity",
                 "id": {"time": when.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string(), "uniqueQualifier": format!("-{}", rng.next_u64() >> 1), "applicationName": "token", "customerId": customer_id},
@@ -581,7 +663,11 @@ impl Tenant {
         let mut licenses = BTreeMap::new();
         for l in arr(&demo["license_data"]) {
             let count = l["assigned"].as_u64().unwrap_or(0) as usize;
-            let count = if spec.users > 1000 { spec.users.min(count * spec.users / 60) } else { count };
+            let count = if spec.users > 1000 {
+                spec.users.min(count * spec.users / 60)
+            } else {
+                count
+            };
             let product = s(&l["product_id"]);
             let sku = s(&l["sku_id"]);
             let items: Vec<Value> = (0..count)

@@ -58,7 +58,11 @@ fn arr(v: &Value) -> Vec<Value> {
 fn iso_dates(value: &mut Value) {
     match value {
         Value::String(s) => {
-            if let Some(ms) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")).and_then(|n| n.parse::<i64>().ok()) {
+            if let Some(ms) = s
+                .strip_prefix("/Date(")
+                .and_then(|r| r.strip_suffix(")/"))
+                .and_then(|n| n.parse::<i64>().ok())
+            {
                 if let Ok(ts) = jiff::Timestamp::from_millisecond(ms) {
                     *s = ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
                 }
@@ -105,7 +109,12 @@ pub struct GraphData {
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
 impl GraphData {
-    pub fn build(export: &Value, spec: &M365TenantSpec, tenant_id: &str, initial_domain: &str) -> Self {
+    pub fn build(
+        export: &Value,
+        spec: &M365TenantSpec,
+        tenant_id: &str,
+        initial_domain: &str,
+    ) -> Self {
         let mut g = GraphData::default();
         let mut rng = crate::names::Rng::new(spec.seed ^ 0x6A);
         let custom_domain = format!("{}.co.jp", spec.name);
@@ -115,29 +124,50 @@ impl GraphData {
         }
         let mut org = graph_shape(&org);
         org["id"] = json!(tenant_id);
-        org["displayName"] = json!(export["tenant_details"][0]["DisplayName"].as_str().unwrap_or("株式会社さくら商事"));
+        org["displayName"] = json!(export["tenant_details"][0]["DisplayName"]
+            .as_str()
+            .unwrap_or("株式会社さくら商事"));
         org["verifiedDomains"] = json!([
             {"name": initial_domain, "isInitial": true, "isDefault": false, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
             {"name": custom_domain, "isInitial": false, "isDefault": true, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
         ]);
         g.organization = org;
 
-        let plans: Vec<Value> = arr(&export["service_plans"]).iter().map(graph_shape).collect();
+        let plans: Vec<Value> = arr(&export["service_plans"])
+            .iter()
+            .map(graph_shape)
+            .collect();
         g.skus = arr(&export["license_information"])
             .iter()
             .enumerate()
             .map(|(i, sku)| {
                 let mut s = graph_shape(sku);
-                s["id"] = json!(format!("{tenant_id}_{}", sku["SkuId"].as_str().unwrap_or_default()));
+                s["id"] = json!(format!(
+                    "{tenant_id}_{}",
+                    sku["SkuId"].as_str().unwrap_or_default()
+                ));
                 s["capabilityStatus"] = json!("Enabled");
                 s["appliesTo"] = json!("User");
-                s["servicePlans"] = if i == 0 { Value::Array(plans.clone()) } else { json!([]) };
+                s["servicePlans"] = if i == 0 {
+                    Value::Array(plans.clone())
+                } else {
+                    json!([])
+                };
                 s
             })
             .collect();
-        g.ca_policies = arr(&export["conditional_access_policies"]).iter().map(graph_shape).collect();
-        g.authorization_policies = arr(&export["authorization_policies"]).iter().map(graph_shape).collect();
-        g.settings = arr(&export["directory_settings"]).iter().map(graph_shape).collect();
+        g.ca_policies = arr(&export["conditional_access_policies"])
+            .iter()
+            .map(graph_shape)
+            .collect();
+        g.authorization_policies = arr(&export["authorization_policies"])
+            .iter()
+            .map(graph_shape)
+            .collect();
+        g.settings = arr(&export["directory_settings"])
+            .iter()
+            .map(graph_shape)
+            .collect();
 
         let mut root = json!({"id": "authenticationMethodsPolicy"});
         let mut configs = Vec::new();
@@ -152,7 +182,10 @@ impl GraphData {
             for c in arr(&part["authentication_method_feature_settings"]) {
                 // The SDK's AdditionalProperties are plain properties on the wire.
                 let mut c = c.clone();
-                if let Some(Value::Object(extra)) = c.as_object_mut().and_then(|o| o.remove("AdditionalProperties")) {
+                if let Some(Value::Object(extra)) = c
+                    .as_object_mut()
+                    .and_then(|o| o.remove("AdditionalProperties"))
+                {
                     for (k, v) in extra {
                         c[k] = v;
                     }
@@ -163,18 +196,29 @@ impl GraphData {
                 if let Some(first) = ty.get(..1) {
                     ty = first.to_lowercase() + &ty[1..];
                 }
-                cfg["@odata.type"] = json!(format!("#microsoft.graph.{ty}AuthenticationMethodConfiguration"));
+                cfg["@odata.type"] = json!(format!(
+                    "#microsoft.graph.{ty}AuthenticationMethodConfiguration"
+                ));
                 configs.push(cfg);
             }
         }
         root["authenticationMethodConfigurations"] = Value::Array(configs);
         g.auth_methods_policy = root;
-        g.domains = arr(&export["domain_settings"]).iter().map(graph_shape).collect();
-        g.default_app_policy = arr(&export["default_app_management_policy"]).first().map(graph_shape).unwrap_or(json!({}));
+        g.domains = arr(&export["domain_settings"])
+            .iter()
+            .map(graph_shape)
+            .collect();
+        g.default_app_policy = arr(&export["default_app_management_policy"])
+            .first()
+            .map(graph_shape)
+            .unwrap_or(json!({}));
 
         // Roles, PIM instances and policies.
         for role in arr(&export["privileged_roles"]) {
-            let template = role["RoleTemplateId"].as_str().unwrap_or_default().to_string();
+            let template = role["RoleTemplateId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             g.role_definitions.push(json!({"id": template, "templateId": template, "displayName": role["DisplayName"], "isBuiltIn": true, "isEnabled": true, "isPrivileged": true}));
             for a in arr(&role["Assignments"]) {
                 let mut inst = graph_shape(&a);
@@ -204,7 +248,11 @@ impl GraphData {
         // Privileged users: details and registered methods from the collector truth.
         let immutable: HashMap<String, Value> = export["privileged_users"]
             .as_object()
-            .map(|m| m.iter().map(|(id, u)| (id.clone(), u["OnPremisesImmutableId"].clone())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(id, u)| (id.clone(), u["OnPremisesImmutableId"].clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         for u in arr(&export["mamori_users"]) {
             let id = u["id"].as_str().unwrap_or_default().to_string();
@@ -214,7 +262,10 @@ impl GraphData {
                 o.remove("authenticationMethods");
                 o.remove("roleAssignments");
                 o.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-                o.insert("onPremisesImmutableId".into(), immutable.get(&id).cloned().unwrap_or(Value::Null));
+                o.insert(
+                    "onPremisesImmutableId".into(),
+                    immutable.get(&id).cloned().unwrap_or(Value::Null),
+                );
             }
             g.methods.insert(id.clone(), methods);
             g.users.insert(id, user);
@@ -239,8 +290,14 @@ impl GraphData {
                 "keyCredentials": [], "passwordCredentials": [],
             }));
             for p in arr(&sp["Permissions"]) {
-                let name = p["RoleDisplayName"].as_str().unwrap_or_default().to_string();
-                let role_id = p["RoleId"].as_str().map(str::to_string).unwrap_or_else(|| rng.guid());
+                let name = p["RoleDisplayName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let role_id = p["RoleId"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| rng.guid());
                 let role_id = roles.entry(name).or_insert(role_id).clone();
                 assigned.push(json!({"id": rng.guid(), "appRoleId": role_id, "principalId": id, "principalType": "ServicePrincipal",
                     "principalDisplayName": sp["DisplayName"], "resourceId": graph_sp_id, "resourceDisplayName": "Microsoft Graph",
@@ -281,7 +338,9 @@ impl GraphData {
 type Shared = State<Arc<M365State>>;
 
 fn check(state: &M365State, headers: &HeaderMap, any_of: &[&str]) -> Result<(), Response> {
-    state.tokens.check(headers, audience::GRAPH, any_of, ErrorStyle::Microsoft)
+    state
+        .tokens
+        .check(headers, audience::GRAPH, any_of, ErrorStyle::Microsoft)
 }
 
 fn bad_request(message: &str) -> Response {
@@ -295,32 +354,61 @@ fn query_map(uri: &Uri) -> HashMap<String, String> {
 }
 
 /// One `$top`/`$skiptoken` page of `items` as an OData collection.
-fn paged(uri: &Uri, headers: &HeaderMap, items: &[Value], default_top: usize, max_top: usize) -> Response {
+fn paged(
+    uri: &Uri,
+    headers: &HeaderMap,
+    items: &[Value],
+    default_top: usize,
+    max_top: usize,
+) -> Response {
     let q = query_map(uri);
     let top = match q.get("$top").map(|t| t.parse::<usize>()) {
         None => default_top,
         Some(Ok(t)) if (1..=max_top).contains(&t) => t,
-        Some(_) => return bad_request(&format!("Invalid page size specified: '{}'. Must be between 1 and {max_top} inclusive.", q["$top"])),
+        Some(_) => {
+            return bad_request(&format!(
+                "Invalid page size specified: '{}'. Must be between 1 and {max_top} inclusive.",
+                q["$top"]
+            ))
+        }
     };
-    let offset = q.get("$skiptoken").and_then(|s| s.strip_prefix("X")).and_then(|s| s.parse::<usize>().ok()).unwrap_or(0);
+    let offset = q
+        .get("$skiptoken")
+        .and_then(|s| s.strip_prefix("X"))
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(0);
     let end = (offset + top).min(items.len());
     let page = items.get(offset..end).unwrap_or_default();
     let next = (end < items.len()).then_some(end);
     // `$expand`ed properties come back beside the `$select`ed ones.
     let select: Option<Vec<String>> = q.get("$select").map(|s| {
         s.split(',')
-            .chain(q.get("$expand").map(String::as_str).unwrap_or_default().split(','))
+            .chain(
+                q.get("$expand")
+                    .map(String::as_str)
+                    .unwrap_or_default()
+                    .split(','),
+            )
             .map(|f| f.trim().to_string())
             .collect()
     });
-    let page: Vec<Value> = page.iter().map(|item| project(item, select.as_deref())).collect();
+    let page: Vec<Value> = page
+        .iter()
+        .map(|item| project(item, select.as_deref()))
+        .collect();
     let mut body = json!({"@odata.context": "https://graph.microsoft.com/beta/$metadata#collection", "value": page});
     if let Some(next) = next {
-        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-        let mut params: Vec<(String, String)> = q.into_iter().filter(|(k, _)| k != "$skiptoken").collect();
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let mut params: Vec<(String, String)> =
+            q.into_iter().filter(|(k, _)| k != "$skiptoken").collect();
         params.sort();
         params.push(("$skiptoken".into(), format!("X{next}")));
-        let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
         body["@odata.nextLink"] = json!(format!("http://{host}{}?{query}", uri.path()));
     }
     json_response(&body)
@@ -340,7 +428,9 @@ fn project(item: &Value, select: Option<&[String]>) -> Value {
 }
 
 fn collection(items: &[Value]) -> Response {
-    json_response(&json!({"@odata.context": "https://graph.microsoft.com/beta/$metadata#collection", "value": items}))
+    json_response(
+        &json!({"@odata.context": "https://graph.microsoft.com/beta/$metadata#collection", "value": items}),
+    )
 }
 
 macro_rules! guard {
@@ -488,10 +578,16 @@ fn batch(s: &M365State, headers: &HeaderMap, body: &[u8]) -> Response {
     if let Err(r) = check(s, headers, &[]) {
         return r;
     }
-    let Ok(req) = serde_json::from_slice::<Value>(body) else { return bad_request("Invalid batch payload.") };
-    let Some(requests) = req["requests"].as_array() else { return bad_request("Invalid batch payload: requests is missing.") };
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return bad_request("Invalid batch payload.");
+    };
+    let Some(requests) = req["requests"].as_array() else {
+        return bad_request("Invalid batch payload: requests is missing.");
+    };
     if requests.len() > MAX_BATCH {
-        return bad_request("Invalid batch payload format: the number of requests exceeds the limit of 20.");
+        return bad_request(
+            "Invalid batch payload format: the number of requests exceeds the limit of 20.",
+        );
     }
     let mut responses = Vec::new();
     for r in requests {
@@ -508,12 +604,17 @@ fn granted(s: &M365State, headers: &HeaderMap, any_of: &[&str]) -> bool {
 }
 
 fn denied() -> (u16, Value) {
-    (403, json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}}))
+    (
+        403,
+        json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}}),
+    )
 }
 
 fn batch_get(s: &M365State, headers: &HeaderMap, url: &str) -> (u16, Value) {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
-    let q: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let q: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
         ["users"] => {
@@ -533,9 +634,16 @@ fn batch_get(s: &M365State, headers: &HeaderMap, url: &str) -> (u16, Value) {
                 .map(|(_, v)| v.to_string())
                 .collect();
             if !filter.starts_with("id in (") || ids.len() > 15 {
-                return (400, json!({"error": {"code": "Request_UnsupportedQuery", "message": "Unsupported query: the 'in' operator takes at most 15 values."}}));
+                return (
+                    400,
+                    json!({"error": {"code": "Request_UnsupportedQuery", "message": "Unsupported query: the 'in' operator takes at most 15 values."}}),
+                );
             }
-            let fields: Vec<String> = select.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect();
+            let fields: Vec<String> = select
+                .split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect();
             let users: Vec<Value> = ids
                 .iter()
                 .filter_map(|id| s.graph.users.get(id))
@@ -549,16 +657,25 @@ fn batch_get(s: &M365State, headers: &HeaderMap, url: &str) -> (u16, Value) {
             }
             match s.graph.methods.get(*id) {
                 Some(m) => (200, json!({"value": m})),
-                None => (404, json!({"error": {"code": "Request_ResourceNotFound", "message": format!("Resource '{id}' does not exist.")}})),
+                None => (
+                    404,
+                    json!({"error": {"code": "Request_ResourceNotFound", "message": format!("Resource '{id}' does not exist.")}}),
+                ),
             }
         }
         ["groups", id, "transitiveMembers"] => {
             if !granted(s, headers, &["GroupMember.Read.All", "Directory.Read.All"]) {
                 return denied();
             }
-            (404, json!({"error": {"code": "Request_ResourceNotFound", "message": format!("Resource '{id}' does not exist.")}}))
+            (
+                404,
+                json!({"error": {"code": "Request_ResourceNotFound", "message": format!("Resource '{id}' does not exist.")}}),
+            )
         }
-        _ => (400, json!({"error": {"code": "BadRequest", "message": format!("Resource not found for the segment '{}'.", parts.first().unwrap_or(&""))}})),
+        _ => (
+            400,
+            json!({"error": {"code": "BadRequest", "message": format!("Resource not found for the segment '{}'.", parts.first().unwrap_or(&""))}}),
+        ),
     }
 }
 
@@ -583,21 +700,37 @@ pub fn lower_bound(state: &M365State) -> BTreeMap<String, u64> {
         b.insert(fixed.to_string(), 1);
     }
     // Role definitions, policy assignments with rules, then the PIM instance lists.
-    b.insert("privileged_roles".into(), 2 + pages(g.assignment_instances.len(), PIM_PAGE));
+    b.insert(
+        "privileged_roles".into(),
+        2 + pages(g.assignment_instances.len(), PIM_PAGE),
+    );
     // Eligible assignments, principal types (getByIds), user details (15 per filter, 20 filters
     // per batch).
     b.insert(
         "privileged_users".into(),
-        pages(g.eligibility_instances.len(), PIM_PAGE) + pages(privileged, MAX_BY_IDS) + pages(privileged, 15 * MAX_BATCH),
+        pages(g.eligibility_instances.len(), PIM_PAGE)
+            + pages(privileged, MAX_BY_IDS)
+            + pages(privileged, 15 * MAX_BATCH),
     );
     // Registered methods of each privileged user, 20 per batch.
     b.insert("mamori_users".into(), pages(privileged, MAX_BATCH));
     b.insert(
         "risky_third_party_service_principals".into(),
         // The list, the resource apps by appId, their assignment lists.
-        pages(g.service_principals.len(), MAX_TOP) + 1 + g.assigned_to.values().map(|a| pages(a.len(), MAX_TOP)).sum::<u64>(),
+        pages(g.service_principals.len(), MAX_TOP)
+            + 1
+            + g.assigned_to
+                .values()
+                .map(|a| pages(a.len(), MAX_TOP))
+                .sum::<u64>(),
     );
-    b.insert("risky_applications".into(), pages(g.applications.len(), MAX_TOP));
-    b.insert("mamori_oauth2_permission_grants".into(), pages(g.grants.len(), MAX_TOP));
+    b.insert(
+        "risky_applications".into(),
+        pages(g.applications.len(), MAX_TOP),
+    );
+    b.insert(
+        "mamori_oauth2_permission_grants".into(),
+        pages(g.grants.len(), MAX_TOP),
+    );
     b
 }

@@ -19,7 +19,9 @@ pub fn routes() -> Router<Arc<M365State>> {
 }
 
 fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
-    let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M:%SZ")
+        .to_string();
     let trace = crate::common::random_hex(16);
     let correlation = crate::common::random_hex(16);
     (
@@ -46,11 +48,24 @@ async fn token(
         return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
     }
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        return aad_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
     }
     let client_id = form.get("client_id").cloned().unwrap_or_default();
     if client_id != state.app.client_id {
-        return aad_error(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory '{}'.", state.initial_domain));
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                state.initial_domain
+            ),
+        );
     }
     let Some(scope) = form.get("scope").and_then(|s| s.strip_suffix("/.default")) else {
         return aad_error(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
@@ -61,14 +76,23 @@ async fn token(
             return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."));
         }
     } else if let Some(assertion) = form.get("client_assertion") {
-        if form.get("client_assertion_type").map(String::as_str) != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-            return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 50027, "Invalid client_assertion_type.");
+        if form.get("client_assertion_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                50027,
+                "Invalid client_assertion_type.",
+            );
         }
         let expected_x5t = {
             use base64::Engine as _;
             let bytes: Vec<u8> = (0..state.app.certificate_thumbprint.len())
                 .step_by(2)
-                .filter_map(|i| u8::from_str_radix(&state.app.certificate_thumbprint[i..i + 2], 16).ok())
+                .filter_map(|i| {
+                    u8::from_str_radix(&state.app.certificate_thumbprint[i..i + 2], 16).ok()
+                })
                 .collect();
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
         };
@@ -78,20 +102,46 @@ async fn token(
                     return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 700027, &format!("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{}']", header.x5t.unwrap_or_default()));
                 }
                 if claims["iss"] != client_id || claims["sub"] != client_id {
-                    return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer.");
+                    return aad_error(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_client",
+                        700023,
+                        "Client assertion audience claim does not match Realm issuer.",
+                    );
                 }
             }
             Err(_) => {
-                return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 700027, "Client assertion failed signature validation.");
+                return aad_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    700027,
+                    "Client assertion failed signature validation.",
+                );
             }
         }
         certificate = true;
     } else {
         return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     }
-    let mut permissions = state.app.permissions.get(scope).cloned().unwrap_or_default();
-    if permissions.is_empty() && !state.app.permissions.contains_key(scope) && !known_audience(&state, scope) {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_resource", 500011, &format!("The resource principal named {scope} was not found in the tenant named {}.", state.initial_domain));
+    let mut permissions = state
+        .app
+        .permissions
+        .get(scope)
+        .cloned()
+        .unwrap_or_default();
+    if permissions.is_empty()
+        && !state.app.permissions.contains_key(scope)
+        && !known_audience(&state, scope)
+    {
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_resource",
+            500011,
+            &format!(
+                "The resource principal named {scope} was not found in the tenant named {}.",
+                state.initial_domain
+            ),
+        );
     }
     if certificate {
         permissions.insert(CERTIFICATE_AUTH.to_string());
@@ -109,5 +159,6 @@ async fn token(
 
 fn known_audience(state: &M365State, scope: &str) -> bool {
     use super::audience::*;
-    [GRAPH, EXCHANGE, COMPLIANCE, TEAMS, POWER_PLATFORM, POWER_BI].contains(&scope) || scope == state.sharepoint_audience()
+    [GRAPH, EXCHANGE, COMPLIANCE, TEAMS, POWER_PLATFORM, POWER_BI].contains(&scope)
+        || scope == state.sharepoint_audience()
 }

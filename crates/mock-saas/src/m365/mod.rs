@@ -120,11 +120,23 @@ pub fn full_permissions(tenant_name: &str) -> HashMap<String, HashSet<String>> {
                 "DelegatedPermissionGrant.Read.All",
             ]),
         ),
-        (audience::EXCHANGE.to_string(), set(&["Exchange.ManageAsApp", "role:GlobalReader"])),
-        (audience::COMPLIANCE.to_string(), set(&["Exchange.ManageAsApp", "role:GlobalReader"])),
-        (audience::sharepoint(tenant_name), set(&["Sites.FullControl.All"])),
+        (
+            audience::EXCHANGE.to_string(),
+            set(&["Exchange.ManageAsApp", "role:GlobalReader"]),
+        ),
+        (
+            audience::COMPLIANCE.to_string(),
+            set(&["Exchange.ManageAsApp", "role:GlobalReader"]),
+        ),
+        (
+            audience::sharepoint(tenant_name),
+            set(&["Sites.FullControl.All"]),
+        ),
         (audience::TEAMS.to_string(), set(&["role:GlobalReader"])),
-        (audience::POWER_PLATFORM.to_string(), set(&["PowerPlatform.ManagementApp"])),
+        (
+            audience::POWER_PLATFORM.to_string(),
+            set(&["PowerPlatform.ManagementApp"]),
+        ),
         (audience::POWER_BI.to_string(), set(&["Tenant.Read.All"])),
     ])
 }
