@@ -145,6 +145,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The default database of a data directory: `sqlite://DATA_DIR/mamori.db`.
+    pub fn default_url(data_dir: &std::path::Path) -> String {
+        format!("sqlite://{}", data_dir.join("mamori.db").display())
+    }
+
     pub fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
