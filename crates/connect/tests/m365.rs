@@ -188,7 +188,12 @@ async fn missing_permission_fails_only_its_sections() {
         collected.collection.outcomes["conditional_access_policies"].status,
         "ok"
     );
-    let evaluation = evaluate(&Value::Object(collected.collection.data.clone()));
+    let mut data = collected.collection.data.clone();
+    data.insert(
+        "mamori_collection".into(),
+        collected.collection.outcomes_value(),
+    );
+    let evaluation = evaluate(&Value::Object(data));
     let status = |id: &str| {
         evaluation
             .results
@@ -203,10 +208,21 @@ async fn missing_permission_fails_only_its_sections() {
         "other controls are still judged"
     );
     assert_eq!(status("MS.AAD.3.1v1"), Status::Fail);
-    let errors = evaluation.count(Status::Error);
+    let third_party = evaluation
+        .results
+        .iter()
+        .find(|r| r.id == "MAMORI.M365.IDENTITY.4")
+        .unwrap();
+    assert_eq!(
+        third_party.status,
+        Status::Error,
+        "controls reading the missing section report error"
+    );
     assert!(
-        errors > 0,
-        "controls reading the missing sections report error"
+        third_party.details.en.contains("HTTP 403")
+            && third_party.details.en.contains("Application.Read.All"),
+        "the error says why: {}",
+        third_party.details.en
     );
 }
 

@@ -303,6 +303,15 @@ fn matches_type(v: &Value, t: SectionType) -> bool {
     )
 }
 
+/// Why Mamori's connector could not collect a section (HTTP status, missing permission), from
+/// the snapshot's `mamori_collection` table.
+fn collection_reason(input: &Value, section: &str) -> Option<String> {
+    input_get(input, "mamori_collection")
+        .and_then(|c| input_get(c, section))
+        .and_then(|o| input_get(o, "reason"))
+        .and_then(|r| r.as_string().ok().map(|s| s.to_string()))
+}
+
 fn input_get<'a>(input: &'a Value, key: &str) -> Option<&'a Value> {
     input.as_object().ok()?.get(&Value::from(key))
 }
@@ -340,10 +349,16 @@ fn missing_data(
                     succeeded.iter().any(|s| s == alt) && !failed.iter().any(|f| f == alt)
                 });
                 if !ok {
+                    let why = control
+                        .sections
+                        .iter()
+                        .find_map(|s| collection_reason(input, s))
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
                     return Some((
                         Localized::new(
-                            format!("The provider command {command} did not succeed, so the data this control needs was not collected."),
-                            format!("プロバイダーのコマンド {command} が成功しなかったため、このコントロールに必要なデータを収集できませんでした。"),
+                            format!("The provider command {command} did not succeed, so the data this control needs was not collected{why}."),
+                            format!("プロバイダーのコマンド {command} が成功しなかったため、このコントロールに必要なデータを収集できませんでした{why}。"),
                         ),
                         true,
                     ));
@@ -355,12 +370,18 @@ fn missing_data(
         match input_get(input, section) {
             None | Some(Value::Undefined) => {
                 return Some((
-                    Localized::new(
-                        format!("Section `{section}` was not collected."),
-                        format!("セクション `{section}` が収集されていません。"),
-                    ),
+                    match collection_reason(input, section) {
+                        Some(reason) => Localized::new(
+                            format!("Section `{section}` was not collected: {reason}"),
+                            format!("セクション `{section}` を収集できませんでした: {reason}"),
+                        ),
+                        None => Localized::new(
+                            format!("Section `{section}` was not collected."),
+                            format!("セクション `{section}` が収集されていません。"),
+                        ),
+                    },
                     false,
-                ))
+                ));
             }
             Some(value) => {
                 let expected = pack
