@@ -67,8 +67,9 @@ impl MasterKey {
     /// mode 0600 (and the directory with 0700) on first use.
     pub fn from_env_or_file(data_dir: &Path) -> Result<Self, Error> {
         match std::env::var(MASTER_KEY_ENV) {
-            Ok(value) if !value.trim().is_empty() => Self::from_base64(&value)
-                .map_err(|e| Error::MasterKey(format!("{MASTER_KEY_ENV}: {e}"))),
+            Ok(value) if !value.trim().is_empty() => {
+                Self::from_base64(&value).map_err(|e| prefixed(MASTER_KEY_ENV, e))
+            }
             _ => Self::load_or_create_file(&data_dir.join(MASTER_KEY_FILE)),
         }
     }
@@ -82,8 +83,7 @@ impl MasterKey {
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 check_private(path)?;
-                Self::from_base64(&text)
-                    .map_err(|e| Error::MasterKey(format!("{}: {e}", path.display())))
+                Self::from_base64(&text).map_err(|e| prefixed(&path.display().to_string(), e))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -142,6 +142,13 @@ impl MasterKey {
         let (nonce, ct) = stored.split_at(NONCE_LEN);
         let aad = aad(tenant_id);
         self.cipher().decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad }).ok()
+    }
+}
+
+fn prefixed(source: &str, e: Error) -> Error {
+    match e {
+        Error::MasterKey(m) => Error::MasterKey(format!("{source}: {m}")),
+        other => other,
     }
 }
 

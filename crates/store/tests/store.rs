@@ -426,3 +426,51 @@ async fn unsupported_urls_are_refused() {
     assert!(matches!(err, Error::UnsupportedUrl { .. }));
     assert!(!err.to_string().contains("hunter2"), "no password in errors: {err}");
 }
+
+both_backends!(tampered_ciphertext_and_duplicate_findings_are_refused, integrity_body);
+async fn integrity_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let t = tenant(s, &key).await;
+    let scan = s.create_scan(t).await.unwrap();
+    s.record_results(scan.id, &[fail("A")]).await.unwrap();
+
+    let mut raw = raw_ciphertext(&ctx.url, t).await;
+    let last = raw.len() - 1;
+    raw[last] ^= 0x01;
+    let dup = "INSERT INTO findings (tenant_id, control_id, resource_key, status, severity, first_seen, last_seen, \
+               first_scan_id, last_scan_id) VALUES ($1, 'A', '', 'open', 'high', 0, 0, $2, $2)";
+    let update = "UPDATE tenants SET credentials_ciphertext = $1 WHERE id = $2";
+    use sqlx::Connection;
+    let dup_result = if ctx.url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(&ctx.url).await.unwrap();
+        sqlx::query(update).bind(&raw).bind(t).execute(&mut conn).await.unwrap();
+        sqlx::query(dup).bind(t).bind(scan.id).execute(&mut conn).await.map(|_| ())
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&ctx.url).await.unwrap();
+        sqlx::query(update).bind(&raw).bind(t).execute(&mut conn).await.unwrap();
+        sqlx::query(dup).bind(t).bind(scan.id).execute(&mut conn).await.map(|_| ())
+    };
+    let err = dup_result.expect_err("UNIQUE (tenant, control, resource) refuses a duplicate finding");
+    assert!(err.to_string().to_lowercase().contains("unique"), "{err}");
+    assert!(matches!(s.tenant_credentials(&key, t).await, Err(Error::CorruptCredentials { .. })));
+}
+
+#[test]
+fn master_key_from_environment_wins_over_the_file() {
+    // The only test that touches MAMORI_MASTER_KEY.
+    let dir = tempfile::tempdir().unwrap();
+    let key = MasterKey::generate();
+    std::env::set_var(mamori_store::MASTER_KEY_ENV, key.to_base64());
+    let from_env = MasterKey::from_env_or_file(dir.path()).map(|k| k.key_id());
+    std::env::set_var(mamori_store::MASTER_KEY_ENV, "not base64!");
+    let bad = MasterKey::from_env_or_file(dir.path()).map(|k| k.key_id());
+    std::env::remove_var(mamori_store::MASTER_KEY_ENV);
+    assert_eq!(from_env.unwrap(), key.key_id());
+    assert!(!dir.path().join("master.key").exists(), "no key file when the variable is set");
+    let err = bad.unwrap_err().to_string();
+    assert!(err.contains("MAMORI_MASTER_KEY") && !err.contains("not base64!"), "{err}");
+    let created = MasterKey::from_env_or_file(dir.path()).unwrap();
+    assert!(dir.path().join("master.key").exists());
+    assert_ne!(created.key_id(), key.key_id());
+}
