@@ -114,7 +114,10 @@ impl MasterKey {
         let mut h = Sha256::new();
         h.update(b"mamori master key id\0");
         h.update(self.0);
-        h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+        h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -126,7 +129,13 @@ impl MasterKey {
         let aad = aad(tenant_id);
         let ct = self
             .cipher()
-            .encrypt(&nonce, Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption does not fail for in-memory buffers");
         let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
         out.extend_from_slice(&nonce);
@@ -141,7 +150,9 @@ impl MasterKey {
         }
         let (nonce, ct) = stored.split_at(NONCE_LEN);
         let aad = aad(tenant_id);
-        self.cipher().decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad }).ok()
+        self.cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .ok()
     }
 }
 
@@ -175,12 +186,19 @@ impl Credentials {
 #[cfg(unix)]
 fn open_private_new(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(not(unix))]
 fn open_private_new(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(unix)]
@@ -189,7 +207,10 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]

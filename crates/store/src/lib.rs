@@ -27,7 +27,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// Errors of the store. Messages never contain credentials or the master key.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +46,11 @@ pub enum Error {
         "credentials of tenant {tenant_id} were encrypted with master key {stored_key_id}, but the key in use is {current_key_id}: \
          set MAMORI_MASTER_KEY (or the key file) to the key they were stored with"
     )]
-    WrongMasterKey { tenant_id: i64, stored_key_id: String, current_key_id: String },
+    WrongMasterKey {
+        tenant_id: i64,
+        stored_key_id: String,
+        current_key_id: String,
+    },
     #[error("credentials of tenant {tenant_id} could not be decrypted: the stored ciphertext is corrupted or was tampered with")]
     CorruptCredentials { tenant_id: i64 },
     #[error("tenant {tenant_id} has no credentials stored")]
@@ -106,10 +112,16 @@ impl Store {
     ///   directory are created; WAL journal, foreign keys on, 5 s busy timeout.
     /// * `postgres://…` or `postgresql://…`: any URL libpq would accept (the database must exist).
     pub async fn open(url: &str) -> Result<Store> {
-        let store = if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let store = if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() || path == ":memory:" {
-                return Err(Error::Invalid { field: "SQLite path", value: path.to_string() });
+                return Err(Error::Invalid {
+                    field: "SQLite path",
+                    value: path.to_string(),
+                });
             }
             let path = std::path::Path::new(path);
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -126,9 +138,14 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            Store { pool: Pool::Sqlite(pool) }
+            Store {
+                pool: Pool::Sqlite(pool),
+            }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -137,7 +154,9 @@ impl Store {
                 .connect_with(options)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            Store { pool: Pool::Postgres(pool) }
+            Store {
+                pool: Pool::Postgres(pool),
+            }
         } else {
             let scheme = url.split(':').next().unwrap_or_default().to_string();
             return Err(Error::UnsupportedUrl { scheme });

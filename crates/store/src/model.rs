@@ -35,7 +35,11 @@ pub struct NewCustomer {
 
 impl NewCustomer {
     pub fn new(name: impl Into<String>) -> Self {
-        NewCustomer { name: name.into(), name_ja: None, time_zone: None }
+        NewCustomer {
+            name: name.into(),
+            name_ja: None,
+            time_zone: None,
+        }
     }
 }
 
@@ -50,7 +54,13 @@ struct CustomerRow {
 
 impl From<CustomerRow> for Customer {
     fn from(r: CustomerRow) -> Self {
-        Customer { id: r.id, name: r.name, name_ja: r.name_ja, time_zone: r.time_zone, created_at: ts(r.created_at) }
+        Customer {
+            id: r.id,
+            name: r.name,
+            name_ja: r.name_ja,
+            time_zone: r.time_zone,
+            created_at: ts(r.created_at),
+        }
     }
 }
 
@@ -58,7 +68,10 @@ const CUSTOMER_COLS: &str = "id, name, name_ja, time_zone, created_at";
 
 fn check_name(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(Error::Invalid { field, value: value.to_string() });
+        return Err(Error::Invalid {
+            field,
+            value: value.to_string(),
+        });
     }
     Ok(())
 }
@@ -68,9 +81,14 @@ fn check_time_zone(value: &str) -> Result<()> {
     // left to the scheduler, which needs the database anyway.
     let ok = !value.is_empty()
         && value.len() <= 64
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c));
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c));
     if !ok {
-        return Err(Error::Invalid { field: "time zone", value: value.to_string() });
+        return Err(Error::Invalid {
+            field: "time zone",
+            value: value.to_string(),
+        });
     }
     Ok(())
 }
@@ -98,7 +116,10 @@ impl App {
         match s {
             "m365" => Ok(App::M365),
             "gws" => Ok(App::Gws),
-            _ => Err(Error::Invalid { field: "app", value: s.to_string() }),
+            _ => Err(Error::Invalid {
+                field: "app",
+                value: s.to_string(),
+            }),
         }
     }
 }
@@ -144,7 +165,12 @@ impl std::fmt::Debug for NewTenant {
 }
 
 impl NewTenant {
-    pub fn new(customer_id: i64, app: App, display_name: impl Into<String>, credentials: &[u8]) -> Self {
+    pub fn new(
+        customer_id: i64,
+        app: App,
+        display_name: impl Into<String>,
+        credentials: &[u8],
+    ) -> Self {
         NewTenant {
             customer_id,
             app,
@@ -218,7 +244,10 @@ impl ScanStatus {
             "running" => Ok(ScanStatus::Running),
             "succeeded" => Ok(ScanStatus::Succeeded),
             "failed" => Ok(ScanStatus::Failed),
-            _ => Err(Error::Invalid { field: "scan status", value: s.to_string() }),
+            _ => Err(Error::Invalid {
+                field: "scan status",
+                value: s.to_string(),
+            }),
         }
     }
 }
@@ -263,7 +292,8 @@ impl TryFrom<ScanRow> for Scan {
     }
 }
 
-const SCAN_COLS: &str = "id, tenant_id, status, created_at, started_at, finished_at, request_count, error";
+const SCAN_COLS: &str =
+    "id, tenant_id, status, created_at, started_at, finished_at, request_count, error";
 
 // ---------------------------------------------------------------------------------------------
 // Snapshots
@@ -319,7 +349,11 @@ pub struct ResultInput {
 }
 
 impl ResultInput {
-    pub fn new(control_id: impl Into<String>, status: impl Into<String>, severity: impl Into<String>) -> Self {
+    pub fn new(
+        control_id: impl Into<String>,
+        status: impl Into<String>,
+        severity: impl Into<String>,
+    ) -> Self {
         ResultInput {
             control_id: control_id.into(),
             status: status.into(),
@@ -330,7 +364,10 @@ impl ResultInput {
         }
     }
 
-    pub fn with_resources<I: IntoIterator<Item = S>, S: Into<String>>(mut self, resources: I) -> Self {
+    pub fn with_resources<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        resources: I,
+    ) -> Self {
         self.resources = resources.into_iter().map(Into::into).collect();
         self
     }
@@ -408,7 +445,10 @@ impl FindingStatus {
             "open" => Ok(FindingStatus::Open),
             "resolved" => Ok(FindingStatus::Resolved),
             "reopened" => Ok(FindingStatus::Reopened),
-            _ => Err(Error::Invalid { field: "finding status", value: s.to_string() }),
+            _ => Err(Error::Invalid {
+                field: "finding status",
+                value: s.to_string(),
+            }),
         }
     }
 
@@ -472,7 +512,8 @@ impl TryFrom<FindingRow> for Finding {
     }
 }
 
-const FINDING_COLS: &str = "id, tenant_id, control_id, resource_key, status, severity, first_seen, \
+const FINDING_COLS: &str =
+    "id, tenant_id, control_id, resource_key, status, severity, first_seen, \
     last_seen, resolved_at, first_scan_id, last_scan_id, reopen_count";
 
 /// What [`Store::record_results`] changed.
@@ -515,7 +556,10 @@ fn check_status(status: &str) -> Result<()> {
     if Status::ALL.iter().any(|s| s.as_str() == status) {
         Ok(())
     } else {
-        Err(Error::Invalid { field: "control status", value: status.to_string() })
+        Err(Error::Invalid {
+            field: "control status",
+            value: status.to_string(),
+        })
     }
 }
 
@@ -548,7 +592,8 @@ impl Store {
 
     pub async fn list_customers(&self) -> Result<Vec<Customer>> {
         let sql = format!("SELECT {CUSTOMER_COLS} FROM customers ORDER BY name, id");
-        let rows: Vec<CustomerRow> = with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        let rows: Vec<CustomerRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -562,7 +607,10 @@ impl Store {
         let row: Option<CustomerRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(&new.name).bind(&new.name_ja).bind(tz).bind(id).fetch_optional(pool).await?
         });
-        row.map(Into::into).ok_or(Error::NotFound { entity: "customer", id })
+        row.map(Into::into).ok_or(Error::NotFound {
+            entity: "customer",
+            id,
+        })
     }
 
     /// Deletes the customer with its tenants, scans, snapshots, results and findings.
@@ -571,7 +619,10 @@ impl Store {
             sqlx::query("DELETE FROM customers WHERE id = $1").bind(id).execute(pool).await?.rows_affected()
         });
         if n == 0 {
-            return Err(Error::NotFound { entity: "customer", id });
+            return Err(Error::NotFound {
+                entity: "customer",
+                id,
+            });
         }
         Ok(())
     }
@@ -581,7 +632,10 @@ impl Store {
     /// Creates a tenant; its credentials are encrypted with `key` before they reach the database.
     pub async fn create_tenant(&self, key: &MasterKey, new: &NewTenant) -> Result<Tenant> {
         check_name("tenant display name", &new.display_name)?;
-        let tz = new.schedule_time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE);
+        let tz = new
+            .schedule_time_zone
+            .as_deref()
+            .unwrap_or(DEFAULT_TIME_ZONE);
         check_time_zone(tz)?;
         let key_id = key.key_id();
         let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1");
@@ -615,7 +669,8 @@ impl Store {
 
     pub async fn get_tenant(&self, id: i64) -> Result<Option<Tenant>> {
         let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1");
-        let row: Option<TenantRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        let row: Option<TenantRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
         row.map(TryInto::try_into).transpose()
     }
 
@@ -624,21 +679,32 @@ impl Store {
         let sql = format!(
             "SELECT {TENANT_COLS} FROM tenants WHERE ($1 IS NULL OR customer_id = $1) ORDER BY customer_id, id"
         );
-        let rows: Vec<TenantRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(customer_id).fetch_all(pool).await?);
+        let rows: Vec<TenantRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(customer_id).fetch_all(pool).await?);
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
     pub async fn rename_tenant(&self, id: i64, display_name: &str) -> Result<Tenant> {
         check_name("tenant display name", display_name)?;
-        let sql = format!("UPDATE tenants SET display_name = $1 WHERE id = $2 RETURNING {TENANT_COLS}");
+        let sql =
+            format!("UPDATE tenants SET display_name = $1 WHERE id = $2 RETURNING {TENANT_COLS}");
         let row: Option<TenantRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(display_name).bind(id).fetch_optional(pool).await?
         });
-        row.ok_or(Error::NotFound { entity: "tenant", id })?.try_into()
+        row.ok_or(Error::NotFound {
+            entity: "tenant",
+            id,
+        })?
+        .try_into()
     }
 
     /// Sets (or clears, with `None`) the tenant's cron schedule and its time zone.
-    pub async fn set_tenant_schedule(&self, id: i64, cron: Option<&str>, time_zone: Option<&str>) -> Result<Tenant> {
+    pub async fn set_tenant_schedule(
+        &self,
+        id: i64,
+        cron: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<Tenant> {
         let tz = time_zone.unwrap_or(DEFAULT_TIME_ZONE);
         check_time_zone(tz)?;
         let sql = format!(
@@ -647,11 +713,20 @@ impl Store {
         let row: Option<TenantRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(cron).bind(tz).bind(id).fetch_optional(pool).await?
         });
-        row.ok_or(Error::NotFound { entity: "tenant", id })?.try_into()
+        row.ok_or(Error::NotFound {
+            entity: "tenant",
+            id,
+        })?
+        .try_into()
     }
 
     /// Replaces the tenant's credentials, encrypted with `key`.
-    pub async fn set_tenant_credentials(&self, key: &MasterKey, id: i64, credentials: &[u8]) -> Result<()> {
+    pub async fn set_tenant_credentials(
+        &self,
+        key: &MasterKey,
+        id: i64,
+        credentials: &[u8],
+    ) -> Result<()> {
         let ciphertext = key.encrypt(id, credentials);
         let n = with_pool!(self, pool => {
             sqlx::query("UPDATE tenants SET credentials_ciphertext = $1, credentials_key_id = $2 WHERE id = $3")
@@ -663,7 +738,10 @@ impl Store {
                 .rows_affected()
         });
         if n == 0 {
-            return Err(Error::NotFound { entity: "tenant", id });
+            return Err(Error::NotFound {
+                entity: "tenant",
+                id,
+            });
         }
         Ok(())
     }
@@ -677,7 +755,10 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        let (ciphertext, key_id) = row.ok_or(Error::NotFound { entity: "tenant", id })?;
+        let (ciphertext, key_id) = row.ok_or(Error::NotFound {
+            entity: "tenant",
+            id,
+        })?;
         let ciphertext = ciphertext.ok_or(Error::NoCredentials { tenant_id: id })?;
         decrypt_checked(key, id, &ciphertext, key_id.as_deref()).map(Credentials)
     }
@@ -687,7 +768,10 @@ impl Store {
             sqlx::query("DELETE FROM tenants WHERE id = $1").bind(id).execute(pool).await?.rows_affected()
         });
         if n == 0 {
-            return Err(Error::NotFound { entity: "tenant", id });
+            return Err(Error::NotFound {
+                entity: "tenant",
+                id,
+            });
         }
         Ok(())
     }
@@ -747,13 +831,23 @@ impl Store {
     pub async fn start_scan(&self, id: i64) -> Result<Scan> {
         let sql = format!("UPDATE scans SET status = 'running', started_at = $1 WHERE id = $2 RETURNING {SCAN_COLS}");
         let row: Option<ScanRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(now_us()).bind(id).fetch_optional(pool).await?);
-        row.ok_or(Error::NotFound { entity: "scan", id })?.try_into()
+        row.ok_or(Error::NotFound { entity: "scan", id })?
+            .try_into()
     }
 
     /// Ends a scan with `succeeded` or `failed`, its request count and error text.
-    pub async fn finish_scan(&self, id: i64, status: ScanStatus, request_count: i64, error: Option<&str>) -> Result<Scan> {
+    pub async fn finish_scan(
+        &self,
+        id: i64,
+        status: ScanStatus,
+        request_count: i64,
+        error: Option<&str>,
+    ) -> Result<Scan> {
         if !matches!(status, ScanStatus::Succeeded | ScanStatus::Failed) {
-            return Err(Error::Invalid { field: "final scan status", value: status.as_str().to_string() });
+            return Err(Error::Invalid {
+                field: "final scan status",
+                value: status.as_str().to_string(),
+            });
         }
         let sql = format!(
             "UPDATE scans SET status = $1, finished_at = $2, request_count = $3, error = $4, \
@@ -762,25 +856,31 @@ impl Store {
         let row: Option<ScanRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(status.as_str()).bind(now_us()).bind(request_count).bind(error).bind(id).fetch_optional(pool).await?
         });
-        row.ok_or(Error::NotFound { entity: "scan", id })?.try_into()
+        row.ok_or(Error::NotFound { entity: "scan", id })?
+            .try_into()
     }
 
     pub async fn get_scan(&self, id: i64) -> Result<Option<Scan>> {
         let sql = format!("SELECT {SCAN_COLS} FROM scans WHERE id = $1");
-        let row: Option<ScanRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        let row: Option<ScanRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
         row.map(TryInto::try_into).transpose()
     }
 
     /// The tenant's scans, newest first.
     pub async fn list_scans(&self, tenant_id: i64) -> Result<Vec<Scan>> {
         let sql = format!("SELECT {SCAN_COLS} FROM scans WHERE tenant_id = $1 ORDER BY id DESC");
-        let rows: Vec<ScanRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(tenant_id).fetch_all(pool).await?);
+        let rows: Vec<ScanRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(tenant_id).fetch_all(pool).await?);
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
     /// The tenant's last succeeded scan before `scan_id`.
     pub async fn previous_succeeded_scan(&self, scan_id: i64) -> Result<Option<Scan>> {
-        let scan = self.get_scan(scan_id).await?.ok_or(Error::NotFound { entity: "scan", id: scan_id })?;
+        let scan = self.get_scan(scan_id).await?.ok_or(Error::NotFound {
+            entity: "scan",
+            id: scan_id,
+        })?;
         let sql = format!(
             "SELECT {SCAN_COLS} FROM scans WHERE tenant_id = $1 AND id < $2 AND status = 'succeeded' ORDER BY id DESC LIMIT 1"
         );
@@ -795,7 +895,8 @@ impl Store {
         serde_json::from_slice::<serde::de::IgnoredAny>(json)
             .map_err(|e| Error::Snapshot(format!("not JSON: {e}")))?;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(json).map_err(|e| Error::Snapshot(e.to_string()))?;
+        gz.write_all(json)
+            .map_err(|e| Error::Snapshot(e.to_string()))?;
         let data = gz.finish().map_err(|e| Error::Snapshot(e.to_string()))?;
         let (size, compressed) = (json.len() as i64, data.len() as i64);
         let row: SnapshotRow = with_pool!(self, pool => {
@@ -815,7 +916,11 @@ impl Store {
     }
 
     /// Serialises and stores a snapshot given as a JSON value.
-    pub async fn save_snapshot_json(&self, scan_id: i64, value: &serde_json::Value) -> Result<Snapshot> {
+    pub async fn save_snapshot_json(
+        &self,
+        scan_id: i64,
+        value: &serde_json::Value,
+    ) -> Result<Snapshot> {
         let json = serde_json::to_vec(value).map_err(|e| Error::Snapshot(e.to_string()))?;
         self.save_snapshot(scan_id, &json).await
     }
@@ -839,7 +944,10 @@ impl Store {
         let data: Option<Vec<u8>> = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT data_gzip FROM snapshots WHERE id = $1").bind(id).fetch_optional(pool).await?
         });
-        let data = data.ok_or(Error::NotFound { entity: "snapshot", id })?;
+        let data = data.ok_or(Error::NotFound {
+            entity: "snapshot",
+            id,
+        })?;
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&data[..])
             .read_to_end(&mut out)
@@ -885,12 +993,19 @@ impl Store {
     /// Recording the same scan again replaces its results and changes no finding; a finding
     /// already moved by a later scan is not moved back by an earlier one. Findings are unique
     /// per (tenant, control, resource) by constraint. Recording is serialised per tenant.
-    pub async fn record_results(&self, scan_id: i64, results: &[ResultInput]) -> Result<RecordSummary> {
+    pub async fn record_results(
+        &self,
+        scan_id: i64,
+        results: &[ResultInput],
+    ) -> Result<RecordSummary> {
         for r in results {
             check_status(&r.status)?;
             check_name("control id", &r.control_id)?;
         }
-        let scan = self.get_scan(scan_id).await?.ok_or(Error::NotFound { entity: "scan", id: scan_id })?;
+        let scan = self.get_scan(scan_id).await?.ok_or(Error::NotFound {
+            entity: "scan",
+            id: scan_id,
+        })?;
         let t = scan.started_at.unwrap_or(scan.created_at).as_microsecond();
         let tenant_id = scan.tenant_id;
 
@@ -900,7 +1015,10 @@ impl Store {
             by_control.insert(r.control_id.as_str(), r);
         }
 
-        let mut summary = RecordSummary { results: by_control.len(), ..Default::default() };
+        let mut summary = RecordSummary {
+            results: by_control.len(),
+            ..Default::default()
+        };
         let finding_sql = format!("SELECT {FINDING_COLS} FROM findings WHERE tenant_id = $1");
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -1025,7 +1143,11 @@ impl Store {
     }
 
     /// The tenant's findings (optionally only those in one status), by control and resource.
-    pub async fn findings(&self, tenant_id: i64, status: Option<FindingStatus>) -> Result<Vec<Finding>> {
+    pub async fn findings(
+        &self,
+        tenant_id: i64,
+        status: Option<FindingStatus>,
+    ) -> Result<Vec<Finding>> {
         let sql = format!(
             "SELECT {FINDING_COLS} FROM findings WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
              ORDER BY control_id, resource_key"
@@ -1041,7 +1163,12 @@ impl Store {
         let previous = self.previous_succeeded_scan(scan_id).await?;
         let current = self.control_results(scan_id).await?;
         let before: HashMap<String, StoredResult> = match &previous {
-            Some(p) => self.control_results(p.id).await?.into_iter().map(|r| (r.control_id.clone(), r)).collect(),
+            Some(p) => self
+                .control_results(p.id)
+                .await?
+                .into_iter()
+                .map(|r| (r.control_id.clone(), r))
+                .collect(),
             None => HashMap::new(),
         };
         let mut drift = Drift {
@@ -1075,7 +1202,12 @@ impl Store {
     }
 }
 
-fn decrypt_checked(key: &MasterKey, tenant_id: i64, ciphertext: &[u8], stored_key_id: Option<&str>) -> Result<Vec<u8>> {
+fn decrypt_checked(
+    key: &MasterKey,
+    tenant_id: i64,
+    ciphertext: &[u8],
+    stored_key_id: Option<&str>,
+) -> Result<Vec<u8>> {
     let current = key.key_id();
     if let Some(stored) = stored_key_id {
         if stored != current {
@@ -1086,6 +1218,6 @@ fn decrypt_checked(key: &MasterKey, tenant_id: i64, ciphertext: &[u8], stored_ke
             });
         }
     }
-    key.decrypt(tenant_id, ciphertext).ok_or(Error::CorruptCredentials { tenant_id })
+    key.decrypt(tenant_id, ciphertext)
+        .ok_or(Error::CorruptCredentials { tenant_id })
 }
-

@@ -5,7 +5,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use mamori_store::{
-    App, Backend, Error, FindingStatus, MasterKey, NewCustomer, NewTenant, ResultInput, ScanStatus, Store,
+    App, Backend, Error, FindingStatus, MasterKey, NewCustomer, NewTenant, ResultInput, ScanStatus,
+    Store,
 };
 
 const PG_ENV: &str = "MAMORI_TEST_DATABASE_URL";
@@ -30,8 +31,16 @@ where
 
 fn unique_name() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("mamori_test_{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "mamori_test_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn run_postgres<F, Fut>(test: &str, body: F)
@@ -46,8 +55,13 @@ where
     }
     use sqlx::Connection;
     let db = unique_name();
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to MAMORI_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut admin).await.expect("CREATE DATABASE");
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to MAMORI_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&mut admin)
+        .await
+        .expect("CREATE DATABASE");
     let mut url = url::Url::parse(&admin_url).expect("MAMORI_TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{db}"));
     let url = url.to_string();
@@ -115,15 +129,28 @@ fn fail(id: &str) -> ResultInput {
 }
 
 async fn tenant(store: &Store, key: &MasterKey) -> i64 {
-    let c = store.create_customer(&NewCustomer::new("Sakura Trading")).await.unwrap();
-    store.create_tenant(key, &NewTenant::new(c.id, App::M365, "sakura.onmicrosoft.com", b"{}")).await.unwrap().id
+    let c = store
+        .create_customer(&NewCustomer::new("Sakura Trading"))
+        .await
+        .unwrap();
+    store
+        .create_tenant(
+            key,
+            &NewTenant::new(c.id, App::M365, "sakura.onmicrosoft.com", b"{}"),
+        )
+        .await
+        .unwrap()
+        .id
 }
 
 async fn succeeded_scan(store: &Store, tenant_id: i64, results: &[ResultInput]) -> i64 {
     let scan = store.create_scan(tenant_id).await.unwrap();
     store.start_scan(scan.id).await.unwrap();
     store.record_results(scan.id, results).await.unwrap();
-    store.finish_scan(scan.id, ScanStatus::Succeeded, 42, None).await.unwrap();
+    store
+        .finish_scan(scan.id, ScanStatus::Succeeded, 42, None)
+        .await
+        .unwrap();
     scan.id
 }
 
@@ -132,11 +159,20 @@ async fn succeeded_scan(store: &Store, tenant_id: i64, results: &[ResultInput]) 
 both_backends!(migrations_on_empty_db_and_reopen, migrations_body);
 async fn migrations_body(ctx: Ctx) {
     assert_eq!(ctx.store.schema_version().await.unwrap(), 1);
-    let c = ctx.store.create_customer(&NewCustomer::new("Kept")).await.unwrap();
+    let c = ctx
+        .store
+        .create_customer(&NewCustomer::new("Kept"))
+        .await
+        .unwrap();
     ctx.store.close().await;
-    let again = Store::open(&ctx.url).await.expect("re-open runs no migration twice");
+    let again = Store::open(&ctx.url)
+        .await
+        .expect("re-open runs no migration twice");
     assert_eq!(again.schema_version().await.unwrap(), 1);
-    assert_eq!(again.get_customer(c.id).await.unwrap().unwrap().name, "Kept");
+    assert_eq!(
+        again.get_customer(c.id).await.unwrap().unwrap().name,
+        "Kept"
+    );
     again.close().await;
 }
 
@@ -154,14 +190,38 @@ async fn crud_body(ctx: Ctx) {
     new.name = "Sakura Holdings".into();
     new.time_zone = Some("Europe/Berlin".into());
     let c2 = s.update_customer(c.id, &new).await.unwrap();
-    assert_eq!((c2.name.as_str(), c2.time_zone.as_str()), ("Sakura Holdings", "Europe/Berlin"));
-    assert!(matches!(s.update_customer(9999, &new).await, Err(Error::NotFound { .. })));
-    assert!(matches!(s.create_customer(&NewCustomer::new("  ")).await, Err(Error::Invalid { .. })));
+    assert_eq!(
+        (c2.name.as_str(), c2.time_zone.as_str()),
+        ("Sakura Holdings", "Europe/Berlin")
+    );
+    assert!(matches!(
+        s.update_customer(9999, &new).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.create_customer(&NewCustomer::new("  ")).await,
+        Err(Error::Invalid { .. })
+    ));
 
-    let t1 = s.create_tenant(&key, &NewTenant::new(c.id, App::M365, "sakura.onmicrosoft.com", b"m365")).await.unwrap();
-    let t2 = s.create_tenant(&key, &NewTenant::new(c.id, App::Gws, "sakura.example.jp", b"gws")).await.unwrap();
+    let t1 = s
+        .create_tenant(
+            &key,
+            &NewTenant::new(c.id, App::M365, "sakura.onmicrosoft.com", b"m365"),
+        )
+        .await
+        .unwrap();
+    let t2 = s
+        .create_tenant(
+            &key,
+            &NewTenant::new(c.id, App::Gws, "sakura.example.jp", b"gws"),
+        )
+        .await
+        .unwrap();
     assert!(t1.has_credentials);
-    assert_eq!(t1.credentials_key_id.as_deref(), Some(key.key_id().as_str()));
+    assert_eq!(
+        t1.credentials_key_id.as_deref(),
+        Some(key.key_id().as_str())
+    );
     assert_eq!(t1.schedule_time_zone, "Asia/Tokyo");
     assert_eq!(s.list_tenants(Some(c.id)).await.unwrap().len(), 2);
     assert_eq!(s.list_tenants(None).await.unwrap().len(), 2);
@@ -169,16 +229,25 @@ async fn crud_body(ctx: Ctx) {
 
     let renamed = s.rename_tenant(t1.id, "Sakura M365").await.unwrap();
     assert_eq!(renamed.display_name, "Sakura M365");
-    let scheduled = s.set_tenant_schedule(t1.id, Some("0 3 * * *"), None).await.unwrap();
+    let scheduled = s
+        .set_tenant_schedule(t1.id, Some("0 3 * * *"), None)
+        .await
+        .unwrap();
     assert_eq!(scheduled.schedule_cron.as_deref(), Some("0 3 * * *"));
 
     // A tenant of a customer that does not exist is refused by the foreign key.
-    assert!(s.create_tenant(&key, &NewTenant::new(9999, App::M365, "x", b"")).await.is_err());
+    assert!(s
+        .create_tenant(&key, &NewTenant::new(9999, App::M365, "x", b""))
+        .await
+        .is_err());
 
     s.delete_tenant(t2.id).await.unwrap();
     assert!(s.get_tenant(t2.id).await.unwrap().is_none());
     s.delete_customer(c.id).await.unwrap();
-    assert!(s.get_tenant(t1.id).await.unwrap().is_none(), "tenants go with their customer");
+    assert!(
+        s.get_tenant(t1.id).await.unwrap().is_none(),
+        "tenants go with their customer"
+    );
     assert!(s.list_customers().await.unwrap().is_empty());
 }
 
@@ -188,20 +257,37 @@ async fn credentials_body(ctx: Ctx) {
     let key = MasterKey::generate();
     let secret = br#"{"tenant_id":"x","client_secret":"SUPER-SECRET-VALUE-123"}"#;
     let c = s.create_customer(&NewCustomer::new("C")).await.unwrap();
-    let t = s.create_tenant(&key, &NewTenant::new(c.id, App::M365, "t", secret)).await.unwrap();
+    let t = s
+        .create_tenant(&key, &NewTenant::new(c.id, App::M365, "t", secret))
+        .await
+        .unwrap();
 
     // Read the raw column through a separate connection: the secret text is absent.
     let raw: Vec<u8> = raw_ciphertext(&ctx.url, t.id).await;
     let needle = b"SUPER-SECRET-VALUE-123";
-    assert!(!raw.windows(needle.len()).any(|w| w == needle), "plaintext found in the database");
+    assert!(
+        !raw.windows(needle.len()).any(|w| w == needle),
+        "plaintext found in the database"
+    );
     assert!(raw.len() >= secret.len() + 24 + 16);
 
-    assert_eq!(s.tenant_credentials(&key, t.id).await.unwrap().as_bytes(), secret);
+    assert_eq!(
+        s.tenant_credentials(&key, t.id).await.unwrap().as_bytes(),
+        secret
+    );
     let debug = format!("{:?}", s.tenant_credentials(&key, t.id).await.unwrap());
-    assert!(!debug.contains("SUPER-SECRET"), "Debug must redact: {debug}");
+    assert!(
+        !debug.contains("SUPER-SECRET"),
+        "Debug must redact: {debug}"
+    );
 
-    s.set_tenant_credentials(&key, t.id, b"new secret").await.unwrap();
-    assert_eq!(s.tenant_credentials(&key, t.id).await.unwrap().as_bytes(), b"new secret");
+    s.set_tenant_credentials(&key, t.id, b"new secret")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.tenant_credentials(&key, t.id).await.unwrap().as_bytes(),
+        b"new secret"
+    );
 }
 
 async fn raw_ciphertext(url: &str, tenant_id: i64) -> Vec<u8> {
@@ -209,10 +295,18 @@ async fn raw_ciphertext(url: &str, tenant_id: i64) -> Vec<u8> {
     let sql = "SELECT credentials_ciphertext FROM tenants WHERE id = $1";
     if url.starts_with("sqlite:") {
         let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).bind(tenant_id).fetch_one(&mut conn).await.unwrap()
+        sqlx::query_scalar(sql)
+            .bind(tenant_id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
     } else {
         let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).bind(tenant_id).fetch_one(&mut conn).await.unwrap()
+        sqlx::query_scalar(sql)
+            .bind(tenant_id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
     }
 }
 
@@ -224,11 +318,20 @@ async fn wrong_key_body(ctx: Ctx) {
     let err = s.tenant_credentials(&other, t).await.unwrap_err();
     assert!(matches!(err, Error::WrongMasterKey { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.contains(&key.key_id()) && msg.contains(&other.key_id()), "{msg}");
+    assert!(
+        msg.contains(&key.key_id()) && msg.contains(&other.key_id()),
+        "{msg}"
+    );
     assert!(msg.contains("MAMORI_MASTER_KEY"), "{msg}");
     // Rotation with the wrong "old" key changes nothing.
-    assert!(matches!(s.rotate_master_key(&other, &MasterKey::generate()).await, Err(Error::WrongMasterKey { .. })));
-    assert_eq!(s.tenant_credentials(&key, t).await.unwrap().as_bytes(), b"{}");
+    assert!(matches!(
+        s.rotate_master_key(&other, &MasterKey::generate()).await,
+        Err(Error::WrongMasterKey { .. })
+    ));
+    assert_eq!(
+        s.tenant_credentials(&key, t).await.unwrap().as_bytes(),
+        b"{}"
+    );
 }
 
 both_backends!(master_key_rotation, rotation_body);
@@ -239,15 +342,32 @@ async fn rotation_body(ctx: Ctx) {
     let mut ids = vec![];
     for i in 0..3 {
         let secret = format!("secret-{i}");
-        ids.push(s.create_tenant(&old, &NewTenant::new(c.id, App::Gws, format!("t{i}"), secret.as_bytes())).await.unwrap().id);
+        ids.push(
+            s.create_tenant(
+                &old,
+                &NewTenant::new(c.id, App::Gws, format!("t{i}"), secret.as_bytes()),
+            )
+            .await
+            .unwrap()
+            .id,
+        );
     }
     let before = raw_ciphertext(&ctx.url, ids[0]).await;
     assert_eq!(s.rotate_master_key(&old, &new).await.unwrap(), 3);
     assert_ne!(raw_ciphertext(&ctx.url, ids[0]).await, before);
     for (i, id) in ids.iter().enumerate() {
-        assert_eq!(s.tenant_credentials(&new, *id).await.unwrap().as_bytes(), format!("secret-{i}").as_bytes());
-        assert!(matches!(s.tenant_credentials(&old, *id).await, Err(Error::WrongMasterKey { .. })));
-        assert_eq!(s.get_tenant(*id).await.unwrap().unwrap().credentials_key_id, Some(new.key_id()));
+        assert_eq!(
+            s.tenant_credentials(&new, *id).await.unwrap().as_bytes(),
+            format!("secret-{i}").as_bytes()
+        );
+        assert!(matches!(
+            s.tenant_credentials(&old, *id).await,
+            Err(Error::WrongMasterKey { .. })
+        ));
+        assert_eq!(
+            s.get_tenant(*id).await.unwrap().unwrap().credentials_key_id,
+            Some(new.key_id())
+        );
     }
     // Running it again is harmless.
     assert_eq!(s.rotate_master_key(&old, &new).await.unwrap(), 0);
@@ -262,7 +382,14 @@ async fn lifecycle_body(ctx: Ctx) {
     let s1 = succeeded_scan(s, t, &[fail("MS.AAD.1.1v1"), pass("MS.AAD.2.1v1")]).await;
     let f = s.findings(t, None).await.unwrap();
     assert_eq!(f.len(), 1);
-    assert_eq!((f[0].control_id.as_str(), f[0].status, f[0].resource_key.as_str()), ("MS.AAD.1.1v1", FindingStatus::Open, ""));
+    assert_eq!(
+        (
+            f[0].control_id.as_str(),
+            f[0].status,
+            f[0].resource_key.as_str()
+        ),
+        ("MS.AAD.1.1v1", FindingStatus::Open, "")
+    );
     assert_eq!(f[0].first_scan_id, s1);
 
     let s2 = succeeded_scan(s, t, &[pass("MS.AAD.1.1v1"), pass("MS.AAD.2.1v1")]).await;
@@ -279,27 +406,62 @@ async fn lifecycle_body(ctx: Ctx) {
     assert_eq!(f[0].reopen_count, 1);
     assert_eq!((f[0].first_scan_id, f[0].last_scan_id), (s1, s3));
     assert!(f[0].last_seen >= f[0].first_seen);
-    assert_eq!(s.findings(t, Some(FindingStatus::Reopened)).await.unwrap().len(), 1);
-    assert_eq!(s.findings(t, Some(FindingStatus::Open)).await.unwrap().len(), 0);
+    assert_eq!(
+        s.findings(t, Some(FindingStatus::Reopened))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.findings(t, Some(FindingStatus::Open))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 
     // Per resource: a failing control opens one finding per named resource and resolves the
     // resources it no longer names.
-    let r = |res: &[&str]| ResultInput::new("MG.USERS.1", "warning", "medium").with_resources(res.iter().copied());
+    let r = |res: &[&str]| {
+        ResultInput::new("MG.USERS.1", "warning", "medium").with_resources(res.iter().copied())
+    };
     succeeded_scan(s, t, &[r(&["alice", "bob"])]).await;
     succeeded_scan(s, t, &[r(&["bob"])]).await;
     let f = s.findings(t, None).await.unwrap();
-    let of = |k: &str| f.iter().find(|x| x.control_id == "MG.USERS.1" && x.resource_key == k).unwrap().status;
-    assert_eq!((of("alice"), of("bob")), (FindingStatus::Resolved, FindingStatus::Open));
+    let of = |k: &str| {
+        f.iter()
+            .find(|x| x.control_id == "MG.USERS.1" && x.resource_key == k)
+            .unwrap()
+            .status
+    };
+    assert_eq!(
+        (of("alice"), of("bob")),
+        (FindingStatus::Resolved, FindingStatus::Open)
+    );
 
     // Statuses that judge nothing (error, manual…) leave findings alone.
     succeeded_scan(s, t, &[ResultInput::new("MG.USERS.1", "error", "medium")]).await;
-    assert_eq!(s.findings(t, Some(FindingStatus::Open)).await.unwrap().len(), 1);
+    assert_eq!(
+        s.findings(t, Some(FindingStatus::Open))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // Unknown statuses are refused.
     let scan = s.create_scan(t).await.unwrap();
-    assert!(matches!(s.record_results(scan.id, &[ResultInput::new("X", "bad", "low")]).await, Err(Error::Invalid { .. })));
+    assert!(matches!(
+        s.record_results(scan.id, &[ResultInput::new("X", "bad", "low")])
+            .await,
+        Err(Error::Invalid { .. })
+    ));
 }
 
-both_backends!(recording_a_scan_twice_creates_no_duplicates, idempotent_body);
+both_backends!(
+    recording_a_scan_twice_creates_no_duplicates,
+    idempotent_body
+);
 async fn idempotent_body(ctx: Ctx) {
     let s = &ctx.store;
     let key = MasterKey::generate();
@@ -315,9 +477,16 @@ async fn idempotent_body(ctx: Ctx) {
 
     // An older scan recorded again after a newer one does not move findings back.
     let newer = s.create_scan(t).await.unwrap();
-    s.record_results(newer.id, &[pass("A"), pass("B"), pass("C")]).await.unwrap();
+    s.record_results(newer.id, &[pass("A"), pass("B"), pass("C")])
+        .await
+        .unwrap();
     s.record_results(scan.id, &results).await.unwrap();
-    assert!(s.findings(t, None).await.unwrap().iter().all(|f| f.status == FindingStatus::Resolved));
+    assert!(s
+        .findings(t, None)
+        .await
+        .unwrap()
+        .iter()
+        .all(|f| f.status == FindingStatus::Resolved));
 
     // Concurrent recordings of the same scan still give one finding per (control, resource).
     let again = s.create_scan(t).await.unwrap();
@@ -332,7 +501,12 @@ async fn idempotent_body(ctx: Ctx) {
     }
     let f = s.findings(t, None).await.unwrap();
     assert_eq!(f.len(), 3);
-    assert_eq!(f.iter().filter(|f| f.status == FindingStatus::Reopened).count(), 3);
+    assert_eq!(
+        f.iter()
+            .filter(|f| f.status == FindingStatus::Reopened)
+            .count(),
+        3
+    );
 }
 
 both_backends!(drift_against_previous_succeeded_scan, drift_body);
@@ -340,7 +514,18 @@ async fn drift_body(ctx: Ctx) {
     let s = &ctx.store;
     let key = MasterKey::generate();
     let t = tenant(s, &key).await;
-    let first = succeeded_scan(s, t, &[pass("P2F"), fail("F2P"), fail("F2F"), pass("P2P"), ResultInput::new("E2F", "error", "low")]).await;
+    let first = succeeded_scan(
+        s,
+        t,
+        &[
+            pass("P2F"),
+            fail("F2P"),
+            fail("F2F"),
+            pass("P2P"),
+            ResultInput::new("E2F", "error", "low"),
+        ],
+    )
+    .await;
     let d = s.drift(first).await.unwrap();
     assert_eq!(d.previous_scan_id, None);
     assert_eq!(ids(&d.new_failures), ["F2F", "F2P"]);
@@ -348,9 +533,23 @@ async fn drift_body(ctx: Ctx) {
     // A failed scan in between is not the baseline.
     let failed = s.create_scan(t).await.unwrap();
     s.record_results(failed.id, &[fail("P2P")]).await.unwrap();
-    s.finish_scan(failed.id, ScanStatus::Failed, 3, Some("token expired")).await.unwrap();
+    s.finish_scan(failed.id, ScanStatus::Failed, 3, Some("token expired"))
+        .await
+        .unwrap();
 
-    let second = succeeded_scan(s, t, &[fail("P2F"), pass("F2P"), fail("F2F"), pass("P2P"), fail("E2F"), fail("NEW")]).await;
+    let second = succeeded_scan(
+        s,
+        t,
+        &[
+            fail("P2F"),
+            pass("F2P"),
+            fail("F2F"),
+            pass("P2P"),
+            fail("E2F"),
+            fail("NEW"),
+        ],
+    )
+    .await;
     let d = s.drift(second).await.unwrap();
     assert_eq!(d.previous_scan_id, Some(first));
     assert_eq!(ids(&d.regressions), ["P2F"]);
@@ -382,16 +581,35 @@ async fn snapshot_body(ctx: Ctx) {
         let scan = s.create_scan(t1).await.unwrap();
         snaps.push(s.save_snapshot_json(scan.id, &doc).await.unwrap());
     }
-    let other = s.save_snapshot_json(s.create_scan(t2).await.unwrap().id, &doc).await.unwrap();
+    let other = s
+        .save_snapshot_json(s.create_scan(t2).await.unwrap().id, &doc)
+        .await
+        .unwrap();
     assert!(snaps[0].compressed_bytes < snaps[0].size_bytes);
     assert_eq!(s.load_snapshot_json(snaps[0].id).await.unwrap(), doc);
-    assert!(s.save_snapshot(snaps[0].scan_id, b"not json").await.is_err());
+    assert!(s
+        .save_snapshot(snaps[0].scan_id, b"not json")
+        .await
+        .is_err());
 
     assert_eq!(s.prune_snapshots(2).await.unwrap(), 2);
-    let kept: Vec<i64> = s.list_snapshots(t1).await.unwrap().iter().map(|x| x.id).collect();
+    let kept: Vec<i64> = s
+        .list_snapshots(t1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|x| x.id)
+        .collect();
     assert_eq!(kept, [snaps[3].id, snaps[2].id], "the newest two stay");
-    assert_eq!(s.list_snapshots(t2).await.unwrap()[0].id, other.id, "other tenants keep theirs");
-    assert!(matches!(s.load_snapshot(snaps[0].id).await, Err(Error::NotFound { .. })));
+    assert_eq!(
+        s.list_snapshots(t2).await.unwrap()[0].id,
+        other.id,
+        "other tenants keep theirs"
+    );
+    assert!(matches!(
+        s.load_snapshot(snaps[0].id).await,
+        Err(Error::NotFound { .. })
+    ));
     assert_eq!(s.prune_snapshots(2).await.unwrap(), 0);
 }
 
@@ -407,16 +625,27 @@ fn master_key_file_is_created_private_and_reused() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let k2 = MasterKey::load_or_create_file(&path).unwrap();
         assert_eq!(k1.key_id(), k2.key_id());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = MasterKey::load_or_create_file(&path).unwrap_err().to_string();
+        let err = MasterKey::load_or_create_file(&path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("chmod 600"), "{err}");
     }
     assert!(!format!("{k1:?}").contains(&k1.to_base64()));
-    assert_eq!(MasterKey::from_base64(&k1.to_base64()).unwrap().key_id(), k1.key_id());
-    assert!(MasterKey::from_base64("c2hvcnQ=").unwrap_err().to_string().contains("32 bytes"));
+    assert_eq!(
+        MasterKey::from_base64(&k1.to_base64()).unwrap().key_id(),
+        k1.key_id()
+    );
+    assert!(MasterKey::from_base64("c2hvcnQ=")
+        .unwrap_err()
+        .to_string()
+        .contains("32 bytes"));
     assert!(MasterKey::from_base64("***").is_err());
 }
 
@@ -424,10 +653,16 @@ fn master_key_file_is_created_private_and_reused() {
 async fn unsupported_urls_are_refused() {
     let err = Store::open("mysql://user:hunter2@db/x").await.unwrap_err();
     assert!(matches!(err, Error::UnsupportedUrl { .. }));
-    assert!(!err.to_string().contains("hunter2"), "no password in errors: {err}");
+    assert!(
+        !err.to_string().contains("hunter2"),
+        "no password in errors: {err}"
+    );
 }
 
-both_backends!(tampered_ciphertext_and_duplicate_findings_are_refused, integrity_body);
+both_backends!(
+    tampered_ciphertext_and_duplicate_findings_are_refused,
+    integrity_body
+);
 async fn integrity_body(ctx: Ctx) {
     let s = &ctx.store;
     let key = MasterKey::generate();
@@ -444,16 +679,40 @@ async fn integrity_body(ctx: Ctx) {
     use sqlx::Connection;
     let dup_result = if ctx.url.starts_with("sqlite:") {
         let mut conn = sqlx::SqliteConnection::connect(&ctx.url).await.unwrap();
-        sqlx::query(update).bind(&raw).bind(t).execute(&mut conn).await.unwrap();
-        sqlx::query(dup).bind(t).bind(scan.id).execute(&mut conn).await.map(|_| ())
+        sqlx::query(update)
+            .bind(&raw)
+            .bind(t)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(dup)
+            .bind(t)
+            .bind(scan.id)
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
     } else {
         let mut conn = sqlx::PgConnection::connect(&ctx.url).await.unwrap();
-        sqlx::query(update).bind(&raw).bind(t).execute(&mut conn).await.unwrap();
-        sqlx::query(dup).bind(t).bind(scan.id).execute(&mut conn).await.map(|_| ())
+        sqlx::query(update)
+            .bind(&raw)
+            .bind(t)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(dup)
+            .bind(t)
+            .bind(scan.id)
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
     };
-    let err = dup_result.expect_err("UNIQUE (tenant, control, resource) refuses a duplicate finding");
+    let err =
+        dup_result.expect_err("UNIQUE (tenant, control, resource) refuses a duplicate finding");
     assert!(err.to_string().to_lowercase().contains("unique"), "{err}");
-    assert!(matches!(s.tenant_credentials(&key, t).await, Err(Error::CorruptCredentials { .. })));
+    assert!(matches!(
+        s.tenant_credentials(&key, t).await,
+        Err(Error::CorruptCredentials { .. })
+    ));
 }
 
 #[test]
@@ -467,9 +726,15 @@ fn master_key_from_environment_wins_over_the_file() {
     let bad = MasterKey::from_env_or_file(dir.path()).map(|k| k.key_id());
     std::env::remove_var(mamori_store::MASTER_KEY_ENV);
     assert_eq!(from_env.unwrap(), key.key_id());
-    assert!(!dir.path().join("master.key").exists(), "no key file when the variable is set");
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "no key file when the variable is set"
+    );
     let err = bad.unwrap_err().to_string();
-    assert!(err.contains("MAMORI_MASTER_KEY") && !err.contains("not base64!"), "{err}");
+    assert!(
+        err.contains("MAMORI_MASTER_KEY") && !err.contains("not base64!"),
+        "{err}"
+    );
     let created = MasterKey::from_env_or_file(dir.path()).unwrap();
     assert!(dir.path().join("master.key").exists());
     assert_ne!(created.key_id(), key.key_id());
