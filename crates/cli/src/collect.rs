@@ -84,6 +84,10 @@ pub struct ScanCommand {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub packs: PackArgs,
+    /// ScubaGear-style YAML, as for `evaluate`: OmitPolicy (rationale, expiry) and product
+    /// sections such as break-glass exclusions (`Aad: {MS.AAD.1.1v1: {CapExclusions: …}}`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Progress of one collection on stderr (hidden when quiet or not a terminal).
@@ -361,6 +365,7 @@ pub fn evaluate_collected(
     engine: &mamori_policy::Engine,
     source: &str,
     snapshot: &serde_json::Value,
+    options: &EvalOptions,
 ) -> Result<Evaluation> {
     let kind = match snapshot["schema"].as_str() {
         Some("scubagear") => SourceKind::Scubagear,
@@ -368,7 +373,7 @@ pub fn evaluate_collected(
         other => bail!("snapshot of unknown schema {other:?}"),
     };
     let data: mamori_policy::Value = snapshot["data"].clone().into();
-    Ok(engine.evaluate(source, kind, data, &EvalOptions::default()))
+    Ok(engine.evaluate(source, kind, data, options))
 }
 
 pub fn run_scan(cmd: ScanCommand) -> Result<u8> {
@@ -385,7 +390,11 @@ pub fn run_scan(cmd: ScanCommand) -> Result<u8> {
     if let Some(path) = &cmd.snapshot {
         write_atomically(path, &snapshot_bytes(&snapshot, path)?)?;
     }
-    let evaluation = evaluate_collected(&engine, &tenant, &snapshot)?;
+    let mut options = EvalOptions::default();
+    if let Some(path) = &cmd.config {
+        options.config = mamori_policy::EvalConfig::from_file(path)?;
+    }
+    let evaluation = evaluate_collected(&engine, &tenant, &snapshot, &options)?;
     let evaluations = vec![evaluation];
     let body = match cmd.format {
         crate::Format::Table => {

@@ -77,6 +77,7 @@ pub fn run(out_dir: &Path) -> Result<u8> {
             &engine,
             &path.display().to_string(),
             &snapshot,
+            &mamori_policy::EvalOptions::default(),
         )?);
         written.push(path);
     }

@@ -594,6 +594,33 @@ fn collect_and_scan_against_the_imitation_apis() {
         .unwrap()
         .contains("lang=\"ja\""));
 
+    // Operator exceptions apply to a live scan as to `evaluate`.
+    let cfg = write(
+        imitation.dir.path(),
+        "scuba.yaml",
+        b"OmitPolicy:\n  MS.AAD.1.1v1:\n    Rationale: Legacy clients blocked at the proxy (SEC-1)\n    Expiration: 2099-12-31\n",
+    );
+    let o = mamori(&[
+        "scan",
+        "m365",
+        "--credentials",
+        creds("m365").to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "json",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    let aad11 = line["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "MS.AAD.1.1v1")
+        .unwrap();
+    assert_eq!(aad11["status"], "omitted", "{aad11}");
+
     // A wrong secret: one clear line naming the endpoint's refusal, never the secret itself.
     let mut config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(creds("m365")).unwrap()).unwrap();
