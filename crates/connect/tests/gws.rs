@@ -3,45 +3,17 @@
 //! responses and secrecy of the key and tokens.
 
 use mamori_connect::collection::Collected;
-use mamori_connect::gws::{collect, GwsConfig, GwsEndpoints};
+mod common;
+
+use common::{fast, gws_config as config};
+use mamori_connect::gws::collect;
 use mamori_connect::HttpSettings;
 use mamori_core::snapshot::SourceKind;
 use mamori_core::Status;
-use mamori_mock_saas::gws::{self, GwsMock, GwsTenantSpec};
+use mamori_mock_saas::gws::{self, GwsTenantSpec};
 use mamori_mock_saas::{Behaviour, Fault};
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-fn config(mock: &GwsMock) -> GwsConfig {
-    GwsConfig {
-        service_account_key_file: None,
-        service_account_key_json: Some(mamori_connect::Secret::new(mock.key.to_string())),
-        subject: mock.subject.clone(),
-        customer_id: "my_customer".into(),
-        endpoints: GwsEndpoints::all_at(&mock.base_url()),
-        dns_server: mock.dns.addr,
-        break_glass_accounts: vec!["breakglass-admin@sakura-trading.co.jp".into()],
-        // The demo customer's exclusions (as its ScubaGoggles config has them).
-        imap_exclusions: demo_list("imap_exclusions"),
-        sites_exclusions: demo_list("sites_exclusions"),
-        domain_wide_delegation: None,
-    }
-}
-
-fn demo_list(key: &str) -> Vec<serde_json::Value> {
-    mamori_mock_saas::synth::gws_demo()[key]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn fast() -> HttpSettings {
-    HttpSettings {
-        base_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(200),
-        ..HttpSettings::default()
-    }
-}
 
 fn statuses(collected: Collected) -> BTreeMap<String, Status> {
     let snapshot = collected.into_snapshot();
@@ -337,46 +309,4 @@ async fn a_hanging_api_times_out() {
     let reason = outcome_reason(&collected, "policies");
     assert!(reason.contains("no answer within"), "{reason}");
     assert_eq!(collected.collection.outcomes["group_settings"].status, "ok");
-}
-
-/// The collection benchmark: 50,000 users, 2,000 OUs. `cargo test --release -p mamori-connect
-/// --test gws large -- --ignored --nocapture`
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn large_tenant_request_counts() {
-    let started = std::time::Instant::now();
-    let mock = gws::start(&GwsTenantSpec::large(), Behaviour::default())
-        .await
-        .unwrap();
-    println!("imitation ready in {:.1?}", started.elapsed());
-    let collected = collect(&config(&mock), HttpSettings::default(), None)
-        .await
-        .expect("collection");
-    let failed: Vec<_> = collected
-        .collection
-        .failed()
-        .map(|(k, o)| format!("{k}: {:?}", o.reason))
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
-    let per_section: BTreeMap<_, _> = collected
-        .stats
-        .iter()
-        .map(|(k, s)| (k.clone(), s.requests))
-        .collect();
-    let bound = mock.lower_bound();
-    println!(
-        "large: {} API requests + {} token requests in {:.1?}",
-        collected.total_requests(),
-        bound["token"],
-        collected.elapsed
-    );
-    println!("per section: {per_section:?}");
-    println!("lower bound: {bound:?}");
-    println!("server saw {} requests", mock.server.counters.requests());
-    for (section, n) in &per_section {
-        assert_eq!(Some(n), bound.get(section), "{section}");
-    }
-    let t = std::time::Instant::now();
-    let got = statuses(collected);
-    println!("evaluated {} controls in {:.1?}", got.len(), t.elapsed());
 }

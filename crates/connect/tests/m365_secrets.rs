@@ -1,6 +1,8 @@
 //! No credential reaches a log line, an error message or a snapshot. In its own test binary so
 //! the log capture can be the global subscriber (every thread) without affecting other tests.
 
+mod common;
+
 use mamori_connect::m365::{collect, M365Config};
 use mamori_connect::HttpSettings;
 use mamori_mock_saas::m365::{start, M365TenantSpec};
@@ -11,30 +13,9 @@ fn config(mock: &mamori_mock_saas::m365::M365Mock, certificate: bool) -> M365Con
     serde_json::from_value(mock.config(certificate)).expect("mock config is a valid M365Config")
 }
 
-/// Captures every log line (debug level) of one collection.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_logs_errors_or_snapshot() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Global: in this one-test binary it captures every thread.
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    let logs = common::capture_logs();
     let behaviour = Behaviour {
         throttle_every: 9,
         retry_after_secs: 0,
@@ -65,7 +46,7 @@ async fn no_secret_reaches_logs_errors_or_snapshot() {
         wrong,
         collect(&wrong, settings.clone(), None).await.unwrap_err()
     ));
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("request"), "debug logging was captured");
     texts.push(logs);
     let all = texts.join("\n");
