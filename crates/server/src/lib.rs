@@ -1,0 +1,2 @@
+//! Mamori server: REST API, dashboard, scheduler and workers.
+pub mod cron;
