@@ -1,7 +1,8 @@
 //! Credential encryption at rest: XChaCha20-Poly1305 (AEAD) under a 32-byte master key.
 //!
 //! Stored form: `nonce (24 bytes) || ciphertext || tag (16 bytes)`, with the tenant id bound as
-//! associated data so a ciphertext copied to another tenant's row does not decrypt. Each row
+//! associated data so a ciphertext copied to another tenant's row does not decrypt (notification
+//! channel configurations likewise, under their own domain and the channel id). Each row
 //! also records the key's fingerprint ([`MasterKey::key_id`]) so a wrong key is reported as such
 //! instead of as corruption.
 
@@ -125,15 +126,24 @@ impl MasterKey {
     }
 
     pub(crate) fn encrypt(&self, tenant_id: i64, plaintext: &[u8]) -> Vec<u8> {
+        self.seal(&aad(tenant_id), plaintext)
+    }
+
+    /// `None` when the ciphertext does not authenticate under this key.
+    pub(crate) fn decrypt(&self, tenant_id: i64, stored: &[u8]) -> Option<Vec<u8>> {
+        self.open(&aad(tenant_id), stored)
+    }
+
+    /// Encrypts with `aad` bound as associated data: `nonce || ciphertext || tag`.
+    pub(crate) fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let aad = aad(tenant_id);
         let ct = self
             .cipher()
             .encrypt(
                 &nonce,
                 Payload {
                     msg: plaintext,
-                    aad: &aad,
+                    aad,
                 },
             )
             .expect("XChaCha20-Poly1305 encryption does not fail for in-memory buffers");
@@ -143,15 +153,14 @@ impl MasterKey {
         out
     }
 
-    /// `None` when the ciphertext does not authenticate under this key.
-    pub(crate) fn decrypt(&self, tenant_id: i64, stored: &[u8]) -> Option<Vec<u8>> {
+    /// `None` when the ciphertext does not authenticate under this key and `aad`.
+    pub(crate) fn open(&self, aad: &[u8], stored: &[u8]) -> Option<Vec<u8>> {
         if stored.len() < NONCE_LEN + 16 {
             return None;
         }
         let (nonce, ct) = stored.split_at(NONCE_LEN);
-        let aad = aad(tenant_id);
         self.cipher()
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
             .ok()
     }
 }
@@ -165,6 +174,12 @@ fn prefixed(source: &str, e: Error) -> Error {
 
 fn aad(tenant_id: i64) -> Vec<u8> {
     format!("mamori tenant credentials v1; tenant {tenant_id}").into_bytes()
+}
+
+/// Associated data of a notification channel's configuration: its own domain, so neither a
+/// tenant's ciphertext nor another channel's decrypts as this channel's.
+pub(crate) fn channel_aad(channel_id: i64) -> Vec<u8> {
+    format!("mamori notification channel config v1; channel {channel_id}").into_bytes()
 }
 
 /// Decrypted tenant credentials (the connector's credentials file, as bytes). `Debug` is redacted.

@@ -17,11 +17,17 @@
 //! `ON CONFLICT`, window functions); the [`with_pool!`] macro compiles it against each pool type.
 //! Timestamps are stored as microseconds since the Unix epoch and exposed as [`jiff::Timestamp`].
 
+mod auth;
 mod crypto;
+mod jobs;
 mod model;
+mod posture;
 
+pub use auth::*;
 pub use crypto::{key_file_path, Credentials, MasterKey, MASTER_KEY_ENV, MASTER_KEY_FILE};
+pub use jobs::*;
 pub use model::*;
+pub use posture::*;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -61,6 +67,35 @@ pub enum Error {
     Invalid { field: &'static str, value: String },
     #[error("snapshot data: {0}")]
     Snapshot(String),
+    /// The request conflicts with the current state (a duplicate username, an exception already
+    /// decided, the four-eyes rule…).
+    #[error("conflict: {0}")]
+    Conflict(String),
+}
+
+/// Whose data a query may see: everything (operator staff) or one customer's (customer users).
+/// Every scoped function filters in SQL, so an id outside the scope behaves exactly like a
+/// missing one (`None`, [`Error::NotFound`] or an empty list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Scope {
+    All,
+    Customer(i64),
+}
+
+impl Scope {
+    /// The customer the scope is limited to; `None` for [`Scope::All`]. This is the value the
+    /// queries bind for `($n IS NULL OR customer_id = $n)`.
+    pub fn customer(self) -> Option<i64> {
+        match self {
+            Scope::All => None,
+            Scope::Customer(id) => Some(id),
+        }
+    }
+
+    /// Whether data of `customer_id` is visible in this scope.
+    pub fn allows(self, customer_id: i64) -> bool {
+        self.customer().is_none_or(|c| c == customer_id)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -186,6 +221,25 @@ impl Store {
         Ok(v.unwrap_or(0))
     }
 
+    /// The statement that begins a transaction which writes: `BEGIN IMMEDIATE` on SQLite takes
+    /// the database's write lock at once (instead of upgrading a read snapshot later, which
+    /// fails with SQLITE_BUSY under contention), plain `BEGIN` on PostgreSQL (row locks).
+    pub(crate) fn begin_write(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
+    /// Row-locking suffix for a queue's candidate SELECT: `FOR UPDATE SKIP LOCKED` on
+    /// PostgreSQL; nothing on SQLite, where the writer holds the whole database.
+    pub(crate) fn skip_locked(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Closes every connection (waits for those in use to be returned).
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
@@ -198,4 +252,24 @@ pub(crate) fn now_us() -> i64 {
 
 pub(crate) fn ts(us: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_microsecond(us).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A duration in microseconds (saturating).
+pub(crate) fn duration_us(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Clamps a caller's list limit.
+pub(crate) fn clamp_limit(limit: i64, max: i64) -> i64 {
+    limit.clamp(1, max)
+}
+
+/// Whether a database error is a UNIQUE violation.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Whether a database error is a FOREIGN KEY violation.
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
 }

@@ -44,12 +44,12 @@ impl NewCustomer {
 }
 
 #[derive(sqlx::FromRow)]
-struct CustomerRow {
-    id: i64,
-    name: String,
-    name_ja: Option<String>,
-    time_zone: String,
-    created_at: i64,
+pub(crate) struct CustomerRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) name_ja: Option<String>,
+    pub(crate) time_zone: String,
+    pub(crate) created_at: i64,
 }
 
 impl From<CustomerRow> for Customer {
@@ -64,9 +64,9 @@ impl From<CustomerRow> for Customer {
     }
 }
 
-const CUSTOMER_COLS: &str = "id, name, name_ja, time_zone, created_at";
+pub(crate) const CUSTOMER_COLS: &str = "id, name, name_ja, time_zone, created_at";
 
-fn check_name(field: &'static str, value: &str) -> Result<()> {
+pub(crate) fn check_name(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::Invalid {
             field,
@@ -183,16 +183,16 @@ impl NewTenant {
 }
 
 #[derive(sqlx::FromRow)]
-struct TenantRow {
-    id: i64,
-    customer_id: i64,
-    app: String,
-    display_name: String,
-    has_credentials: i64,
-    credentials_key_id: Option<String>,
-    schedule_cron: Option<String>,
-    schedule_time_zone: String,
-    created_at: i64,
+pub(crate) struct TenantRow {
+    pub(crate) id: i64,
+    pub(crate) customer_id: i64,
+    pub(crate) app: String,
+    pub(crate) display_name: String,
+    pub(crate) has_credentials: i64,
+    pub(crate) credentials_key_id: Option<String>,
+    pub(crate) schedule_cron: Option<String>,
+    pub(crate) schedule_time_zone: String,
+    pub(crate) created_at: i64,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -212,7 +212,7 @@ impl TryFrom<TenantRow> for Tenant {
     }
 }
 
-const TENANT_COLS: &str = "id, customer_id, app, display_name, \
+pub(crate) const TENANT_COLS: &str = "id, customer_id, app, display_name, \
     CAST(CASE WHEN credentials_ciphertext IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_credentials, \
     credentials_key_id, schedule_cron, schedule_time_zone, created_at";
 
@@ -265,15 +265,15 @@ pub struct Scan {
 }
 
 #[derive(sqlx::FromRow)]
-struct ScanRow {
-    id: i64,
-    tenant_id: i64,
-    status: String,
-    created_at: i64,
-    started_at: Option<i64>,
-    finished_at: Option<i64>,
-    request_count: i64,
-    error: Option<String>,
+pub(crate) struct ScanRow {
+    pub(crate) id: i64,
+    pub(crate) tenant_id: i64,
+    pub(crate) status: String,
+    pub(crate) created_at: i64,
+    pub(crate) started_at: Option<i64>,
+    pub(crate) finished_at: Option<i64>,
+    pub(crate) request_count: i64,
+    pub(crate) error: Option<String>,
 }
 
 impl TryFrom<ScanRow> for Scan {
@@ -292,7 +292,7 @@ impl TryFrom<ScanRow> for Scan {
     }
 }
 
-const SCAN_COLS: &str =
+pub(crate) const SCAN_COLS: &str =
     "id, tenant_id, status, created_at, started_at, finished_at, request_count, error";
 
 // ---------------------------------------------------------------------------------------------
@@ -477,19 +477,20 @@ pub struct Finding {
 }
 
 #[derive(sqlx::FromRow)]
-struct FindingRow {
-    id: i64,
-    tenant_id: i64,
-    control_id: String,
-    resource_key: String,
-    status: String,
-    severity: String,
-    first_seen: i64,
-    last_seen: i64,
-    resolved_at: Option<i64>,
-    first_scan_id: i64,
-    last_scan_id: i64,
-    reopen_count: i64,
+pub(crate) struct FindingRow {
+    pub(crate) id: i64,
+    pub(crate) tenant_id: i64,
+    pub(crate) control_id: String,
+    pub(crate) resource_key: String,
+    pub(crate) status: String,
+    pub(crate) severity: String,
+    pub(crate) first_seen: i64,
+    pub(crate) last_seen: i64,
+    pub(crate) resolved_at: Option<i64>,
+    pub(crate) first_scan_id: i64,
+    pub(crate) last_scan_id: i64,
+    pub(crate) reopen_count: i64,
+    pub(crate) accepted_exception_id: Option<i64>,
 }
 
 impl TryFrom<FindingRow> for Finding {
@@ -512,9 +513,22 @@ impl TryFrom<FindingRow> for Finding {
     }
 }
 
-const FINDING_COLS: &str =
+pub(crate) const FINDING_COLS: &str =
     "id, tenant_id, control_id, resource_key, status, severity, first_seen, \
-    last_seen, resolved_at, first_scan_id, last_scan_id, reopen_count";
+    last_seen, resolved_at, first_scan_id, last_scan_id, reopen_count, accepted_exception_id";
+
+/// Sort rank of a severity: critical 0, high 1, medium 2, low 3, info 4, anything else 5 (stored
+/// as `findings.severity_rank` so listings order by index).
+pub fn severity_rank(severity: &str) -> i64 {
+    match severity {
+        "critical" => 0,
+        "high" => 1,
+        "medium" => 2,
+        "low" => 3,
+        "info" => 4,
+        _ => 5,
+    }
+}
 
 /// What [`Store::record_results`] changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -548,7 +562,7 @@ pub struct Drift {
     pub regressions: Vec<DriftItem>,
 }
 
-fn is_failing(status: &str) -> bool {
+pub(crate) fn is_failing(status: &str) -> bool {
     status == "fail" || status == "warning"
 }
 
@@ -776,18 +790,19 @@ impl Store {
         Ok(())
     }
 
-    /// Re-encrypts every tenant's credentials from `old` to `new` in one transaction: either all
-    /// are rotated or none. Credentials already under `new` are left as they are (so running it
-    /// again is harmless); credentials under a third key abort the rotation with
-    /// [`Error::WrongMasterKey`]. Returns how many tenants were re-encrypted.
+    /// Re-encrypts every tenant's credentials and every notification channel's configuration
+    /// from `old` to `new` in one transaction: either all are rotated or none. Secrets already
+    /// under `new` are left as they are (so running it again is harmless); credentials under a
+    /// third key abort the rotation with [`Error::WrongMasterKey`]. Returns how many tenants and
+    /// channels were re-encrypted.
     pub async fn rotate_master_key(&self, old: &MasterKey, new: &MasterKey) -> Result<usize> {
         let (old_id, new_id) = (old.key_id(), new.key_id());
         let is_pg = self.backend() == Backend::Postgres;
         let n = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if is_pg {
-                // Keeps tenants from being written with the old key while we rotate.
-                sqlx::query("LOCK TABLE tenants IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+                // Keeps tenants and channels from being written with the old key while we rotate.
+                sqlx::query("LOCK TABLE tenants, notification_channels IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
             } else {
                 // Takes SQLite's write lock now rather than upgrading a read transaction later.
                 sqlx::query("UPDATE tenants SET id = id WHERE 1 = 0").execute(&mut *tx).await?;
@@ -806,6 +821,25 @@ impl Store {
                 let plain = decrypt_checked(old, id, &ciphertext, key_id.as_deref())?;
                 sqlx::query("UPDATE tenants SET credentials_ciphertext = $1, credentials_key_id = $2 WHERE id = $3")
                     .bind(new.encrypt(id, &plain))
+                    .bind(&new_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                n += 1;
+            }
+            // Notification channel configurations, under their own associated data.
+            let rows: Vec<(i64, Vec<u8>, String)> = sqlx::query_as(
+                "SELECT id, config_ciphertext, config_key_id FROM notification_channels ORDER BY id",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, ciphertext, key_id) in rows {
+                if key_id == new_id && new_id != old_id {
+                    continue;
+                }
+                let plain = crate::jobs::open_channel_config(old, id, &ciphertext, &key_id)?;
+                sqlx::query("UPDATE notification_channels SET config_ciphertext = $1, config_key_id = $2 WHERE id = $3")
+                    .bind(new.seal(&crate::crypto::channel_aad(id), &plain))
                     .bind(&new_id)
                     .bind(id)
                     .execute(&mut *tx)
@@ -858,6 +892,22 @@ impl Store {
         });
         row.ok_or(Error::NotFound { entity: "scan", id })?
             .try_into()
+    }
+
+    /// Sets a scan's request count (the worker's progress, before it finishes the scan).
+    pub async fn set_scan_request_count(&self, id: i64, request_count: i64) -> Result<()> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("UPDATE scans SET request_count = $1 WHERE id = $2")
+                .bind(request_count)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(Error::NotFound { entity: "scan", id });
+        }
+        Ok(())
     }
 
     pub async fn get_scan(&self, id: i64) -> Result<Option<Scan>> {
@@ -990,6 +1040,11 @@ impl Store {
     ///   open findings on resources it no longer names;
     /// * other statuses (error, manual, not applicable, omitted) leave findings as they are.
     ///
+    /// Every open, resolve and reopen adds a [`FindingEvent`] (see [`Store::finding_history`]).
+    /// An active finding that an approved, unexpired exception matches (same control; the
+    /// exception's resource key, or any resource when it has none) is marked accepted by it
+    /// (an event "accepted by exception N"); a resolved finding is no longer accepted.
+    ///
     /// Recording the same scan again replaces its results and changes no finding; a finding
     /// already moved by a later scan is not moved back by an earlier one. Findings are unique
     /// per (tenant, control, resource) by constraint. Recording is serialised per tenant.
@@ -1020,6 +1075,8 @@ impl Store {
             ..Default::default()
         };
         let finding_sql = format!("SELECT {FINDING_COLS} FROM findings WHERE tenant_id = $1");
+        const EVENT_SQL: &str = "INSERT INTO finding_events (finding_id, scan_id, at, from_status, to_status, note) \
+                                 VALUES ($1, $2, $3, $4, $5, $6)";
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             // First statement writes: serialises recording per tenant (row lock on PostgreSQL,
@@ -1048,6 +1105,22 @@ impl Store {
                 .await?;
             }
 
+            // Approved exceptions in force, oldest first: the first that matches accepts.
+            let exceptions: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, control_id, resource_key FROM exceptions \
+                 WHERE tenant_id = $1 AND status = 'approved' AND expires_at > $2 ORDER BY id",
+            )
+            .bind(tenant_id)
+            .bind(now_us())
+            .fetch_all(&mut *tx)
+            .await?;
+            let accepting = |control: &str, key: &str| {
+                exceptions
+                    .iter()
+                    .find(|(_, c, k)| c == control && k.as_deref().is_none_or(|k| k == key))
+                    .map(|(id, _, _)| *id)
+            };
+
             let rows: Vec<FindingRow> = sqlx::query_as(&finding_sql).bind(tenant_id).fetch_all(&mut *tx).await?;
             let mut existing: HashMap<(String, String), FindingRow> = HashMap::new();
             for row in rows {
@@ -1072,52 +1145,116 @@ impl Store {
                 for f in by_ctl.get(r.control_id.as_str()).map(Vec::as_slice).unwrap_or_default() {
                     if f.status != "resolved" && f.last_scan_id <= scan_id && !keys.contains(f.resource_key.as_str()) {
                         sqlx::query(
-                            "UPDATE findings SET status = 'resolved', resolved_at = $1, last_scan_id = $2 WHERE id = $3",
+                            "UPDATE findings SET status = 'resolved', resolved_at = $1, last_scan_id = $2, \
+                             accepted_exception_id = NULL WHERE id = $3",
                         )
                         .bind(t)
                         .bind(scan_id)
                         .bind(f.id)
                         .execute(&mut *tx)
                         .await?;
+                        sqlx::query(EVENT_SQL)
+                            .bind(f.id)
+                            .bind(scan_id)
+                            .bind(t)
+                            .bind(&f.status)
+                            .bind("resolved")
+                            .bind("resolved")
+                            .execute(&mut *tx)
+                            .await?;
                         summary.resolved += 1;
                     }
                 }
                 for key in keys {
                     match existing.get(&(r.control_id.clone(), key.to_string())) {
                         None => {
-                            sqlx::query(
-                                "INSERT INTO findings (tenant_id, control_id, resource_key, status, severity, first_seen, \
-                                 last_seen, first_scan_id, last_scan_id) VALUES ($1, $2, $3, 'open', $4, $5, $5, $6, $6) \
-                                 ON CONFLICT (tenant_id, control_id, resource_key) DO NOTHING",
+                            let accepted = accepting(&r.control_id, key);
+                            let id: Option<i64> = sqlx::query_scalar(
+                                "INSERT INTO findings (tenant_id, control_id, resource_key, status, severity, severity_rank, \
+                                 first_seen, last_seen, first_scan_id, last_scan_id, accepted_exception_id) \
+                                 VALUES ($1, $2, $3, 'open', $4, $5, $6, $6, $7, $7, $8) \
+                                 ON CONFLICT (tenant_id, control_id, resource_key) DO NOTHING RETURNING id",
                             )
                             .bind(tenant_id)
                             .bind(&r.control_id)
                             .bind(key)
                             .bind(&r.severity)
+                            .bind(severity_rank(&r.severity))
                             .bind(t)
                             .bind(scan_id)
-                            .execute(&mut *tx)
+                            .bind(accepted)
+                            .fetch_optional(&mut *tx)
                             .await?;
-                            summary.opened += 1;
+                            if let Some(id) = id {
+                                sqlx::query(EVENT_SQL)
+                                    .bind(id)
+                                    .bind(scan_id)
+                                    .bind(t)
+                                    .bind(None::<String>)
+                                    .bind("open")
+                                    .bind("opened")
+                                    .execute(&mut *tx)
+                                    .await?;
+                                if let Some(e) = accepted {
+                                    sqlx::query(EVENT_SQL)
+                                        .bind(id)
+                                        .bind(scan_id)
+                                        .bind(t)
+                                        .bind("open")
+                                        .bind("open")
+                                        .bind(format!("accepted by exception {e}"))
+                                        .execute(&mut *tx)
+                                        .await?;
+                                }
+                                summary.opened += 1;
+                            }
                         }
                         Some(f) if f.last_scan_id > scan_id => {} // a later scan already judged it
                         Some(f) => {
                             let reopen = f.status == "resolved";
+                            let status = if reopen { "reopened" } else { f.status.as_str() };
+                            let newly_accepted = match f.accepted_exception_id {
+                                Some(_) if !reopen => None,
+                                _ => accepting(&r.control_id, key),
+                            };
                             sqlx::query(
-                                "UPDATE findings SET status = $1, resolved_at = NULL, severity = $2, \
-                                 last_seen = CASE WHEN last_seen > $3 THEN last_seen ELSE $3 END, \
-                                 last_scan_id = $4, reopen_count = reopen_count + $5 WHERE id = $6",
+                                "UPDATE findings SET status = $1, resolved_at = NULL, severity = $2, severity_rank = $3, \
+                                 last_seen = CASE WHEN last_seen > $4 THEN last_seen ELSE $4 END, \
+                                 last_scan_id = $5, reopen_count = reopen_count + $6, \
+                                 accepted_exception_id = COALESCE($7, accepted_exception_id) WHERE id = $8",
                             )
-                            .bind(if reopen { "reopened" } else { f.status.as_str() })
+                            .bind(status)
                             .bind(&r.severity)
+                            .bind(severity_rank(&r.severity))
                             .bind(t)
                             .bind(scan_id)
                             .bind(i64::from(reopen))
+                            .bind(newly_accepted)
                             .bind(f.id)
                             .execute(&mut *tx)
                             .await?;
                             if reopen {
+                                sqlx::query(EVENT_SQL)
+                                    .bind(f.id)
+                                    .bind(scan_id)
+                                    .bind(t)
+                                    .bind("resolved")
+                                    .bind("reopened")
+                                    .bind("reopened")
+                                    .execute(&mut *tx)
+                                    .await?;
                                 summary.reopened += 1;
+                            }
+                            if let Some(e) = newly_accepted {
+                                sqlx::query(EVENT_SQL)
+                                    .bind(f.id)
+                                    .bind(scan_id)
+                                    .bind(t)
+                                    .bind(status)
+                                    .bind(status)
+                                    .bind(format!("accepted by exception {e}"))
+                                    .execute(&mut *tx)
+                                    .await?;
                             }
                         }
                     }
@@ -1202,7 +1339,7 @@ impl Store {
     }
 }
 
-fn decrypt_checked(
+pub(crate) fn decrypt_checked(
     key: &MasterKey,
     tenant_id: i64,
     ciphertext: &[u8],
