@@ -6,6 +6,7 @@ mod collect;
 mod demo;
 mod imitate;
 mod permissions;
+mod server;
 use mamori_mock_saas::synth;
 
 use anyhow::{bail, Context, Result};
@@ -49,6 +50,14 @@ enum Command {
     Imitate(imitate::ImitateArgs),
     /// Measure evaluation speed on the sample export and on a generated large tenant.
     Bench(bench::BenchArgs),
+    /// Run the service: REST API, dashboard, scheduler and scan workers.
+    Server(server::ServerArgs),
+    /// Master key chores.
+    #[command(subcommand)]
+    Keys(server::KeysCommand),
+    /// User accounts of the service.
+    #[command(subcommand)]
+    Users(server::UsersCommand),
 }
 
 #[derive(Args, Clone)]
@@ -166,13 +175,22 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     // Logs go to stderr, filtered by MAMORI_LOG (e.g. `mamori_connect=debug`); warnings by
-    // default. Credentials never reach a log line (see mamori_connect::redact).
+    // default, information for the server. Credentials never reach a log line (see
+    // mamori_connect::redact).
+    let (default_level, json) = match &cli.command {
+        Command::Server(args) => ("info", args.log_format == server::LogFormat::Json),
+        _ => ("warn", false),
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -191,6 +209,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Demo(args) => demo::run(&args.out_dir),
         Command::Imitate(args) => imitate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Server(args) => server::run_server(args),
+        Command::Keys(cmd) => server::run_keys(cmd),
+        Command::Users(cmd) => server::run_users(cmd),
     }
 }
 

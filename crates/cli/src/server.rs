@@ -1,0 +1,276 @@
+//! `mamori server`, `mamori keys rotate` and `mamori users create`: the long-running service
+//! and the two chores an operator does by hand. Settings come from flags, then `MAMORI_*`
+//! environment variables, then defaults.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use mamori_server::{AppState, ConnectorCollector, Role as ProcessRole, ServerConfig};
+use mamori_store::{MasterKey, NewUser, Role, Store};
+
+use crate::{load_engine, PackArgs};
+
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// Where the SQLite database and the master key file live
+    /// [env: MAMORI_DATA_DIR; default: ./mamori-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite:///path/file.db or postgres://user@host/db
+    /// [env: MAMORI_DATABASE_URL; default: sqlite in the data directory].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .or_else(|| std::env::var_os("MAMORI_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("mamori-data"))
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .or_else(|| std::env::var("MAMORI_DATABASE_URL").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| Store::default_url(&self.data_dir()))
+    }
+
+    pub async fn open(&self) -> Result<(Store, MasterKey)> {
+        let dir = self.data_dir();
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        let store = Store::open(&self.database_url())
+            .await
+            .context("opening the database")?;
+        let key = MasterKey::from_env_or_file(&dir).context("loading the master key")?;
+        Ok((store, key))
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ServerRole {
+    /// API, pages, scheduler and workers.
+    All,
+    /// API and pages only.
+    Api,
+    /// Scheduler and workers only (health and metrics on --listen).
+    Worker,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value = "all")]
+    pub role: ServerRole,
+    /// Log lines as text or JSON (one object per line) on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Where people reach the dashboard (links in notifications); https makes cookies Secure.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Scans this process runs at once.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Seconds between scheduler passes.
+    #[arg(long, default_value_t = 15)]
+    pub tick: u64,
+    #[command(flatten)]
+    pub packs: PackArgs,
+}
+
+pub fn config(args: &ServerArgs) -> ServerConfig {
+    ServerConfig {
+        secure_cookies: args
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+        public_url: args.public_url.clone(),
+        worker_concurrency: args.workers.max(1),
+        tick: Duration::from_secs(args.tick.max(1)),
+        ..ServerConfig::default()
+    }
+}
+
+pub fn run_server(args: ServerArgs) -> Result<u8> {
+    let engine = load_engine(&args.packs)?;
+    let rt = crate::collect::runtime()?;
+    rt.block_on(async {
+        let (store, key) = args.store.open().await?;
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let state = AppState::new(store, key, engine, Arc::new(ConnectorCollector), config(&args));
+        let role = match args.role {
+            ServerRole::All => ProcessRole::All,
+            ServerRole::Api => ProcessRole::Api,
+            ServerRole::Worker => ProcessRole::Worker,
+        };
+        tracing::info!(%addr, "mamori server listening");
+        eprintln!("mamori server listening on http://{addr}");
+        mamori_server::run(listener, state, role, shutdown_signal())
+            .await
+            .context("serving")?;
+        anyhow::Ok(0)
+    })
+}
+
+/// Ctrl-C or SIGTERM: stop taking requests and jobs, finish what runs.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored credential with a new master key (one transaction), then
+    /// replace the key file. With MAMORI_MASTER_KEY set, the new key is printed instead.
+    Rotate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn run_keys(cmd: KeysCommand) -> Result<u8> {
+    let KeysCommand::Rotate { store } = cmd;
+    let rt = crate::collect::runtime()?;
+    rt.block_on(async {
+        let (db, old) = store.open().await?;
+        let new = MasterKey::generate();
+        let from_env = std::env::var_os(mamori_store::MASTER_KEY_ENV).is_some();
+        let dir = store.data_dir();
+        let key_file = mamori_store::key_file_path(&dir);
+        let pending = key_file.with_extension("key.new");
+        if !from_env {
+            // The new key reaches the disk before any credential depends on it.
+            write_key_file(&pending, &new)?;
+        }
+        let n = db
+            .rotate_master_key(&old, &new)
+            .await
+            .context("re-encrypting the credentials")?;
+        if from_env {
+            println!("Re-encrypted {n} secrets. New master key (set MAMORI_MASTER_KEY to it before the next start):");
+            println!("{}", new.to_base64());
+        } else {
+            std::fs::rename(&pending, &key_file)
+                .with_context(|| format!("replacing {}", key_file.display()))?;
+            println!(
+                "Re-encrypted {n} secrets; {} now holds key {}.",
+                key_file.display(),
+                new.key_id()
+            );
+        }
+        db.close().await;
+        anyhow::Ok(0)
+    })
+}
+
+fn write_key_file(path: &Path, key: &MasterKey) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(key.to_base64().as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// Create a user. The password is read from MAMORI_PASSWORD or standard input (never argv).
+    Create {
+        #[arg(long)]
+        username: String,
+        /// operator_admin, analyst, investigator, billing, customer_admin, customer_viewer
+        #[arg(long)]
+        role: String,
+        /// Required for customer roles.
+        #[arg(long)]
+        customer_id: Option<i64>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, default_value = "ja")]
+        lang: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn run_users(cmd: UsersCommand) -> Result<u8> {
+    let UsersCommand::Create {
+        username,
+        role,
+        customer_id,
+        display_name,
+        lang,
+        store,
+    } = cmd;
+    let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = match std::env::var("MAMORI_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            if std::io::stdin().is_terminal() {
+                eprint!("Password for {username}: ");
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.is_empty() {
+        bail!("no password given (MAMORI_PASSWORD or standard input)");
+    }
+    let rt = crate::collect::runtime()?;
+    rt.block_on(async {
+        let (db, _) = store.open().await?;
+        let user = db
+            .create_user(&NewUser {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                customer_id,
+                lang,
+                password,
+            })
+            .await
+            .context("creating the user")?;
+        println!("Created user {} ({}) with id {}.", user.username, user.role.as_str(), user.id);
+        db.close().await;
+        anyhow::Ok(0)
+    })
+}

@@ -1,0 +1,215 @@
+//! Alerts: after a scan, new high/critical failures and regressions (and failed scans) are
+//! written to the outbox, one item per channel; a delivery loop sends them with backoff. The
+//! scan never waits on a receiver: a dead one only fills its own retry schedule.
+
+use std::time::Duration;
+
+use mamori_core::Lang;
+use mamori_notify::{ChannelConfig, EventKind, Notification, NotifiedFinding};
+use mamori_store::Tenant;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::metrics::Metrics;
+use crate::AppState;
+
+/// What is stored (encrypted) per channel: where to send and in which language.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredChannel {
+    #[serde(default = "default_lang")]
+    pub lang: String,
+    pub config: ChannelConfig,
+}
+
+fn default_lang() -> String {
+    "ja".into()
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "critical" => 4,
+        "high" => 3,
+        "medium" => 2,
+        "low" => 1,
+        _ => 0,
+    }
+}
+
+/// Queues the alerts of a finished scan (its drift against the previous one).
+pub async fn scan_findings(state: &AppState, tenant: &Tenant, scan_id: i64) {
+    let drift = match state.store.drift(scan_id).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(scan = scan_id, error = %e, "drift for notifications");
+            return;
+        }
+    };
+    let mut changes: Vec<(String, String, &'static str)> = Vec::new();
+    for item in &drift.new_failures {
+        if severity_rank(&item.severity) >= 3 {
+            changes.push((item.control_id.clone(), item.severity.clone(), "new"));
+        }
+    }
+    for item in &drift.regressions {
+        changes.push((item.control_id.clone(), item.severity.clone(), "regression"));
+    }
+    if changes.is_empty() {
+        return;
+    }
+    enqueue(state, tenant, scan_id, EventKind::ScanFindings, &changes, None).await;
+}
+
+/// Queues the alert of a failed scan.
+pub async fn scan_failed(state: &AppState, tenant_id: i64, scan_id: i64, error: &str) {
+    if let Ok(Some(tenant)) = state.store.get_tenant(tenant_id).await {
+        enqueue(state, &tenant, scan_id, EventKind::ScanFailed, &[], Some(error)).await;
+    }
+}
+
+async fn enqueue(
+    state: &AppState,
+    tenant: &Tenant,
+    scan_id: i64,
+    event: EventKind,
+    changes: &[(String, String, &'static str)],
+    error: Option<&str>,
+) {
+    let channels = match state.store.channels_for_customer(tenant.customer_id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "notification channels");
+            return;
+        }
+    };
+    let customer = state
+        .store
+        .get_customer(tenant.customer_id)
+        .await
+        .ok()
+        .flatten();
+    for channel in channels {
+        let Ok(stored) = load_channel(state, channel.id).await else {
+            tracing::warn!(channel = channel.id, "notification channel configuration unreadable");
+            continue;
+        };
+        let lang = if stored.lang == "en" { Lang::En } else { Lang::Ja };
+        let min = severity_rank(&channel.min_severity);
+        let findings: Vec<NotifiedFinding> = changes
+            .iter()
+            .filter(|(_, severity, _)| severity_rank(severity) >= min)
+            .map(|(control, severity, change)| NotifiedFinding {
+                control_id: control.clone(),
+                title: state.catalog.title(control, lang),
+                severity: severity.clone(),
+                change: change.to_string(),
+                resource: String::new(),
+            })
+            .collect();
+        if findings.is_empty() && error.is_none() {
+            continue;
+        }
+        let customer_name = customer
+            .as_ref()
+            .map(|c| match (lang, &c.name_ja) {
+                (Lang::Ja, Some(ja)) => ja.clone(),
+                _ => c.name.clone(),
+            })
+            .unwrap_or_default();
+        let notification = Notification {
+            event,
+            customer: customer_name,
+            tenant: tenant.display_name.clone(),
+            app: tenant.app.as_str().to_string(),
+            scan_id,
+            at: jiff::Timestamp::now().to_string(),
+            lang: lang.code().to_string(),
+            findings,
+            error: error.map(str::to_string),
+            link: state
+                .config
+                .public_url
+                .as_ref()
+                .map(|u| format!("{}/scans/{scan_id}", u.trim_end_matches('/'))),
+        };
+        let payload = match serde_json::to_value(&notification) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        if let Err(e) = state.store.enqueue_notification(channel.id, &payload).await {
+            tracing::warn!(channel = channel.id, error = %e, "queueing a notification");
+        }
+    }
+}
+
+async fn load_channel(state: &AppState, channel_id: i64) -> anyhow::Result<StoredChannel> {
+    let bytes = state.store.channel_config(&state.key, channel_id).await?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// Delivers due outbox items until `stop`; each failure is rescheduled by
+/// [`mamori_notify::retry_delay`], and an item out of retries is marked dead.
+pub async fn run_delivery(state: AppState, mut stop: watch::Receiver<bool>) {
+    let worker = format!("{}-notify", state.config.worker_id);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let items = state
+            .store
+            .claim_notifications(&worker, 20, Duration::from_secs(120))
+            .await
+            .unwrap_or_default();
+        let busy = !items.is_empty();
+        for item in items {
+            let outcome = match load_channel(&state, item.channel_id).await {
+                Ok(channel) => match serde_json::from_value::<Notification>(item.payload.clone()) {
+                    Ok(n) => state
+                        .notifier
+                        .deliver(&channel.config, &n)
+                        .await
+                        .map_err(|e| (e.retryable, e.message)),
+                    Err(e) => Err((false, format!("unreadable notification: {e}"))),
+                },
+                Err(e) => Err((false, format!("channel unavailable: {e:#}"))),
+            };
+            let result = match outcome {
+                Ok(()) => {
+                    Metrics::inc(&state.metrics.notifications_sent);
+                    state.store.mark_notification_sent(item.id).await
+                }
+                Err((retryable, message)) => {
+                    let delay = if retryable {
+                        mamori_notify::retry_delay(item.attempts as u32)
+                    } else {
+                        None
+                    };
+                    let retry_at = delay.and_then(|d| {
+                        jiff::Timestamp::now()
+                            .checked_add(jiff::SignedDuration::try_from(d).ok()?)
+                            .ok()
+                    });
+                    if retry_at.is_some() {
+                        Metrics::inc(&state.metrics.notifications_failed);
+                    } else {
+                        Metrics::inc(&state.metrics.notifications_dead);
+                    }
+                    tracing::warn!(item = item.id, channel = item.channel_id, retryable, error = %message,
+                        "notification not delivered");
+                    state
+                        .store
+                        .mark_notification_failed(item.id, &message, retry_at)
+                        .await
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!(item = item.id, error = %e, "recording a delivery");
+            }
+        }
+        if !busy {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}

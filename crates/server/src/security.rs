@@ -1,0 +1,115 @@
+//! Response hardening (CSP and friends), request metrics, and the login rate limit.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::AppState;
+
+/// No script at all, styles only from us, no framing, forms only back to us.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+pub async fn headers_and_metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().clone();
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if state.config.secure_cookies {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if !h.contains_key("cache-control") {
+        h.insert("cache-control", HeaderValue::from_static("no-store"));
+    }
+    state.metrics.observe_http(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// Failed sign-ins per key (client address, user name) in a sliding window.
+pub struct LoginLimiter {
+    max: usize,
+    window: Duration,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl LoginLimiter {
+    pub fn new(max: usize, window: Duration) -> Self {
+        LoginLimiter {
+            max: max.max(1),
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds)` when any key is over the limit: how long until the oldest failure ages out.
+    pub fn check(&self, keys: &[&str]) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys {
+            if let Some(q) = map.get_mut(*key) {
+                while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+                    q.pop_front();
+                }
+                if q.len() >= self.max {
+                    let oldest = *q.front().expect("non-empty");
+                    let wait = self.window.saturating_sub(now.duration_since(oldest));
+                    return Err(wait.as_secs().max(1));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn fail(&self, keys: &[&str]) {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            // An address-spraying client cannot grow this without bound.
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= self.window));
+        }
+        for key in keys {
+            map.entry(key.to_string()).or_default().push_back(now);
+        }
+    }
+
+    pub fn succeed(&self, keys: &[&str]) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys {
+            map.remove(*key);
+        }
+    }
+}
