@@ -2,6 +2,9 @@
 //! 365 and Google Workspace APIs start on loopback with the demo customer (株式会社さくら商事, a
 //! fictional Japanese trading company); the real connectors collect both tenants over HTTP and
 //! DNS; the packs evaluate the snapshots; the reports are written in Japanese and English.
+//! Then (unless `--no-serve`) the server starts on the same machine with the demo customer,
+//! its two tenants (credentials pointing at the imitation APIs) and demo users; the first scans
+//! run through the real job queue and workers, and the dashboard URL and logins are printed.
 
 use crate::collect::{
     collect_app, evaluate_collected, gws_mock_config, runtime, snapshot_bytes, AppConfig, Progress,
@@ -16,13 +19,23 @@ use mamori_mock_saas::Behaviour;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-pub fn run(out_dir: &Path) -> Result<u8> {
+/// The demo users' password (loopback-only demo data; printed at start).
+pub const DEMO_PASSWORD: &str = "mamori-demo-2026";
+
+pub struct DemoOptions {
+    pub out_dir: std::path::PathBuf,
+    pub listen: String,
+    pub serve: bool,
+}
+
+pub fn run(options: &DemoOptions) -> Result<u8> {
+    let out_dir = options.out_dir.as_path();
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;
     let rt = runtime()?;
     let visible = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let collected = rt.block_on(async {
+    rt.block_on(async {
         let m365 = mamori_mock_saas::m365::start(&M365TenantSpec::demo(), Behaviour::default())
             .await
             .context("starting the imitation Microsoft 365 APIs")?;
@@ -53,8 +66,24 @@ pub fn run(out_dir: &Path) -> Result<u8> {
             "scuba_config".into(),
             m365.state.export["scuba_config"].clone(),
         );
-        anyhow::Ok(vec![a, b?])
-    })?;
+        let collected = vec![a, b?];
+        let m365_credentials = m365.config(true);
+        let gws_credentials = crate::imitate::gws_config_json(&gws);
+        write_reports(out_dir, &engine, collected, started)?;
+        if !options.serve {
+            return Ok(0);
+        }
+        serve(options, engine, m365_credentials, gws_credentials).await
+    })
+}
+
+fn write_reports(
+    out_dir: &Path,
+    engine: &mamori_policy::Engine,
+    collected: Vec<mamori_connect::collection::Collected>,
+    started: std::time::Instant,
+) -> Result<()> {
+    let engine = engine.clone();
 
     let mut written = Vec::new();
     let mut evaluations = Vec::new();
@@ -138,5 +167,124 @@ pub fn run(out_dir: &Path) -> Result<u8> {
         out_dir.join("report-ja.html").display(),
         started.elapsed().as_secs_f64()
     )?;
+    Ok(())
+}
+
+/// Seeds a fresh service database under OUT/data and runs the server until Ctrl-C.
+async fn serve(
+    options: &DemoOptions,
+    engine: mamori_policy::Engine,
+    m365_credentials: serde_json::Value,
+    gws_credentials: serde_json::Value,
+) -> Result<u8> {
+    use mamori_store::{App, MasterKey, NewCustomer, NewTenant, NewUser, Role, Store};
+    let data_dir = options.out_dir.join("data");
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)
+            .with_context(|| format!("clearing the previous demo data {}", data_dir.display()))?;
+    }
+    std::fs::create_dir_all(&data_dir)?;
+    let store = Store::open(&Store::default_url(&data_dir))
+        .await
+        .context("creating the demo database")?;
+    let key = MasterKey::load_or_create_file(&mamori_store::key_file_path(&data_dir))?;
+    let customer = store
+        .create_customer(&NewCustomer {
+            name: "Sakura Trading Co., Ltd.".into(),
+            name_ja: Some("株式会社さくら商事".into()),
+            time_zone: Some("Asia/Tokyo".into()),
+        })
+        .await?;
+    let mut tenants = Vec::new();
+    for (app, name, credentials) in [
+        (App::M365, "sakura-trading.onmicrosoft.com", &m365_credentials),
+        (App::Gws, "sakura-trading.co.jp", &gws_credentials),
+    ] {
+        let mut new = NewTenant::new(customer.id, app, name, &serde_json::to_vec(credentials)?);
+        new.schedule_cron = Some("0 3 * * *".into());
+        tenants.push(store.create_tenant(&key, &new).await?);
+    }
+    let users = [
+        ("operator", "運用管理者 (Operator admin)", Role::OperatorAdmin, None, "ja"),
+        ("analyst", "アナリスト (Analyst)", Role::Analyst, None, "ja"),
+        ("sakura-admin", "さくら商事 管理者", Role::CustomerAdmin, Some(customer.id), "ja"),
+        ("sakura-viewer", "Sakura viewer", Role::CustomerViewer, Some(customer.id), "en"),
+    ];
+    for (username, display, role, customer_id, lang) in users {
+        store
+            .create_user(&NewUser {
+                username: username.into(),
+                display_name: display.into(),
+                role,
+                customer_id,
+                lang: lang.into(),
+                password: DEMO_PASSWORD.into(),
+            })
+            .await?;
+    }
+    let listener = tokio::net::TcpListener::bind(&options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let config = mamori_server::ServerConfig {
+        public_url: Some(url.clone()),
+        tick: std::time::Duration::from_secs(5),
+        ..mamori_server::ServerConfig::default()
+    };
+    let state = mamori_server::AppState::new(
+        store.clone(),
+        key,
+        engine,
+        std::sync::Arc::new(mamori_server::ConnectorCollector),
+        config,
+    );
+    for t in &tenants {
+        store.enqueue_scan(t.id, None).await?;
+    }
+    let server = tokio::spawn(mamori_server::run(
+        listener,
+        state,
+        mamori_server::Role::All,
+        crate::server::shutdown_signal(),
+    ));
+    // The first scans run through the queue and the workers, as scheduled ones will.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let mut done = 0;
+        for t in &tenants {
+            let scans = store.list_scans(t.id).await?;
+            if scans.iter().any(|s| {
+                matches!(s.status, mamori_store::ScanStatus::Succeeded | mamori_store::ScanStatus::Failed)
+            }) {
+                done += 1;
+            }
+        }
+        if done == tenants.len() || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out)?;
+    for t in &tenants {
+        if let Some(scan) = store.list_scans(t.id).await?.first() {
+            writeln!(
+                out,
+                "  {}: scan {} {} ({} requests)",
+                t.display_name,
+                scan.id,
+                scan.status.as_str(),
+                scan.request_count
+            )?;
+        }
+    }
+    writeln!(out, "Dashboard: {url}/")?;
+    writeln!(
+        out,
+        "Logins (password {DEMO_PASSWORD}): operator (operator admin), analyst, sakura-admin (customer admin), sakura-viewer"
+    )?;
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    drop(out);
+    server.await.context("server task")??;
     Ok(0)
 }

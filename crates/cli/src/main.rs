@@ -164,6 +164,12 @@ struct DemoArgs {
     /// Where to write the reports and the demo export.
     #[arg(long, value_name = "DIR", default_value = "mamori-demo")]
     out_dir: PathBuf,
+    /// Where the demo dashboard listens (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Only write the reports; do not start the dashboard.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 fn main() -> ExitCode {
@@ -206,7 +212,11 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Packs(cmd) => packs(cmd),
         Command::Collect(cmd) => collect::run_collect(cmd),
         Command::Scan(cmd) => collect::run_scan(cmd),
-        Command::Demo(args) => demo::run(&args.out_dir),
+        Command::Demo(args) => demo::run(&demo::DemoOptions {
+            out_dir: args.out_dir,
+            listen: args.listen,
+            serve: !args.no_serve,
+        }),
         Command::Imitate(args) => imitate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Server(args) => server::run_server(args),

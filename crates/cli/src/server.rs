@@ -91,6 +91,10 @@ pub struct ServerArgs {
     /// Seconds between scheduler passes.
     #[arg(long, default_value_t = 15)]
     pub tick: u64,
+    /// Seconds a claimed scan stays this worker's without a heartbeat; after that another
+    /// worker re-runs it.
+    #[arg(long, default_value_t = 60)]
+    pub lease_secs: u64,
     #[command(flatten)]
     pub packs: PackArgs,
 }
@@ -104,6 +108,7 @@ pub fn config(args: &ServerArgs) -> ServerConfig {
         public_url: args.public_url.clone(),
         worker_concurrency: args.workers.max(1),
         tick: Duration::from_secs(args.tick.max(1)),
+        lease: Duration::from_secs(args.lease_secs.max(3)),
         ..ServerConfig::default()
     }
 }
