@@ -1,0 +1,291 @@
+//! A running server with two customers (A and B), one Microsoft 365 tenant each scanned
+//! through the imitation API, and one user and API token per role.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mamori_mock_saas::m365::{M365Mock, M365TenantSpec};
+use mamori_mock_saas::Behaviour;
+use mamori_server::{AppState, ConnectorCollector, Role, ServerConfig};
+use mamori_store::{
+    FindingQuery, MasterKey, NewCustomer, NewException, NewTenant, NewUser, Role as UserRole, ScanStatus,
+    Scope, Store,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Actor {
+    pub user_id: i64,
+    pub token: String,
+}
+
+pub struct World {
+    pub base: String,
+    pub store: Store,
+    pub key: MasterKey,
+    pub customer_a: i64,
+    pub customer_b: i64,
+    pub tenant_a: i64,
+    pub tenant_b: i64,
+    pub scan_a: i64,
+    pub scan_b: i64,
+    pub finding_a: i64,
+    pub finding_b: i64,
+    pub control_a: String,
+    pub m365_credentials: Value,
+    actors: HashMap<&'static str, Actor>,
+    requester: i64,
+    approver: i64,
+    http: reqwest::Client,
+    _mock: M365Mock,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn unique() -> u64 {
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn in_days(days: i64) -> String {
+    jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(24 * days))
+        .unwrap()
+        .to_string()
+}
+
+pub fn items(v: &Value) -> Vec<Value> {
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+pub struct Session {
+    pub http: reqwest::Client,
+    pub csrf: String,
+}
+
+impl World {
+    pub async fn start() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Store::default_url(dir.path())).await.unwrap();
+        let key = MasterKey::generate();
+        let mock = mamori_mock_saas::m365::start(&M365TenantSpec::demo(), Behaviour::default())
+            .await
+            .unwrap();
+        let credentials = mock.config(true);
+        let mut customers = Vec::new();
+        let mut tenants = Vec::new();
+        for name in ["Customer A", "Customer B"] {
+            let c = store.create_customer(&NewCustomer::new(name)).await.unwrap();
+            let t = store
+                .create_tenant(
+                    &key,
+                    &NewTenant::new(c.id, mamori_store::App::M365, format!("{name}.onmicrosoft.com"), &serde_json::to_vec(&credentials).unwrap()),
+                )
+                .await
+                .unwrap();
+            customers.push(c.id);
+            tenants.push(t.id);
+        }
+        let user = |username: &'static str, role: UserRole, customer: Option<i64>| {
+            let store = store.clone();
+            async move {
+                store
+                    .create_user(&NewUser {
+                        username: username.into(),
+                        display_name: username.into(),
+                        role,
+                        customer_id: customer,
+                        lang: "en".into(),
+                        password: PASSWORD.into(),
+                    })
+                    .await
+                    .unwrap()
+                    .id
+            }
+        };
+        let mut actors = HashMap::new();
+        for (code, username, role, customer) in [
+            ("OA", "operator-a", UserRole::OperatorAdmin, None),
+            ("AN", "analyst-a", UserRole::Analyst, None),
+            ("IN", "investigator-a", UserRole::Investigator, None),
+            ("BI", "billing-a", UserRole::Billing, None),
+            ("CA", "customer-admin-a", UserRole::CustomerAdmin, Some(customers[0])),
+            ("CV", "customer-viewer-a", UserRole::CustomerViewer, Some(customers[0])),
+        ] {
+            let id = user(username, role, customer).await;
+            let (token, _) = store.create_api_token(id, "test", None).await.unwrap();
+            actors.insert(code, Actor { user_id: id, token });
+        }
+        let requester = user("requester", UserRole::Analyst, None).await;
+        let approver = user("approver", UserRole::OperatorAdmin, None).await;
+
+        let engine = mamori_policy::Engine::with_builtin_packs().unwrap();
+        let config = ServerConfig {
+            tick: Duration::from_secs(1),
+            worker_concurrency: 2,
+            ..ServerConfig::default()
+        };
+        let state = AppState::new(store.clone(), key.clone(), engine, Arc::new(ConnectorCollector), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(mamori_server::run(listener, state, Role::All, async move {
+            let _ = stopped.await;
+        }));
+        for t in &tenants {
+            store.enqueue_scan(*t, None).await.unwrap();
+        }
+        let mut scans = Vec::new();
+        for t in &tenants {
+            let deadline = std::time::Instant::now() + Duration::from_secs(90);
+            loop {
+                let list = store.list_scans(*t).await.unwrap();
+                if let Some(s) = list.iter().find(|s| s.status == ScanStatus::Succeeded) {
+                    scans.push(s.id);
+                    break;
+                }
+                assert!(!list.iter().any(|s| s.status == ScanStatus::Failed), "scan failed: {list:?}");
+                assert!(std::time::Instant::now() < deadline, "scan did not finish");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        let mut findings = Vec::new();
+        for t in &tenants {
+            let page = store
+                .list_findings(&FindingQuery { scope: Scope::All, tenant_id: Some(*t), active_only: true, ..FindingQuery::default() })
+                .await
+                .unwrap();
+            findings.push(page.items.first().expect("the demo tenant has findings").clone());
+        }
+        World {
+            base,
+            store,
+            key,
+            customer_a: customers[0],
+            customer_b: customers[1],
+            tenant_a: tenants[0],
+            tenant_b: tenants[1],
+            scan_a: scans[0],
+            scan_b: scans[1],
+            finding_a: findings[0].finding.id,
+            finding_b: findings[1].finding.id,
+            control_a: findings[0].finding.control_id.clone(),
+            m365_credentials: credentials,
+            actors,
+            requester,
+            approver,
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            _mock: mock,
+            _dir: dir,
+            stop: Some(stop),
+        }
+    }
+
+    pub fn actor(&self, code: &str) -> &Actor {
+        &self.actors[code]
+    }
+
+    /// A risk acceptance on the tenant's first failing control, requested by a user who is not
+    /// one of the actors; approved first when `approved` is `Some(true)`.
+    pub async fn exception(&self, tenant: i64, approved: Option<bool>) -> i64 {
+        let page = self
+            .store
+            .list_findings(&FindingQuery { scope: Scope::All, tenant_id: Some(tenant), ..FindingQuery::default() })
+            .await
+            .unwrap();
+        let control = page.items[0].finding.control_id.clone();
+        let e = self
+            .store
+            .request_exception(
+                Scope::All,
+                self.requester,
+                &NewException {
+                    tenant_id: tenant,
+                    control_id: control,
+                    resource_key: None,
+                    reason: "accepted for the test".into(),
+                    expires_at: jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(240)).unwrap(),
+                },
+            )
+            .await
+            .unwrap();
+        if approved == Some(true) {
+            self.store.decide_exception(Scope::All, e.id, self.approver, true, "").await.unwrap();
+        }
+        e.id
+    }
+
+    pub async fn token_of(&self, user_id: i64) -> i64 {
+        self.store.create_api_token(user_id, "to delete", None).await.unwrap().1.id
+    }
+
+    pub async fn channel(&self, customer: i64) -> i64 {
+        let config = serde_json::json!({"lang": "ja", "config": {"kind": "webhook", "url": "http://127.0.0.1:9/x", "secret": "s"}});
+        self.store
+            .create_channel(&self.key, Some(customer), "hook", "webhook", "high", &serde_json::to_vec(&config).unwrap())
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub async fn call(&self, actor: &Actor, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", self.base))
+            .bearer_auth(&actor.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn call_anonymous(&self, method: &str, path: &str, body: Option<Value>) -> StatusCode {
+        let mut req = self.http.request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap().status()
+    }
+
+    /// Signs in through the login form: a client carrying the session cookie, and the CSRF
+    /// token read from a page.
+    pub async fn session(&self, username: &str) -> Session {
+        let r = self
+            .http
+            .post(format!("{}/login", self.base))
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = http.get(format!("{}/settings", self.base)).send().await.unwrap().text().await.unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.find(marker).expect("a CSRF field on the page") + marker.len();
+        let csrf = page[start..].split('"').next().unwrap().to_string();
+        Session { http, csrf }
+    }
+}
