@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    clamp_limit, duration_us, is_foreign_key_violation, is_unique_violation, now_us, ts,
+    clamp_limit, duration_us, filter, is_foreign_key_violation, is_unique_violation, now_us, ts,
     with_pool, Error, Result, Scope, Store,
 };
 
@@ -839,11 +839,13 @@ impl Store {
     /// The newest `limit` (1 to 1000) audit events visible in the scope (a customer's scope:
     /// events about that customer), newest first.
     pub async fn list_audit(&self, scope: Scope, limit: i64) -> Result<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT id, at, actor_user_id, customer_id, action, target, detail FROM audit_log \
+             WHERE {} ORDER BY id DESC LIMIT $2",
+            filter(scope.customer().is_some(), "$1", "customer_id = $1")
+        );
         let rows: Vec<AuditRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, at, actor_user_id, customer_id, action, target, detail FROM audit_log \
-                 WHERE ($1 IS NULL OR customer_id = $1) ORDER BY id DESC LIMIT $2",
-            )
+            sqlx::query_as(&sql)
             .bind(scope.customer())
             .bind(clamp_limit(limit, 1000))
             .fetch_all(pool)

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::channel_aad;
 use crate::{
-    clamp_limit, duration_us, is_foreign_key_violation, is_unique_violation, now_us, ts,
+    clamp_limit, duration_us, filter, is_foreign_key_violation, is_unique_violation, now_us, ts,
     with_pool, Error, MasterKey, Result, Scope, Store,
 };
 
@@ -491,9 +491,13 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Job>> {
         let sql = format!(
-            "SELECT {JOB_COLS} FROM jobs WHERE ($1 IS NULL OR status = $1) \
-             AND ($2 IS NULL OR tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)) \
-             ORDER BY id DESC LIMIT $3"
+            "SELECT {JOB_COLS} FROM jobs WHERE {} AND {} ORDER BY id DESC LIMIT $3",
+            filter(status.is_some(), "$1", "status = $1"),
+            filter(
+                scope.customer().is_some(),
+                "$2",
+                "tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)"
+            )
         );
         let rows: Vec<JobRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql)
@@ -856,8 +860,12 @@ impl Store {
     /// those of the customer's own channels), newest first.
     pub async fn list_outbox(&self, scope: Scope, limit: i64) -> Result<Vec<OutboxItem>> {
         let sql = format!(
-            "SELECT {OUTBOX_COLS} FROM notification_outbox WHERE ($1 IS NULL OR channel_id IN \
-             (SELECT id FROM notification_channels WHERE customer_id = $1)) ORDER BY id DESC LIMIT $2"
+            "SELECT {OUTBOX_COLS} FROM notification_outbox WHERE {} ORDER BY id DESC LIMIT $2",
+            filter(
+                scope.customer().is_some(),
+                "$1",
+                "channel_id IN (SELECT id FROM notification_channels WHERE customer_id = $1)"
+            )
         );
         let rows: Vec<OutboxRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(scope.customer()).bind(clamp_limit(limit, 1000)).fetch_all(pool).await?

@@ -18,6 +18,7 @@
 //! Timestamps are stored as microseconds since the Unix epoch and exposed as [`jiff::Timestamp`].
 
 mod auth;
+pub mod bench_seed;
 mod crypto;
 mod jobs;
 mod model;
@@ -262,6 +263,18 @@ pub(crate) fn duration_us(d: Duration) -> i64 {
 /// Clamps a caller's list limit.
 pub(crate) fn clamp_limit(limit: i64, max: i64) -> i64 {
     limit.clamp(1, max)
+}
+
+/// One condition of a query whose optional filter is bound at `param`: `cond` when the filter is
+/// given, else `param IS NULL` (true, as NULL is bound there). Listings of big tables are built
+/// this way rather than with `(param IS NULL OR cond)`, for which neither SQLite nor PostgreSQL
+/// (whose sub-select pull-up runs before the bound value is folded in) would use an index.
+pub(crate) fn filter(given: bool, param: &str, cond: &str) -> String {
+    if given {
+        cond.to_string()
+    } else {
+        format!("{param} IS NULL")
+    }
 }
 
 /// Whether a database error is a UNIQUE violation.

@@ -2,8 +2,10 @@
 //! scans; findings (views, paging, history); risk acceptance (exceptions); posture scores; the
 //! tenant overview.
 //!
-//! Every function taking a [`Scope`] filters in SQL (`($n IS NULL OR t.customer_id = $n)` or an
-//! equivalent), so an id outside the scope is indistinguishable from a missing one.
+//! Every function taking a [`Scope`] filters in SQL (`t.customer_id = $n`, or `($n IS NULL OR
+//! t.customer_id = $n)` where one row is looked up by id), so an id outside the scope is
+//! indistinguishable from a missing one. Listings of big tables include only the conditions
+//! given (see `crate::filter`), so each shape is planned with its indexes.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +16,7 @@ use crate::model::{
     CustomerRow, FindingRow, ScanRow, TenantRow, CUSTOMER_COLS, SCAN_COLS, TENANT_COLS,
 };
 use crate::{
-    clamp_limit, is_foreign_key_violation, now_us, ts, with_pool, App, Customer, Error, Finding,
+    clamp_limit, filter, is_foreign_key_violation, now_us, ts, with_pool, App, Customer, Error, Finding,
     FindingStatus, Result, Scan, ScanStatus, Scope, Store, Tenant,
 };
 
@@ -441,9 +443,13 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Scan>> {
         let sql = format!(
-            "SELECT {SCAN_COLS} FROM scans WHERE ($1 IS NULL OR tenant_id = $1) \
-             AND ($2 IS NULL OR tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)) \
-             ORDER BY id DESC LIMIT $3"
+            "SELECT {SCAN_COLS} FROM scans WHERE {} AND {} ORDER BY id DESC LIMIT $3",
+            filter(tenant_id.is_some(), "$1", "tenant_id = $1"),
+            filter(
+                scope.customer().is_some(),
+                "$2",
+                "tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)"
+            )
         );
         let rows: Vec<ScanRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql)
@@ -634,15 +640,24 @@ impl Store {
     ) -> Result<Vec<(i64, String, i64)>> {
         // The WHERE on status and acceptance is the partial index findings_active's, word for
         // word, so SQLite uses it too.
+        let sql = format!(
+            "SELECT f.tenant_id, f.severity, COUNT(*) FROM findings f \
+             WHERE f.status IN ('open', 'reopened') AND f.accepted_exception_id IS NULL \
+             AND {} AND {} AND {} GROUP BY f.tenant_id, f.severity",
+            filter(tenant_id.is_some(), "$1", "f.tenant_id = $1"),
+            filter(
+                scope.customer().is_some(),
+                "$2",
+                "f.tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)"
+            ),
+            filter(
+                customer_id.is_some(),
+                "$3",
+                "f.tenant_id IN (SELECT id FROM tenants WHERE customer_id = $3)"
+            ),
+        );
         let rows: Vec<(i64, String, i64)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT f.tenant_id, f.severity, COUNT(*) FROM findings f \
-                 WHERE f.status IN ('open', 'reopened') AND f.accepted_exception_id IS NULL \
-                 AND ($1 IS NULL OR f.tenant_id = $1) \
-                 AND ($2 IS NULL OR f.tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)) \
-                 AND ($3 IS NULL OR f.tenant_id IN (SELECT id FROM tenants WHERE customer_id = $3)) \
-                 GROUP BY f.tenant_id, f.severity",
-            )
+            sqlx::query_as(&sql)
             .bind(tenant_id)
             .bind(scope.customer())
             .bind(customer_id)
@@ -971,8 +986,10 @@ impl Store {
         status: Option<ExceptionStatus>,
     ) -> Result<Vec<Exception>> {
         let sql = format!(
-            "{EXCEPTION_SELECT} WHERE ($1 IS NULL OR t.customer_id = $1) AND ($2 IS NULL OR e.tenant_id = $2) \
-             AND ($3 IS NULL OR e.status = $3) ORDER BY e.id DESC"
+            "{EXCEPTION_SELECT} WHERE {} AND {} AND {} ORDER BY e.id DESC",
+            filter(scope.customer().is_some(), "$1", "t.customer_id = $1"),
+            filter(tenant_id.is_some(), "$2", "e.tenant_id = $2"),
+            filter(status.is_some(), "$3", "e.status = $3"),
         );
         let rows: Vec<ExceptionRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql)
@@ -1059,8 +1076,12 @@ impl Store {
     ) -> Result<Vec<ScorePoint>> {
         let sql = format!(
             "SELECT {SCORE_COLS_S} FROM scores s WHERE s.kind = $1 AND s.tenant_id = $2 AND s.key = $3 \
-             AND ($4 IS NULL OR s.tenant_id IN (SELECT id FROM tenants WHERE customer_id = $4)) \
-             ORDER BY s.scan_id DESC LIMIT $5"
+             AND {} ORDER BY s.scan_id DESC LIMIT $5",
+            filter(
+                scope.customer().is_some(),
+                "$4",
+                "s.tenant_id IN (SELECT id FROM tenants WHERE customer_id = $4)"
+            )
         );
         let rows: Vec<ScoreRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql)
@@ -1081,11 +1102,15 @@ impl Store {
     pub async fn latest_scores(&self, scope: Scope, kind: &str) -> Result<Vec<ScorePoint>> {
         let sql = format!(
             "SELECT {SCORE_COLS_S} FROM scores s JOIN (\
-               SELECT tenant_id, key, MAX(scan_id) AS scan_id FROM scores WHERE kind = $1 \
-               AND ($2 IS NULL OR tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)) \
+               SELECT tenant_id, key, MAX(scan_id) AS scan_id FROM scores WHERE kind = $1 AND {} \
                GROUP BY tenant_id, key) latest \
              ON latest.tenant_id = s.tenant_id AND latest.key = s.key AND latest.scan_id = s.scan_id \
-             WHERE s.kind = $1 ORDER BY s.tenant_id, s.key"
+             WHERE s.kind = $1 ORDER BY s.tenant_id, s.key",
+            filter(
+                scope.customer().is_some(),
+                "$2",
+                "tenant_id IN (SELECT id FROM tenants WHERE customer_id = $2)"
+            )
         );
         let rows: Vec<ScoreRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(kind).bind(scope.customer()).fetch_all(pool).await?
@@ -1112,8 +1137,9 @@ impl Store {
               ORDER BY sc.scan_id DESC LIMIT 1) AS score \
              FROM tenants t JOIN customers c ON c.id = t.customer_id \
              LEFT JOIN scans s ON s.id = (SELECT MAX(s2.id) FROM scans s2 WHERE s2.tenant_id = t.id) \
-             WHERE ($1 IS NULL OR t.customer_id = $1) AND ($2 IS NULL OR t.customer_id = $2) \
-             ORDER BY c.name, t.customer_id, t.id"
+             WHERE {} AND {} ORDER BY c.name, t.customer_id, t.id",
+            filter(scope.customer().is_some(), "$1", "t.customer_id = $1"),
+            filter(customer_id.is_some(), "$2", "t.customer_id = $2"),
         );
         let rows: Vec<OverviewRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(scope.customer()).bind(customer_id).fetch_all(pool).await?
