@@ -137,6 +137,7 @@ async fn create_customer(
 
 #[derive(Deserialize)]
 struct TenantFilter {
+    #[serde(default, deserialize_with = "empty_as_none")]
     customer_id: Option<i64>,
 }
 
@@ -316,7 +317,9 @@ async fn start_scan(
 
 #[derive(Deserialize)]
 struct ScanFilter {
+    #[serde(default, deserialize_with = "empty_as_none")]
     tenant_id: Option<i64>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     limit: Option<i64>,
 }
 
@@ -396,15 +399,34 @@ async fn scan_drift(
 
 // ---- findings ----
 
+/// Query parameters that an HTML form sends as `name=` when "all" is chosen: empty means unset.
+fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw: Option<String> = Option::deserialize(d)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct FindingFilter {
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub customer_id: Option<i64>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub tenant_id: Option<i64>,
     pub status: Option<String>,
     pub severity: Option<String>,
     pub control: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub accepted: Option<bool>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub limit: Option<i64>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub offset: Option<i64>,
 }
 
@@ -482,6 +504,7 @@ async fn get_finding(
 
 #[derive(Deserialize)]
 struct ExceptionFilter {
+    #[serde(default, deserialize_with = "empty_as_none")]
     tenant_id: Option<i64>,
     status: Option<String>,
 }

@@ -16,8 +16,9 @@ fn int() -> Value {
     json!({"type": "integer", "format": "int64"})
 }
 
+/// Page sizes are clamped to 1..=max rather than refused.
 fn limit(max: i64) -> Value {
-    json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": max})
+    json!({"type": "integer", "format": "int64", "description": format!("Clamped to 1-{max}")})
 }
 
 fn list_of(item: &str) -> Value {
@@ -37,6 +38,7 @@ fn errors(statuses: &[&str]) -> Map<String, Value> {
             "403" => "The role may not do this, or the CSRF token is missing.",
             "404" => "No such object in the caller's scope.",
             "409" => "The object is in a state that forbids this.",
+            "415" => "The body is not JSON (Content-Type: application/json).",
             "422" => "The body does not have the expected fields.",
             _ => "Error.",
         };
@@ -125,7 +127,7 @@ fn operations() -> Vec<Op> {
         op("put", "/api/v1/tenants/{id}/schedule", "Set or clear the scan schedule (cron, time zone)")
             .params(vec![id_param("id")])
             .body(json!({"type": "object", "additionalProperties": false, "properties": {
-                "cron": {"type": "string", "nullable": true}, "time_zone": {"type": "string", "nullable": true}}}))
+                "cron": {"type": "string", "nullable": true, "minLength": 1}, "time_zone": {"type": "string", "nullable": true}}}))
             .ok("200", Some(reference("Tenant"))).errors(&["400", "401", "403", "404", "422"]),
         op("get", "/api/v1/tenants/{id}/scores", "Posture score history (oldest first)")
             .params(vec![id_param("id"),
@@ -161,7 +163,7 @@ fn operations() -> Vec<Op> {
             .ok("200", Some(list_of("Exception"))).errors(&["400", "401", "403"]),
         op("post", "/api/v1/exceptions", "Request a risk acceptance (expires at most 366 days ahead)")
             .body(json!({"type": "object", "required": ["tenant_id", "control_id", "reason", "expires_at"], "additionalProperties": false, "properties": {
-                "tenant_id": int(), "control_id": {"type": "string"}, "resource_key": {"type": "string", "nullable": true},
+                "tenant_id": int(), "control_id": {"type": "string", "minLength": 1}, "resource_key": {"type": "string", "nullable": true},
                 "reason": {"type": "string", "minLength": 1}, "expires_at": {"type": "string", "format": "date-time"}}}))
             .ok("201", Some(reference("Exception"))).errors(&["400", "401", "403", "404", "422"]),
         op("get", "/api/v1/exceptions/{id}", "One risk acceptance").params(vec![id_param("id")])
@@ -175,7 +177,7 @@ fn operations() -> Vec<Op> {
         op("get", "/api/v1/users", "Users in the caller's scope").errors(&["401", "403"]),
         op("post", "/api/v1/users", "Create a user (argon2id password hash)")
             .body(json!({"type": "object", "required": ["username", "role", "password"], "additionalProperties": false, "properties": {
-                "username": {"type": "string"}, "display_name": {"type": "string", "nullable": true},
+                "username": {"type": "string", "minLength": 1}, "display_name": {"type": "string", "nullable": true},
                 "role": {"type": "string", "enum": ["operator_admin", "analyst", "investigator", "billing", "customer_admin", "customer_viewer"]},
                 "customer_id": {"type": "integer", "format": "int64", "nullable": true},
                 "lang": {"type": "string", "enum": ["ja", "en"], "nullable": true},
@@ -243,6 +245,9 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for o in operations() {
         let mut responses = errors(o.errors);
+        if o.body.is_some() {
+            responses.extend(errors(&["400", "415", "422"]));
+        }
         let mut ok = json!({"description": "Success."});
         if let Some(schema) = o.ok.1 {
             ok["content"] = json!({"application/json": {"schema": schema}});

@@ -307,7 +307,14 @@ pub fn section_diff(before: &Value, after: &Value) -> Vec<SectionChange> {
     keys.dedup();
     let mut out = Vec::new();
     for key in keys {
-        if key == "mamori_collection" || key.ends_with("_successful_commands") {
+        // Bookkeeping that changes every run, not a setting.
+        if key == "mamori_collection"
+            || key == "mamori_collected_at"
+            || key == "timestamp_zulu"
+            || key == "report_uuid"
+            || key.ends_with("_successful_commands")
+            || key.ends_with("_unsuccessful_commands")
+        {
             continue;
         }
         match (b.get(key), a.get(key)) {

@@ -27,7 +27,11 @@ pub async fn headers_and_metrics(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let method = request.method().clone();
+    let is_api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
+    if is_api {
+        response = json_rejection(response).await;
+    }
     let h = response.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -57,6 +61,38 @@ pub async fn headers_and_metrics(
         started.elapsed(),
     );
     response
+}
+
+/// The framework's own rejections (unparsable path, query or body) are plain text; API clients
+/// get the same JSON error shape as every other error.
+async fn json_rejection(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() && plain) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let code = match status.as_u16() {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        _ => "bad_request",
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": String::from_utf8_lossy(&text)}});
+    let mut out = Response::from_parts(parts, axum::body::Body::from(body.to_string()));
+    out.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    out.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+    out
 }
 
 /// Failed sign-ins per key (client address, user name) in a sliding window.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mamori_mock_saas::m365::{M365Mock, M365TenantSpec};
 use mamori_mock_saas::Behaviour;
-use mamori_server::{AppState, ConnectorCollector, Role, ServerConfig};
+use mamori_server::{AppState, Collector, ConnectorCollector, Role, ServerConfig};
 use mamori_store::{
     FindingQuery, MasterKey, NewCustomer, NewException, NewTenant, NewUser, Role as UserRole, ScanStatus,
     Scope, Store,
@@ -24,8 +24,25 @@ pub struct Actor {
     pub token: String,
 }
 
+/// How the world's server runs.
+pub struct Options {
+    pub collector: Arc<dyn Collector>,
+    /// Scheduler period (long = the scheduler ticks once at start, so tests tick it by hand).
+    pub tick: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            collector: Arc::new(ConnectorCollector),
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
 pub struct World {
     pub base: String,
+    pub state: AppState,
     pub store: Store,
     pub key: MasterKey,
     pub customer_a: i64,
@@ -78,6 +95,10 @@ pub struct Session {
 
 impl World {
     pub async fn start() -> World {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> World {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&Store::default_url(dir.path())).await.unwrap();
         let key = MasterKey::generate();
@@ -134,15 +155,16 @@ impl World {
 
         let engine = mamori_policy::Engine::with_builtin_packs().unwrap();
         let config = ServerConfig {
-            tick: Duration::from_secs(1),
+            tick: options.tick,
             worker_concurrency: 2,
+            public_url: Some("https://mamori.example".into()),
             ..ServerConfig::default()
         };
-        let state = AppState::new(store.clone(), key.clone(), engine, Arc::new(ConnectorCollector), config);
+        let state = AppState::new(store.clone(), key.clone(), engine, options.collector, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(mamori_server::run(listener, state, Role::All, async move {
+        tokio::spawn(mamori_server::run(listener, state.clone(), Role::All, async move {
             let _ = stopped.await;
         }));
         for t in &tenants {
@@ -172,6 +194,7 @@ impl World {
         }
         World {
             base,
+            state,
             store,
             key,
             customer_a: customers[0],
@@ -191,6 +214,23 @@ impl World {
             _mock: mock,
             _dir: dir,
             stop: Some(stop),
+        }
+    }
+
+    /// Queues a scan of the tenant and waits for it to end; returns the scan id.
+    pub async fn scan(&self, tenant: i64) -> i64 {
+        let before: Vec<i64> = self.store.list_scans(tenant).await.unwrap().iter().map(|s| s.id).collect();
+        self.store.enqueue_scan(tenant, None).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let list = self.store.list_scans(tenant).await.unwrap();
+            if let Some(s) = list.iter().find(|s| {
+                !before.contains(&s.id) && matches!(s.status, ScanStatus::Succeeded | ScanStatus::Failed)
+            }) {
+                return s.id;
+            }
+            assert!(std::time::Instant::now() < deadline, "scan did not finish: {list:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
