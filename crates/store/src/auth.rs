@@ -779,9 +779,8 @@ impl Store {
 
     /// The user's API tokens (revoked ones too), newest first.
     pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
-        let sql = format!(
-            "SELECT {API_TOKEN_COLS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC"
-        );
+        let sql =
+            format!("SELECT {API_TOKEN_COLS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC");
         let rows: Vec<ApiTokenRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await?
         });

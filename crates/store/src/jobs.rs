@@ -729,7 +729,10 @@ impl Store {
 
     /// The enabled channels a customer's notifications go to: the customer's own and the
     /// operator-wide ones.
-    pub async fn channels_for_customer(&self, customer_id: i64) -> Result<Vec<NotificationChannel>> {
+    pub async fn channels_for_customer(
+        &self,
+        customer_id: i64,
+    ) -> Result<Vec<NotificationChannel>> {
         let sql = format!(
             "SELECT {CHANNEL_COLS} FROM notification_channels WHERE enabled = TRUE \
              AND (customer_id IS NULL OR customer_id = $1) ORDER BY id"

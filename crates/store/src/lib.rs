@@ -241,6 +241,15 @@ impl Store {
         }
     }
 
+    /// Row-locking suffix for a SELECT that must hold its rows until commit: `FOR UPDATE` on
+    /// PostgreSQL; nothing on SQLite, where `BEGIN IMMEDIATE` already holds the database.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Closes every connection (waits for those in use to be returned).
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)

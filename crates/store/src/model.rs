@@ -1075,7 +1075,8 @@ impl Store {
             ..Default::default()
         };
         let finding_sql = format!("SELECT {FINDING_COLS} FROM findings WHERE tenant_id = $1");
-        const EVENT_SQL: &str = "INSERT INTO finding_events (finding_id, scan_id, at, from_status, to_status, note) \
+        const EVENT_SQL: &str =
+            "INSERT INTO finding_events (finding_id, scan_id, at, from_status, to_status, note) \
                                  VALUES ($1, $2, $3, $4, $5, $6)";
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;

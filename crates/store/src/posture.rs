@@ -16,8 +16,8 @@ use crate::model::{
     CustomerRow, FindingRow, ScanRow, TenantRow, CUSTOMER_COLS, SCAN_COLS, TENANT_COLS,
 };
 use crate::{
-    clamp_limit, filter, is_foreign_key_violation, now_us, ts, with_pool, App, Customer, Error, Finding,
-    FindingStatus, Result, Scan, ScanStatus, Scope, Store, Tenant,
+    clamp_limit, filter, is_foreign_key_violation, now_us, ts, with_pool, App, Customer, Error,
+    Finding, FindingStatus, Result, Scan, ScanStatus, Scope, Store, Tenant,
 };
 
 /// The longest an exception may run: 366 days.
@@ -727,12 +727,10 @@ impl Store {
     }
 
     async fn exception_in(&self, scope: Scope, id: i64) -> Result<Exception> {
-        self.get_exception(scope, id)
-            .await?
-            .ok_or(Error::NotFound {
-                entity: "exception",
-                id,
-            })
+        self.get_exception(scope, id).await?.ok_or(Error::NotFound {
+            entity: "exception",
+            id,
+        })
     }
 
     /// Approves or rejects a requested exception. Only a requested one can be decided
@@ -773,6 +771,7 @@ impl Store {
             ExceptionStatus::Rejected
         };
         let begin = self.begin_write();
+        let lock_tenant = format!("SELECT id FROM tenants WHERE id = $1{}", self.for_update());
         let result: std::result::Result<u64, sqlx::Error> = with_pool!(self, pool => {
             async {
                 let mut tx = pool.begin_with(begin).await?;
@@ -795,6 +794,9 @@ impl Store {
                     return Ok(0);
                 }
                 if approve {
+                    // The tenant's row lock, as record_results takes it first: findings of the
+                    // tenant are changed by one of them at a time (no lock-order deadlock).
+                    sqlx::query(&lock_tenant).bind(current.tenant_id).fetch_optional(&mut *tx).await?;
                     sqlx::query(
                         "UPDATE findings SET accepted_exception_id = $1 WHERE tenant_id = $2 AND control_id = $3 \
                          AND ($4 IS NULL OR resource_key = $4) AND status IN ('open', 'reopened') \
@@ -853,6 +855,7 @@ impl Store {
         }
         let now = now_us();
         let begin = self.begin_write();
+        let lock_tenant = format!("SELECT id FROM tenants WHERE id = $1{}", self.for_update());
         let result: std::result::Result<u64, sqlx::Error> = with_pool!(self, pool => {
             async {
                 let mut tx = pool.begin_with(begin).await?;
@@ -869,6 +872,7 @@ impl Store {
                 if n == 0 {
                     return Ok(0);
                 }
+                sqlx::query(&lock_tenant).bind(current.tenant_id).fetch_optional(&mut *tx).await?;
                 sqlx::query(EVENT_INSERT_FOR_EXCEPTION)
                     .bind(id)
                     .bind(now)
@@ -910,15 +914,20 @@ impl Store {
         let now = now.as_microsecond();
         let at = now_us();
         let begin = self.begin_write();
+        // By tenant: tenants' row locks are taken in ascending order (no deadlock between two
+        // expiry runs, nor with record_results, which locks one tenant).
         let candidates = format!(
-            "SELECT id FROM exceptions WHERE status = 'approved' AND expires_at <= $1 ORDER BY id{}",
+            "SELECT id, tenant_id FROM exceptions WHERE status = 'approved' AND expires_at <= $1 \
+             ORDER BY tenant_id, id{}",
             self.skip_locked()
         );
-        let expired: Vec<i64> = with_pool!(self, pool => {
+        let lock_tenant = format!("SELECT id FROM tenants WHERE id = $1{}", self.for_update());
+        let mut expired: Vec<i64> = with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
-            let ids: Vec<i64> = sqlx::query_scalar(&candidates).bind(now).fetch_all(&mut *tx).await?;
+            let ids: Vec<(i64, i64)> = sqlx::query_as(&candidates).bind(now).fetch_all(&mut *tx).await?;
             let mut expired = Vec::new();
-            for id in ids {
+            for (id, tenant_id) in ids {
+                sqlx::query(&lock_tenant).bind(tenant_id).fetch_optional(&mut *tx).await?;
                 let n = sqlx::query(
                     "UPDATE exceptions SET status = 'expired', needs_review = TRUE WHERE id = $1 AND status = 'approved'",
                 )
@@ -948,6 +957,7 @@ impl Store {
             tx.commit().await?;
             expired
         });
+        expired.sort_unstable();
         let mut out = Vec::with_capacity(expired.len());
         for id in expired {
             out.push(self.exception_in(Scope::All, id).await?);

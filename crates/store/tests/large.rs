@@ -58,7 +58,11 @@ async fn million_body(ctx: Ctx) {
     );
 
     let customer = s.list_customers_scoped(Scope::All).await.unwrap()[500].id;
-    let tenant = s.list_tenants_scoped(Scope::All, Some(customer)).await.unwrap()[2].id;
+    let tenant = s
+        .list_tenants_scoped(Scope::All, Some(customer))
+        .await
+        .unwrap()[2]
+        .id;
     let cases: Vec<(&str, FindingQuery)> = vec![
         ("all, first page", FindingQuery::default()),
         (

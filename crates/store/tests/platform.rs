@@ -148,7 +148,10 @@ async fn users_body(ctx: Ctx) {
         "no password in errors"
     );
     invalid(short);
-    invalid(s.create_user(&new_user("has space", Role::Analyst, None)).await);
+    invalid(
+        s.create_user(&new_user("has space", Role::Analyst, None))
+            .await,
+    );
     not_found(
         s.create_user(&new_user("x5", Role::CustomerAdmin, Some(9999)))
             .await,
@@ -176,7 +179,10 @@ async fn users_body(ctx: Ctx) {
         s.verify_password("admin", PASSWORD).await.unwrap(),
         Some(admin.clone())
     );
-    assert_eq!(s.verify_password("admin", "wrong password").await.unwrap(), None);
+    assert_eq!(
+        s.verify_password("admin", "wrong password").await.unwrap(),
+        None
+    );
     assert_eq!(s.verify_password("nobody", PASSWORD).await.unwrap(), None);
     assert_eq!(
         s.get_user_by_username("ADMIN").await.unwrap().unwrap().id,
@@ -288,7 +294,11 @@ async fn sessions_body(ctx: Ctx) {
     s.set_user_disabled(u.id, true).await.unwrap();
     assert_eq!(s.session_user(&t1).await.unwrap(), None);
     s.set_user_disabled(u.id, false).await.unwrap();
-    assert_eq!(s.session_user(&t2).await.unwrap(), None, "deleted, not hidden");
+    assert_eq!(
+        s.session_user(&t2).await.unwrap(),
+        None,
+        "deleted, not hidden"
+    );
     assert!(raw_texts(&ctx.url, "SELECT token_hash FROM sessions")
         .await
         .is_empty());
@@ -333,7 +343,11 @@ async fn api_tokens_body(ctx: Ctx) {
 
     // Expired tokens do not work.
     let (expired, _) = s
-        .create_api_token(u.id, "old", Some(Timestamp::now() - SignedDuration::from_secs(1)))
+        .create_api_token(
+            u.id,
+            "old",
+            Some(Timestamp::now() - SignedDuration::from_secs(1)),
+        )
         .await
         .unwrap();
     assert_eq!(s.api_token_user(&expired).await.unwrap(), None);
@@ -387,7 +401,10 @@ async fn world(s: &Store, key: &MasterKey) -> World {
         tenant_of(s, key, a, "alpha.onmicrosoft.com").await,
         tenant_of(s, key, b, "beta.onmicrosoft.com").await,
     );
-    let results = [fail("MS.AAD.1.1v1", "high"), fail("MS.EXO.2.1v1", "critical")];
+    let results = [
+        fail("MS.AAD.1.1v1", "high"),
+        fail("MS.EXO.2.1v1", "critical"),
+    ];
     let scan_a = scan_with(s, ta, &results).await;
     let scan_b = scan_with(s, tb, &results).await;
     World {
@@ -415,26 +432,52 @@ async fn isolation_body(ctx: Ctx) {
     // Customers, tenants, scans.
     let ids = |v: Vec<mamori_store::Customer>| v.iter().map(|c| c.id).collect::<Vec<_>>();
     assert_eq!(ids(s.list_customers_scoped(sa).await.unwrap()), [w.a]);
-    assert_eq!(ids(s.list_customers_scoped(Scope::All).await.unwrap()).len(), 2);
+    assert_eq!(
+        ids(s.list_customers_scoped(Scope::All).await.unwrap()).len(),
+        2
+    );
     assert!(s.get_customer_scoped(sa, w.b).await.unwrap().is_none());
     assert!(s.get_customer_scoped(sa, w.a).await.unwrap().is_some());
     let tenants = s.list_tenants_scoped(sa, None).await.unwrap();
     assert_eq!(tenants.iter().map(|t| t.id).collect::<Vec<_>>(), [w.ta]);
-    assert!(s.list_tenants_scoped(sa, Some(w.b)).await.unwrap().is_empty());
-    assert_eq!(s.list_tenants_scoped(Scope::All, Some(w.b)).await.unwrap().len(), 1);
+    assert!(s
+        .list_tenants_scoped(sa, Some(w.b))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.list_tenants_scoped(Scope::All, Some(w.b))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(s.get_tenant_scoped(sa, w.tb).await.unwrap().is_none());
     assert!(s.get_tenant_scoped(sa, w.ta).await.unwrap().is_some());
     let scans = s.list_scans_scoped(sa, None, 100).await.unwrap();
     assert_eq!(scans.iter().map(|x| x.id).collect::<Vec<_>>(), [w.scan_a]);
-    assert!(s.list_scans_scoped(sa, Some(w.tb), 100).await.unwrap().is_empty());
-    assert_eq!(s.list_scans_scoped(Scope::All, None, 100).await.unwrap().len(), 2);
+    assert!(s
+        .list_scans_scoped(sa, Some(w.tb), 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.list_scans_scoped(Scope::All, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(s.get_scan_scoped(sa, w.scan_b).await.unwrap().is_none());
     assert!(s.get_scan_scoped(sa, w.scan_a).await.unwrap().is_some());
 
     // Findings.
     let page = s.list_findings(&query(sa)).await.unwrap();
     assert_eq!(page.total, 2);
-    assert!(page.items.iter().all(|f| f.customer_id == w.a && f.finding.tenant_id == w.ta));
+    assert!(page
+        .items
+        .iter()
+        .all(|f| f.customer_id == w.a && f.finding.tenant_id == w.ta));
     let b_finding = s
         .list_findings(&FindingQuery {
             tenant_id: Some(w.tb),
@@ -459,9 +502,17 @@ async fn isolation_body(ctx: Ctx) {
         assert_eq!((p.total, p.items.len()), (0, 0));
     }
     assert!(s.get_finding(sa, b_finding).await.unwrap().is_none());
-    assert!(s.get_finding(Scope::All, b_finding).await.unwrap().is_some());
+    assert!(s
+        .get_finding(Scope::All, b_finding)
+        .await
+        .unwrap()
+        .is_some());
     assert!(s.finding_history(sa, b_finding).await.unwrap().is_empty());
-    assert!(!s.finding_history(Scope::All, b_finding).await.unwrap().is_empty());
+    assert!(!s
+        .finding_history(Scope::All, b_finding)
+        .await
+        .unwrap()
+        .is_empty());
     let counts = s.severity_counts(sa, None).await.unwrap();
     assert!(counts.iter().all(|(t, _, _)| *t == w.ta) && counts.len() == 2);
     assert!(s.severity_counts(sa, Some(w.tb)).await.unwrap().is_empty());
@@ -486,14 +537,28 @@ async fn isolation_body(ctx: Ctx) {
     assert_eq!(ea.customer_id, w.a);
     let listed = s.list_exceptions(sa, None, None).await.unwrap();
     assert_eq!(listed.iter().map(|e| e.id).collect::<Vec<_>>(), [ea.id]);
-    assert!(s.list_exceptions(sa, Some(w.tb), None).await.unwrap().is_empty());
-    assert_eq!(s.list_exceptions(Scope::All, None, None).await.unwrap().len(), 2);
+    assert!(s
+        .list_exceptions(sa, Some(w.tb), None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.list_exceptions(Scope::All, None, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(s.get_exception(sa, eb.id).await.unwrap().is_none());
     not_found(s.decide_exception(sa, eb.id, ua.id, true, "").await);
     not_found(s.revoke_exception(sa, eb.id, ua.id).await);
     not_found(s.mark_exception_reviewed(sa, eb.id).await);
     assert_eq!(
-        s.get_exception(Scope::All, eb.id).await.unwrap().unwrap().status,
+        s.get_exception(Scope::All, eb.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         ExceptionStatus::Requested,
         "untouched"
     );
@@ -523,8 +588,14 @@ async fn isolation_body(ctx: Ctx) {
         1
     );
     let latest = s.latest_scores(sa, "overall").await.unwrap();
-    assert_eq!(latest.iter().map(|p| p.tenant_id).collect::<Vec<_>>(), [w.ta]);
-    assert_eq!(s.latest_scores(Scope::All, "overall").await.unwrap().len(), 2);
+    assert_eq!(
+        latest.iter().map(|p| p.tenant_id).collect::<Vec<_>>(),
+        [w.ta]
+    );
+    assert_eq!(
+        s.latest_scores(Scope::All, "overall").await.unwrap().len(),
+        2
+    );
 
     // Overview.
     let o = s.tenant_overview(sa, None).await.unwrap();
@@ -543,15 +614,36 @@ async fn isolation_body(ctx: Ctx) {
 
     // Channels and outbox: a customer sees its own channels, not operator-wide ones.
     let ca = s
-        .create_channel(&key, Some(w.a), "alpha hook", "webhook", "high", br#"{"url":"https://a.example/h"}"#)
+        .create_channel(
+            &key,
+            Some(w.a),
+            "alpha hook",
+            "webhook",
+            "high",
+            br#"{"url":"https://a.example/h"}"#,
+        )
         .await
         .unwrap();
     let cb = s
-        .create_channel(&key, Some(w.b), "beta hook", "webhook", "high", br#"{"url":"https://b.example/h"}"#)
+        .create_channel(
+            &key,
+            Some(w.b),
+            "beta hook",
+            "webhook",
+            "high",
+            br#"{"url":"https://b.example/h"}"#,
+        )
         .await
         .unwrap();
     let cop = s
-        .create_channel(&key, None, "soc", "slack", "critical", br#"{"url":"https://soc.example/h"}"#)
+        .create_channel(
+            &key,
+            None,
+            "soc",
+            "slack",
+            "critical",
+            br#"{"url":"https://soc.example/h"}"#,
+        )
         .await
         .unwrap();
     let ch = s.list_channels(sa).await.unwrap();
@@ -578,20 +670,38 @@ async fn isolation_body(ctx: Ctx) {
     assert_eq!(s.list_outbox(Scope::All, 100).await.unwrap().len(), 3);
 
     // Audit.
-    s.audit(Some(ua.id), Some(w.a), "tenant.update", "tenant:1", "renamed")
-        .await
-        .unwrap();
-    s.audit(Some(ub.id), Some(w.b), "tenant.update", "tenant:2", "renamed")
-        .await
-        .unwrap();
+    s.audit(
+        Some(ua.id),
+        Some(w.a),
+        "tenant.update",
+        "tenant:1",
+        "renamed",
+    )
+    .await
+    .unwrap();
+    s.audit(
+        Some(ub.id),
+        Some(w.b),
+        "tenant.update",
+        "tenant:2",
+        "renamed",
+    )
+    .await
+    .unwrap();
     s.audit(Some(op.id), None, "user.create", "user:9", "")
         .await
         .unwrap();
     let audit = s.list_audit(sa, 100).await.unwrap();
     assert_eq!(audit.len(), 1);
-    assert_eq!((audit[0].customer_id, audit[0].actor_user_id), (Some(w.a), Some(ua.id)));
+    assert_eq!(
+        (audit[0].customer_id, audit[0].actor_user_id),
+        (Some(w.a), Some(ua.id))
+    );
     let all = s.list_audit(Scope::All, 100).await.unwrap();
-    assert_eq!(all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["user.create", "tenant.update", "tenant.update"]);
+    assert_eq!(
+        all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["user.create", "tenant.update", "tenant.update"]
+    );
     assert_eq!(s.list_audit(Scope::All, 1).await.unwrap().len(), 1);
 
     // Users.
@@ -643,7 +753,12 @@ async fn listing_body(ctx: Ctx) {
     );
     let v = &all.items[2];
     assert_eq!(
-        (v.customer_name.as_str(), v.tenant_name.as_str(), v.app, v.customer_id),
+        (
+            v.customer_name.as_str(),
+            v.tenant_name.as_str(),
+            v.app,
+            v.customer_id
+        ),
         ("Beta", "beta", App::M365, b)
     );
     assert_eq!(v.accepted_exception_id, None);
@@ -790,7 +905,14 @@ async fn history_body(ctx: Ctx) {
     let h = s.finding_history(Scope::All, id).await.unwrap();
     let got: Vec<(Option<i64>, Option<&str>, &str, &str)> = h
         .iter()
-        .map(|e| (e.scan_id, e.from_status.as_deref(), e.to_status.as_str(), e.note.as_str()))
+        .map(|e| {
+            (
+                e.scan_id,
+                e.from_status.as_deref(),
+                e.to_status.as_str(),
+                e.note.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -804,10 +926,18 @@ async fn history_body(ctx: Ctx) {
     assert!(h.windows(2).all(|w| w[0].at <= w[1].at));
     let f = s.get_finding(Scope::All, id).await.unwrap().unwrap();
     assert_eq!(
-        (f.finding.status, f.finding.severity.as_str(), f.finding.reopen_count),
+        (
+            f.finding.status,
+            f.finding.severity.as_str(),
+            f.finding.reopen_count
+        ),
         (FindingStatus::Reopened, "critical", 1)
     );
-    assert!(s.finding_history(Scope::All, 9999).await.unwrap().is_empty());
+    assert!(s
+        .finding_history(Scope::All, 9999)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(s.get_finding(Scope::All, 9999).await.unwrap().is_none());
 }
 
@@ -851,7 +981,13 @@ async fn exceptions_body(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(
-        (e.status, e.tenant_id, e.customer_id, e.decided_by, e.needs_review),
+        (
+            e.status,
+            e.tenant_id,
+            e.customer_id,
+            e.decided_by,
+            e.needs_review
+        ),
         (ExceptionStatus::Requested, t, c, None, false)
     );
     // Requested is not accepted yet.
@@ -867,7 +1003,10 @@ async fn exceptions_body(ctx: Ctx) {
     );
 
     // Four eyes.
-    let m = conflict(s.decide_exception(Scope::All, e.id, requester.id, true, "ok").await);
+    let m = conflict(
+        s.decide_exception(Scope::All, e.id, requester.id, true, "ok")
+            .await,
+    );
     assert!(m.contains("four-eyes"), "{m}");
 
     let approved = s
@@ -875,11 +1014,18 @@ async fn exceptions_body(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(
-        (approved.status, approved.decided_by, approved.decision_note.as_str()),
+        (
+            approved.status,
+            approved.decided_by,
+            approved.decision_note.as_str()
+        ),
         (ExceptionStatus::Approved, Some(analyst.id), "reviewed")
     );
     assert!(approved.decided_at.is_some());
-    let m = conflict(s.decide_exception(Scope::All, e.id, analyst.id, false, "").await);
+    let m = conflict(
+        s.decide_exception(Scope::All, e.id, analyst.id, false, "")
+            .await,
+    );
     assert_eq!(m, format!("exception {} is already approved", e.id));
 
     // Both resources of C1 are accepted now; C2 is not.
@@ -896,8 +1042,17 @@ async fn exceptions_body(ctx: Ctx) {
         .map(|f| f.finding.resource_key.as_str())
         .collect();
     assert_eq!(keys, ["r1", "r2"].into());
-    assert!(accepted.items.iter().all(|f| f.accepted_exception_id == Some(e.id)));
-    let r1 = accepted.items.iter().find(|f| f.finding.resource_key == "r1").unwrap().finding.id;
+    assert!(accepted
+        .items
+        .iter()
+        .all(|f| f.accepted_exception_id == Some(e.id)));
+    let r1 = accepted
+        .items
+        .iter()
+        .find(|f| f.finding.resource_key == "r1")
+        .unwrap()
+        .finding
+        .id;
     let note = format!("accepted by exception {}", e.id);
     assert!(s
         .finding_history(Scope::All, r1)
@@ -906,11 +1061,31 @@ async fn exceptions_body(ctx: Ctx) {
         .iter()
         .any(|ev| ev.note == note && ev.scan_id.is_none()));
     let counts = s.severity_counts(Scope::All, Some(t)).await.unwrap();
-    assert_eq!(counts, [(t, "medium".to_string(), 1)], "accepted findings are not counted");
+    assert_eq!(
+        counts,
+        [(t, "medium".to_string(), 1)],
+        "accepted findings are not counted"
+    );
 
     // New and reopened findings of the control are accepted when recorded.
-    scan_with(s, t, &[fail("C1", "high").with_resources(["r2", "r3"]), fail("C2", "medium")]).await;
-    scan_with(s, t, &[fail("C1", "high").with_resources(["r1", "r2", "r3"]), fail("C2", "medium")]).await;
+    scan_with(
+        s,
+        t,
+        &[
+            fail("C1", "high").with_resources(["r2", "r3"]),
+            fail("C2", "medium"),
+        ],
+    )
+    .await;
+    scan_with(
+        s,
+        t,
+        &[
+            fail("C1", "high").with_resources(["r1", "r2", "r3"]),
+            fail("C2", "medium"),
+        ],
+    )
+    .await;
     let by_key: BTreeMap<String, (FindingStatus, Option<i64>)> = s
         .list_findings(&FindingQuery {
             control: Some("C1".into()),
@@ -920,14 +1095,36 @@ async fn exceptions_body(ctx: Ctx) {
         .unwrap()
         .items
         .into_iter()
-        .map(|f| (f.finding.resource_key.clone(), (f.finding.status, f.accepted_exception_id)))
+        .map(|f| {
+            (
+                f.finding.resource_key.clone(),
+                (f.finding.status, f.accepted_exception_id),
+            )
+        })
         .collect();
-    assert_eq!(by_key["r1"], (FindingStatus::Reopened, Some(e.id)), "reopened: accepted again");
+    assert_eq!(
+        by_key["r1"],
+        (FindingStatus::Reopened, Some(e.id)),
+        "reopened: accepted again"
+    );
     assert_eq!(by_key["r2"], (FindingStatus::Open, Some(e.id)));
-    assert_eq!(by_key["r3"], (FindingStatus::Open, Some(e.id)), "new: accepted");
+    assert_eq!(
+        by_key["r3"],
+        (FindingStatus::Open, Some(e.id)),
+        "new: accepted"
+    );
     let h1 = s.finding_history(Scope::All, r1).await.unwrap();
     let notes: Vec<&str> = h1.iter().map(|e| e.note.as_str()).collect();
-    assert_eq!(notes, ["opened", note.as_str(), "resolved", "reopened", note.as_str()]);
+    assert_eq!(
+        notes,
+        [
+            "opened",
+            note.as_str(),
+            "resolved",
+            "reopened",
+            note.as_str()
+        ]
+    );
 
     // A resource-specific exception on C2 (resource "") and its rejection, then revocation.
     let e2 = s
@@ -939,7 +1136,10 @@ async fn exceptions_body(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(rejected.status, ExceptionStatus::Rejected);
-    assert_eq!(s.severity_counts(Scope::All, Some(t)).await.unwrap().len(), 1);
+    assert_eq!(
+        s.severity_counts(Scope::All, Some(t)).await.unwrap().len(),
+        1
+    );
     let e3 = s
         .request_exception(sc, requester.id, &exception(t, "C2", Some("")))
         .await
@@ -947,13 +1147,20 @@ async fn exceptions_body(ctx: Ctx) {
     s.decide_exception(Scope::All, e3.id, analyst.id, true, "")
         .await
         .unwrap();
-    assert!(s.severity_counts(Scope::All, Some(t)).await.unwrap().is_empty());
+    assert!(s
+        .severity_counts(Scope::All, Some(t))
+        .await
+        .unwrap()
+        .is_empty());
     let revoked = s.revoke_exception(sc, e3.id, requester.id).await.unwrap();
     assert_eq!(
         (revoked.status, revoked.revoked_by),
         (ExceptionStatus::Revoked, Some(requester.id))
     );
-    assert_eq!(s.severity_counts(Scope::All, Some(t)).await.unwrap().len(), 1);
+    assert_eq!(
+        s.severity_counts(Scope::All, Some(t)).await.unwrap().len(),
+        1
+    );
     let c2 = s
         .list_findings(&FindingQuery {
             control: Some("C2".into()),
@@ -964,17 +1171,28 @@ async fn exceptions_body(ctx: Ctx) {
         .items
         .remove(0);
     assert_eq!(c2.accepted_exception_id, None);
-    let last = s.finding_history(Scope::All, c2.finding.id).await.unwrap().pop().unwrap();
+    let last = s
+        .finding_history(Scope::All, c2.finding.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
     assert!(last.note.contains("revoked"), "{}", last.note);
     conflict(s.revoke_exception(sc, e3.id, requester.id).await);
-    conflict(s.decide_exception(Scope::All, e3.id, analyst.id, true, "").await);
+    conflict(
+        s.decide_exception(Scope::All, e3.id, analyst.id, true, "")
+            .await,
+    );
     // A requested one can be withdrawn too.
     let e4 = s
         .request_exception(sc, requester.id, &exception(t, "C2", None))
         .await
         .unwrap();
     assert_eq!(
-        s.revoke_exception(sc, e4.id, requester.id).await.unwrap().status,
+        s.revoke_exception(sc, e4.id, requester.id)
+            .await
+            .unwrap()
+            .status,
         ExceptionStatus::Revoked
     );
 
@@ -1020,16 +1238,22 @@ async fn race_body(ctx: Ctx) {
     let y = user(s, "approver-y", Role::OperatorAdmin, None).await;
     for round in 0..5 {
         let e = s
-            .request_exception(Scope::All, requester.id, &exception(t, "C1", Some(["a", "b", "c", "a", "b"][round])))
+            .request_exception(
+                Scope::All,
+                requester.id,
+                &exception(t, "C1", Some(["a", "b", "c", "a", "b"][round])),
+            )
             .await
             .unwrap();
         let (s1, s2) = (s.clone(), other.clone());
         let (approve_x, approve_y) = (round % 2 == 0, true);
         let h1 = tokio::spawn(async move {
-            s1.decide_exception(Scope::All, e.id, x.id, approve_x, "x").await
+            s1.decide_exception(Scope::All, e.id, x.id, approve_x, "x")
+                .await
         });
         let h2 = tokio::spawn(async move {
-            s2.decide_exception(Scope::All, e.id, y.id, approve_y, "y").await
+            s2.decide_exception(Scope::All, e.id, y.id, approve_y, "y")
+                .await
         });
         let (r1, r2) = (h1.await.unwrap(), h2.await.unwrap());
         let oks = [&r1, &r2].iter().filter(|r| r.is_ok()).count();
@@ -1048,7 +1272,10 @@ async fn race_body(ctx: Ctx) {
         if after.status == ExceptionStatus::Approved {
             let events = raw_texts(
                 &ctx.url,
-                &format!("SELECT note FROM finding_events WHERE note = 'accepted by exception {}'", e.id),
+                &format!(
+                    "SELECT note FROM finding_events WHERE note = 'accepted by exception {}'",
+                    e.id
+                ),
             )
             .await;
             assert!(events.len() <= 1, "{events:?}");
@@ -1063,7 +1290,15 @@ async fn expiry_body(ctx: Ctx) {
     let key = MasterKey::generate();
     let c = customer(s, "C").await;
     let t = tenant_of(s, &key, c, "t").await;
-    scan_with(s, t, &[fail("C1", "high").with_resources(["r1", "r2"]), fail("C2", "low")]).await;
+    scan_with(
+        s,
+        t,
+        &[
+            fail("C1", "high").with_resources(["r1", "r2"]),
+            fail("C2", "low"),
+        ],
+    )
+    .await;
     let requester = user(s, "requester", Role::CustomerAdmin, Some(c)).await;
     let analyst = user(s, "analyst", Role::Analyst, None).await;
     let e = s
@@ -1089,7 +1324,11 @@ async fn expiry_body(ctx: Ctx) {
         .unwrap();
 
     // Not yet.
-    assert!(s.expire_exceptions(Timestamp::now()).await.unwrap().is_empty());
+    assert!(s
+        .expire_exceptions(Timestamp::now())
+        .await
+        .unwrap()
+        .is_empty());
 
     let expired = s.expire_exceptions(in_days(31)).await.unwrap();
     assert_eq!(expired.iter().map(|x| x.id).collect::<Vec<_>>(), [e.id]);
@@ -1097,7 +1336,10 @@ async fn expiry_body(ctx: Ctx) {
         (expired[0].status, expired[0].needs_review),
         (ExceptionStatus::Expired, true)
     );
-    assert!(s.expire_exceptions(in_days(31)).await.unwrap().is_empty(), "once");
+    assert!(
+        s.expire_exceptions(in_days(31)).await.unwrap().is_empty(),
+        "once"
+    );
 
     let views = s
         .list_findings(&FindingQuery {
@@ -1116,12 +1358,23 @@ async fn expiry_body(ctx: Ctx) {
     };
     let r1 = find("r1", "C1");
     assert_eq!(
-        (r1.finding.status, r1.finding.reopen_count, r1.accepted_exception_id),
+        (
+            r1.finding.status,
+            r1.finding.reopen_count,
+            r1.accepted_exception_id
+        ),
         (FindingStatus::Reopened, 1, None)
     );
     let r2 = find("r2", "C1");
-    assert_eq!((r2.finding.status, r2.finding.reopen_count), (FindingStatus::Open, 0));
-    assert_eq!(find("", "C2").accepted_exception_id, Some(long.id), "other exceptions stay");
+    assert_eq!(
+        (r2.finding.status, r2.finding.reopen_count),
+        (FindingStatus::Open, 0)
+    );
+    assert_eq!(
+        find("", "C2").accepted_exception_id,
+        Some(long.id),
+        "other exceptions stay"
+    );
     let last = s
         .finding_history(Scope::All, r1.finding.id)
         .await
@@ -1129,8 +1382,16 @@ async fn expiry_body(ctx: Ctx) {
         .pop()
         .unwrap();
     assert_eq!(
-        (last.from_status.as_deref(), last.to_status.as_str(), last.note.clone()),
-        (Some("open"), "reopened", format!("exception {} expired", e.id))
+        (
+            last.from_status.as_deref(),
+            last.to_status.as_str(),
+            last.note.clone()
+        ),
+        (
+            Some("open"),
+            "reopened",
+            format!("exception {} expired", e.id)
+        )
     );
     // The next scan does not accept it again.
     scan_with(s, t, &[fail("C1", "high").with_resources(["r1", "r2"])]).await;
@@ -1144,10 +1405,21 @@ async fn expiry_body(ctx: Ctx) {
     );
 
     // Review.
-    s.mark_exception_reviewed(Scope::Customer(c), e.id).await.unwrap();
-    assert!(!s.get_exception(Scope::All, e.id).await.unwrap().unwrap().needs_review);
+    s.mark_exception_reviewed(Scope::Customer(c), e.id)
+        .await
+        .unwrap();
+    assert!(
+        !s.get_exception(Scope::All, e.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .needs_review
+    );
     not_found(s.mark_exception_reviewed(Scope::All, 9999).await);
-    conflict(s.decide_exception(Scope::All, e.id, analyst.id, true, "").await);
+    conflict(
+        s.decide_exception(Scope::All, e.id, analyst.id, true, "")
+            .await,
+    );
     conflict(s.revoke_exception(Scope::All, e.id, analyst.id).await);
 }
 
@@ -1158,7 +1430,10 @@ async fn scores_body(ctx: Ctx) {
     let s = &ctx.store;
     let key = MasterKey::generate();
     let c = customer(s, "C").await;
-    let (t1, t2) = (tenant_of(s, &key, c, "t1").await, tenant_of(s, &key, c, "t2").await);
+    let (t1, t2) = (
+        tenant_of(s, &key, c, "t1").await,
+        tenant_of(s, &key, c, "t2").await,
+    );
     let score = |kind: &str, key: &str, v: f64| ScoreInput {
         kind: kind.into(),
         key: key.into(),
@@ -1171,27 +1446,59 @@ async fn scores_body(ctx: Ctx) {
     let mut scans = vec![];
     for v in [40.0, 50.0, 60.0, 70.0] {
         let scan = scan_with(s, t1, &[]).await;
-        s.record_scores(scan, &[score("overall", "", v), score("framework", "cis-m365-v5", v / 2.0)])
-            .await
-            .unwrap();
+        s.record_scores(
+            scan,
+            &[
+                score("overall", "", v),
+                score("framework", "cis-m365-v5", v / 2.0),
+            ],
+        )
+        .await
+        .unwrap();
         scans.push(scan);
     }
     // Recording again replaces.
-    s.record_scores(scans[3], &[score("overall", "", 75.0), score("framework", "cis-m365-v5", 35.0)])
+    s.record_scores(
+        scans[3],
+        &[
+            score("overall", "", 75.0),
+            score("framework", "cis-m365-v5", 35.0),
+        ],
+    )
+    .await
+    .unwrap();
+    let other = scan_with(s, t2, &[fail("A", "critical")]).await;
+    s.record_scores(other, &[score("overall", "", 90.0)])
         .await
         .unwrap();
-    let other = scan_with(s, t2, &[fail("A", "critical")]).await;
-    s.record_scores(other, &[score("overall", "", 90.0)]).await.unwrap();
 
-    let h = s.score_history(Scope::All, t1, "overall", "", 3).await.unwrap();
-    assert_eq!(h.iter().map(|p| p.score).collect::<Vec<_>>(), [50.0, 60.0, 75.0]);
+    let h = s
+        .score_history(Scope::All, t1, "overall", "", 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.iter().map(|p| p.score).collect::<Vec<_>>(),
+        [50.0, 60.0, 75.0]
+    );
     assert_eq!(h.iter().map(|p| p.scan_id).collect::<Vec<_>>(), scans[1..]);
     assert_eq!(
-        (h[2].tenant_id, h[2].passed, h[2].failed, h[2].accepted, h[2].errors),
+        (
+            h[2].tenant_id,
+            h[2].passed,
+            h[2].failed,
+            h[2].accepted,
+            h[2].errors
+        ),
         (t1, 10, 2, 1, 0)
     );
     assert!(h[0].at <= h[1].at);
-    assert_eq!(s.score_history(Scope::All, t1, "overall", "", 100).await.unwrap().len(), 4);
+    assert_eq!(
+        s.score_history(Scope::All, t1, "overall", "", 100)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
     assert_eq!(
         s.score_history(Scope::All, t1, "framework", "cis-m365-v5", 100)
             .await
@@ -1201,7 +1508,10 @@ async fn scores_body(ctx: Ctx) {
     );
     let latest = s.latest_scores(Scope::All, "overall").await.unwrap();
     assert_eq!(
-        latest.iter().map(|p| (p.tenant_id, p.score)).collect::<Vec<_>>(),
+        latest
+            .iter()
+            .map(|p| (p.tenant_id, p.score))
+            .collect::<Vec<_>>(),
         [(t1, 75.0), (t2, 90.0)]
     );
     let fw = s.latest_scores(Scope::All, "framework").await.unwrap();
@@ -1209,8 +1519,14 @@ async fn scores_body(ctx: Ctx) {
     assert_eq!((fw[0].key.as_str(), fw[0].score), ("cis-m365-v5", 35.0));
 
     invalid(s.record_scores(scans[0], &[score("bogus", "", 1.0)]).await);
-    invalid(s.record_scores(scans[0], &[score("overall", "", 100.5)]).await);
-    invalid(s.record_scores(scans[0], &[score("overall", "", f64::NAN)]).await);
+    invalid(
+        s.record_scores(scans[0], &[score("overall", "", 100.5)])
+            .await,
+    );
+    invalid(
+        s.record_scores(scans[0], &[score("overall", "", f64::NAN)])
+            .await,
+    );
     not_found(s.record_scores(9999, &[score("overall", "", 1.0)]).await);
 
     // The overview: newest scan, newest overall score, active unaccepted counts.
@@ -1221,9 +1537,15 @@ async fn scores_body(ctx: Ctx) {
     assert_eq!(o2.score, Some(90.0));
     assert_eq!(o2.last_scan.as_ref().unwrap().id, other);
     assert_eq!(o2.last_scan.as_ref().unwrap().status, ScanStatus::Succeeded);
-    assert_eq!(o2.active_by_severity, BTreeMap::from([("critical".to_string(), 1)]));
+    assert_eq!(
+        o2.active_by_severity,
+        BTreeMap::from([("critical".to_string(), 1)])
+    );
     let o1 = o.iter().find(|x| x.tenant.id == t1).unwrap();
-    assert_eq!((o1.score, o1.last_scan.as_ref().unwrap().id), (Some(75.0), scans[3]));
+    assert_eq!(
+        (o1.score, o1.last_scan.as_ref().unwrap().id),
+        (Some(75.0), scans[3])
+    );
     assert!(o1.active_by_severity.is_empty());
     let lonely = tenant_of(s, &key, c, "t3").await;
     let o = s.tenant_overview(Scope::All, None).await.unwrap();
@@ -1246,10 +1568,20 @@ async fn jobs_body(ctx: Ctx) {
     let slot = Timestamp::now() - SignedDuration::from_secs(60);
     let j1 = s.enqueue_scan(t1, Some(slot)).await.unwrap().unwrap();
     assert_eq!(
-        (j1.status, j1.attempts, j1.max_attempts, j1.scheduled_for, j1.run_after),
+        (
+            j1.status,
+            j1.attempts,
+            j1.max_attempts,
+            j1.scheduled_for,
+            j1.run_after
+        ),
         (JobStatus::Queued, 0, 3, Some(ts_us(slot)), ts_us(slot))
     );
-    assert_eq!(s.enqueue_scan(t1, Some(slot)).await.unwrap(), None, "duplicate slot");
+    assert_eq!(
+        s.enqueue_scan(t1, Some(slot)).await.unwrap(),
+        None,
+        "duplicate slot"
+    );
     let manual1 = s.enqueue_scan(t1, None).await.unwrap().unwrap();
     let manual2 = s.enqueue_scan(t1, None).await.unwrap().unwrap();
     assert_ne!(manual1.id, manual2.id);
@@ -1264,14 +1596,22 @@ async fn jobs_body(ctx: Ctx) {
     let claimed = s.claim_job("w1", lease).await.unwrap().unwrap();
     assert_eq!(claimed.id, j1.id);
     assert_eq!(
-        (claimed.status, claimed.attempts, claimed.lease_owner.as_deref()),
+        (
+            claimed.status,
+            claimed.attempts,
+            claimed.lease_owner.as_deref()
+        ),
         (JobStatus::Running, 1, Some("w1"))
     );
     assert!(claimed.lease_expires_at.unwrap() > Timestamp::now());
     let scan = s.get_scan(claimed.scan_id.unwrap()).await.unwrap().unwrap();
     assert_eq!((scan.tenant_id, scan.status), (t1, ScanStatus::Running));
     assert!(scan.started_at.is_some());
-    assert_eq!(s.claim_job("w2", lease).await.unwrap(), None, "t1 runs; t2's is not due");
+    assert_eq!(
+        s.claim_job("w2", lease).await.unwrap(),
+        None,
+        "t1 runs; t2's is not due"
+    );
     let _ = future;
 
     // Heartbeats only by the owner.
@@ -1282,9 +1622,14 @@ async fn jobs_body(ctx: Ctx) {
     // Finishing frees the tenant.
     s.set_scan_request_count(scan.id, 17).await.unwrap();
     assert!(s.finish_job(j1.id, "w1", Ok(())).await.unwrap());
-    s.finish_scan(scan.id, ScanStatus::Succeeded, 17, None).await.unwrap();
+    s.finish_scan(scan.id, ScanStatus::Succeeded, 17, None)
+        .await
+        .unwrap();
     let done = s.get_job(Scope::All, j1.id).await.unwrap().unwrap();
-    assert_eq!((done.status, done.error.clone()), (JobStatus::Succeeded, None));
+    assert_eq!(
+        (done.status, done.error.clone()),
+        (JobStatus::Succeeded, None)
+    );
     assert!(done.finished_at.is_some());
     assert!(!s.heartbeat(j1.id, "w1", lease).await.unwrap(), "finished");
     assert!(!s.finish_job(j1.id, "w1", Ok(())).await.unwrap(), "once");
@@ -1292,65 +1637,119 @@ async fn jobs_body(ctx: Ctx) {
     // A failing job fails its scan too.
     let next = s.claim_job("w1", lease).await.unwrap().unwrap();
     assert_eq!(next.id, manual1.id);
-    assert!(s.finish_job(next.id, "w1", Err("token expired".into())).await.unwrap());
+    assert!(s
+        .finish_job(next.id, "w1", Err("token expired".into()))
+        .await
+        .unwrap());
     let failed = s.get_job(Scope::All, next.id).await.unwrap().unwrap();
-    assert_eq!((failed.status, failed.error.as_deref()), (JobStatus::Failed, Some("token expired")));
+    assert_eq!(
+        (failed.status, failed.error.as_deref()),
+        (JobStatus::Failed, Some("token expired"))
+    );
     let fscan = s.get_scan(next.scan_id.unwrap()).await.unwrap().unwrap();
-    assert_eq!((fscan.status, fscan.error.as_deref()), (ScanStatus::Failed, Some("token expired")));
+    assert_eq!(
+        (fscan.status, fscan.error.as_deref()),
+        (ScanStatus::Failed, Some("token expired"))
+    );
 
     // An expired lease: the scan fails, the job is queued again, the old worker is out.
-    let lost = s.claim_job("w1", Duration::from_millis(1)).await.unwrap().unwrap();
+    let lost = s
+        .claim_job("w1", Duration::from_millis(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(lost.id, manual2.id);
     let lost_scan = lost.scan_id.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(s.requeue_expired().await.unwrap(), 1);
     assert_eq!(s.requeue_expired().await.unwrap(), 0);
     let sc = s.get_scan(lost_scan).await.unwrap().unwrap();
-    assert_eq!((sc.status, sc.error.as_deref()), (ScanStatus::Failed, Some(LEASE_LOST_ERROR)));
+    assert_eq!(
+        (sc.status, sc.error.as_deref()),
+        (ScanStatus::Failed, Some(LEASE_LOST_ERROR))
+    );
     let requeued = s.get_job(Scope::All, lost.id).await.unwrap().unwrap();
     assert_eq!(
-        (requeued.status, requeued.scan_id, requeued.lease_owner.clone(), requeued.attempts),
+        (
+            requeued.status,
+            requeued.scan_id,
+            requeued.lease_owner.clone(),
+            requeued.attempts
+        ),
         (JobStatus::Queued, None, None, 1)
     );
-    assert!(!s.finish_job(lost.id, "w1", Ok(())).await.unwrap(), "lease lost");
+    assert!(
+        !s.finish_job(lost.id, "w1", Ok(())).await.unwrap(),
+        "lease lost"
+    );
     assert!(!s.heartbeat(lost.id, "w1", lease).await.unwrap());
     // Its attempts run out after three.
     for attempt in 2..=3 {
-        let again = s.claim_job("w3", Duration::from_millis(1)).await.unwrap().unwrap();
+        let again = s
+            .claim_job("w3", Duration::from_millis(1))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((again.id, again.attempts), (lost.id, attempt));
         assert_ne!(again.scan_id, Some(lost_scan), "a new scan per attempt");
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(s.requeue_expired().await.unwrap(), 1);
     }
     let dead = s.get_job(Scope::All, lost.id).await.unwrap().unwrap();
-    assert_eq!((dead.status, dead.error.as_deref()), (JobStatus::Failed, Some(LEASE_LOST_ERROR)));
+    assert_eq!(
+        (dead.status, dead.error.as_deref()),
+        (JobStatus::Failed, Some(LEASE_LOST_ERROR))
+    );
     assert!(dead.finished_at.is_some() && dead.scan_id.is_some());
     assert_eq!(s.claim_job("w1", lease).await.unwrap(), None);
 
     let counts: BTreeMap<String, i64> = s.job_counts().await.unwrap().into_iter().collect();
     assert_eq!(
         counts,
-        BTreeMap::from([("failed".into(), 2), ("queued".into(), 1), ("succeeded".into(), 1)])
+        BTreeMap::from([
+            ("failed".into(), 2),
+            ("queued".into(), 1),
+            ("succeeded".into(), 1)
+        ])
     );
-    assert_eq!(s.list_jobs(Scope::All, Some(JobStatus::Failed), 10).await.unwrap().len(), 2);
+    assert_eq!(
+        s.list_jobs(Scope::All, Some(JobStatus::Failed), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(s.list_jobs(Scope::All, None, 2).await.unwrap().len(), 2);
     invalid(s.claim_job(" ", lease).await);
 
     // Schedules: compare-and-set of the last slot.
     assert!(s.scheduled_tenants().await.unwrap().is_empty());
-    s.set_tenant_schedule(t1, Some("0 3 * * *"), None).await.unwrap();
+    s.set_tenant_schedule(t1, Some("0 3 * * *"), None)
+        .await
+        .unwrap();
     let st = s.scheduled_tenants().await.unwrap();
     assert_eq!(st.len(), 1);
     assert_eq!(
-        (st[0].tenant_id, st[0].cron.as_str(), st[0].time_zone.as_str(), st[0].last_scheduled_for),
+        (
+            st[0].tenant_id,
+            st[0].cron.as_str(),
+            st[0].time_zone.as_str(),
+            st[0].last_scheduled_for
+        ),
         (t1, "0 3 * * *", "Asia/Tokyo", None)
     );
     let (s1, s2) = (ts_us(slot), ts_us(slot + SignedDuration::from_hours(24)));
     assert!(s.advance_schedule(t1, None, s1).await.unwrap());
-    assert!(!s.advance_schedule(t1, None, s2).await.unwrap(), "moved already");
+    assert!(
+        !s.advance_schedule(t1, None, s2).await.unwrap(),
+        "moved already"
+    );
     assert!(s.advance_schedule(t1, Some(s1), s2).await.unwrap());
     assert!(!s.advance_schedule(t1, Some(s1), s2).await.unwrap());
-    assert_eq!(s.scheduled_tenants().await.unwrap()[0].last_scheduled_for, Some(s2));
+    assert_eq!(
+        s.scheduled_tenants().await.unwrap()[0].last_scheduled_for,
+        Some(s2)
+    );
     assert!(!s.advance_schedule(9999, None, s1).await.unwrap());
 }
 
@@ -1359,7 +1758,10 @@ fn ts_us(t: Timestamp) -> Timestamp {
     Timestamp::from_microsecond(t.as_microsecond()).unwrap()
 }
 
-both_backends!(concurrent_claimers_never_share_jobs_or_tenants, claimers_body);
+both_backends!(
+    concurrent_claimers_never_share_jobs_or_tenants,
+    claimers_body
+);
 async fn claimers_body(ctx: Ctx) {
     let s = &ctx.store;
     let second = Store::open(&ctx.url).await.unwrap();
@@ -1376,7 +1778,11 @@ async fn claimers_body(ctx: Ctx) {
     }
     let tasks: Vec<_> = (0..8)
         .map(|i| {
-            let store = if i % 2 == 0 { s.clone() } else { second.clone() };
+            let store = if i % 2 == 0 {
+                s.clone()
+            } else {
+                second.clone()
+            };
             tokio::spawn(async move {
                 let mut got = vec![];
                 while let Some(job) = store
@@ -1402,12 +1808,18 @@ async fn claimers_body(ctx: Ctx) {
     assert_eq!(per_tenant, tenants.iter().copied().collect());
     let scans: HashSet<i64> = claimed.iter().map(|j| j.scan_id.unwrap()).collect();
     assert_eq!(scans.len(), claimed.len());
-    let running = s.list_jobs(Scope::All, Some(JobStatus::Running), 100).await.unwrap();
+    let running = s
+        .list_jobs(Scope::All, Some(JobStatus::Running), 100)
+        .await
+        .unwrap();
     assert_eq!(running.len(), tenants.len());
 
     // Finish them all concurrently and claim again: the next round is again one per tenant.
     for j in &claimed {
-        assert!(s.finish_job(j.id, j.lease_owner.as_deref().unwrap(), Ok(())).await.unwrap());
+        assert!(s
+            .finish_job(j.id, j.lease_owner.as_deref().unwrap(), Ok(()))
+            .await
+            .unwrap());
     }
     let (a, b) = (s.clone(), second.clone());
     let h1 = tokio::spawn(async move {
@@ -1444,22 +1856,52 @@ async fn outbox_body(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(
-        (ch.customer_id, ch.kind.as_str(), ch.min_severity.as_str(), ch.enabled),
+        (
+            ch.customer_id,
+            ch.kind.as_str(),
+            ch.min_severity.as_str(),
+            ch.enabled
+        ),
         (Some(c), "webhook", "high", true)
     );
     let op = s
         .create_channel(&key, None, "soc", "teams", "critical", b"{}")
         .await
         .unwrap();
-    invalid(s.create_channel(&key, None, "x", "pager", "high", b"{}").await);
-    invalid(s.create_channel(&key, None, "x", "email", "urgent", b"{}").await);
-    invalid(s.create_channel(&key, None, "x", "email", "high", b"not json").await);
-    invalid(s.create_channel(&key, None, " ", "email", "high", b"{}").await);
-    not_found(s.create_channel(&key, Some(9999), "x", "email", "high", b"{}").await);
+    invalid(
+        s.create_channel(&key, None, "x", "pager", "high", b"{}")
+            .await,
+    );
+    invalid(
+        s.create_channel(&key, None, "x", "email", "urgent", b"{}")
+            .await,
+    );
+    invalid(
+        s.create_channel(&key, None, "x", "email", "high", b"not json")
+            .await,
+    );
+    invalid(
+        s.create_channel(&key, None, " ", "email", "high", b"{}")
+            .await,
+    );
+    not_found(
+        s.create_channel(&key, Some(9999), "x", "email", "high", b"{}")
+            .await,
+    );
 
     // Encrypted at rest; a wrong key or a swapped ciphertext does not decrypt.
-    let raw = raw_hex(&ctx.url, &format!("SELECT config_ciphertext FROM notification_channels WHERE id = {}", ch.id)).await;
-    let needle: String = b"SECRET-WEBHOOK-PATH".iter().map(|b| format!("{b:02x}")).collect();
+    let raw = raw_hex(
+        &ctx.url,
+        &format!(
+            "SELECT config_ciphertext FROM notification_channels WHERE id = {}",
+            ch.id
+        ),
+    )
+    .await;
+    let needle: String = b"SECRET-WEBHOOK-PATH"
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert!(!raw.contains(&needle), "plaintext in the database");
     assert_eq!(s.channel_config(&key, ch.id).await.unwrap(), secret_cfg);
     assert!(matches!(
@@ -1486,14 +1928,29 @@ async fn outbox_body(ctx: Ctx) {
         ),
     )
     .await;
-    assert!(s.channel_config(&key, op.id).await.is_err(), "bound to the channel id");
+    assert!(
+        s.channel_config(&key, op.id).await.is_err(),
+        "bound to the channel id"
+    );
 
     // Channels of a customer: its own and the operator-wide ones, enabled only.
-    let ids = |v: Vec<mamori_store::NotificationChannel>| v.iter().map(|c| c.id).collect::<Vec<_>>();
-    assert_eq!(ids(s.channels_for_customer(c).await.unwrap()), [ch.id, op.id]);
-    s.set_channel_enabled(Scope::All, op.id, false).await.unwrap();
+    let ids =
+        |v: Vec<mamori_store::NotificationChannel>| v.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.channels_for_customer(c).await.unwrap()),
+        [ch.id, op.id]
+    );
+    s.set_channel_enabled(Scope::All, op.id, false)
+        .await
+        .unwrap();
     assert_eq!(ids(s.channels_for_customer(c).await.unwrap()), [ch.id]);
-    assert!(!s.get_channel(Scope::All, op.id).await.unwrap().unwrap().enabled);
+    assert!(
+        !s.get_channel(Scope::All, op.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
 
     // Outbox: claims are disjoint and leased; sent, retried, dead.
     let mut queued = vec![];
@@ -1512,30 +1969,56 @@ async fn outbox_body(ctx: Ctx) {
     assert!(first[0].next_attempt_at > Timestamp::now());
     let second = s.claim_notifications("w2", 10, lease).await.unwrap();
     assert_eq!(second.iter().map(|i| i.id).collect::<Vec<_>>(), queued[2..]);
-    assert!(s.claim_notifications("w3", 10, lease).await.unwrap().is_empty(), "all leased");
+    assert!(
+        s.claim_notifications("w3", 10, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "all leased"
+    );
 
     s.mark_notification_sent(queued[0]).await.unwrap();
-    s.mark_notification_failed(queued[1], "HTTP 503", Some(Timestamp::now() - SignedDuration::from_secs(1)))
+    s.mark_notification_failed(
+        queued[1],
+        "HTTP 503",
+        Some(Timestamp::now() - SignedDuration::from_secs(1)),
+    )
+    .await
+    .unwrap();
+    s.mark_notification_failed(queued[2], "HTTP 410", None)
         .await
         .unwrap();
-    s.mark_notification_failed(queued[2], "HTTP 410", None).await.unwrap();
     not_found(s.mark_notification_sent(9999).await);
     not_found(s.mark_notification_failed(9999, "x", None).await);
     let retry = s.claim_notifications("w1", 10, lease).await.unwrap();
     assert_eq!(retry.len(), 1);
     assert_eq!(
-        (retry[0].id, retry[0].attempts, retry[0].status.as_str(), retry[0].last_error.as_deref()),
+        (
+            retry[0].id,
+            retry[0].attempts,
+            retry[0].status.as_str(),
+            retry[0].last_error.as_deref()
+        ),
         (queued[1], 1, "pending", Some("HTTP 503"))
     );
     let all = s.list_outbox(Scope::All, 100).await.unwrap();
-    let by_id: BTreeMap<i64, (String, i64)> = all.iter().map(|i| (i.id, (i.status.clone(), i.attempts))).collect();
+    let by_id: BTreeMap<i64, (String, i64)> = all
+        .iter()
+        .map(|i| (i.id, (i.status.clone(), i.attempts)))
+        .collect();
     assert_eq!(by_id[&queued[0]], ("sent".to_string(), 1));
     assert_eq!(by_id[&queued[2]], ("dead".to_string(), 1));
     assert_eq!(all[0].id, queued[4], "newest first");
 
     // A lease that ran out makes the item claimable again.
-    let short = s.enqueue_notification(ch.id, &serde_json::json!({"late": true})).await.unwrap();
-    let got = s.claim_notifications("w1", 10, Duration::from_millis(1)).await.unwrap();
+    let short = s
+        .enqueue_notification(ch.id, &serde_json::json!({"late": true}))
+        .await
+        .unwrap();
+    let got = s
+        .claim_notifications("w1", 10, Duration::from_millis(1))
+        .await
+        .unwrap();
     assert_eq!(got.iter().map(|i| i.id).collect::<Vec<_>>(), [short]);
     tokio::time::sleep(Duration::from_millis(20)).await;
     let again = s.claim_notifications("w2", 10, lease).await.unwrap();
@@ -1545,7 +2028,11 @@ async fn outbox_body(ctx: Ctx) {
     let other = Store::open(&ctx.url).await.unwrap();
     let mut many = BTreeSet::new();
     for i in 0..30 {
-        many.insert(s.enqueue_notification(ch.id, &serde_json::json!({"i": i})).await.unwrap());
+        many.insert(
+            s.enqueue_notification(ch.id, &serde_json::json!({"i": i}))
+                .await
+                .unwrap(),
+        );
     }
     let tasks: Vec<_> = (0..4)
         .map(|i| {
@@ -1553,7 +2040,10 @@ async fn outbox_body(ctx: Ctx) {
             tokio::spawn(async move {
                 let mut got = vec![];
                 loop {
-                    let batch = store.claim_notifications(&format!("c{i}"), 3, Duration::from_secs(60)).await.unwrap();
+                    let batch = store
+                        .claim_notifications(&format!("c{i}"), 3, Duration::from_secs(60))
+                        .await
+                        .unwrap();
                     if batch.is_empty() {
                         break got;
                     }
@@ -1596,12 +2086,25 @@ async fn rotation_body(ctx: Ctx) {
     let c = customer(s, "C").await;
     let t = tenant_of(s, &old, c, "t").await;
     let ch = s
-        .create_channel(&old, Some(c), "hook", "slack", "high", br#"{"url":"https://x"}"#)
+        .create_channel(
+            &old,
+            Some(c),
+            "hook",
+            "slack",
+            "high",
+            br#"{"url":"https://x"}"#,
+        )
         .await
         .unwrap();
     assert_eq!(s.rotate_master_key(&old, &new).await.unwrap(), 2);
-    assert_eq!(s.channel_config(&new, ch.id).await.unwrap(), br#"{"url":"https://x"}"#);
+    assert_eq!(
+        s.channel_config(&new, ch.id).await.unwrap(),
+        br#"{"url":"https://x"}"#
+    );
     assert!(s.channel_config(&old, ch.id).await.is_err());
-    assert_eq!(s.tenant_credentials(&new, t).await.unwrap().as_bytes(), b"{}");
+    assert_eq!(
+        s.tenant_credentials(&new, t).await.unwrap().as_bytes(),
+        b"{}"
+    );
     assert_eq!(s.rotate_master_key(&old, &new).await.unwrap(), 0);
 }

@@ -143,4 +143,3 @@ pub async fn raw_execute(url: &str, sql: &str) {
         sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
     }
 }
-
