@@ -8,8 +8,8 @@
 //!    outage, never a hang or a crash, recovery on its own, and the scan in flight completes;
 //! 4. a full disk while a scan is recorded (SQLite on a small tmpfs): the scan fails saying so,
 //!    what was stored before stays readable, the server keeps answering, and the next scan
-//!    succeeds once there is room (after a restart: without one, the ignored
-//!    `disk_full_leaves_no_broken_connection_sqlite` shows a store bug).
+//!    succeeds once there is room — after a restart, and without one
+//!    (`disk_full_leaves_no_broken_connection_sqlite`: no pooled connection is left broken).
 //!
 //! Each scenario runs on SQLite and, where it applies, on PostgreSQL (a fresh database on the
 //! server of MAMORI_TEST_DATABASE_URL; unset: the PostgreSQL runs print SKIPPED). Scenarios run
@@ -1164,7 +1164,7 @@ fn disk_full_when_writing_a_snapshot_sqlite() {
 /// connection, on which every later `begin_with("BEGIN IMMEDIATE")` fails with "attempted to
 /// call begin_with at non-zero transaction depth" (claims, scheduler ticks, decisions).
 #[test]
-#[ignore = "store bug: a connection whose COMMIT failed with SQLITE_FULL stays in the pool with a stale transaction depth"]
+
 fn disk_full_leaves_no_broken_connection_sqlite() {
     disk_full_when_writing_a_snapshot(false);
 }

@@ -758,6 +758,7 @@ impl Store {
             .a_last_used_at
             .is_none_or(|t| t < now - TOKEN_USE_RESOLUTION_US)
         {
+            // Best effort: a full disk or a read-only replica must not turn reads into errors.
             let n = with_pool!(self, pool => {
                 sqlx::query(
                     "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 \
@@ -767,8 +768,12 @@ impl Store {
                 .bind(token.id)
                 .bind(now - TOKEN_USE_RESOLUTION_US)
                 .execute(pool)
-                .await?
-                .rows_affected()
+                .await
+                .map(|r| r.rows_affected())
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not record the API token's last use");
+                    0
+                })
             });
             if n > 0 {
                 token.last_used_at = Some(ts(now));

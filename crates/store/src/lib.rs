@@ -176,6 +176,16 @@ impl Store {
                 .busy_timeout(Duration::from_secs(5));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                // When SQLite rolls a transaction back by itself (SQLITE_FULL on commit), sqlx's
+                // own ROLLBACK fails and the connection keeps a stale transaction depth: every
+                // later BEGIN on it would fail. Never hand such a connection out again.
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Connection;
+                        conn.ping().await?;
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
                 .connect_with(options)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
