@@ -1,6 +1,11 @@
 //! `mamori bench`: evaluation speed on the sample exports and on generated large tenants.
 //! Prints evaluations per second, MB/s, each product's share and peak memory (VmHWM).
 
+#[path = "bench_api.rs"]
+pub mod bench_api;
+#[path = "bench_schedule.rs"]
+pub mod bench_schedule;
+
 use crate::synth::{gws_tenant, m365_tenant, GwsSize, TenantSize};
 use crate::{load_engine, PackArgs};
 use anyhow::{Context, Result};
@@ -49,6 +54,8 @@ pub struct BenchArgs {
     /// With --collect: only this application.
     #[arg(long, value_name = "m365|gws")]
     pub app: Option<String>,
+    #[command(flatten)]
+    pub server: bench_api::ServerBenchArgs,
 }
 
 pub fn peak_rss_mib() -> Option<f64> {
@@ -80,6 +87,12 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 pub fn run(args: BenchArgs) -> Result<u8> {
     if args.collect {
         return crate::bench_collect::run(&args);
+    }
+    if args.server.api {
+        return bench_api::run(&args.server);
+    }
+    if args.server.schedule {
+        return bench_schedule::run(&args.server);
     }
     let started = Instant::now();
     let engine = load_engine(&PackArgs { packs: Vec::new() })?;

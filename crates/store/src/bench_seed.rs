@@ -56,6 +56,7 @@ pub struct BenchJob {
     pub attempts: i64,
     pub lease_owner: Option<String>,
     pub scan_id: Option<i64>,
+    pub created_at: Timestamp,
 }
 
 /// Rows per multi-row INSERT: 1,000 × 13 columns stays under SQLite's 32,766 variables and
@@ -152,7 +153,9 @@ fn plan_tenant(rng: &mut Rng, controls: usize, findings: usize) -> TenantPlan {
         let j = i + rng.below((controls - i) as u64) as usize;
         order.swap(i, j);
     }
-    let wide_n = (25 + rng.below(35) as usize).min(picks.saturating_sub(8)).min(findings);
+    let wide_n = (25 + rng.below(35) as usize)
+        .min(picks.saturating_sub(8))
+        .min(findings);
     let wide = order[..wide_n].to_vec();
     let per_resource: Vec<usize> = order[wide_n..picks.min(wide_n + 6)].to_vec();
     let mut excepted = Vec::new();
@@ -232,7 +235,13 @@ impl Store {
             let sql = insert_sql(
                 self.backend(),
                 "tenants",
-                &["customer_id", "app", "display_name", "schedule_time_zone", "created_at"],
+                &[
+                    "customer_id",
+                    "app",
+                    "display_name",
+                    "schedule_time_zone",
+                    "created_at",
+                ],
                 chunk.len(),
                 " RETURNING id, display_name",
             );
@@ -257,7 +266,14 @@ impl Store {
             let sql = insert_sql(
                 self.backend(),
                 "scans",
-                &["tenant_id", "status", "created_at", "started_at", "finished_at", "request_count"],
+                &[
+                    "tenant_id",
+                    "status",
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                    "request_count",
+                ],
                 chunk.len(),
                 " RETURNING id, tenant_id",
             );
@@ -349,7 +365,10 @@ impl Store {
                 let (control, resource) = if i < plan.wide.len() {
                     (plan.wide[i], String::new())
                 } else if plan.per_resource.is_empty() {
-                    (plan.wide[i % plan.wide.len().max(1)], format!("resource-{i:04}"))
+                    (
+                        plan.wide[i % plan.wide.len().max(1)],
+                        format!("resource-{i:04}"),
+                    )
                 } else {
                     // Skewed: the first resource control (MFA, say) names most users.
                     let k = plan.per_resource.len() as u64;
@@ -414,7 +433,13 @@ impl Store {
     }
 
     async fn insert_findings(&self, begin: &'static str, rows: &[[V; 13]]) -> Result<()> {
-        let full = insert_sql(self.backend(), "findings", &FINDING_INSERT_COLS, ROWS_PER_INSERT, "");
+        let full = insert_sql(
+            self.backend(),
+            "findings",
+            &FINDING_INSERT_COLS,
+            ROWS_PER_INSERT,
+            "",
+        );
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             for chunk in rows.chunks(ROWS_PER_INSERT) {
@@ -453,10 +478,19 @@ impl Store {
 
     /// Every job, by id (for the scheduling benchmark's checks).
     pub async fn bench_jobs(&self) -> Result<Vec<BenchJob>> {
-        type Row = (i64, i64, String, Option<i64>, i64, Option<String>, Option<i64>);
+        type Row = (
+            i64,
+            i64,
+            String,
+            Option<i64>,
+            i64,
+            Option<String>,
+            Option<i64>,
+            i64,
+        );
         let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, tenant_id, status, scheduled_for, attempts, lease_owner, scan_id FROM jobs ORDER BY id",
+                "SELECT id, tenant_id, status, scheduled_for, attempts, lease_owner, scan_id, created_at FROM jobs ORDER BY id",
             )
             .fetch_all(pool)
             .await?
@@ -464,7 +498,16 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(id, tenant_id, status, scheduled_for, attempts, lease_owner, scan_id)| BenchJob {
+                |(
+                    id,
+                    tenant_id,
+                    status,
+                    scheduled_for,
+                    attempts,
+                    lease_owner,
+                    scan_id,
+                    created_at,
+                )| BenchJob {
                     id,
                     tenant_id,
                     status,
@@ -472,6 +515,7 @@ impl Store {
                     attempts,
                     lease_owner,
                     scan_id,
+                    created_at: ts(created_at),
                 },
             )
             .collect())
