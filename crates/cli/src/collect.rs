@@ -4,14 +4,13 @@
 use crate::{
     load_engine, now_text, resolve_lang, write_atomically, PackArgs, EXIT_FINDINGS, EXIT_TOOL_ERROR,
 };
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mamori_connect::collection::Collected;
 use mamori_connect::gws::GwsConfig;
 use mamori_connect::m365::M365Config;
 use mamori_connect::{Event, HttpSettings, Observer};
-use mamori_core::snapshot::SourceKind;
 use mamori_core::{Evaluation, Lang};
 use mamori_policy::EvalOptions;
 use std::io::IsTerminal;
@@ -367,13 +366,7 @@ pub fn evaluate_collected(
     snapshot: &serde_json::Value,
     options: &EvalOptions,
 ) -> Result<Evaluation> {
-    let kind = match snapshot["schema"].as_str() {
-        Some("scubagear") => SourceKind::Scubagear,
-        Some("scubagoggles") => SourceKind::Scubagoggles,
-        other => bail!("snapshot of unknown schema {other:?}"),
-    };
-    let data: mamori_policy::Value = snapshot["data"].clone().into();
-    Ok(engine.evaluate(source, kind, data, options))
+    mamori_server::scan::evaluate_snapshot(engine, source, snapshot, options)
 }
 
 pub fn run_scan(cmd: ScanCommand) -> Result<u8> {

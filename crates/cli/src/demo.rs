@@ -197,7 +197,11 @@ async fn serve(
         .await?;
     let mut tenants = Vec::new();
     for (app, name, credentials) in [
-        (App::M365, "sakura-trading.onmicrosoft.com", &m365_credentials),
+        (
+            App::M365,
+            "sakura-trading.onmicrosoft.com",
+            &m365_credentials,
+        ),
         (App::Gws, "sakura-trading.co.jp", &gws_credentials),
     ] {
         let mut new = NewTenant::new(customer.id, app, name, &serde_json::to_vec(credentials)?);
@@ -205,10 +209,28 @@ async fn serve(
         tenants.push(store.create_tenant(&key, &new).await?);
     }
     let users = [
-        ("operator", "運用管理者 (Operator admin)", Role::OperatorAdmin, None, "ja"),
+        (
+            "operator",
+            "運用管理者 (Operator admin)",
+            Role::OperatorAdmin,
+            None,
+            "ja",
+        ),
         ("analyst", "アナリスト (Analyst)", Role::Analyst, None, "ja"),
-        ("sakura-admin", "さくら商事 管理者", Role::CustomerAdmin, Some(customer.id), "ja"),
-        ("sakura-viewer", "Sakura viewer", Role::CustomerViewer, Some(customer.id), "en"),
+        (
+            "sakura-admin",
+            "さくら商事 管理者",
+            Role::CustomerAdmin,
+            Some(customer.id),
+            "ja",
+        ),
+        (
+            "sakura-viewer",
+            "Sakura viewer",
+            Role::CustomerViewer,
+            Some(customer.id),
+            "en",
+        ),
     ];
     for (username, display, role, customer_id, lang) in users {
         store
@@ -254,7 +276,10 @@ async fn serve(
         for t in &tenants {
             let scans = store.list_scans(t.id).await?;
             if scans.iter().any(|s| {
-                matches!(s.status, mamori_store::ScanStatus::Succeeded | mamori_store::ScanStatus::Failed)
+                matches!(
+                    s.status,
+                    mamori_store::ScanStatus::Succeeded | mamori_store::ScanStatus::Failed
+                )
             }) {
                 done += 1;
             }

@@ -37,7 +37,11 @@ impl StoreArgs {
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
-            .or_else(|| std::env::var("MAMORI_DATABASE_URL").ok().filter(|u| !u.is_empty()))
+            .or_else(|| {
+                std::env::var("MAMORI_DATABASE_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+            })
             .unwrap_or_else(|| Store::default_url(&self.data_dir()))
     }
 
@@ -122,7 +126,13 @@ pub fn run_server(args: ServerArgs) -> Result<u8> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        let state = AppState::new(store, key, engine, Arc::new(ConnectorCollector), config(&args));
+        let state = AppState::new(
+            store,
+            key,
+            engine,
+            Arc::new(ConnectorCollector),
+            config(&args),
+        );
         let role = match args.role {
             ServerRole::All => ProcessRole::All,
             ServerRole::Api => ProcessRole::Api,
@@ -274,7 +284,12 @@ pub fn run_users(cmd: UsersCommand) -> Result<u8> {
             })
             .await
             .context("creating the user")?;
-        println!("Created user {} ({}) with id {}.", user.username, user.role.as_str(), user.id);
+        println!(
+            "Created user {} ({}) with id {}.",
+            user.username,
+            user.role.as_str(),
+            user.id
+        );
         db.close().await;
         anyhow::Ok(0)
     })

@@ -175,10 +175,7 @@ async fn start_chromedriver(driver: &Path, dir: &Path, processes: &mut Processes
             }
         }
         if Instant::now() > deadline {
-            panic!(
-                "chromedriver did not answer on {url}:\n{}",
-                tail(&log, 30)
-            );
+            panic!("chromedriver did not answer on {url}:\n{}", tail(&log, 30));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -316,7 +313,12 @@ async fn dashboard_in_headless_chromium() {
     let driver = find_binary("MAMORI_CHROMEDRIVER", &["chromedriver"]);
     let chrome = find_binary(
         "MAMORI_CHROME",
-        &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"],
+        &[
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+        ],
     );
     let (driver, chrome) = match (driver, chrome) {
         (Some(d), Some(c)) => (d, c),
@@ -399,7 +401,11 @@ async fn check_security_headers(base: &str) {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let login = http.get(format!("{base}/login")).send().await.expect("GET /login");
+    let login = http
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("GET /login");
     assert_eq!(login.status(), 200, "GET /login");
     let csp = csp_of(&login).expect("GET /login carries Content-Security-Policy");
     assert!(csp.contains("default-src 'none'"), "CSP of /login: {csp}");
@@ -411,7 +417,11 @@ async fn check_security_headers(base: &str) {
         .send()
         .await
         .expect("POST /login");
-    assert!(signed_in.status().is_redirection(), "POST /login answered {}", signed_in.status());
+    assert!(
+        signed_in.status().is_redirection(),
+        "POST /login answered {}",
+        signed_in.status()
+    );
     let cookie = signed_in
         .headers()
         .get_all("set-cookie")
@@ -434,7 +444,10 @@ async fn check_security_headers(base: &str) {
         "CSP of the dashboard allows no script: {csp}"
     );
     let body = dashboard.text().await.unwrap_or_default();
-    assert!(!body.contains("<script"), "the dashboard has no script element");
+    assert!(
+        !body.contains("<script"),
+        "the dashboard has no script element"
+    );
     eprintln!("browser test: ok: Content-Security-Policy on /login and / ({csp})");
 }
 
@@ -473,32 +486,50 @@ async fn walk(b: Browser) {
         bail!("the demo customer is not in #customers")
     }
     .await;
-    let score = b.step("analyst signs in; overview shows the demo customer and a score", r).await;
+    let score = b
+        .step(
+            "analyst signs in; overview shows the demo customer and a score",
+            r,
+        )
+        .await;
     eprintln!("browser test: demo customer score {score}");
 
     // Findings filtered to critical; the first one opens with its remediation.
     let r: anyhow::Result<_> = async {
         b.goto("/findings").await?;
         b.wait_for("#findings").await?;
-        b.wait_for("#filter-severity").await?.select_by_value("critical").await?;
+        b.wait_for("#filter-severity")
+            .await?
+            .select_by_value("critical")
+            .await?;
         b.click_and_leave("#apply-filter").await?;
         eventually!("the severity=critical filter in the URL", {
             b.path().await?.contains("severity=critical")
         });
-        b.wait_for("#findings").await.context("the filtered findings page has no #findings table")?;
+        b.wait_for("#findings")
+            .await
+            .context("the filtered findings page has no #findings table")?;
         let rows = b.all("#findings tr[data-finding-id]").await?;
         if rows.is_empty() {
             bail!("no critical findings listed");
         }
         for row in &rows {
-            let badge = row.find(Locator::Css(".badge")).await?.attr("class").await?.unwrap_or_default();
+            let badge = row
+                .find(Locator::Css(".badge"))
+                .await?
+                .attr("class")
+                .await?
+                .unwrap_or_default();
             if !badge.split_whitespace().any(|c| c == "critical") {
                 bail!("a listed finding is not critical (badge class {badge:?})");
             }
         }
         let total = b.finding_total().await?;
         let first = &rows[0];
-        let id = first.attr("data-finding-id").await?.context("data-finding-id")?;
+        let id = first
+            .attr("data-finding-id")
+            .await?
+            .context("data-finding-id")?;
         let control = first.attr("data-control").await?.context("data-control")?;
         Ok((id, control, total))
     }
@@ -507,7 +538,10 @@ async fn walk(b: Browser) {
     eprintln!("browser test: first critical finding #{finding_id} ({control}) of {critical_total}");
 
     let r: anyhow::Result<_> = async {
-        b.click_and_leave(&format!("tr[data-finding-id=\"{finding_id}\"] a.finding-link")).await?;
+        b.click_and_leave(&format!(
+            "tr[data-finding-id=\"{finding_id}\"] a.finding-link"
+        ))
+        .await?;
         eventually!(format!("/findings/{finding_id}"), {
             b.path().await? == format!("/findings/{finding_id}")
         });
@@ -525,28 +559,55 @@ async fn walk(b: Browser) {
 
     // The analyst requests a risk acceptance; they may not approve it themselves.
     let r: anyhow::Result<_> = async {
-        b.fill("#exception-reason", "Compensating control: conditional access at the proxy (browser test)").await?;
+        b.fill(
+            "#exception-reason",
+            "Compensating control: conditional access at the proxy (browser test)",
+        )
+        .await?;
         b.fill("#exception-days", "30").await?;
         b.click_and_leave("#request-exception").await?;
-        eventually!("/exceptions", { b.path().await?.starts_with("/exceptions") });
-        let row = b.wait_for(&format!("#exceptions tr[data-control=\"{control}\"]")).await?;
-        let id = row.attr("data-exception-id").await?.context("data-exception-id")?;
-        let state = row.find(Locator::Css(".state")).await?.attr("class").await?.unwrap_or_default();
+        eventually!("/exceptions", {
+            b.path().await?.starts_with("/exceptions")
+        });
+        let row = b
+            .wait_for(&format!("#exceptions tr[data-control=\"{control}\"]"))
+            .await?;
+        let id = row
+            .attr("data-exception-id")
+            .await?
+            .context("data-exception-id")?;
+        let state = row
+            .find(Locator::Css(".state"))
+            .await?
+            .attr("class")
+            .await?
+            .unwrap_or_default();
         if !state.split_whitespace().any(|c| c == "exc-requested") {
             bail!("the new exception is not shown as requested (class {state:?})");
         }
-        if !row.find_all(Locator::Css("button.approve")).await?.is_empty() {
+        if !row
+            .find_all(Locator::Css("button.approve"))
+            .await?
+            .is_empty()
+        {
             bail!("the requester is offered an approve button (four-eyes rule)");
         }
         Ok(id)
     }
     .await;
-    let exception_id = b.step("request a risk acceptance; no approve button for the requester", r).await;
+    let exception_id = b
+        .step(
+            "request a risk acceptance; no approve button for the requester",
+            r,
+        )
+        .await;
     eprintln!("browser test: exception #{exception_id} requested");
 
     let r: anyhow::Result<_> = async {
         b.click_and_leave("#logout").await?;
-        eventually!("/login after sign-out", { b.path().await?.starts_with("/login") });
+        eventually!("/login after sign-out", {
+            b.path().await?.starts_with("/login")
+        });
         b.goto("/exceptions").await?;
         eventually!("/exceptions to send us to /login when signed out", {
             b.path().await?.starts_with("/login")
@@ -563,7 +624,11 @@ async fn walk(b: Browser) {
         b.wait_for("#logout").await?;
         b.goto("/exceptions").await?;
         let row = b.wait_for(&row_css).await?;
-        row.find(Locator::Css("button.approve")).await.context("no button.approve in the row")?.click().await?;
+        row.find(Locator::Css("button.approve"))
+            .await
+            .context("no button.approve in the row")?
+            .click()
+            .await?;
         eventually!("the exception to be shown as approved", {
             match b.all(&row_css).await?.first() {
                 Some(row) => match row.find(Locator::Css(".state")).await {
@@ -618,7 +683,11 @@ async fn walk(b: Browser) {
         Ok(())
     }
     .await;
-    b.step("/findings?accepted=false&severity=critical omits the finding", r).await;
+    b.step(
+        "/findings?accepted=false&severity=critical omits the finding",
+        r,
+    )
+    .await;
 
     // Switching the language to English makes the navigation English.
     let r: anyhow::Result<_> = async {
@@ -627,7 +696,10 @@ async fn walk(b: Browser) {
         if before.trim() != "検出事項" {
             bail!("sakura-admin's navigation is not Japanese before the switch: {before:?}");
         }
-        b.wait_for("#lang-select").await?.select_by_value("en").await?;
+        b.wait_for("#lang-select")
+            .await?
+            .select_by_value("en")
+            .await?;
         b.wait_for("#save-lang").await?.click().await?;
         eventually!("the navigation to turn English", {
             match b.all("#nav-findings").await?.first() {
@@ -646,5 +718,6 @@ async fn walk(b: Browser) {
         Ok(())
     }
     .await;
-    b.step("switching the language on /settings to English", r).await;
+    b.step("switching the language on /settings to English", r)
+        .await;
 }

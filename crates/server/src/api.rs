@@ -24,7 +24,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/me", get(me))
-        .route("/api/v1/customers", get(list_customers).post(create_customer))
+        .route(
+            "/api/v1/customers",
+            get(list_customers).post(create_customer),
+        )
         .route("/api/v1/customers/{id}", get(get_customer))
         .route("/api/v1/tenants", get(list_tenants).post(create_tenant))
         .route("/api/v1/tenants/{id}", get(get_tenant))
@@ -37,7 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/scans/{id}/drift", get(scan_drift))
         .route("/api/v1/findings", get(list_findings))
         .route("/api/v1/findings/{id}", get(get_finding))
-        .route("/api/v1/exceptions", get(list_exceptions).post(request_exception))
+        .route(
+            "/api/v1/exceptions",
+            get(list_exceptions).post(request_exception),
+        )
         .route("/api/v1/exceptions/{id}", get(get_exception))
         .route("/api/v1/exceptions/{id}/approve", post(approve_exception))
         .route("/api/v1/exceptions/{id}/reject", post(reject_exception))
@@ -128,7 +134,13 @@ async fn create_customer(
         })
         .await?;
     s.store
-        .audit(Some(p.user.id), Some(c.id), "customer.create", &format!("customer/{}", c.id), &c.name)
+        .audit(
+            Some(p.user.id),
+            Some(c.id),
+            "customer.create",
+            &format!("customer/{}", c.id),
+            &c.name,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
 }
@@ -147,7 +159,11 @@ async fn list_tenants(
     Query(f): Query<TenantFilter>,
 ) -> ApiResult<Json<Value>> {
     p.require(Action::ViewPosture)?;
-    Ok(items(s.store.list_tenants_scoped(p.scope(), f.customer_id).await?))
+    Ok(items(
+        s.store
+            .list_tenants_scoped(p.scope(), f.customer_id)
+            .await?,
+    ))
 }
 
 async fn get_tenant(
@@ -166,7 +182,9 @@ async fn get_tenant(
         let tz = crate::cron::parse_time_zone(&t.schedule_time_zone).ok()?;
         Some(schedule.upcoming(Timestamp::now(), &tz, 3))
     });
-    Ok(Json(json!({ "tenant": t, "next_runs": next.unwrap_or_default() })))
+    Ok(Json(
+        json!({ "tenant": t, "next_runs": next.unwrap_or_default() }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -195,8 +213,10 @@ pub fn check_schedule(cron: Option<&str>, time_zone: Option<&str>) -> ApiResult<
 /// The connector must be able to read the credentials; checked at creation, not at 3 a.m.
 pub fn check_credentials(app: App, credentials: &Value) -> ApiResult<()> {
     let checked = match app {
-        App::M365 => serde_json::from_value::<mamori_connect::m365::M365Config>(credentials.clone())
-            .map(|_| ()),
+        App::M365 => {
+            serde_json::from_value::<mamori_connect::m365::M365Config>(credentials.clone())
+                .map(|_| ())
+        }
         App::Gws => serde_json::from_value::<mamori_connect::gws::GwsConfig>(credentials.clone())
             .map(|_| ()),
     };
@@ -213,7 +233,10 @@ async fn create_tenant(
     p.require(Action::ManageTenants)?;
     csrf(&p, &headers)?;
     let app = App::parse(&body.app).map_err(|_| bad("app must be m365 or gws"))?;
-    check_schedule(body.schedule_cron.as_deref(), body.schedule_time_zone.as_deref())?;
+    check_schedule(
+        body.schedule_cron.as_deref(),
+        body.schedule_time_zone.as_deref(),
+    )?;
     check_credentials(app, &body.credentials)?;
     s.store
         .get_customer_scoped(p.scope(), body.customer_id)
@@ -225,7 +248,13 @@ async fn create_tenant(
     new.schedule_time_zone = body.schedule_time_zone;
     let t = s.store.create_tenant(&s.key, &new).await?;
     s.store
-        .audit(Some(p.user.id), Some(t.customer_id), "tenant.create", &format!("tenant/{}", t.id), &t.display_name)
+        .audit(
+            Some(p.user.id),
+            Some(t.customer_id),
+            "tenant.create",
+            &format!("tenant/{}", t.id),
+            &t.display_name,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!(t))))
 }
@@ -257,8 +286,13 @@ async fn set_schedule(
         .set_tenant_schedule(t.id, body.cron.as_deref(), body.time_zone.as_deref())
         .await?;
     s.store
-        .audit(Some(p.user.id), Some(t.customer_id), "tenant.schedule", &format!("tenant/{}", t.id),
-            t.schedule_cron.as_deref().unwrap_or("(none)"))
+        .audit(
+            Some(p.user.id),
+            Some(t.customer_id),
+            "tenant.schedule",
+            &format!("tenant/{}", t.id),
+            t.schedule_cron.as_deref().unwrap_or("(none)"),
+        )
         .await?;
     Ok(Json(json!(t)))
 }
@@ -284,7 +318,13 @@ async fn tenant_scores(
     let kind = f.kind.unwrap_or_else(|| "overall".into());
     let points = s
         .store
-        .score_history(p.scope(), id, &kind, f.key.as_deref().unwrap_or(""), f.limit.unwrap_or(90).clamp(1, 1000))
+        .score_history(
+            p.scope(),
+            id,
+            &kind,
+            f.key.as_deref().unwrap_or(""),
+            f.limit.unwrap_or(90).clamp(1, 1000),
+        )
         .await?;
     Ok(items(points))
 }
@@ -308,7 +348,13 @@ async fn start_scan(
         .await?
         .ok_or_else(|| ApiError::Conflict("a scan of this tenant is already queued".into()))?;
     s.store
-        .audit(Some(p.user.id), Some(t.customer_id), "scan.request", &format!("tenant/{}", t.id), &format!("job {}", job.id))
+        .audit(
+            Some(p.user.id),
+            Some(t.customer_id),
+            "scan.request",
+            &format!("tenant/{}", t.id),
+            &format!("job {}", job.id),
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(json!(job))))
 }
@@ -330,7 +376,11 @@ async fn list_scans(
 ) -> ApiResult<Json<Value>> {
     p.require(Action::ViewPosture)?;
     let limit = f.limit.unwrap_or(50).clamp(1, 500);
-    Ok(items(s.store.list_scans_scoped(p.scope(), f.tenant_id, limit).await?))
+    Ok(items(
+        s.store
+            .list_scans_scoped(p.scope(), f.tenant_id, limit)
+            .await?,
+    ))
 }
 
 async fn get_scan(
@@ -371,7 +421,12 @@ pub async fn drift_value(s: &AppState, scope: Scope, id: i64) -> ApiResult<Value
     let mut settings = Vec::new();
     if let Some(prev) = drift.previous_scan_id {
         let snapshots = s.store.list_snapshots(scan.tenant_id).await?;
-        let find = |scan_id: i64| snapshots.iter().find(|x| x.scan_id == scan_id).map(|x| x.id);
+        let find = |scan_id: i64| {
+            snapshots
+                .iter()
+                .find(|x| x.scan_id == scan_id)
+                .map(|x| x.id)
+        };
         if let (Some(a), Some(b)) = (find(prev), find(id)) {
             let before = s.store.load_snapshot_json(a).await?;
             let after = s.store.load_snapshot_json(b).await?;
@@ -436,9 +491,10 @@ impl FindingFilter {
             None | Some("") => (None, false),
             Some("active") => (None, true),
             Some(s) => (
-                Some(FindingStatus::parse(s).map_err(|_| {
-                    bad("status must be active, open, reopened or resolved")
-                })?),
+                Some(
+                    FindingStatus::parse(s)
+                        .map_err(|_| bad("status must be active, open, reopened or resolved"))?,
+                ),
                 false,
             ),
         };
@@ -497,7 +553,9 @@ async fn get_finding(
         .ok_or(ApiError::NotFound("finding"))?;
     let history = s.store.finding_history(p.scope(), id).await?;
     let control = s.catalog.get(&f.finding.control_id);
-    Ok(Json(json!({ "finding": f, "control": control, "history": history })))
+    Ok(Json(
+        json!({ "finding": f, "control": control, "history": history }),
+    ))
 }
 
 // ---- exceptions ----
@@ -521,7 +579,11 @@ async fn list_exceptions(
             bad("status must be requested, approved, rejected, expired or revoked")
         })?),
     };
-    Ok(items(s.store.list_exceptions(p.scope(), f.tenant_id, status).await?))
+    Ok(items(
+        s.store
+            .list_exceptions(p.scope(), f.tenant_id, status)
+            .await?,
+    ))
 }
 
 async fn get_exception(
@@ -571,7 +633,13 @@ async fn request_exception(
         )
         .await?;
     s.store
-        .audit(Some(p.user.id), Some(e.customer_id), "exception.request", &format!("exception/{}", e.id), &e.reason)
+        .audit(
+            Some(p.user.id),
+            Some(e.customer_id),
+            "exception.request",
+            &format!("exception/{}", e.id),
+            &e.reason,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!(e))))
 }
@@ -592,12 +660,26 @@ pub async fn decide(
 ) -> ApiResult<mamori_store::Exception> {
     p.require(Action::DecideException)?;
     let e = match decision {
-        "approve" => s.store.decide_exception(p.scope(), id, p.user.id, true, note).await?,
-        "reject" => s.store.decide_exception(p.scope(), id, p.user.id, false, note).await?,
+        "approve" => {
+            s.store
+                .decide_exception(p.scope(), id, p.user.id, true, note)
+                .await?
+        }
+        "reject" => {
+            s.store
+                .decide_exception(p.scope(), id, p.user.id, false, note)
+                .await?
+        }
         _ => s.store.revoke_exception(p.scope(), id, p.user.id).await?,
     };
     s.store
-        .audit(Some(p.user.id), Some(e.customer_id), &format!("exception.{decision}"), &format!("exception/{}", e.id), note)
+        .audit(
+            Some(p.user.id),
+            Some(e.customer_id),
+            &format!("exception.{decision}"),
+            &format!("exception/{}", e.id),
+            note,
+        )
         .await?;
     Ok(e)
 }
@@ -695,7 +777,13 @@ async fn create_user(
         })
         .await?;
     s.store
-        .audit(Some(p.user.id), u.customer_id, "user.create", &format!("user/{}", u.id), u.role.as_str())
+        .audit(
+            Some(p.user.id),
+            u.customer_id,
+            "user.create",
+            &format!("user/{}", u.id),
+            u.role.as_str(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!(u))))
 }
@@ -726,9 +814,18 @@ async fn create_token(
         .create_api_token(p.user.id, body.name.trim(), body.expires_at)
         .await?;
     s.store
-        .audit(Some(p.user.id), p.user.customer_id, "token.create", &format!("token/{}", token.id), &token.prefix)
+        .audit(
+            Some(p.user.id),
+            p.user.customer_id,
+            "token.create",
+            &format!("token/{}", token.id),
+            &token.prefix,
+        )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": token, "secret": secret }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "secret": secret })),
+    ))
 }
 
 async fn revoke_token(
@@ -740,7 +837,13 @@ async fn revoke_token(
     csrf(&p, &headers)?;
     s.store.revoke_api_token(p.user.id, id).await?;
     s.store
-        .audit(Some(p.user.id), p.user.customer_id, "token.revoke", &format!("token/{id}"), "")
+        .audit(
+            Some(p.user.id),
+            p.user.customer_id,
+            "token.revoke",
+            &format!("token/{id}"),
+            "",
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -828,7 +931,9 @@ async fn create_channel(
         .validate()
         .map_err(|e| bad(format!("channel: {e}")))?;
     if !["critical", "high", "medium", "low", "info"].contains(&body.min_severity.as_str()) {
-        return Err(bad("min_severity must be critical, high, medium, low or info"));
+        return Err(bad(
+            "min_severity must be critical, high, medium, low or info",
+        ));
     }
     if !["ja", "en"].contains(&body.lang.as_str()) {
         return Err(bad("lang must be ja or en"));
@@ -856,10 +961,23 @@ async fn create_channel(
     let bytes = serde_json::to_vec(&stored).map_err(|e| bad(e.to_string()))?;
     let c = s
         .store
-        .create_channel(&s.key, customer_id, &body.name, kind, &body.min_severity, &bytes)
+        .create_channel(
+            &s.key,
+            customer_id,
+            &body.name,
+            kind,
+            &body.min_severity,
+            &bytes,
+        )
         .await?;
     s.store
-        .audit(Some(p.user.id), customer_id, "channel.create", &format!("channel/{}", c.id), kind)
+        .audit(
+            Some(p.user.id),
+            customer_id,
+            "channel.create",
+            &format!("channel/{}", c.id),
+            kind,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
 }
@@ -874,7 +992,13 @@ async fn delete_channel(
     csrf(&p, &headers)?;
     s.store.delete_channel(p.scope(), id).await?;
     s.store
-        .audit(Some(p.user.id), p.user.customer_id, "channel.delete", &format!("channel/{id}"), "")
+        .audit(
+            Some(p.user.id),
+            p.user.customer_id,
+            "channel.delete",
+            &format!("channel/{id}"),
+            "",
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

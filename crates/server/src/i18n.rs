@@ -132,7 +132,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (k, en, ja) in STRINGS {
             assert!(seen.insert(*k), "duplicate key {k}");
-            assert!(!en.trim().is_empty() && !ja.trim().is_empty(), "{k} is empty");
+            assert!(
+                !en.trim().is_empty() && !ja.trim().is_empty(),
+                "{k} is empty"
+            );
         }
     }
 }

@@ -63,7 +63,10 @@ impl Metrics {
 
     fn render(&self, jobs: &[(String, i64)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP mamori_http_requests_total HTTP requests by route and status.");
+        let _ = writeln!(
+            out,
+            "# HELP mamori_http_requests_total HTTP requests by route and status."
+        );
         let _ = writeln!(out, "# TYPE mamori_http_requests_total counter");
         if let Ok(m) = self.http.lock() {
             for ((method, route, status), n) in m.iter() {
@@ -74,7 +77,10 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(out, "# HELP mamori_http_request_duration_seconds Time to answer, by route.");
+        let _ = writeln!(
+            out,
+            "# HELP mamori_http_request_duration_seconds Time to answer, by route."
+        );
         let _ = writeln!(out, "# TYPE mamori_http_request_duration_seconds histogram");
         if let Ok(m) = self.latency.lock() {
             for (route, h) in m.iter() {
@@ -91,23 +97,47 @@ impl Metrics {
                     "mamori_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                     h.count
                 );
-                let _ = writeln!(out, "mamori_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-                let _ = writeln!(out, "mamori_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+                let _ = writeln!(
+                    out,
+                    "mamori_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "mamori_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    h.count
+                );
             }
         }
         let counters = [
-            ("mamori_scans_total", "Scans finished by this process.", vec![
-                ("result=\"succeeded\"", &self.scans_succeeded),
-                ("result=\"failed\"", &self.scans_failed),
-                ("result=\"lease_lost\"", &self.scans_lease_lost),
-            ]),
-            ("mamori_jobs_enqueued_total", "Scan jobs this process's scheduler queued.", vec![("", &self.jobs_enqueued)]),
-            ("mamori_notifications_total", "Notification delivery attempts by result.", vec![
-                ("result=\"sent\"", &self.notifications_sent),
-                ("result=\"retry\"", &self.notifications_failed),
-                ("result=\"dead\"", &self.notifications_dead),
-            ]),
-            ("mamori_exceptions_expired_total", "Risk acceptances this process expired.", vec![("", &self.exceptions_expired)]),
+            (
+                "mamori_scans_total",
+                "Scans finished by this process.",
+                vec![
+                    ("result=\"succeeded\"", &self.scans_succeeded),
+                    ("result=\"failed\"", &self.scans_failed),
+                    ("result=\"lease_lost\"", &self.scans_lease_lost),
+                ],
+            ),
+            (
+                "mamori_jobs_enqueued_total",
+                "Scan jobs this process's scheduler queued.",
+                vec![("", &self.jobs_enqueued)],
+            ),
+            (
+                "mamori_notifications_total",
+                "Notification delivery attempts by result.",
+                vec![
+                    ("result=\"sent\"", &self.notifications_sent),
+                    ("result=\"retry\"", &self.notifications_failed),
+                    ("result=\"dead\"", &self.notifications_dead),
+                ],
+            ),
+            (
+                "mamori_exceptions_expired_total",
+                "Risk acceptances this process expired.",
+                vec![("", &self.exceptions_expired)],
+            ),
         ];
         for (name, help, series) in counters {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -121,7 +151,10 @@ impl Metrics {
                 }
             }
         }
-        let _ = writeln!(out, "# HELP mamori_jobs Scan jobs in the shared queue by status.");
+        let _ = writeln!(
+            out,
+            "# HELP mamori_jobs Scan jobs in the shared queue by status."
+        );
         let _ = writeln!(out, "# TYPE mamori_jobs gauge");
         for (status, n) in jobs {
             let _ = writeln!(out, "mamori_jobs{{status=\"{}\"}} {n}", escape(status));
@@ -131,7 +164,9 @@ impl Metrics {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 pub fn routes() -> Router<AppState> {
@@ -144,7 +179,10 @@ pub fn routes() -> Router<AppState> {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let jobs = state.store.job_counts().await.unwrap_or_default();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(&jobs),
     )
 }

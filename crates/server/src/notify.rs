@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mamori_core::Lang;
 use mamori_notify::{ChannelConfig, EventKind, Notification, NotifiedFinding};
-use mamori_store::Tenant;
+use mamori_store::{severity_rank, Tenant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -25,16 +25,6 @@ fn default_lang() -> String {
     "ja".into()
 }
 
-fn severity_rank(s: &str) -> u8 {
-    match s {
-        "critical" => 4,
-        "high" => 3,
-        "medium" => 2,
-        "low" => 1,
-        _ => 0,
-    }
-}
-
 /// Queues the alerts of a finished scan (its drift against the previous one).
 pub async fn scan_findings(state: &AppState, tenant: &Tenant, scan_id: i64) {
     let drift = match state.store.drift(scan_id).await {
@@ -46,7 +36,7 @@ pub async fn scan_findings(state: &AppState, tenant: &Tenant, scan_id: i64) {
     };
     let mut changes: Vec<(String, String, &'static str)> = Vec::new();
     for item in &drift.new_failures {
-        if severity_rank(&item.severity) >= 3 {
+        if severity_rank(&item.severity) <= severity_rank("high") {
             changes.push((item.control_id.clone(), item.severity.clone(), "new"));
         }
     }
@@ -56,13 +46,29 @@ pub async fn scan_findings(state: &AppState, tenant: &Tenant, scan_id: i64) {
     if changes.is_empty() {
         return;
     }
-    enqueue(state, tenant, scan_id, EventKind::ScanFindings, &changes, None).await;
+    enqueue(
+        state,
+        tenant,
+        scan_id,
+        EventKind::ScanFindings,
+        &changes,
+        None,
+    )
+    .await;
 }
 
 /// Queues the alert of a failed scan.
 pub async fn scan_failed(state: &AppState, tenant_id: i64, scan_id: i64, error: &str) {
     if let Ok(Some(tenant)) = state.store.get_tenant(tenant_id).await {
-        enqueue(state, &tenant, scan_id, EventKind::ScanFailed, &[], Some(error)).await;
+        enqueue(
+            state,
+            &tenant,
+            scan_id,
+            EventKind::ScanFailed,
+            &[],
+            Some(error),
+        )
+        .await;
     }
 }
 
@@ -89,14 +95,21 @@ async fn enqueue(
         .flatten();
     for channel in channels {
         let Ok(stored) = load_channel(state, channel.id).await else {
-            tracing::warn!(channel = channel.id, "notification channel configuration unreadable");
+            tracing::warn!(
+                channel = channel.id,
+                "notification channel configuration unreadable"
+            );
             continue;
         };
-        let lang = if stored.lang == "en" { Lang::En } else { Lang::Ja };
+        let lang = if stored.lang == "en" {
+            Lang::En
+        } else {
+            Lang::Ja
+        };
         let min = severity_rank(&channel.min_severity);
         let findings: Vec<NotifiedFinding> = changes
             .iter()
-            .filter(|(_, severity, _)| severity_rank(severity) >= min)
+            .filter(|(_, severity, _)| severity_rank(severity) <= min)
             .map(|(control, severity, change)| NotifiedFinding {
                 control_id: control.clone(),
                 title: state.catalog.title(control, lang),

@@ -94,10 +94,12 @@ impl Op {
 }
 
 fn operations() -> Vec<Op> {
-    let status_filter = json!({"type": "string", "enum": ["active", "open", "reopened", "resolved"]});
+    let status_filter =
+        json!({"type": "string", "enum": ["active", "open", "reopened", "resolved"]});
     let severity = json!({"type": "string", "enum": ["critical", "high", "medium", "low", "info"]});
     let exception_status = json!({"type": "string", "enum": ["requested", "approved", "rejected", "expired", "revoked"]});
-    let job_status = json!({"type": "string", "enum": ["queued", "running", "succeeded", "failed"]});
+    let job_status =
+        json!({"type": "string", "enum": ["queued", "running", "succeeded", "failed"]});
     vec![
         Op { public: true, ..op("get", "/api/v1/openapi.json", "This document").errors(&[]) },
         op("get", "/api/v1/me", "The caller, its role and what it may do").errors(&["401"]),
@@ -263,7 +265,8 @@ pub fn document() -> Value {
             operation["security"] = json!([]);
         }
         if let Some(body) = o.body {
-            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body}}});
+            operation["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": body}}});
         }
         paths
             .entry(o.path.to_string())

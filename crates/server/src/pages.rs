@@ -37,7 +37,10 @@ fn env() -> &'static Environment<'static> {
             ("tenant.html", include_str!("../templates/tenant.html")),
             ("findings.html", include_str!("../templates/findings.html")),
             ("finding.html", include_str!("../templates/finding.html")),
-            ("exceptions.html", include_str!("../templates/exceptions.html")),
+            (
+                "exceptions.html",
+                include_str!("../templates/exceptions.html"),
+            ),
             ("scan.html", include_str!("../templates/scan.html")),
             ("settings.html", include_str!("../templates/settings.html")),
             ("error.html", include_str!("../templates/error.html")),
@@ -181,7 +184,11 @@ fn sparkline(scores: &[f64], w: f64, h: f64) -> String {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let x = if scores.len() == 1 { w / 2.0 } else { i as f64 * step };
+            let x = if scores.len() == 1 {
+                w / 2.0
+            } else {
+                i as f64 * step
+            };
             let y = h - (s.clamp(0.0, 100.0) / 100.0) * h;
             format!("{x:.1},{y:.1}")
         })
@@ -213,11 +220,18 @@ async fn login_page(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response 
     login_form(lang, None, StatusCode::OK, set_cookie)
 }
 
-fn login_form(lang: Lang, error: Option<&str>, status: StatusCode, cookie: Option<String>) -> Response {
+fn login_form(
+    lang: Lang,
+    error: Option<&str>,
+    status: StatusCode,
+    cookie: Option<String>,
+) -> Response {
     let t = i18n::catalog(lang);
     let html = env()
         .get_template("login.html")
-        .and_then(|tpl| tpl.render(context! { t => t, lang => lang.code(), error => error.map(|k| t[k]) }))
+        .and_then(|tpl| {
+            tpl.render(context! { t => t, lang => lang.code(), error => error.map(|k| t[k]) })
+        })
         .unwrap_or_default();
     let mut response = (status, Html(html)).into_response();
     if let Some(c) = cookie.and_then(|c| c.parse().ok()) {
@@ -242,19 +256,37 @@ async fn login(
     let ip_key = format!("ip:{}", peer.ip());
     let user_key = format!("user:{}", form.username.to_lowercase());
     if let Err(wait) = s.login_limiter.check(&[&ip_key, &user_key]) {
-        let mut r = login_form(lang, Some("login_limited"), StatusCode::TOO_MANY_REQUESTS, None);
+        let mut r = login_form(
+            lang,
+            Some("login_limited"),
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+        );
         if let Ok(v) = wait.to_string().parse() {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
         return r;
     }
-    let user = match s.store.verify_password(&form.username, &form.password).await {
+    let user = match s
+        .store
+        .verify_password(&form.username, &form.password)
+        .await
+    {
         Ok(Some(u)) => u,
         Ok(None) => {
             s.login_limiter.fail(&[&ip_key, &user_key]);
             let _ = s
                 .store
-                .audit(None, None, "login.failed", &format!("user:{}", form.username.chars().take(64).collect::<String>()), &peer.ip().to_string())
+                .audit(
+                    None,
+                    None,
+                    "login.failed",
+                    &format!(
+                        "user:{}",
+                        form.username.chars().take(64).collect::<String>()
+                    ),
+                    &peer.ip().to_string(),
+                )
                 .await;
             return login_form(lang, Some("login_failed"), StatusCode::UNAUTHORIZED, None);
         }
@@ -267,7 +299,13 @@ async fn login(
     };
     let _ = s
         .store
-        .audit(Some(user.id), user.customer_id, "login", &format!("user/{}", user.id), &peer.ip().to_string())
+        .audit(
+            Some(user.id),
+            user.customer_id,
+            "login",
+            &format!("user/{}", user.id),
+            &peer.ip().to_string(),
+        )
         .await;
     let mut r = Redirect::to("/").into_response();
     if let Ok(v) = auth::session_cookie(&s, &token, s.config.session_ttl.as_secs()).parse() {
@@ -282,14 +320,20 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> PageResult {
+async fn logout(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     p.check_csrf(Some(&form.csrf)).map_err(with_lang(&p))?;
     if let Some(token) = auth::cookie(&headers, SESSION_COOKIE) {
         s.store.delete_session(token).await?;
     }
     let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0").parse() {
+    if let Ok(v) =
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0").parse()
+    {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(r)
@@ -303,11 +347,16 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
         // Billing sees the customer list only.
         require(&p, Action::ViewCustomers)?;
         let customers = s.store.list_customers_scoped(p.scope()).await?;
-        return render(&p, "overview.html", context! { customers_only => customers });
+        return render(
+            &p,
+            "overview.html",
+            context! { customers_only => customers },
+        );
     }
     let tenants = s.store.tenant_overview(p.scope(), None).await?;
     // Per customer: tenants, mean of the tenants' latest scores, active findings by severity.
-    let mut by_customer: BTreeMap<i64, (String, usize, Vec<f64>, BTreeMap<String, i64>)> = BTreeMap::new();
+    let mut by_customer: BTreeMap<i64, (String, usize, Vec<f64>, BTreeMap<String, i64>)> =
+        BTreeMap::new();
     for t in &tenants {
         let e = by_customer
             .entry(t.tenant.customer_id)
@@ -330,8 +379,16 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
         .collect();
     // Worst first: lowest score, then most critical findings.
     rows.sort_by(|a, b| {
-        let sa = a.get_attr("score").ok().and_then(|v| f64::try_from(v).ok()).unwrap_or(101.0);
-        let sb = b.get_attr("score").ok().and_then(|v| f64::try_from(v).ok()).unwrap_or(101.0);
+        let sa = a
+            .get_attr("score")
+            .ok()
+            .and_then(|v| f64::try_from(v).ok())
+            .unwrap_or(101.0);
+        let sb = b
+            .get_attr("score")
+            .ok()
+            .and_then(|v| f64::try_from(v).ok())
+            .unwrap_or(101.0);
         sa.total_cmp(&sb)
     });
     let worst = s
@@ -355,10 +412,18 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
         .list_exceptions(p.scope(), None, Some(ExceptionStatus::Requested))
         .await?
         .len();
-    render(&p, "overview.html", context! { customers => rows, worst, pending })
+    render(
+        &p,
+        "overview.html",
+        context! { customers => rows, worst, pending },
+    )
 }
 
-async fn customer(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
+async fn customer(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     require(&p, Action::ViewPosture)?;
     let c = s
@@ -375,10 +440,19 @@ async fn customer(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
             .score_history(p.scope(), t.tenant.id, "overall", "", 30)
             .await?;
         let scores: Vec<f64> = history.iter().map(|x| x.score).collect();
-        let last_scan = local_time(t.last_scan.as_ref().and_then(|x| x.finished_at.or(Some(x.created_at))), &c.time_zone);
+        let last_scan = local_time(
+            t.last_scan
+                .as_ref()
+                .and_then(|x| x.finished_at.or(Some(x.created_at))),
+            &c.time_zone,
+        );
         rows.push(context! { t => t, spark => sparkline(&scores, 120.0, 28.0), last_scan });
     }
-    render(&p, "customer.html", context! { customer => c, tenants => rows })
+    render(
+        &p,
+        "customer.html",
+        context! { customer => c, tenants => rows },
+    )
 }
 
 async fn tenant(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
@@ -390,14 +464,23 @@ async fn tenant(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i6
         .await?
         .ok_or(ApiError::NotFound("tenant"))
         .map_err(with_lang(&p))?;
-    let c = s.store.get_customer_scoped(p.scope(), t.customer_id).await?;
+    let c = s
+        .store
+        .get_customer_scoped(p.scope(), t.customer_id)
+        .await?;
     let tz = t.schedule_time_zone.clone();
-    let history = s.store.score_history(p.scope(), id, "overall", "", 90).await?;
+    let history = s
+        .store
+        .score_history(p.scope(), id, "overall", "", 90)
+        .await?;
     let scores: Vec<f64> = history.iter().map(|x| x.score).collect();
     let chart = sparkline(&scores, 600.0, 120.0);
     let latest = history.last().cloned();
     let frameworks = s.store.latest_scores(p.scope(), "framework").await?;
-    let frameworks: Vec<_> = frameworks.into_iter().filter(|f| f.tenant_id == id).collect();
+    let frameworks: Vec<_> = frameworks
+        .into_iter()
+        .filter(|f| f.tenant_id == id)
+        .collect();
     let scans: Vec<Value> = s
         .store
         .list_scans_scoped(p.scope(), Some(id), 20)
@@ -423,7 +506,11 @@ async fn tenant(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i6
         .collect();
     let counts = s.store.severity_counts(p.scope(), Some(id)).await?;
     let sev: BTreeMap<String, i64> = counts.into_iter().map(|(_, s, n)| (s, n)).collect();
-    render(&p, "tenant.html", context! { tenant => t, customer => c, chart, latest, frameworks, scans, next_runs, sev, points => scores.len() })
+    render(
+        &p,
+        "tenant.html",
+        context! { tenant => t, customer => c, chart, latest, frameworks, scans, next_runs, sev, points => scores.len() },
+    )
 }
 
 async fn scan_now(
@@ -443,7 +530,13 @@ async fn scan_now(
         .map_err(with_lang(&p))?;
     if let Some(job) = s.store.enqueue_scan(t.id, None).await? {
         s.store
-            .audit(Some(p.user.id), Some(t.customer_id), "scan.request", &format!("tenant/{}", t.id), &format!("job {}", job.id))
+            .audit(
+                Some(p.user.id),
+                Some(t.customer_id),
+                "scan.request",
+                &format!("tenant/{}", t.id),
+                &format!("job {}", job.id),
+            )
             .await?;
     }
     Ok(Redirect::to(&format!("/tenants/{id}")).into_response())
@@ -468,27 +561,48 @@ async fn findings(
     let rows: Vec<Value> = page
         .items
         .iter()
-        .map(|v| context! { f => v, title => s.catalog.title(&v.finding.control_id, lang),
-            last_seen => local_time(Some(v.finding.last_seen), "Asia/Tokyo") })
+        .map(|v| {
+            context! { f => v, title => s.catalog.title(&v.finding.control_id, lang),
+            last_seen => local_time(Some(v.finding.last_seen), "Asia/Tokyo") }
+        })
         .collect();
-    let tenants = s.store.list_tenants_scoped(p.scope(), f.customer_id).await?;
+    let tenants = s
+        .store
+        .list_tenants_scoped(p.scope(), f.customer_id)
+        .await?;
     let base = |offset: i64| {
         let mut u = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(x) = f.customer_id { u.append_pair("customer_id", &x.to_string()); }
-        if let Some(x) = f.tenant_id { u.append_pair("tenant_id", &x.to_string()); }
-        if let Some(x) = &f.status { u.append_pair("status", x); }
-        if let Some(x) = &f.severity { u.append_pair("severity", x); }
-        if let Some(x) = &f.control { u.append_pair("control", x); }
-        if let Some(x) = f.accepted { u.append_pair("accepted", &x.to_string()); }
+        if let Some(x) = f.customer_id {
+            u.append_pair("customer_id", &x.to_string());
+        }
+        if let Some(x) = f.tenant_id {
+            u.append_pair("tenant_id", &x.to_string());
+        }
+        if let Some(x) = &f.status {
+            u.append_pair("status", x);
+        }
+        if let Some(x) = &f.severity {
+            u.append_pair("severity", x);
+        }
+        if let Some(x) = &f.control {
+            u.append_pair("control", x);
+        }
+        if let Some(x) = f.accepted {
+            u.append_pair("accepted", &x.to_string());
+        }
         u.append_pair("offset", &offset.to_string());
         format!("/findings?{}", u.finish())
     };
     let prev = (page.offset > 0).then(|| base((page.offset - page.limit).max(0)));
     let next = (page.offset + page.limit < page.total).then(|| base(page.offset + page.limit));
-    render(&p, "findings.html", context! {
-        rows, total => page.total, offset => page.offset, shown => page.items.len(), prev, next, tenants,
-        filter => context! { tenant_id => f.tenant_id, status => f.status, severity => f.severity, control => f.control, accepted => f.accepted },
-    })
+    render(
+        &p,
+        "findings.html",
+        context! {
+            rows, total => page.total, offset => page.offset, shown => page.items.len(), prev, next, tenants,
+            filter => context! { tenant_id => f.tenant_id, status => f.status, severity => f.severity, control => f.control, accepted => f.accepted },
+        },
+    )
 }
 
 async fn finding(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
@@ -519,7 +633,9 @@ async fn finding(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i
         .into_iter()
         .filter(|e| {
             e.control_id == f.finding.control_id
-                && e.resource_key.as_deref().is_none_or(|r| r == f.finding.resource_key)
+                && e.resource_key
+                    .as_deref()
+                    .is_none_or(|r| r == f.finding.resource_key)
         })
         .collect();
     let details = s
@@ -528,10 +644,20 @@ async fn finding(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i
         .await?
         .into_iter()
         .find(|r| r.control_id == f.finding.control_id)
-        .map(|r| if lang == Lang::Ja { r.details_ja } else { r.details_en });
-    render(&p, "finding.html", context! { f => f, control, history, exceptions, details,
+        .map(|r| {
+            if lang == Lang::Ja {
+                r.details_ja
+            } else {
+                r.details_en
+            }
+        });
+    render(
+        &p,
+        "finding.html",
+        context! { f => f, control, history, exceptions, details,
         first_seen => local_time(Some(f.finding.first_seen), "Asia/Tokyo"),
-        last_seen => local_time(Some(f.finding.last_seen), "Asia/Tokyo") })
+        last_seen => local_time(Some(f.finding.last_seen), "Asia/Tokyo") },
+    )
 }
 
 #[derive(Deserialize)]
@@ -584,7 +710,13 @@ async fn request_exception(
         .await
         .map_err(|e| PageError::Api(e.into(), p.lang()))?;
     s.store
-        .audit(Some(p.user.id), Some(e.customer_id), "exception.request", &format!("exception/{}", e.id), &e.reason)
+        .audit(
+            Some(p.user.id),
+            Some(e.customer_id),
+            "exception.request",
+            &format!("exception/{}", e.id),
+            &e.reason,
+        )
         .await?;
     Ok(Redirect::to("/exceptions").into_response())
 }
@@ -629,11 +761,13 @@ async fn exceptions(
     }
     let rows: Vec<Value> = list
         .iter()
-        .map(|e| context! { e => e, title => s.catalog.title(&e.control_id, lang),
+        .map(|e| {
+            context! { e => e, title => s.catalog.title(&e.control_id, lang),
             tenant => tenants.get(&e.tenant_id), requester => users.get(&e.requested_by),
             decider => e.decided_by.and_then(|d| users.get(&d)),
             expires => local_time(Some(e.expires_at), "Asia/Tokyo"),
-            own => e.requested_by == p.user.id })
+            own => e.requested_by == p.user.id }
+        })
         .collect();
     render(&p, "exceptions.html", context! { rows, status => q.status })
 }
@@ -676,7 +810,11 @@ async fn scan(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>
         .map_err(with_lang(&p))?;
     let t = s.store.get_tenant_scoped(p.scope(), sc.tenant_id).await?;
     let drift = if sc.status == mamori_store::ScanStatus::Succeeded {
-        Some(crate::api::drift_value(&s, p.scope(), id).await.map_err(with_lang(&p))?)
+        Some(
+            crate::api::drift_value(&s, p.scope(), id)
+                .await
+                .map_err(with_lang(&p))?,
+        )
     } else {
         None
     };
@@ -688,11 +826,21 @@ async fn scan(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>
         .filter_map(|i| i["control_id"].as_str().map(str::to_string))
         .map(|c| (c.clone(), s.catalog.title(&c, lang)))
         .collect();
-    let active = matches!(sc.status, mamori_store::ScanStatus::Queued | mamori_store::ScanStatus::Running);
-    let tz = t.as_ref().map(|t| t.schedule_time_zone.clone()).unwrap_or_else(|| "Asia/Tokyo".into());
-    render(&p, "scan.html", context! { scan => sc, tenant => t, drift => drift.map(Value::from_serialize), titles,
+    let active = matches!(
+        sc.status,
+        mamori_store::ScanStatus::Queued | mamori_store::ScanStatus::Running
+    );
+    let tz = t
+        .as_ref()
+        .map(|t| t.schedule_time_zone.clone())
+        .unwrap_or_else(|| "Asia/Tokyo".into());
+    render(
+        &p,
+        "scan.html",
+        context! { scan => sc, tenant => t, drift => drift.map(Value::from_serialize), titles,
         refresh => active.then_some(3),
-        started => local_time(sc.started_at, &tz), finished => local_time(sc.finished_at, &tz) })
+        started => local_time(sc.started_at, &tz), finished => local_time(sc.finished_at, &tz) },
+    )
 }
 
 // ---- settings ----
@@ -700,7 +848,11 @@ async fn scan(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>
 async fn settings(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     let tokens = s.store.list_api_tokens(p.user.id).await?;
-    render(&p, "settings.html", context! { tokens, new_secret => Value::UNDEFINED })
+    render(
+        &p,
+        "settings.html",
+        context! { tokens, new_secret => Value::UNDEFINED },
+    )
 }
 
 #[derive(Deserialize)]
@@ -710,7 +862,11 @@ struct LangForm {
     lang: String,
 }
 
-async fn set_lang(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<LangForm>) -> PageResult {
+async fn set_lang(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LangForm>,
+) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     p.check_csrf(Some(&form.csrf)).map_err(with_lang(&p))?;
     s.store
@@ -727,18 +883,34 @@ struct TokenForm {
     name: String,
 }
 
-async fn create_token(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<TokenForm>) -> PageResult {
+async fn create_token(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     p.check_csrf(Some(&form.csrf)).map_err(with_lang(&p))?;
     let name = form.name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(PageError::Api(ApiError::BadRequest("name: 1-100 characters".into()), p.lang()));
+        return Err(PageError::Api(
+            ApiError::BadRequest("name: 1-100 characters".into()),
+            p.lang(),
+        ));
     }
     let (secret, token) = s.store.create_api_token(p.user.id, name, None).await?;
     s.store
-        .audit(Some(p.user.id), p.user.customer_id, "token.create", &format!("token/{}", token.id), &token.prefix)
+        .audit(
+            Some(p.user.id),
+            p.user.customer_id,
+            "token.create",
+            &format!("token/{}", token.id),
+            &token.prefix,
+        )
         .await?;
     let tokens = s.store.list_api_tokens(p.user.id).await?;
-    render(&p, "settings.html", context! { tokens, new_secret => secret })
+    render(
+        &p,
+        "settings.html",
+        context! { tokens, new_secret => secret },
+    )
 }
-

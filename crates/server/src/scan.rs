@@ -136,7 +136,11 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
             let every = state.config.lease / 3;
             loop {
                 tokio::time::sleep(every).await;
-                match state.store.heartbeat(job.id, &worker, state.config.lease).await {
+                match state
+                    .store
+                    .heartbeat(job.id, &worker, state.config.lease)
+                    .await
+                {
                     Ok(true) => {}
                     Ok(false) => {
                         lost.store(true, Ordering::SeqCst);
@@ -156,8 +160,14 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
                 Ok(true) => Metrics::inc(&state.metrics.scans_succeeded),
                 _ => Metrics::inc(&state.metrics.scans_lease_lost),
             }
-            tracing::info!(job = job.id, scan = scan_id, requests = outcome.requests, opened = outcome.opened,
-                resolved = outcome.resolved, "scan succeeded");
+            tracing::info!(
+                job = job.id,
+                scan = scan_id,
+                requests = outcome.requests,
+                opened = outcome.opened,
+                resolved = outcome.resolved,
+                "scan succeeded"
+            );
         }
         Err(e) if lost.load(Ordering::SeqCst) => {
             Metrics::inc(&state.metrics.scans_lease_lost);
@@ -196,15 +206,30 @@ async fn execute(
     let credentials = store.tenant_credentials(&state.key, tenant.id).await?;
     let collected = state
         .collector
-        .collect(tenant.app, credentials.as_bytes(), state.config.http.clone())
+        .collect(
+            tenant.app,
+            credentials.as_bytes(),
+            state.config.http.clone(),
+        )
         .await?;
     let requests = collected.total_requests();
     let snapshot = collected.into_snapshot();
     let engine = state.engine.clone();
     let snapshot_for_eval = snapshot.clone();
-    let evaluation = tokio::task::spawn_blocking(move || evaluate(&engine, &snapshot_for_eval))
-        .await
-        .context("evaluation task")??;
+    let evaluation = tokio::task::spawn_blocking(move || {
+        let source = snapshot_for_eval["tenant"]
+            .as_str()
+            .unwrap_or("tenant")
+            .to_string();
+        evaluate_snapshot(
+            &engine,
+            &source,
+            &snapshot_for_eval,
+            &mamori_policy::EvalOptions::default(),
+        )
+    })
+    .await
+    .context("evaluation task")??;
     if lost.load(Ordering::SeqCst) {
         anyhow::bail!("lease lost before recording");
     }
@@ -237,9 +262,12 @@ async fn execute(
     })
 }
 
-fn evaluate(
+/// Evaluates a collected snapshot (the envelope `mamori collect` writes) with the packs.
+pub fn evaluate_snapshot(
     engine: &mamori_policy::Engine,
+    source: &str,
     snapshot: &Value,
+    options: &mamori_policy::EvalOptions,
 ) -> anyhow::Result<mamori_core::Evaluation> {
     let kind = match snapshot["schema"].as_str() {
         Some("scubagear") => SourceKind::Scubagear,
@@ -247,13 +275,7 @@ fn evaluate(
         other => anyhow::bail!("snapshot of unknown schema {other:?}"),
     };
     let data: mamori_policy::Value = snapshot["data"].clone().into();
-    let source = snapshot["tenant"].as_str().unwrap_or("tenant").to_string();
-    Ok(engine.evaluate(
-        &source,
-        kind,
-        data,
-        &mamori_policy::EvalOptions::default(),
-    ))
+    Ok(engine.evaluate(source, kind, data, options))
 }
 
 /// Failing controls whose every active finding is covered by an approved exception.

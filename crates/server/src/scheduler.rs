@@ -30,7 +30,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         match tick(&state, Timestamp::now(), &mut cache).await {
             Ok(t) if t != Tick::default() => tracing::info!(?t, "scheduler tick"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "scheduler tick failed; retrying next tick"),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "scheduler tick failed; retrying next tick")
+            }
         }
         ticks += 1;
         if ticks % 240 == 0 {
@@ -101,7 +103,10 @@ pub async fn tick(
                 Some(e.customer_id),
                 "exception.expired",
                 &format!("exception/{}", e.id),
-                &format!("{} on tenant {} expired; its findings are open again", e.control_id, e.tenant_id),
+                &format!(
+                    "{} on tenant {} expired; its findings are open again",
+                    e.control_id, e.tenant_id
+                ),
             )
             .await;
     }

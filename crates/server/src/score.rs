@@ -110,7 +110,11 @@ pub fn scores(
         }
     }
     let mut out = vec![overall.input("overall", ""), overall.input("app", app)];
-    out.extend(frameworks.into_iter().map(|(k, t)| t.input("framework", &k)));
+    out.extend(
+        frameworks
+            .into_iter()
+            .map(|(k, t)| t.input("framework", &k)),
+    );
     out
 }
 
@@ -161,7 +165,14 @@ mod tests {
 
     #[test]
     fn nothing_judged_scores_full() {
-        let e = Evaluation { source: "s".into(), results: vec![], frameworks: vec![] };
-        assert_eq!(scores(&e, "gws", &Catalog::default(), &HashSet::new())[0].score, 100.0);
+        let e = Evaluation {
+            source: "s".into(),
+            results: vec![],
+            frameworks: vec![],
+        };
+        assert_eq!(
+            scores(&e, "gws", &Catalog::default(), &HashSet::new())[0].score,
+            100.0
+        );
     }
 }

@@ -12,7 +12,8 @@ use axum::response::Response;
 use crate::AppState;
 
 /// No script at all, styles only from us, no framing, forms only back to us.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
 pub async fn headers_and_metrics(
@@ -34,7 +35,10 @@ pub async fn headers_and_metrics(
     }
     let h = response.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert(
@@ -76,7 +80,9 @@ async fn json_rejection(response: Response) -> Response {
         return response;
     }
     let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     let code = match status.as_u16() {
         404 => "not_found",
         405 => "method_not_allowed",
@@ -85,7 +91,8 @@ async fn json_rejection(response: Response) -> Response {
         422 => "unprocessable",
         _ => "bad_request",
     };
-    let body = serde_json::json!({"error": {"code": code, "message": String::from_utf8_lossy(&text)}});
+    let body =
+        serde_json::json!({"error": {"code": code, "message": String::from_utf8_lossy(&text)}});
     let mut out = Response::from_parts(parts, axum::body::Body::from(body.to_string()));
     out.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
@@ -117,7 +124,10 @@ impl LoginLimiter {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         for key in keys {
             if let Some(q) = map.get_mut(*key) {
-                while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+                while q
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) > self.window)
+                {
                     q.pop_front();
                 }
                 if q.len() >= self.max {
@@ -135,7 +145,10 @@ impl LoginLimiter {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
             // An address-spraying client cannot grow this without bound.
-            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= self.window));
+            map.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) <= self.window)
+            });
         }
         for key in keys {
             map.entry(key.to_string()).or_default().push_back(now);

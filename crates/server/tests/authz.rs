@@ -76,8 +76,18 @@ fn matrix_covers_every_documented_operation() {
 
 /// Builds the request for one endpoint, preparing fresh objects for writes. `foreign` targets
 /// customer B's object instead of customer A's.
-async fn prepare(w: &World, actor: &Actor, method: &str, path: &str, foreign: bool) -> (String, Option<Value>) {
-    let (customer, tenant) = if foreign { (w.customer_b, w.tenant_b) } else { (w.customer_a, w.tenant_a) };
+async fn prepare(
+    w: &World,
+    actor: &Actor,
+    method: &str,
+    path: &str,
+    foreign: bool,
+) -> (String, Option<Value>) {
+    let (customer, tenant) = if foreign {
+        (w.customer_b, w.tenant_b)
+    } else {
+        (w.customer_a, w.tenant_a)
+    };
     let scan = if foreign { w.scan_b } else { w.scan_a };
     let finding = if foreign { w.finding_b } else { w.finding_a };
     let unique = unique();
@@ -87,7 +97,9 @@ async fn prepare(w: &World, actor: &Actor, method: &str, path: &str, foreign: bo
         p if p.starts_with("/api/v1/scans/") => scan,
         p if p.starts_with("/api/v1/findings/") => finding,
         "/api/v1/exceptions/{id}" => w.exception(tenant, None).await,
-        "/api/v1/exceptions/{id}/approve" | "/api/v1/exceptions/{id}/reject" => w.exception(tenant, None).await,
+        "/api/v1/exceptions/{id}/approve" | "/api/v1/exceptions/{id}/reject" => {
+            w.exception(tenant, None).await
+        }
         "/api/v1/exceptions/{id}/revoke" => w.exception(tenant, Some(true)).await,
         "/api/v1/tokens/{id}" => w.token_of(actor.user_id).await,
         "/api/v1/notification-channels/{id}" => w.channel(customer).await,
@@ -123,21 +135,25 @@ async fn every_endpoint_every_role() {
         for role in ROLES {
             let actor = w.actor(role);
             let customer_user = role == "CA" || role == "CV";
-            let scoped = template.contains("{id}")
-                && !template.starts_with("/api/v1/tokens/");
+            let scoped = template.contains("{id}") && !template.starts_with("/api/v1/tokens/");
             // Own (customer A's) objects.
             let (path, body) = prepare(&w, actor, method, template, false).await;
             let status = w.call(actor, method, &path, body).await.0;
             let ok = status.is_success();
             if allowed(spec, role) != ok || (!ok && status != StatusCode::FORBIDDEN) {
-                failures.push(format!("{role} {method} {path}: {status} (allowed: {})", allowed(spec, role)));
+                failures.push(format!(
+                    "{role} {method} {path}: {status} (allowed: {})",
+                    allowed(spec, role)
+                ));
             }
             // Customer B's objects: 404 for customer users, like a missing id.
             if scoped && allowed(spec, role) {
                 let (path, body) = prepare(&w, actor, method, template, true).await;
                 let status = w.call(actor, method, &path, body).await.0;
                 let expected_ok = !customer_user;
-                if expected_ok != status.is_success() || (!expected_ok && status != StatusCode::NOT_FOUND) {
+                if expected_ok != status.is_success()
+                    || (!expected_ok && status != StatusCode::NOT_FOUND)
+                {
                     failures.push(format!("{role} {method} {path} (other customer): {status}"));
                 }
             }
@@ -149,7 +165,11 @@ async fn every_endpoint_every_role() {
             failures.push(format!("anonymous {method} {path}: {status}"));
         }
     }
-    assert!(failures.is_empty(), "authorization matrix violations:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorization matrix violations:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,25 +182,67 @@ async fn customer_users_never_see_another_customer_in_lists() {
     for role in ["CA", "CV"] {
         let actor = w.actor(role);
         let (_, customers) = w.call(actor, "GET", "/api/v1/customers", None).await;
-        let ids: Vec<i64> = items(&customers).iter().map(|c| c["id"].as_i64().unwrap()).collect();
+        let ids: Vec<i64> = items(&customers)
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
         assert_eq!(ids, vec![w.customer_a], "{role} customers");
         let (_, tenants) = w.call(actor, "GET", "/api/v1/tenants", None).await;
-        assert!(items(&tenants).iter().all(|t| t["customer_id"] == w.customer_a), "{role} tenants");
-        let (_, findings) = w.call(actor, "GET", "/api/v1/findings?limit=500", None).await;
+        assert!(
+            items(&tenants)
+                .iter()
+                .all(|t| t["customer_id"] == w.customer_a),
+            "{role} tenants"
+        );
+        let (_, findings) = w
+            .call(actor, "GET", "/api/v1/findings?limit=500", None)
+            .await;
         assert!(!items(&findings).is_empty(), "{role} sees its own findings");
-        assert!(items(&findings).iter().all(|f| f["customer_id"] == w.customer_a), "{role} findings");
-        let (_, f) = w.call(actor, "GET", &format!("/api/v1/findings?customer_id={}", w.customer_b), None).await;
+        assert!(
+            items(&findings)
+                .iter()
+                .all(|f| f["customer_id"] == w.customer_a),
+            "{role} findings"
+        );
+        let (_, f) = w
+            .call(
+                actor,
+                "GET",
+                &format!("/api/v1/findings?customer_id={}", w.customer_b),
+                None,
+            )
+            .await;
         assert_eq!(f["total"], 0, "{role} filtering on customer B gets nothing");
         let (_, scans) = w.call(actor, "GET", "/api/v1/scans", None).await;
-        assert!(items(&scans).iter().all(|s| a_tenants.contains(&s["tenant_id"].as_i64().unwrap())), "{role} scans");
+        assert!(
+            items(&scans)
+                .iter()
+                .all(|s| a_tenants.contains(&s["tenant_id"].as_i64().unwrap())),
+            "{role} scans"
+        );
         let (_, ex) = w.call(actor, "GET", "/api/v1/exceptions", None).await;
-        assert!(items(&ex).iter().all(|e| e["customer_id"] == w.customer_a), "{role} exceptions");
+        assert!(
+            items(&ex).iter().all(|e| e["customer_id"] == w.customer_a),
+            "{role} exceptions"
+        );
     }
     let ca = w.actor("CA");
     let (_, users) = w.call(ca, "GET", "/api/v1/users", None).await;
-    assert!(items(&users).iter().all(|u| u["customer_id"] == w.customer_a), "customer admin users");
-    let (_, channels) = w.call(ca, "GET", "/api/v1/notification-channels", None).await;
-    assert!(items(&channels).iter().all(|c| c["customer_id"] == w.customer_a), "customer admin channels");
+    assert!(
+        items(&users)
+            .iter()
+            .all(|u| u["customer_id"] == w.customer_a),
+        "customer admin users"
+    );
+    let (_, channels) = w
+        .call(ca, "GET", "/api/v1/notification-channels", None)
+        .await;
+    assert!(
+        items(&channels)
+            .iter()
+            .all(|c| c["customer_id"] == w.customer_a),
+        "customer admin channels"
+    );
     // A customer admin cannot mint operator staff or users of another customer.
     let (status, _) = w
         .call(ca, "POST", "/api/v1/users", Some(json!({"username": "evil", "role": "operator_admin", "password": "long-enough-password"})))
@@ -197,7 +259,13 @@ async fn cookie_writes_need_the_csrf_token_and_bad_tokens_are_refused() {
     let w = World::start().await;
     let client = w.session("operator-a").await;
     let body = json!({"name": "from the browser"});
-    let r = client.http.post(format!("{}/api/v1/tokens", w.base)).json(&body).send().await.unwrap();
+    let r = client
+        .http
+        .post(format!("{}/api/v1/tokens", w.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "no CSRF header");
     let r = client
         .http
@@ -236,14 +304,33 @@ async fn cookie_writes_need_the_csrf_token_and_bad_tokens_are_refused() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let oa = w.actor("OA");
-    let (_, created) = w.call(oa, "POST", "/api/v1/tokens", Some(json!({"name": "short-lived"}))).await;
+    let (_, created) = w
+        .call(
+            oa,
+            "POST",
+            "/api/v1/tokens",
+            Some(json!({"name": "short-lived"})),
+        )
+        .await;
     let secret = created["secret"].as_str().unwrap().to_string();
     let id = created["token"]["id"].as_i64().unwrap();
-    let r = http.get(format!("{}/api/v1/me", w.base)).bearer_auth(&secret).send().await.unwrap();
+    let r = http
+        .get(format!("{}/api/v1/me", w.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let (status, _) = w.call(oa, "DELETE", &format!("/api/v1/tokens/{id}"), None).await;
+    let (status, _) = w
+        .call(oa, "DELETE", &format!("/api/v1/tokens/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let r = http.get(format!("{}/api/v1/me", w.base)).bearer_auth(&secret).send().await.unwrap();
+    let r = http
+        .get(format!("{}/api/v1/me", w.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -252,7 +339,10 @@ async fn login_is_rate_limited_and_pages_carry_security_headers() {
     let w = World::start().await;
     // Signed in before the failures below block this address.
     let session = w.session("analyst-a").await;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     for _ in 0..5 {
         let r = http
             .post(format!("{}/login", w.base))
@@ -268,14 +358,23 @@ async fn login_is_rate_limited_and_pages_carry_security_headers() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
     assert!(r.headers().contains_key("retry-after"));
     let r = http.get(format!("{}/login", w.base)).send().await.unwrap();
     let csp = r.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["x-frame-options"], "DENY");
-    let r = session.http.get(format!("{}/", w.base)).send().await.unwrap();
+    let r = session
+        .http
+        .get(format!("{}/", w.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
     assert!(text.contains("id=\"customers\""), "overview renders");

@@ -11,8 +11,8 @@ use mamori_mock_saas::m365::{M365Mock, M365TenantSpec};
 use mamori_mock_saas::Behaviour;
 use mamori_server::{AppState, Collector, ConnectorCollector, Role, ServerConfig};
 use mamori_store::{
-    FindingQuery, MasterKey, NewCustomer, NewException, NewTenant, NewUser, Role as UserRole, ScanStatus,
-    Scope, Store,
+    FindingQuery, MasterKey, NewCustomer, NewException, NewTenant, NewUser, Role as UserRole,
+    ScanStatus, Scope, Store,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -109,11 +109,19 @@ impl World {
         let mut customers = Vec::new();
         let mut tenants = Vec::new();
         for name in ["Customer A", "Customer B"] {
-            let c = store.create_customer(&NewCustomer::new(name)).await.unwrap();
+            let c = store
+                .create_customer(&NewCustomer::new(name))
+                .await
+                .unwrap();
             let t = store
                 .create_tenant(
                     &key,
-                    &NewTenant::new(c.id, mamori_store::App::M365, format!("{name}.onmicrosoft.com"), &serde_json::to_vec(&credentials).unwrap()),
+                    &NewTenant::new(
+                        c.id,
+                        mamori_store::App::M365,
+                        format!("{name}.onmicrosoft.com"),
+                        &serde_json::to_vec(&credentials).unwrap(),
+                    ),
                 )
                 .await
                 .unwrap();
@@ -143,8 +151,18 @@ impl World {
             ("AN", "analyst-a", UserRole::Analyst, None),
             ("IN", "investigator-a", UserRole::Investigator, None),
             ("BI", "billing-a", UserRole::Billing, None),
-            ("CA", "customer-admin-a", UserRole::CustomerAdmin, Some(customers[0])),
-            ("CV", "customer-viewer-a", UserRole::CustomerViewer, Some(customers[0])),
+            (
+                "CA",
+                "customer-admin-a",
+                UserRole::CustomerAdmin,
+                Some(customers[0]),
+            ),
+            (
+                "CV",
+                "customer-viewer-a",
+                UserRole::CustomerViewer,
+                Some(customers[0]),
+            ),
         ] {
             let id = user(username, role, customer).await;
             let (token, _) = store.create_api_token(id, "test", None).await.unwrap();
@@ -160,13 +178,24 @@ impl World {
             public_url: Some("https://mamori.example".into()),
             ..ServerConfig::default()
         };
-        let state = AppState::new(store.clone(), key.clone(), engine, options.collector, config);
+        let state = AppState::new(
+            store.clone(),
+            key.clone(),
+            engine,
+            options.collector,
+            config,
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(mamori_server::run(listener, state.clone(), Role::All, async move {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(mamori_server::run(
+            listener,
+            state.clone(),
+            Role::All,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         for t in &tenants {
             store.enqueue_scan(*t, None).await.unwrap();
         }
@@ -179,7 +208,10 @@ impl World {
                     scans.push(s.id);
                     break;
                 }
-                assert!(!list.iter().any(|s| s.status == ScanStatus::Failed), "scan failed: {list:?}");
+                assert!(
+                    !list.iter().any(|s| s.status == ScanStatus::Failed),
+                    "scan failed: {list:?}"
+                );
                 assert!(std::time::Instant::now() < deadline, "scan did not finish");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -187,10 +219,20 @@ impl World {
         let mut findings = Vec::new();
         for t in &tenants {
             let page = store
-                .list_findings(&FindingQuery { scope: Scope::All, tenant_id: Some(*t), active_only: true, ..FindingQuery::default() })
+                .list_findings(&FindingQuery {
+                    scope: Scope::All,
+                    tenant_id: Some(*t),
+                    active_only: true,
+                    ..FindingQuery::default()
+                })
                 .await
                 .unwrap();
-            findings.push(page.items.first().expect("the demo tenant has findings").clone());
+            findings.push(
+                page.items
+                    .first()
+                    .expect("the demo tenant has findings")
+                    .clone(),
+            );
         }
         World {
             base,
@@ -210,7 +252,10 @@ impl World {
             actors,
             requester,
             approver,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             _mock: mock,
             _dir: dir,
             stop: Some(stop),
@@ -219,17 +264,28 @@ impl World {
 
     /// Queues a scan of the tenant and waits for it to end; returns the scan id.
     pub async fn scan(&self, tenant: i64) -> i64 {
-        let before: Vec<i64> = self.store.list_scans(tenant).await.unwrap().iter().map(|s| s.id).collect();
+        let before: Vec<i64> = self
+            .store
+            .list_scans(tenant)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
         self.store.enqueue_scan(tenant, None).await.unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(90);
         loop {
             let list = self.store.list_scans(tenant).await.unwrap();
             if let Some(s) = list.iter().find(|s| {
-                !before.contains(&s.id) && matches!(s.status, ScanStatus::Succeeded | ScanStatus::Failed)
+                !before.contains(&s.id)
+                    && matches!(s.status, ScanStatus::Succeeded | ScanStatus::Failed)
             }) {
                 return s.id;
             }
-            assert!(std::time::Instant::now() < deadline, "scan did not finish: {list:?}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "scan did not finish: {list:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -243,7 +299,11 @@ impl World {
     pub async fn exception(&self, tenant: i64, approved: Option<bool>) -> i64 {
         let page = self
             .store
-            .list_findings(&FindingQuery { scope: Scope::All, tenant_id: Some(tenant), ..FindingQuery::default() })
+            .list_findings(&FindingQuery {
+                scope: Scope::All,
+                tenant_id: Some(tenant),
+                ..FindingQuery::default()
+            })
             .await
             .unwrap();
         let control = page.items[0].finding.control_id.clone();
@@ -257,34 +317,60 @@ impl World {
                     control_id: control,
                     resource_key: None,
                     reason: "accepted for the test".into(),
-                    expires_at: jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(240)).unwrap(),
+                    expires_at: jiff::Timestamp::now()
+                        .checked_add(jiff::SignedDuration::from_hours(240))
+                        .unwrap(),
                 },
             )
             .await
             .unwrap();
         if approved == Some(true) {
-            self.store.decide_exception(Scope::All, e.id, self.approver, true, "").await.unwrap();
+            self.store
+                .decide_exception(Scope::All, e.id, self.approver, true, "")
+                .await
+                .unwrap();
         }
         e.id
     }
 
     pub async fn token_of(&self, user_id: i64) -> i64 {
-        self.store.create_api_token(user_id, "to delete", None).await.unwrap().1.id
+        self.store
+            .create_api_token(user_id, "to delete", None)
+            .await
+            .unwrap()
+            .1
+            .id
     }
 
     pub async fn channel(&self, customer: i64) -> i64 {
         let config = serde_json::json!({"lang": "ja", "config": {"kind": "webhook", "url": "http://127.0.0.1:9/x", "secret": "s"}});
         self.store
-            .create_channel(&self.key, Some(customer), "hook", "webhook", "high", &serde_json::to_vec(&config).unwrap())
+            .create_channel(
+                &self.key,
+                Some(customer),
+                "hook",
+                "webhook",
+                "high",
+                &serde_json::to_vec(&config).unwrap(),
+            )
             .await
             .unwrap()
             .id
     }
 
-    pub async fn call(&self, actor: &Actor, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        actor: &Actor,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self
             .http
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", self.base))
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", self.base),
+            )
             .bearer_auth(&actor.token);
         if let Some(b) = body {
             req = req.json(&b);
@@ -295,8 +381,16 @@ impl World {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    pub async fn call_anonymous(&self, method: &str, path: &str, body: Option<Value>) -> StatusCode {
-        let mut req = self.http.request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", self.base));
+    pub async fn call_anonymous(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> StatusCode {
+        let mut req = self.http.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.base),
+        );
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -314,7 +408,13 @@ impl World {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
         let http = reqwest::Client::builder()
@@ -322,7 +422,14 @@ impl World {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let page = http.get(format!("{}/settings", self.base)).send().await.unwrap().text().await.unwrap();
+        let page = http
+            .get(format!("{}/settings", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let marker = "name=\"csrf\" value=\"";
         let start = page.find(marker).expect("a CSRF field on the page") + marker.len();
         let csrf = page[start..].split('"').next().unwrap().to_string();
