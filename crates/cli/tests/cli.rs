@@ -384,7 +384,8 @@ fn an_invalid_user_pack_is_refused_with_file_control_and_field() {
 #[test]
 fn demo_writes_reports_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
-    let o = mamori(&["demo", "--out-dir", dir.path().to_str().unwrap()]);
+    // `--no-serve`: without it the demo goes on to serve the dashboard until stopped.
+    let o = mamori(&["demo", "--no-serve", "--out-dir", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for name in [
         "report-ja.html",
