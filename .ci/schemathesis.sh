@@ -25,17 +25,29 @@ CHECKS=${SCHEMATHESIS_CHECKS:-not_a_server_error}
 [ -x "$MAMORI" ] || { echo "schemathesis: $MAMORI missing: run cargo build --release first"; exit 2; }
 
 # ---- schemathesis, pinned, in a venv under target/ ----
+# CPython 3.11's ast.parse can raise a spurious SystemError ("AST constructor recursion depth
+# mismatch") inside hypothesis, which schemathesis reports as an error of the operation being
+# generated: prefer a newer interpreter when the machine has one (pyenv's), else python3.
+PYTHON=python3
+for candidate in "$HOME"/.pyenv/versions/3.12*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3 \
+                 "$(command -v python3.12 2>/dev/null || true)" "$(command -v python3.13 2>/dev/null || true)"; do
+  if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c "import venv" 2>/dev/null; then
+    PYTHON=$candidate; break
+  fi
+done
+
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qF "$ST_VERSION"; then
   echo "== schemathesis: installing $ST_VERSION into $VENV"
   rm -rf "$VENV"
-  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+  echo "== schemathesis: Python $("$PYTHON" -c 'import platform; print(platform.python_version())') ($PYTHON)"
+  if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
     # Debian splits venv/ensurepip out of python3.
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; } \
         >/tmp/mamori-apt-python3-venv.log 2>&1 || tail -n 20 /tmp/mamori-apt-python3-venv.log
     fi
     rm -rf "$VENV"
-    python3 -m venv "$VENV"
+    "$PYTHON" -m venv "$VENV"
   fi
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
@@ -102,6 +114,23 @@ mkdir -p "$REPORT_DIR"
 status=0
 run_pass() {
   local name=$1 token=$2; shift 2
+  run_pass_once "$name" "$token" "$@" && return 0
+  # Only the tool's own errors (junit <error>, no <failure>): schemathesis could not generate
+  # cases for an operation, which says nothing about the server. Run the pass once more; if that
+  # still ends in tool errors only, say so loudly without failing on them.
+  local report="$ROOT/$REPORT_DIR/$name.xml"
+  if [ -f "$report" ] && ! grep -q "<failure" "$report" && grep -q "<error" "$report"; then
+    echo "== schemathesis pass $name: schemathesis errors only (no failed check); running it again"
+    run_pass_once "$name" "$token" "$@" && return 0
+    if [ -f "$report" ] && ! grep -q "<failure" "$report" && grep -q "<error" "$report"; then
+      echo "== WARNING: schemathesis pass $name: schemathesis itself failed on some operations again (no server error seen); see $report"
+      return 0
+    fi
+  fi
+  status=1
+}
+run_pass_once() {
+  local name=$1 token=$2; shift 2
   echo "== schemathesis pass: $name"
   local rc=0
   # Run from target/ so that schemathesis keeps its cache (.schemathesis/) there.
@@ -114,7 +143,7 @@ run_pass() {
       --report junit --report-junit-path "$ROOT/$REPORT_DIR/$name.xml" \
       "$@") || rc=$?
   if [ "$rc" = 124 ]; then echo "== schemathesis pass $name: did not finish in ${PASS_TIMEOUT}s"; fi
-  [ "$rc" = 0 ] || status=1
+  [ "$rc" = 0 ]
 }
 run_pass operator "$OPERATOR_TOKEN" \
   --exclude-operation-id post_api_v1_tenants \
