@@ -99,6 +99,11 @@ pub struct ServerArgs {
     /// worker re-runs it.
     #[arg(long, default_value_t = 60)]
     pub lease_secs: u64,
+    /// Let notification channels reach loopback, private and link-local addresses (for an
+    /// internal relay). Off by default: channel addresses are typed in by users. Also
+    /// `MAMORI_NOTIFY_PRIVATE_TARGETS=true`.
+    #[arg(long)]
+    pub notify_private_targets: bool,
     #[command(flatten)]
     pub packs: PackArgs,
 }
@@ -113,6 +118,9 @@ pub fn config(args: &ServerArgs) -> ServerConfig {
         worker_concurrency: args.workers.max(1),
         tick: Duration::from_secs(args.tick.max(1)),
         lease: Duration::from_secs(args.lease_secs.max(3)),
+        notify_private_targets: args.notify_private_targets
+            || std::env::var("MAMORI_NOTIFY_PRIVATE_TARGETS")
+                .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
         ..ServerConfig::default()
     }
 }

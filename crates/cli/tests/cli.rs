@@ -385,7 +385,12 @@ fn an_invalid_user_pack_is_refused_with_file_control_and_field() {
 fn demo_writes_reports_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     // `--no-serve`: without it the demo goes on to serve the dashboard until stopped.
-    let o = mamori(&["demo", "--no-serve", "--out-dir", dir.path().to_str().unwrap()]);
+    let o = mamori(&[
+        "demo",
+        "--no-serve",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for name in [
         "report-ja.html",

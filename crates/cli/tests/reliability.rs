@@ -272,9 +272,10 @@ fn racing_approvals(db: Database) {
     assert!(!targets.is_empty(), "the scan opened findings");
     let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30)).to_string();
     let (alice_id, alice) = users["alice"].clone();
-    let exceptions: Vec<(i64, (String, String))> = (0..20)
+    // One per (control, resource): only one exception may be open for each.
+    let exceptions: Vec<(i64, (String, String))> = (0..targets.len().min(20))
         .map(|i| {
-            let (control, resource) = targets[i % targets.len()].clone();
+            let (control, resource) = targets[i].clone();
             let e = alice.post(
                 "/api/v1/exceptions",
                 &json!({

@@ -16,6 +16,20 @@ use crate::render;
 use crate::{sign, DeliveryError, Notification};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn http_client(timeout: Duration, allow_private: bool) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(USER_AGENT);
+    if !allow_private {
+        builder = builder.dns_resolver(std::sync::Arc::new(crate::target::PublicResolver));
+    }
+    builder
+        .build()
+        .expect("the HTTP client (rustls) could not be initialised")
+}
 const USER_AGENT: &str = concat!("mamori/", env!("CARGO_PKG_VERSION"));
 /// How much of an error response body is quoted in the error message.
 const MAX_BODY_SNIPPET: usize = 200;
@@ -30,6 +44,7 @@ const MAX_BODY_SNIPPET: usize = 200;
 pub struct Notifier {
     http: reqwest::Client,
     timeout: Duration,
+    allow_private: bool,
 }
 
 impl Default for Notifier {
@@ -47,14 +62,42 @@ impl Notifier {
     /// A notifier whose HTTP requests (connect + response) and SMTP commands
     /// time out after `timeout`.
     pub fn with_timeout(timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(USER_AGENT)
-            .build()
-            .expect("the HTTP client (rustls) could not be initialised");
-        Notifier { http, timeout }
+        Notifier {
+            http: http_client(timeout, false),
+            timeout,
+            allow_private: false,
+        }
+    }
+
+    /// Whether channels may reach loopback, private, link-local and other non-public
+    /// addresses (see [`crate::target`]). Off by default: a channel's address is typed in by
+    /// users, and the service's own network (databases, cloud metadata) is no place for a
+    /// notification. Turn it on for an internal relay, or for tests with local receivers.
+    pub fn allow_private_targets(self, allow: bool) -> Self {
+        Notifier {
+            http: http_client(self.timeout, allow),
+            timeout: self.timeout,
+            allow_private: allow,
+        }
+    }
+
+    /// Why `channel` may not be used under this notifier's target policy, judged from its
+    /// configuration alone (an address literal or "localhost"); `None` when it may. What a
+    /// host name resolves to is checked again at each delivery.
+    pub fn refused_target(&self, channel: &ChannelConfig) -> Option<String> {
+        if self.allow_private {
+            return None;
+        }
+        let host = match channel {
+            ChannelConfig::Webhook { url, .. }
+            | ChannelConfig::Slack { url }
+            | ChannelConfig::Teams { url } => url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))?,
+            ChannelConfig::Email { host, .. } => host.clone(),
+        };
+        crate::target::refused_host(&host)
+            .map(|why| format!("{why}: notifications go to public addresses only"))
     }
 
     /// Delivers `n` to `channel` once.
@@ -103,6 +146,9 @@ impl Notifier {
             .validate()
             .map_err(|e| DeliveryError::permanent(e.to_string()))?;
         let what = format!("{} delivery to {}", channel.kind(), channel.target());
+        if let Some(why) = self.refused_target(channel) {
+            return Err(DeliveryError::permanent(format!("{what} refused: {why}")));
+        }
         match channel {
             ChannelConfig::Webhook { url, secret } => self.webhook(&what, url, secret, n).await,
             ChannelConfig::Slack { url } => {
@@ -221,6 +267,21 @@ impl Notifier {
         };
         let host = host.trim();
         let what = format!("email delivery via {host}:{port}");
+        if !self.allow_private {
+            // lettre resolves the name itself; check what it resolves to first.
+            let addrs =
+                tokio::net::lookup_host((host, *port))
+                    .await
+                    .map_err(|e| DeliveryError {
+                        retryable: true,
+                        message: format!("{what} failed: cannot resolve {host}: {e}"),
+                    })?;
+            crate::target::public_only(host, addrs).map_err(|why| {
+                DeliveryError::permanent(format!(
+                    "{what} refused: {why}: notifications go to public addresses only"
+                ))
+            })?;
+        }
         let message = build_message(from, to, n).map_err(|e| {
             DeliveryError::permanent(format!("{what} failed: cannot build message: {e}"))
         })?;

@@ -18,6 +18,7 @@ mod config;
 mod deliver;
 mod render;
 mod signature;
+pub mod target;
 
 use std::fmt;
 use std::time::Duration;

@@ -63,6 +63,7 @@ async fn slack_japanese_findings() {
     let addr = serve(receiver(rec.clone(), StatusCode::OK, "ok")).await;
     let url = format!("http://{addr}/services/T0AAA/B0BBB/slacktoken");
     Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Slack { url },
             &findings_notification("ja", 3),
@@ -98,6 +99,7 @@ async fn slack_caps_the_list_in_english() {
     let rec = Recorder::default();
     let addr = serve(receiver(rec.clone(), StatusCode::OK, "ok")).await;
     Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Slack {
                 url: format!("http://{addr}/services/x"),
@@ -125,6 +127,7 @@ async fn slack_error_reply_is_permanent() {
     ))
     .await;
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Slack {
                 url: format!("http://{addr}/services/T0AAA/B0BBB/slacktoken"),
@@ -178,6 +181,7 @@ async fn teams_japanese_scan_failed() {
     // Workflows webhooks answer 202 Accepted.
     let addr = serve(receiver(rec.clone(), StatusCode::ACCEPTED, "")).await;
     Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Teams {
                 url: format!("http://{addr}/workflows/abc/triggers/manual/paths/invoke"),
@@ -203,6 +207,7 @@ async fn teams_findings_with_link() {
     let mut n = findings_notification("ja", 22);
     n.findings[21].change = "regression".into();
     Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Teams {
                 url: format!("http://{addr}/webhookb2/x"),

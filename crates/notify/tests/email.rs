@@ -219,6 +219,7 @@ fn decoded_body(data: &str) -> String {
 async fn email_with_japanese_subject() {
     let (addr, mails) = smtp_server(ACCEPT_ALL).await;
     Notifier::new()
+        .allow_private_targets(true)
         .deliver(&channel(addr), &findings_notification("ja", 3))
         .await
         .expect("delivered");
@@ -255,6 +256,7 @@ async fn email_with_japanese_subject() {
 async fn email_in_english_for_a_failed_scan() {
     let (addr, mails) = smtp_server(ACCEPT_ALL).await;
     Notifier::new()
+        .allow_private_targets(true)
         .deliver(&channel(addr), &failed_notification("en"))
         .await
         .unwrap();
@@ -276,6 +278,7 @@ async fn smtp_rejections_are_classified() {
     })
     .await;
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(&channel(addr), &failed_notification("en"))
         .await
         .unwrap_err();
@@ -295,6 +298,7 @@ async fn smtp_rejections_are_classified() {
     })
     .await;
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(&channel(addr), &failed_notification("en"))
         .await
         .unwrap_err();
@@ -313,6 +317,7 @@ async fn smtp_connection_refused_and_hang() {
         *password = Some("smtp-password-secret".into());
     }
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(&ch, &failed_notification("en"))
         .await
         .unwrap_err();
@@ -330,6 +335,7 @@ async fn smtp_connection_refused_and_hang() {
     });
     let started = Instant::now();
     let err = Notifier::with_timeout(Duration::from_millis(500))
+        .allow_private_targets(true)
         .deliver(&channel(addr), &failed_notification("en"))
         .await
         .unwrap_err();
@@ -353,6 +359,7 @@ async fn plaintext_smtp_to_a_remote_host_is_refused() {
         to: vec!["secops@sakura.example.jp".into()],
     };
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(&ch, &failed_notification("en"))
         .await
         .unwrap_err();

@@ -69,6 +69,7 @@ async fn signed_webhook_is_verified_and_recorded() {
     let addr = serve(verifying_receiver(SECRET, rec.clone())).await;
     let n = findings_notification("ja", 3);
     Notifier::new()
+        .allow_private_targets(true)
         .deliver(&webhook(format!("http://{addr}/hooks/mamori")), &n)
         .await
         .expect("delivered");
@@ -102,6 +103,7 @@ async fn wrong_secret_is_a_permanent_failure_without_secrets() {
     let rec = Recorder::default();
     let addr = serve(verifying_receiver("another-secret-0123456789", rec.clone())).await;
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &webhook(format!("http://{addr}/hooks/mamori")),
             &failed_notification("en"),
@@ -182,7 +184,7 @@ async fn server_error_then_success() {
     let addr = serve(router).await;
     let ch = webhook(format!("http://{addr}/hook"));
     let n = findings_notification("en", 1);
-    let notifier = Notifier::new();
+    let notifier = Notifier::new().allow_private_targets(true);
     let err = notifier.deliver(&ch, &n).await.unwrap_err();
     assert!(err.retryable, "{err}");
     assert!(err.message.contains("500"), "{err}");
@@ -214,7 +216,7 @@ async fn status_classification() {
             post(|| async { (StatusCode::FOUND, [("location", "/400")], "") }),
         );
     let addr = serve(router).await;
-    let notifier = Notifier::new();
+    let notifier = Notifier::new().allow_private_targets(true);
     let n = findings_notification("en", 1);
     for (path, retryable) in [
         ("400", false),
@@ -253,6 +255,7 @@ async fn connection_refused_is_retryable_and_fast() {
     let url = format!("http://127.0.0.1:{port}/services/T0AAA/B0BBB/refusedtokenXYZ");
     let started = Instant::now();
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Slack { url },
             &findings_notification("ja", 1),
@@ -278,6 +281,7 @@ async fn hanging_receiver_times_out() {
     let addr = serve(router).await;
     let started = Instant::now();
     let err = Notifier::with_timeout(Duration::from_millis(500))
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Teams {
                 url: format!("http://{addr}/slow"),
@@ -296,6 +300,7 @@ async fn hanging_receiver_times_out() {
 #[tokio::test]
 async fn invalid_channel_is_rejected_before_sending() {
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Webhook {
                 url: "http://hooks.example.com/x".into(),
@@ -308,6 +313,7 @@ async fn invalid_channel_is_rejected_before_sending() {
     assert!(!err.retryable);
     assert!(err.message.contains("https"), "{err}");
     let err = Notifier::new()
+        .allow_private_targets(true)
         .deliver(
             &ChannelConfig::Webhook {
                 url: "https://hooks.example.com/x".into(),
@@ -368,4 +374,42 @@ fn debug_redacts_secrets_and_url_paths() {
         format!("{:?}", channels[1]),
         r#"Slack { url: "https://hooks.slack.com/…" }"#
     );
+}
+
+#[tokio::test]
+async fn by_default_internal_addresses_are_refused_before_sending() {
+    let rec = Recorder::default();
+    let addr = serve(verifying_receiver(SECRET, rec.clone())).await;
+    let port = addr.port();
+    for url in [
+        format!("http://{addr}/hooks/mamori"),
+        format!("http://localhost:{port}/hooks/mamori"),
+        "https://169.254.169.254/latest/meta-data/".to_string(),
+        "https://[::1]/hooks".to_string(),
+        "https://10.0.0.7/hooks".to_string(),
+    ] {
+        let channel = webhook(url.clone());
+        let notifier = Notifier::new();
+        assert!(notifier.refused_target(&channel).is_some(), "{url}");
+        let err = notifier
+            .deliver(&channel, &failed_notification("en"))
+            .await
+            .unwrap_err();
+        assert!(!err.retryable, "{url}: {err}");
+        assert!(
+            err.message.contains("public addresses only"),
+            "{url}: {err}"
+        );
+    }
+    assert!(rec.all().is_empty(), "nothing reached the receiver");
+    // Allowed explicitly (an internal relay), the same receiver gets it.
+    Notifier::new()
+        .allow_private_targets(true)
+        .deliver(
+            &webhook(format!("http://{addr}/hooks/mamori")),
+            &failed_notification("en"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rec.all().len(), 1);
 }

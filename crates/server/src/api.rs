@@ -518,26 +518,47 @@ impl FindingFilter {
     }
 }
 
+/// A finding list page; serialised straight from the rows (a `Value` per item cost a fifth of a
+/// page's CPU in `mamori bench --api`).
+#[derive(serde::Serialize)]
+struct FindingsBody {
+    items: Vec<FindingItem>,
+    total: i64,
+    total_exact: bool,
+    limit: i64,
+    offset: i64,
+}
+
+#[derive(serde::Serialize)]
+struct FindingItem {
+    #[serde(flatten)]
+    view: mamori_store::FindingView,
+    title: String,
+}
+
 async fn list_findings(
     State(s): State<AppState>,
     p: Principal,
     Query(f): Query<FindingFilter>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FindingsBody>> {
     p.require(Action::ViewPosture)?;
     let page = s.store.list_findings(&f.query(p.scope())?).await?;
     let lang = p.lang();
-    let items: Vec<Value> = page
+    let items = page
         .items
-        .iter()
-        .map(|v| {
-            let mut o = json!(v);
-            o["title"] = json!(s.catalog.title(&v.finding.control_id, lang));
-            o
+        .into_iter()
+        .map(|view| FindingItem {
+            title: s.catalog.title(&view.finding.control_id, lang),
+            view,
         })
         .collect();
-    Ok(Json(json!({
-        "items": items, "total": page.total, "limit": page.limit, "offset": page.offset
-    })))
+    Ok(Json(FindingsBody {
+        items,
+        total: page.total,
+        total_exact: page.total_exact,
+        limit: page.limit,
+        offset: page.offset,
+    }))
 }
 
 async fn get_finding(
@@ -930,6 +951,9 @@ async fn create_channel(
     body.config
         .validate()
         .map_err(|e| bad(format!("channel: {e}")))?;
+    if let Some(why) = s.notifier.refused_target(&body.config) {
+        return Err(bad(format!("channel: {why}")));
+    }
     if !["critical", "high", "medium", "low", "info"].contains(&body.min_severity.as_str()) {
         return Err(bad(
             "min_severity must be critical, high, medium, low or info",

@@ -60,6 +60,9 @@ pub struct ServerConfig {
     /// Failed logins allowed per client address and per user name in `login_window`.
     pub login_attempts: usize,
     pub login_window: Duration,
+    /// Let notification channels reach loopback, private and link-local addresses (an internal
+    /// relay). Off: a channel's address is typed in by users, possibly a customer's.
+    pub notify_private_targets: bool,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +81,7 @@ impl Default for ServerConfig {
             snapshot_retention: 30,
             worker_concurrency: 2,
             http: mamori_connect::HttpSettings::default(),
+            notify_private_targets: false,
             login_attempts: 5,
             login_window: Duration::from_secs(300),
         }
@@ -126,7 +130,8 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             login_limiter: limiter,
             collector,
-            notifier: mamori_notify::Notifier::new(),
+            notifier: mamori_notify::Notifier::new()
+                .allow_private_targets(config.notify_private_targets),
             config,
             ready: AtomicBool::new(true),
         }))

@@ -155,8 +155,10 @@ fn operations() -> Vec<Op> {
                 query("accepted", json!({"type": "boolean"}), "Covered by an approved exception"),
                 query("limit", limit(500), "Page size (default 50)"),
                 query("offset", json!({"type": "integer", "format": "int64", "minimum": 0}), "")])
-            .ok("200", Some(json!({"type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
-                "items": {"type": "array", "items": {"type": "object"}}, "total": int(), "limit": int(), "offset": int()}})))
+            .ok("200", Some(json!({"type": "object", "required": ["items", "total", "total_exact", "limit", "offset"], "properties": {
+                "items": {"type": "array", "items": {"type": "object"}}, "total": int(),
+                "total_exact": {"type": "boolean", "description": "false when more than 10,000 findings match: total is then 10000, a lower bound"},
+                "limit": int(), "offset": int()}})))
             .errors(&["400", "401", "403"]),
         op("get", "/api/v1/findings/{id}", "A finding with its control (remediation) and history")
             .params(vec![id_param("id")]).errors(&["400", "401", "403", "404"]),
@@ -167,7 +169,7 @@ fn operations() -> Vec<Op> {
             .body(json!({"type": "object", "required": ["tenant_id", "control_id", "reason", "expires_at"], "additionalProperties": false, "properties": {
                 "tenant_id": int(), "control_id": {"type": "string", "minLength": 1}, "resource_key": {"type": "string", "nullable": true},
                 "reason": {"type": "string", "minLength": 1}, "expires_at": {"type": "string", "format": "date-time"}}}))
-            .ok("201", Some(reference("Exception"))).errors(&["400", "401", "403", "404", "422"]),
+            .ok("201", Some(reference("Exception"))).errors(&["400", "401", "403", "404", "409", "422"]),
         op("get", "/api/v1/exceptions/{id}", "One risk acceptance").params(vec![id_param("id")])
             .ok("200", Some(reference("Exception"))).errors(&["400", "401", "403", "404"]),
         op("post", "/api/v1/exceptions/{id}/approve", "Approve (not one's own request)").params(vec![id_param("id")])

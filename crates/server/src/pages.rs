@@ -358,9 +358,13 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
     let mut by_customer: BTreeMap<i64, (String, usize, Vec<f64>, BTreeMap<String, i64>)> =
         BTreeMap::new();
     for t in &tenants {
-        let e = by_customer
-            .entry(t.tenant.customer_id)
-            .or_insert_with(|| (t.customer_name.clone(), 0, vec![], BTreeMap::new()));
+        let e = by_customer.entry(t.tenant.customer_id).or_insert_with(|| {
+            let name = match (p.lang(), &t.customer_name_ja) {
+                (Lang::Ja, Some(ja)) => ja.clone(),
+                _ => t.customer_name.clone(),
+            };
+            (name, 0, vec![], BTreeMap::new())
+        });
         e.1 += 1;
         if let Some(score) = t.score {
             e.2.push(score);
@@ -594,12 +598,18 @@ async fn findings(
         format!("/findings?{}", u.finish())
     };
     let prev = (page.offset > 0).then(|| base((page.offset - page.limit).max(0)));
-    let next = (page.offset + page.limit < page.total).then(|| base(page.offset + page.limit));
+    let next = page.has_more().then(|| base(page.offset + page.limit));
+    // "10,000+" when the count stopped at the cap.
+    let total = if page.total_exact {
+        page.total.to_string()
+    } else {
+        format!("{}+", page.total)
+    };
     render(
         &p,
         "findings.html",
         context! {
-            rows, total => page.total, offset => page.offset, shown => page.items.len(), prev, next, tenants,
+            rows, total, offset => page.offset, shown => page.items.len(), prev, next, tenants,
             filter => context! { tenant_id => f.tenant_id, status => f.status, severity => f.severity, control => f.control, accepted => f.accepted },
         },
     )

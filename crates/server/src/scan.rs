@@ -14,7 +14,7 @@ use anyhow::{anyhow, Context};
 use mamori_connect::collection::Collected;
 use mamori_connect::HttpSettings;
 use mamori_core::snapshot::SourceKind;
-use mamori_store::{App, FindingQuery, Job, ResultInput, ScanStatus, Scope};
+use mamori_store::{App, FindingQuery, Job, JobStatus, ResultInput, ScanStatus, Scope};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -156,8 +156,12 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
     heartbeat.abort();
     match result {
         Ok(outcome) => {
-            match state.store.finish_job(job.id, worker, Ok(())).await {
-                Ok(true) => Metrics::inc(&state.metrics.scans_succeeded),
+            match record("the job's success", || {
+                state.store.finish_job(job.id, worker, Ok(()))
+            })
+            .await
+            {
+                Some(true) => Metrics::inc(&state.metrics.scans_succeeded),
                 _ => Metrics::inc(&state.metrics.scans_lease_lost),
             }
             tracing::info!(
@@ -173,23 +177,75 @@ async fn run_job(state: &AppState, worker: &str, job: Job) {
             Metrics::inc(&state.metrics.scans_lease_lost);
             tracing::warn!(job = job.id, scan = scan_id, error = %format!("{e:#}"), "lease lost; scan abandoned");
         }
+        Err(e) if is_transient(&e) => {
+            // The database was unreachable or full: this scan failed, the job is tried again
+            // later (a new scan), and only its last attempt's failure is notified.
+            let message = format!("{e:#}");
+            Metrics::inc(&state.metrics.scans_failed);
+            let delay = retry_delay(job.attempts);
+            let status = record("the scan's failure", || {
+                state.store.retry_job(job.id, worker, &message, delay)
+            })
+            .await
+            .flatten();
+            tracing::warn!(job = job.id, scan = scan_id, error = %message, ?status, retry_in = ?delay, "scan failed; the database may recover");
+            if status == Some(JobStatus::Failed) {
+                crate::notify::scan_failed(state, job.tenant_id, scan_id, &message).await;
+            }
+        }
         Err(e) => {
             let message = format!("{e:#}");
             Metrics::inc(&state.metrics.scans_failed);
             tracing::warn!(job = job.id, scan = scan_id, error = %message, "scan failed");
-            let _ = state
-                .store
-                .finish_scan(scan_id, ScanStatus::Failed, 0, Some(&message))
-                .await;
-            if let Ok(true) = state
-                .store
-                .finish_job(job.id, worker, Err(message.clone()))
-                .await
+            if let Some(true) = record("the scan's failure", || {
+                state.store.finish_job(job.id, worker, Err(message.clone()))
+            })
+            .await
             {
                 crate::notify::scan_failed(state, job.tenant_id, scan_id, &message).await;
             }
         }
     }
+}
+
+/// Whether an error came from the database in a way that may pass (see
+/// [`mamori_store::Error::is_transient`]).
+fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<mamori_store::Error>()
+            .is_some_and(mamori_store::Error::is_transient)
+    })
+}
+
+/// How long a job waits before its next attempt: 30 s after the first, 60 s after the second.
+fn retry_delay(attempts: i64) -> Duration {
+    Duration::from_secs(30 * attempts.clamp(1, 10) as u64)
+}
+
+/// Writes a job's end, trying again for about 15 s while the database is unreachable: a short
+/// outage must not leave the job to wait for its lease to expire. `None` when it could not be
+/// written; the lease then expires and the scheduler hands the job back to the queue.
+async fn record<T, F, Fut>(what: &str, mut write: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = mamori_store::Result<T>>,
+{
+    let mut wait = Duration::from_millis(500);
+    for attempt in 1..=6 {
+        match write().await {
+            Ok(v) => return Some(v),
+            Err(e) if attempt < 6 && e.is_transient() => {
+                tracing::warn!(error = %e, attempt, "cannot record {what} yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record {what}; the job's lease will expire and the job will be queued again");
+                return None;
+            }
+        }
+    }
+    None
 }
 
 async fn execute(
@@ -246,7 +302,7 @@ async fn execute(
         .finish_scan(scan_id, ScanStatus::Succeeded, requests as i64, None)
         .await?;
     if let Err(e) = store
-        .prune_snapshots(state.config.snapshot_retention.max(1))
+        .prune_tenant_snapshots(tenant.id, state.config.snapshot_retention.max(1))
         .await
     {
         tracing::warn!(error = %e, "snapshot retention");
@@ -297,7 +353,7 @@ async fn accepted_controls(state: &AppState, tenant_id: i64) -> anyhow::Result<H
             *all &= f.accepted_exception_id.is_some();
         }
         q.offset += page.items.len() as i64;
-        if page.items.is_empty() || q.offset >= page.total {
+        if page.items.is_empty() || !page.has_more() {
             break;
         }
     }

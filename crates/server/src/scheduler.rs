@@ -37,6 +37,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         ticks += 1;
         if ticks % 240 == 0 {
             let _ = state.store.purge_expired_sessions().await;
+            if let Err(e) = state.store.optimize().await {
+                tracing::warn!(error = %format!("{e:#}"), "refreshing the planner's statistics failed");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(state.config.tick) => {}

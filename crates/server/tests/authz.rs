@@ -112,8 +112,8 @@ async fn prepare(
             "credentials": w.m365_credentials, "schedule_cron": "0 3 * * *"})),
         ("PUT", _) => Some(json!({"cron": "30 4 * * *", "time_zone": "Asia/Tokyo"})),
         ("POST", "/api/v1/exceptions") => Some(json!({
-            "tenant_id": tenant, "control_id": w.control_a, "reason": "compensating control",
-            "expires_at": in_days(30)})),
+            "tenant_id": tenant, "control_id": w.control_a, "resource_key": format!("r{unique}"),
+            "reason": "compensating control", "expires_at": in_days(30)})),
         ("POST", p) if p.starts_with("/api/v1/exceptions/") => Some(json!({"note": "ok"})),
         ("POST", "/api/v1/users") => Some(json!({
             "username": format!("user{unique}"), "role": "customer_viewer",

@@ -22,6 +22,13 @@ pub const LEASE_LOST_ERROR: &str = "worker lost (lease expired)";
 /// Attempts a job gets before it fails for good.
 pub const JOB_MAX_ATTEMPTS: i64 = 3;
 
+/// Marks a scan that has not finished as failed ($1 error, $2 time, $3 scan).
+const FAIL_SCAN: &str = "UPDATE scans SET status = 'failed', error = $1, finished_at = $2 \
+     WHERE id = $3 AND status IN ('queued', 'running')";
+/// A failed scan keeps no snapshot: nothing was evaluated from it, and drift compares
+/// succeeded scans only.
+const DROP_SNAPSHOTS: &str = "DELETE FROM snapshots WHERE scan_id = $1";
+
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
@@ -414,20 +421,85 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let (Some(Some(scan_id)), Some(error)) = (scan, error) {
-                sqlx::query(
-                    "UPDATE scans SET status = 'failed', error = $1, finished_at = $2 \
-                     WHERE id = $3 AND status IN ('queued', 'running')",
-                )
-                .bind(error)
-                .bind(now)
-                .bind(scan_id)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(FAIL_SCAN).bind(error).bind(now).bind(scan_id).execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            scan.is_some()
+            scan
         });
-        Ok(finished)
+        if let (Some(Some(scan_id)), true) = (finished, outcome.is_err()) {
+            self.drop_failed_snapshot(scan_id).await;
+        }
+        Ok(finished.is_some())
+    }
+
+    /// A failed scan keeps no snapshot. Apart from the failure's own transaction and best
+    /// effort: on a full disk the failure must be recorded even when freeing the snapshot's
+    /// pages cannot be (retention removes it later).
+    async fn drop_failed_snapshot(&self, scan_id: i64) {
+        let result = with_pool!(self, pool => {
+            sqlx::query(DROP_SNAPSHOTS).bind(scan_id).execute(pool).await.map(|_| ())
+        });
+        if let Err(e) = result {
+            tracing::warn!(scan = scan_id, error = %e, "could not delete the failed scan's snapshot");
+        }
+    }
+
+    /// Ends a running job's attempt that failed for a reason that may pass (the database was
+    /// unreachable or full): its scan is marked failed with `error` and loses any snapshot, and
+    /// the job goes back to the queue, due after `delay` — or fails for good when it has used
+    /// all its attempts. `None` when the worker no longer holds the job's lease.
+    pub async fn retry_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        error: &str,
+        delay: std::time::Duration,
+    ) -> Result<Option<JobStatus>> {
+        let now = now_us();
+        let run_after = now + delay.as_micros().min(i64::MAX as u128) as i64;
+        let begin = self.begin_write();
+        let status = with_pool!(self, pool => {
+            let mut tx = pool.begin_with(begin).await?;
+            // Which scan this attempt ran: the update below detaches it from a requeued job.
+            let scan_id: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT scan_id FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+            )
+            .bind(job_id)
+            .bind(worker)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let row: Option<(String, Option<i64>)> = match scan_id {
+                None => None,
+                Some(scan_id) => sqlx::query_scalar(
+                    "UPDATE jobs SET \
+                       status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
+                       finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
+                       run_after = $2, error = $3, lease_owner = NULL, lease_expires_at = NULL, \
+                       scan_id = CASE WHEN attempts >= max_attempts THEN scan_id ELSE NULL END \
+                     WHERE id = $4 AND lease_owner = $5 AND status = 'running' RETURNING status",
+                )
+                .bind(now)
+                .bind(run_after)
+                .bind(error)
+                .bind(job_id)
+                .bind(worker)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|status: String| (status, scan_id)),
+            };
+            if let Some((_, Some(scan_id))) = &row {
+                sqlx::query(FAIL_SCAN).bind(error).bind(now).bind(*scan_id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            row
+        });
+        let Some((status, scan_id)) = status else {
+            return Ok(None);
+        };
+        if let Some(scan_id) = scan_id {
+            self.drop_failed_snapshot(scan_id).await;
+        }
+        JobStatus::parse(&status).map(Some)
     }
 
     /// Takes back running jobs whose lease expired (their worker died or hung): the scan is
@@ -440,6 +512,7 @@ impl Store {
             "SELECT id, scan_id FROM jobs WHERE status = 'running' AND lease_expires_at < $1 ORDER BY id{}",
             self.skip_locked()
         );
+        let mut failed_scans = Vec::new();
         let n = with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             let expired: Vec<(i64, Option<i64>)> =
@@ -464,21 +537,17 @@ impl Store {
                     continue;
                 }
                 if let Some(scan_id) = scan_id {
-                    sqlx::query(
-                        "UPDATE scans SET status = 'failed', error = $1, finished_at = $2 \
-                         WHERE id = $3 AND status IN ('queued', 'running')",
-                    )
-                    .bind(LEASE_LOST_ERROR)
-                    .bind(now)
-                    .bind(scan_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query(FAIL_SCAN).bind(LEASE_LOST_ERROR).bind(now).bind(scan_id).execute(&mut *tx).await?;
+                    failed_scans.push(scan_id);
                 }
                 n += 1;
             }
             tx.commit().await?;
             n
         });
+        for scan_id in failed_scans {
+            self.drop_failed_snapshot(scan_id).await;
+        }
         Ok(n)
     }
 

@@ -43,10 +43,12 @@ use sqlx::sqlite::{
 pub enum Error {
     #[error("unsupported database URL (scheme {scheme:?}): use sqlite:///path/to/file.db or postgres://user@host/db")]
     UnsupportedUrl { scheme: String },
+    // The cause is in the message and deliberately not a `source`: printed as a chain
+    // (`{:#}`) it would otherwise appear twice, or three times with sqlx's own source.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("master key: {0}")]
     MasterKey(String),
     #[error(
@@ -72,6 +74,66 @@ pub enum Error {
     /// decided, the four-eyes rule…).
     #[error("conflict: {0}")]
     Conflict(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Database(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Migrate(e)
+    }
+}
+
+impl Error {
+    /// Whether trying again later may succeed: the database was unreachable, busy, out of
+    /// space or restarting, or the transaction lost a race (serialization failure, deadlock).
+    /// Constraint violations, bad data and missing rows are not transient.
+    pub fn is_transient(&self) -> bool {
+        let Error::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(d) => {
+                let code = d.code().unwrap_or_default();
+                match backend_of(d.as_ref()) {
+                    // SQLite primary result codes (the extended code's low byte): BUSY 5,
+                    // LOCKED 6, NOMEM 7, IOERR 10, FULL 13, CANTOPEN 14, PROTOCOL 15.
+                    Backend::Sqlite => code
+                        .parse::<i64>()
+                        .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 10 | 13 | 14 | 15)),
+                    // SQLSTATE classes: 08 connection, 53 insufficient resources, 57 operator
+                    // intervention (shutdown), 58 system error; 40001 serialization failure,
+                    // 40P01 deadlock.
+                    Backend::Postgres => {
+                        ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                            || code == "40001"
+                            || code == "40P01"
+                    }
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+fn backend_of(e: &dyn sqlx::error::DatabaseError) -> Backend {
+    if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
 }
 
 /// Whose data a query may see: everything (operator staff) or one customer's (customer users).
@@ -173,7 +235,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(5))
+                // `PRAGMA optimize` analyses at most ~1,000 rows per index: statistics good
+                // enough for the planner in milliseconds, even on millions of findings.
+                .pragma("analysis_limit", "1000");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 // When SQLite rolls a transaction back by itself (SQLITE_FULL on commit), sqlx's
@@ -189,6 +254,11 @@ impl Store {
                 .connect_with(options)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
+            // As SQLite advises for long-lived connections: analyse at open what was never
+            // analysed; `Store::optimize` keeps it current afterwards.
+            sqlx::query("PRAGMA optimize=0x10002")
+                .execute(&pool)
+                .await?;
             Store {
                 pool: Pool::Sqlite(pool),
             }
@@ -220,6 +290,18 @@ impl Store {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Refreshes the query planner's statistics where they are missing or stale. On SQLite,
+    /// which never does it by itself, this is `PRAGMA optimize` (cheap when nothing changed;
+    /// without statistics the planner picked an index that made a customer's page 2,500×
+    /// slower in `mamori bench --api`). PostgreSQL's autovacuum does it already: a no-op there.
+    /// The scheduler runs it hourly.
+    pub async fn optimize(&self) -> Result<()> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            sqlx::query("PRAGMA optimize=0x10002").execute(pool).await?;
+        }
+        Ok(())
     }
 
     /// The highest migration version applied (the schema version).

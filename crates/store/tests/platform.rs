@@ -980,6 +980,11 @@ async fn exceptions_body(ctx: Ctx) {
         .request_exception(sc, requester.id, &exception(t, "C1", None))
         .await
         .unwrap();
+    let twice = conflict(
+        s.request_exception(sc, requester.id, &exception(t, "C1", None))
+            .await,
+    );
+    assert!(twice.contains("already requested or approved"), "{twice}");
     assert_eq!(
         (
             e.status,
@@ -1232,7 +1237,13 @@ async fn race_body(ctx: Ctx) {
     let key = MasterKey::generate();
     let c = customer(s, "C").await;
     let t = tenant_of(s, &key, c, "t").await;
-    scan_with(s, t, &[fail("C1", "high").with_resources(["a", "b", "c"])]).await;
+    // A resource per round: only one acceptance may be open per control and resource.
+    scan_with(
+        s,
+        t,
+        &[fail("C1", "high").with_resources(["a", "b", "c", "d", "e"])],
+    )
+    .await;
     let requester = user(s, "requester", Role::CustomerAdmin, Some(c)).await;
     let x = user(s, "approver-x", Role::Analyst, None).await;
     let y = user(s, "approver-y", Role::OperatorAdmin, None).await;
@@ -1241,7 +1252,7 @@ async fn race_body(ctx: Ctx) {
             .request_exception(
                 Scope::All,
                 requester.id,
-                &exception(t, "C1", Some(["a", "b", "c", "a", "b"][round])),
+                &exception(t, "C1", Some(["a", "b", "c", "d", "e"][round])),
             )
             .await
             .unwrap();
@@ -1751,6 +1762,112 @@ async fn jobs_body(ctx: Ctx) {
         Some(s2)
     );
     assert!(!s.advance_schedule(9999, None, s1).await.unwrap());
+}
+
+both_backends!(
+    transient_failures_go_back_to_the_queue_without_their_snapshot,
+    retry_body
+);
+async fn retry_body(ctx: Ctx) {
+    let s = &ctx.store;
+    let key = MasterKey::generate();
+    let c = customer(s, "C").await;
+    let t = tenant_of(s, &key, c, "t").await;
+    let lease = Duration::from_secs(60);
+    let job = s.enqueue_scan(t, None).await.unwrap().unwrap();
+    let doc = serde_json::json!({"tenant": "t", "sections": {}});
+
+    let mut scans = Vec::new();
+    for attempt in 1..=3 {
+        let claimed = s.claim_job("w1", lease).await.unwrap().unwrap();
+        assert_eq!((claimed.id, claimed.attempts), (job.id, attempt));
+        let scan = claimed.scan_id.unwrap();
+        s.save_snapshot_json(scan, &doc).await.unwrap();
+        assert_eq!(
+            s.retry_job(job.id, "w2", "disk full", Duration::ZERO)
+                .await
+                .unwrap(),
+            None,
+            "only the lease holder"
+        );
+        let status = s
+            .retry_job(job.id, "w1", "disk full", Duration::ZERO)
+            .await
+            .unwrap();
+        let after = s.get_job(Scope::All, job.id).await.unwrap().unwrap();
+        let failed_scan = s.get_scan(scan).await.unwrap().unwrap();
+        assert_eq!(
+            (failed_scan.status, failed_scan.error.as_deref()),
+            (ScanStatus::Failed, Some("disk full"))
+        );
+        assert!(
+            s.list_snapshots(t).await.unwrap().is_empty(),
+            "a failed scan keeps no snapshot"
+        );
+        if attempt < 3 {
+            assert_eq!(status, Some(JobStatus::Queued));
+            assert_eq!(
+                (
+                    after.status,
+                    after.scan_id,
+                    after.lease_owner,
+                    after.error.as_deref()
+                ),
+                (JobStatus::Queued, None, None, Some("disk full"))
+            );
+            assert!(after.finished_at.is_none());
+        } else {
+            assert_eq!(status, Some(JobStatus::Failed), "attempts used up");
+            assert_eq!(
+                (after.status, after.scan_id),
+                (JobStatus::Failed, Some(scan))
+            );
+            assert!(after.finished_at.is_some());
+        }
+        assert_eq!(
+            s.retry_job(job.id, "w1", "again", Duration::ZERO)
+                .await
+                .unwrap(),
+            None,
+            "once per attempt"
+        );
+        scans.push(scan);
+    }
+    assert_eq!(
+        scans.iter().collect::<HashSet<_>>().len(),
+        3,
+        "a scan per attempt"
+    );
+    assert_eq!(s.claim_job("w1", lease).await.unwrap(), None);
+
+    // A delay holds the job back.
+    let later = s.enqueue_scan(t, None).await.unwrap().unwrap();
+    s.claim_job("w1", lease).await.unwrap().unwrap();
+    s.retry_job(later.id, "w1", "busy", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(s.claim_job("w1", lease).await.unwrap(), None, "not due yet");
+
+    // A permanent failure drops the snapshot too.
+    let third = s.enqueue_scan(t, None).await.unwrap().unwrap();
+    let claimed = s.claim_job("w1", lease).await.unwrap().unwrap();
+    assert_eq!(claimed.id, third.id);
+    s.save_snapshot_json(claimed.scan_id.unwrap(), &doc)
+        .await
+        .unwrap();
+    assert!(s
+        .finish_job(third.id, "w1", Err("token revoked".into()))
+        .await
+        .unwrap());
+    assert!(s.list_snapshots(t).await.unwrap().is_empty());
+
+    // Which errors are worth a retry.
+    assert!(!Error::Conflict("x".into()).is_transient());
+    assert!(!Error::Database(sqlx_missing_row()).is_transient());
+}
+
+fn sqlx_missing_row() -> sqlx::Error {
+    sqlx::Error::RowNotFound
 }
 
 /// A timestamp as stored (microseconds).

@@ -48,7 +48,7 @@ async fn succeeded_scan(store: &Store, tenant_id: i64, results: &[ResultInput]) 
 
 both_backends!(migrations_on_empty_db_and_reopen, migrations_body);
 async fn migrations_body(ctx: Ctx) {
-    assert_eq!(ctx.store.schema_version().await.unwrap(), 2);
+    assert_eq!(ctx.store.schema_version().await.unwrap(), 3);
     let c = ctx
         .store
         .create_customer(&NewCustomer::new("Kept"))
@@ -58,7 +58,7 @@ async fn migrations_body(ctx: Ctx) {
     let again = Store::open(&ctx.url)
         .await
         .expect("re-open runs no migration twice");
-    assert_eq!(again.schema_version().await.unwrap(), 2);
+    assert_eq!(again.schema_version().await.unwrap(), 3);
     assert_eq!(
         again.get_customer(c.id).await.unwrap().unwrap().name,
         "Kept"
@@ -501,6 +501,24 @@ async fn snapshot_body(ctx: Ctx) {
         Err(Error::NotFound { .. })
     ));
     assert_eq!(s.prune_snapshots(2).await.unwrap(), 0);
+
+    // One tenant's retention leaves the others alone.
+    let newest = s
+        .save_snapshot_json(s.create_scan(t1).await.unwrap().id, &doc)
+        .await
+        .unwrap();
+    let other2 = s
+        .save_snapshot_json(s.create_scan(t2).await.unwrap().id, &doc)
+        .await
+        .unwrap();
+    assert_eq!(s.prune_tenant_snapshots(t1, 1).await.unwrap(), 2);
+    let ids = |v: Vec<mamori_store::Snapshot>| v.iter().map(|x| x.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.list_snapshots(t1).await.unwrap()), [newest.id]);
+    assert_eq!(
+        ids(s.list_snapshots(t2).await.unwrap()),
+        [other2.id, other.id]
+    );
+    assert_eq!(s.prune_tenant_snapshots(t1, 1).await.unwrap(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------

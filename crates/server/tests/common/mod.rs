@@ -176,6 +176,8 @@ impl World {
             tick: options.tick,
             worker_concurrency: 2,
             public_url: Some("https://mamori.example".into()),
+            // The receivers in these tests listen on loopback.
+            notify_private_targets: true,
             ..ServerConfig::default()
         };
         let state = AppState::new(
@@ -294,9 +296,12 @@ impl World {
         &self.actors[code]
     }
 
-    /// A risk acceptance on the tenant's first failing control, requested by a user who is not
-    /// one of the actors; approved first when `approved` is `Some(true)`.
+    /// A risk acceptance on the tenant's first failing control (each on a resource of its own:
+    /// only one can be open per control and resource), requested by a user who is not one of
+    /// the actors; approved first when `approved` is `Some(true)`.
     pub async fn exception(&self, tenant: i64, approved: Option<bool>) -> i64 {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let page = self
             .store
             .list_findings(&FindingQuery {
@@ -315,7 +320,7 @@ impl World {
                 &NewException {
                     tenant_id: tenant,
                     control_id: control,
-                    resource_key: None,
+                    resource_key: Some(format!("test-resource-{n}")),
                     reason: "accepted for the test".into(),
                     expires_at: jiff::Timestamp::now()
                         .checked_add(jiff::SignedDuration::from_hours(240))
