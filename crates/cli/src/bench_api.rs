@@ -4,6 +4,7 @@
 //! keep-alive HTTP clients; prints requests/s and latency percentiles, overall and per kind of
 //! query, and the seeding time.
 
+use mamori_mock_saas::names::Rng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -258,25 +259,9 @@ struct Plan {
     tenants: Vec<i64>,
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len() as u64) as usize]
-    }
-}
-
 impl Plan {
     fn request(&self, rng: &mut Rng) -> (Kind, String, &str) {
-        let mut roll = rng.below(self.mix.iter().map(|(_, w)| w).sum());
+        let mut roll = rng.below(self.mix.iter().map(|(_, w)| w).sum::<u64>() as usize) as u64;
         let mut kind = self.mix[0].0;
         for &(k, share) in &self.mix {
             if roll < share {
@@ -556,7 +541,7 @@ fn print_row(label: &str, v: &mut [u64]) {
 /// Every kind of request once, checked: 200, a non-empty page, the right total for the
 /// unfiltered operator listing, and only the viewer's own customer in the customer's answers.
 async fn check_answers(client: &reqwest::Client, plan: &Plan, findings: i64) -> Result<()> {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut seen = std::collections::BTreeSet::new();
     while seen.len() < plan.mix.len() {
         let (kind, url, token) = plan.request(&mut rng);
@@ -623,7 +608,7 @@ async fn drive(
     for c in 0..clients.max(1) {
         let (client, plan, next) = (client.clone(), plan.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng(seed * 1_000_003 + c as u64);
+            let mut rng = Rng::new(seed * 1_000_003 + c as u64);
             let mut out = Outcome::default();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);

@@ -5,6 +5,7 @@
 //! checks, from the database and from the collector: every due slot became exactly one job and
 //! one scan, no tenant ran twice at once; and prints the throughput.
 
+use mamori_mock_saas::names::Rng;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -111,18 +112,6 @@ impl mamori_server::Collector for ImitationCollector {
     }
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-}
-
 /// What one scheduler did over the run.
 #[derive(Default, Debug)]
 struct SchedulerLog {
@@ -168,7 +157,7 @@ async fn run_on(args: &ServerBenchArgs, engine: mamori_policy::Engine, db: &Benc
     // Tenants: 10 per customer, daily at a random minute (a tenth at midnight, "@daily").
     let t = Instant::now();
     let tz = parse_time_zone(TIME_ZONE)?;
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let mut tenants: Vec<(i64, String)> = Vec::with_capacity(args.tenants);
     let mut customer = 0;
     for i in 0..args.tenants {

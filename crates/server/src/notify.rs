@@ -123,10 +123,7 @@ async fn enqueue(
         }
         let customer_name = customer
             .as_ref()
-            .map(|c| match (lang, &c.name_ja) {
-                (Lang::Ja, Some(ja)) => ja.clone(),
-                _ => c.name.clone(),
-            })
+            .map(|c| crate::i18n::customer_name(lang, &c.name, c.name_ja.as_deref()).to_string())
             .unwrap_or_default();
         let notification = Notification {
             event,

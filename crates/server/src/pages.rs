@@ -359,11 +359,12 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
         BTreeMap::new();
     for t in &tenants {
         let e = by_customer.entry(t.tenant.customer_id).or_insert_with(|| {
-            let name = match (p.lang(), &t.customer_name_ja) {
-                (Lang::Ja, Some(ja)) => ja.clone(),
-                _ => t.customer_name.clone(),
-            };
-            (name, 0, vec![], BTreeMap::new())
+            let name = crate::i18n::customer_name(
+                p.lang(),
+                &t.customer_name,
+                t.customer_name_ja.as_deref(),
+            );
+            (name.to_string(), 0, vec![], BTreeMap::new())
         });
         e.1 += 1;
         if let Some(score) = t.score {
