@@ -2,9 +2,12 @@
 
 pub mod framework;
 pub mod snapshot;
+pub mod vocab;
+
+#[doc(hidden)]
+pub use serde as __serde;
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 
 /// A user-facing language. Every user-facing string exists in both.
@@ -63,40 +66,30 @@ impl Localized {
     }
 }
 
-/// The outcome of one control on one snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Fail,
-    Error,
-    Warning,
-    Manual,
-    Omitted,
-    NotApplicable,
-    Pass,
+text_enum! {
+    /// The outcome of one control on one snapshot. Ordered worst first, so sorting puts
+    /// failures on top.
+    #[derive(PartialOrd, Ord)]
+    pub enum Status("status") {
+        Fail = "fail",
+        Error = "error",
+        Warning = "warning",
+        Manual = "manual",
+        Omitted = "omitted",
+        NotApplicable = "not_applicable",
+        Pass = "pass",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Fail,
-        Status::Error,
-        Status::Warning,
-        Status::Manual,
-        Status::Omitted,
-        Status::NotApplicable,
-        Status::Pass,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Warning => "warning",
-            Status::Manual => "manual",
-            Status::NotApplicable => "not_applicable",
-            Status::Error => "error",
-            Status::Omitted => "omitted",
-        }
+    /// Whether the requirement is not met: `fail` (a `shall`) and `warning` (a `should`).
+    ///
+    /// This is the one rule for warnings, used everywhere: a warning opens a finding like a
+    /// failure, counts against the score, and makes the CLI exit 1 ("findings"). Its lower
+    /// weight shows in the severity and criticality, not in whether it is reported.
+    /// `error` is not failing: it is missing data, reported as such (never as `pass`).
+    pub fn is_failing(self) -> bool {
+        matches!(self, Status::Fail | Status::Warning)
     }
 
     pub fn label(self, lang: Lang) -> &'static str {
@@ -119,49 +112,31 @@ impl Status {
     }
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// SCuBA criticality: a `shall` is mandatory, a `should` is a recommendation.
+    pub enum Criticality("criticality") {
+        Shall = "shall",
+        Should = "should",
     }
 }
 
-/// SCuBA criticality: a `shall` is mandatory, a `should` is a recommendation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Criticality {
-    Shall,
-    Should,
-}
-
-impl Criticality {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Criticality::Shall => "shall",
-            Criticality::Should => "should",
-        }
+text_enum! {
+    /// Mamori's own risk rating, independent of the SCuBA criticality. Ordered worst first.
+    #[derive(PartialOrd, Ord)]
+    pub enum Severity("severity") {
+        Critical = "critical",
+        High = "high",
+        Medium = "medium",
+        Low = "low",
+        Info = "info",
     }
-}
-
-/// Mamori's own risk rating, independent of the SCuBA criticality.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Critical,
-    High,
-    Medium,
-    Low,
-    Info,
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Info => "info",
-        }
+    /// Sort rank, worst first: critical 0, high 1, medium 2, low 3, info 4 (stored beside the
+    /// text so listings order by an index).
+    pub fn rank(self) -> i64 {
+        self as i64
     }
 
     pub fn label(self, lang: Lang) -> &'static str {
@@ -215,7 +190,50 @@ impl Evaluation {
         self.results.iter().filter(|r| r.status == status).count()
     }
 
+    /// Whether any control's requirement is not met ([`Status::is_failing`]).
     pub fn has_failures(&self) -> bool {
-        self.results.iter().any(|r| r.status == Status::Fail)
+        self.results.iter().any(|r| r.status.is_failing())
+    }
+}
+
+text_enum! {
+    /// A SaaS application Mamori collects and evaluates. Adding one starts here; the
+    /// connector registry (`mamori_connect::AppConfig`) and the packs follow.
+    pub enum App("application") {
+        M365 = "m365",
+        Gws = "gws",
+    }
+}
+
+impl App {
+    /// The product name, the same in both languages.
+    pub fn label(self) -> &'static str {
+        match self {
+            App::M365 => "Microsoft 365",
+            App::Gws => "Google Workspace",
+        }
+    }
+
+    /// The provider schema its snapshots' data follows.
+    pub fn schema(self) -> snapshot::SourceKind {
+        match self {
+            App::M365 => snapshot::SourceKind::Scubagear,
+            App::Gws => snapshot::SourceKind::Scubagoggles,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_and_failing_rule() {
+        assert_eq!(Severity::Critical.rank(), 0);
+        assert_eq!(Severity::Info.rank(), 4);
+        let failing: Vec<_> = Status::ALL.iter().filter(|s| s.is_failing()).collect();
+        assert_eq!(failing, [&Status::Fail, &Status::Warning]);
+        assert_eq!("not_applicable".parse::<Status>().unwrap(), Status::NotApplicable);
+        assert_eq!(serde_json::to_string(&Severity::High).unwrap(), "\"high\"");
     }
 }
