@@ -6,10 +6,10 @@
 //! its two tenants (credentials pointing at the imitation APIs) and demo users; the first scans
 //! run through the real job queue and workers, and the dashboard URL and logins are printed.
 
-use crate::collect::{
-    collect_app, evaluate_collected, gws_mock_config, runtime, snapshot_bytes, AppConfig, Progress,
-};
-use crate::{load_engine, now_text, write_atomically, PackArgs};
+use crate::collect::{collect_app, gws_mock_config, runtime, Progress};
+use crate::output::{now_text, write_atomically};
+use crate::{load_engine, PackArgs};
+use mamori_connect::AppConfig;
 use anyhow::{Context, Result};
 use mamori_connect::HttpSettings;
 use mamori_core::{Lang, Status};
@@ -92,22 +92,18 @@ fn write_reports(
         ("Microsoft 365", "sakura-trading-m365.snapshot.json.gz"),
         ("Google Workspace", "sakura-trading-gws.snapshot.json.gz"),
     ]) {
-        crate::collect::report_failures(&collected);
+        crate::collect::report_failures(&collected, Lang::En);
         lines.push(format!(
             "  {suite}: collected {} sections with {} requests in {:.2} s",
             collected.collection.outcomes.len(),
             collected.total_requests(),
             collected.elapsed.as_secs_f64()
         ));
-        let snapshot = collected.into_snapshot();
+        let mut snapshot = collected.into_snapshot();
         let path = out_dir.join(file);
-        write_atomically(&path, &snapshot_bytes(&snapshot, &path)?)?;
-        evaluations.push(evaluate_collected(
-            &engine,
-            &path.display().to_string(),
-            &snapshot,
-            &mamori_policy::EvalOptions::default(),
-        )?);
+        snapshot.write(&path)?;
+        snapshot.name = path.display().to_string();
+        evaluations.push(engine.evaluate_snapshot(&snapshot, &mamori_policy::EvalOptions::default())?);
         written.push(path);
     }
 

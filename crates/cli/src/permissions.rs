@@ -2,7 +2,8 @@
 //! packs' metadata (control → sections) and the connectors' own record of what each section
 //! needs (collected from the demo imitation, so the table cannot drift from the code).
 
-use crate::collect::{collect_app, gws_mock_config, runtime, AppConfig, Progress};
+use crate::collect::{collect_app, gws_mock_config, runtime, Progress};
+use mamori_connect::AppConfig;
 use crate::{load_engine, PackArgs};
 use anyhow::{bail, Context, Result};
 use mamori_connect::HttpSettings;

@@ -494,7 +494,7 @@ impl PrivatePostgres {
 
     fn new() -> Option<PrivatePostgres> {
         let Some(bin) = pg_bin_dir() else {
-            eprintln!("SKIPPED: no PostgreSQL programs (initdb, pg_ctl) found [database_restart_under_load]");
+            harness::skipped("no PostgreSQL programs (initdb, pg_ctl) found [database_restart_under_load]");
             return None;
         };
         let dir = tempfile::tempdir().unwrap();
@@ -583,7 +583,7 @@ struct Sample {
 #[test]
 fn database_restart_under_load_postgres() {
     if std::env::var(PG_ENV).unwrap_or_default().trim().is_empty() {
-        eprintln!("SKIPPED: PostgreSQL (set {PG_ENV}) [database_restart_under_load]");
+        harness::skipped(&format!("PostgreSQL (set {PG_ENV}) [database_restart_under_load]"));
         return;
     }
     let _serial = serial();
@@ -919,7 +919,7 @@ fn disk_full_when_writing_a_snapshot(restart: bool) {
     let _serial = serial();
     let started = Instant::now();
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("SKIPPED: a full disk needs a tmpfs mount (run as root) [disk_full_when_writing_a_snapshot]");
+        harness::skipped("a full disk needs a tmpfs mount (run as root) [disk_full_when_writing_a_snapshot]");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -927,7 +927,7 @@ fn disk_full_when_writing_a_snapshot(restart: bool) {
     let mount = match Mount::tmpfs(&dir.path().join("small"), "32m") {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("SKIPPED: cannot mount a tmpfs ({e}) [disk_full_when_writing_a_snapshot]");
+            harness::skipped(&format!("cannot mount a tmpfs ({e}) [disk_full_when_writing_a_snapshot]"));
             return;
         }
     };

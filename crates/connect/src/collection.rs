@@ -4,7 +4,7 @@
 //! `error` with the reason.
 
 use crate::http::ApiError;
-use serde::Serialize;
+use mamori_core::snapshot::{Snapshot, SourceKind};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -28,17 +28,8 @@ impl SectionError {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SectionOutcome {
-    /// `ok` or `failed`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_status: Option<u16>,
-    /// The permission (Graph application permission, OAuth scope, admin role) the section needs.
-    pub permission: String,
-}
+/// What happened to one section: the snapshot's own record type.
+pub use mamori_core::snapshot::SectionRecord as SectionOutcome;
 
 /// Sections and outcomes of one tenant's collection.
 #[derive(Debug, Default)]
@@ -58,15 +49,8 @@ impl Collection {
         match result {
             Ok(value) => {
                 self.data.insert(section.to_string(), value);
-                self.outcomes.insert(
-                    section.to_string(),
-                    SectionOutcome {
-                        status: "ok",
-                        reason: None,
-                        http_status: None,
-                        permission: permission.to_string(),
-                    },
-                );
+                self.outcomes
+                    .insert(section.to_string(), SectionOutcome::ok(permission));
                 true
             }
             Err(e) => {
@@ -78,12 +62,7 @@ impl Collection {
                 tracing::warn!(section, reason = %reason, "section not collected");
                 self.outcomes.insert(
                     section.to_string(),
-                    SectionOutcome {
-                        status: "failed",
-                        reason: Some(reason),
-                        http_status,
-                        permission: permission.to_string(),
-                    },
+                    SectionOutcome::failed(permission, reason, http_status),
                 );
                 false
             }
@@ -91,40 +70,17 @@ impl Collection {
     }
 
     pub fn failed(&self) -> impl Iterator<Item = (&String, &SectionOutcome)> {
-        self.outcomes.iter().filter(|(_, o)| o.status != "ok")
+        self.outcomes
+            .iter()
+            .filter(|(_, o)| o.status != mamori_core::snapshot::SectionStatus::Ok)
     }
-
-    /// The outcome table as the `mamori_collection` extension section, which the engine reads
-    /// to explain an `error`.
-    pub fn outcomes_value(&self) -> Value {
-        serde_json::to_value(&self.outcomes).unwrap_or(Value::Null)
-    }
-}
-
-/// The Mamori snapshot envelope (docs/schemas/mamori-snapshot.md).
-pub fn envelope(
-    schema: &str,
-    tenant: &str,
-    collected_at: &str,
-    data: Map<String, Value>,
-    requests: Value,
-) -> Value {
-    serde_json::json!({
-        "mamori_snapshot": 1,
-        "schema": schema,
-        "tenant": tenant,
-        "collected_at": collected_at,
-        "collector": concat!("mamori ", env!("CARGO_PKG_VERSION")),
-        "requests": requests,
-        "data": Value::Object(data),
-    })
 }
 
 /// The result of collecting one tenant.
 #[derive(Debug)]
 pub struct Collected {
-    /// `scubagear` or `scubagoggles`: the provider schema of `collection.data`.
-    pub schema: &'static str,
+    /// The provider schema of `collection.data`.
+    pub schema: SourceKind,
     /// Tenant name for people (primary domain).
     pub tenant: String,
     pub collection: Collection,
@@ -139,18 +95,15 @@ impl Collected {
         self.stats.values().map(|s| s.requests).sum()
     }
 
-    /// The snapshot envelope, with `mamori_collection` (per-section outcome) in the data.
-    pub fn into_snapshot(mut self) -> Value {
-        let outcomes = self.collection.outcomes_value();
-        self.collection
-            .data
-            .insert("mamori_collection".to_string(), outcomes);
+    /// The snapshot: the data, the record of every section and the request statistics.
+    pub fn into_snapshot(self) -> Snapshot {
         let requests = serde_json::to_value(&self.stats).unwrap_or(Value::Null);
-        envelope(
+        Snapshot::collected(
             self.schema,
             &self.tenant,
             &self.collected_at,
-            std::mem::take(&mut self.collection.data),
+            self.collection.data,
+            self.collection.outcomes,
             requests,
         )
     }

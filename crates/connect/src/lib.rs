@@ -3,6 +3,7 @@
 //! Workspace).
 //!
 //! Shared plumbing lives at the top ([`http`], [`auth`], [`dns`], [`redact`], [`collection`]);
+//! [`collect`] and [`AppConfig`] are the one entry for every application;
 //! each application has its own folder with `config` (what the operator supplies) and
 //! `client` (the calls and the mapping to the provider schema).
 
@@ -13,9 +14,11 @@ pub mod gws;
 pub mod http;
 pub mod m365;
 pub mod redact;
+mod registry;
 pub mod stats;
 
 pub use collection::{Collection, SectionError, SectionOutcome};
 pub use http::{Api, ApiError, Call, HttpSettings};
 pub use redact::Secret;
+pub use registry::{collect, AppConfig, CollectError, ConfigError};
 pub use stats::{Event, Observer, SectionStats, Stats};

@@ -35,7 +35,7 @@ async fn the_key_and_tokens_appear_in_no_log_or_error() {
         .expect("collection");
     let mut texts = logs.text();
     texts.push_str(&format!("{:?}", collected.collection.outcomes));
-    texts.push_str(&collected.into_snapshot().to_string());
+    texts.push_str(&String::from_utf8(collected.into_snapshot().to_json()).unwrap());
     // And a refused key.
     let mut cfg = config(&mock);
     let mut key = mock.key.clone();

@@ -167,7 +167,7 @@ async fn missing_permission_fails_only_its_sections() {
         .await
         .unwrap();
     let outcome = &collected.collection.outcomes["risky_third_party_service_principals"];
-    assert_eq!(outcome.status, "failed");
+    assert_eq!(outcome.status.as_str(), "failed");
     assert_eq!(outcome.http_status, Some(403));
     assert!(
         outcome
@@ -185,15 +185,15 @@ async fn missing_permission_fails_only_its_sections() {
         "a failure is never an empty list"
     );
     assert_eq!(
-        collected.collection.outcomes["conditional_access_policies"].status,
+        collected.collection.outcomes["conditional_access_policies"].status
+            .as_str(),
         "ok"
     );
-    let mut data = collected.collection.data.clone();
-    data.insert(
-        "mamori_collection".into(),
-        collected.collection.outcomes_value(),
-    );
-    let evaluation = evaluate(&Value::Object(data));
+    let data: Value = collected
+        .into_snapshot()
+        .data()
+        .expect("snapshot data");
+    let evaluation = evaluate(&data);
     let status = |id: &str| {
         evaluation
             .results
@@ -272,7 +272,8 @@ async fn hostile_answers_fail_their_section_and_nothing_else() {
     );
     assert_eq!(collected.collection.failed().count(), 3);
     assert_eq!(
-        collected.collection.outcomes["authorization_policies"].status,
+        collected.collection.outcomes["authorization_policies"].status
+            .as_str(),
         "ok"
     );
 }

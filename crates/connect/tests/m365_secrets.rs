@@ -37,7 +37,7 @@ async fn no_secret_reaches_logs_errors_or_snapshot() {
         for (_, o) in collected.collection.outcomes.iter() {
             texts.push(format!("{o:?}"));
         }
-        texts.push(collected.into_snapshot().to_string());
+        texts.push(String::from_utf8(collected.into_snapshot().to_json()).unwrap());
     }
     let mut wrong = config(&mock, false);
     wrong.client_secret = Some(mamori_connect::Secret::new("Wrong~Secret~Value~987"));

@@ -1,6 +1,7 @@
 //! Domain types shared by every Mamori crate.
 
 pub mod framework;
+pub mod i18n;
 pub mod snapshot;
 pub mod vocab;
 

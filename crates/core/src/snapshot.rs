@@ -1,9 +1,17 @@
-//! Reading provider exports and snapshots from disk: plain or gzip JSON, streamed, with a size
-//! limit on the decompressed bytes so a hostile file cannot exhaust memory.
+//! The snapshot — Mamori's central piece of data: one tenant's configuration as collected, in
+//! its provider schema, with the record of every section the collector could or could not read.
+//!
+//! [`Snapshot`] is the one type for it, used by the connectors (which build it), the CLI (which
+//! reads and writes it), the worker and the store. Files are read here too, once, into memory,
+//! plain or gzip, with a limit on the decompressed size so a hostile file cannot exhaust memory.
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use thiserror::Error;
@@ -64,6 +72,10 @@ pub enum SnapshotError {
     Json { path: PathBuf, message: String },
     #[error("{path}: wrong shape: {message}")]
     Shape { path: PathBuf, message: String },
+    #[error("{path}: unsupported mamori_snapshot version {found} (this build reads version {FORMAT_VERSION})")]
+    Version { path: PathBuf, found: String },
+    #[error("{path}: cannot write: {source}")]
+    Write { path: PathBuf, source: io::Error },
 }
 
 /// Marks an I/O error raised by [`LimitedReader`] so it can be told apart from a real one.
@@ -168,20 +180,35 @@ fn read_prefix(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Streams and parses one JSON document from `path` (plain or gzip) into `T`.
-pub fn load<T: DeserializeOwned>(path: &Path, max_bytes: u64) -> Result<T, SnapshotError> {
-    let reader = open(path, max_bytes)?;
-    parse(path, reader, max_bytes)
+/// Reads the whole decompressed content of `path` (plain or gzip) into memory, refusing more
+/// than `max_bytes`. Parsing from memory is several times faster than from a reader.
+pub fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, SnapshotError> {
+    let mut reader = open(path, max_bytes)?;
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| classify_io(path, e, max_bytes))?;
+    Ok(bytes)
 }
 
-/// Streams and parses one JSON document (plain or gzip) from bytes in memory.
+/// Reads and parses one JSON document from `path` (plain or gzip) into `T`.
+pub fn load<T: DeserializeOwned>(path: &Path, max_bytes: u64) -> Result<T, SnapshotError> {
+    let bytes = read_bytes(path, max_bytes)?;
+    from_slice(path, &bytes, max_bytes)
+}
+
+/// Parses one JSON document (plain or gzip) from bytes in memory.
 pub fn load_bytes<T: DeserializeOwned>(
     name: &Path,
     bytes: Vec<u8>,
     max_bytes: u64,
 ) -> Result<T, SnapshotError> {
-    let reader = open_reader(name, io::Cursor::new(bytes), max_bytes)?;
-    parse(name, reader, max_bytes)
+    let mut reader = open_reader(name, io::Cursor::new(bytes), max_bytes)?;
+    let mut plain = Vec::new();
+    reader
+        .read_to_end(&mut plain)
+        .map_err(|e| classify_io(name, e, max_bytes))?;
+    from_slice(name, &plain, max_bytes)
 }
 
 /// Parses an already opened reader; errors name `path`.
@@ -193,6 +220,18 @@ pub fn parse<T: DeserializeOwned>(
     let mut de = serde_json::Deserializer::from_reader(reader);
     let value = T::deserialize(&mut de).and_then(|v| de.end().map(|_| v));
     value.map_err(|e| classify(path, e, max_bytes))
+}
+
+fn from_slice<T: DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+    max_bytes: u64,
+) -> Result<T, SnapshotError> {
+    serde_json::from_slice(bytes).map_err(|e| classify(path, e, max_bytes))
+}
+
+fn classify_io(path: &Path, err: io::Error, limit: u64) -> SnapshotError {
+    classify(path, serde_json::Error::io(err), limit)
 }
 
 fn classify(path: &Path, err: serde_json::Error, limit: u64) -> SnapshotError {
@@ -229,6 +268,333 @@ fn classify(path: &Path, err: serde_json::Error, limit: u64) -> SnapshotError {
     } else {
         SnapshotError::Json { path, message }
     }
+}
+
+/// The envelope version this build writes and reads (`"mamori_snapshot": 1`).
+pub const FORMAT_VERSION: u64 = 1;
+
+/// The data section that carries the collection record, where the engine reads it to explain
+/// an `error`.
+pub const COLLECTION_SECTION: &str = "mamori_collection";
+
+crate::text_enum! {
+    /// Whether a collector could read a section.
+    pub enum SectionStatus("section status") {
+        Ok = "ok",
+        Failed = "failed",
+    }
+}
+
+/// What happened to one section during collection. A failed section is absent from the data —
+/// never an empty list — so every control that reads it reports `error` with this reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionRecord {
+    pub status: SectionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// The permission (Graph application permission, OAuth scope, admin role) the section needs.
+    #[serde(default)]
+    pub permission: String,
+}
+
+impl SectionRecord {
+    pub fn ok(permission: &str) -> Self {
+        SectionRecord {
+            status: SectionStatus::Ok,
+            reason: None,
+            http_status: None,
+            permission: permission.to_string(),
+        }
+    }
+
+    pub fn failed(permission: &str, reason: String, http_status: Option<u16>) -> Self {
+        SectionRecord {
+            status: SectionStatus::Failed,
+            reason: Some(reason),
+            http_status,
+            permission: permission.to_string(),
+        }
+    }
+}
+
+/// One tenant's configuration at one time (docs/schemas/mamori-snapshot.md).
+///
+/// The provider export is kept as JSON text: it is parsed once, straight into whatever reads it
+/// (the policy engine's value, a drift comparison), and written back without a copy through
+/// `serde_json::Value`.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The schema of the data: `scubagear` (Microsoft 365) or `scubagoggles` (Google Workspace).
+    pub schema: SourceKind,
+    /// What results from this snapshot are called: the file it was read from, else the tenant.
+    pub name: String,
+    /// The tenant for people (primary domain); empty for a bare provider export.
+    pub tenant: String,
+    /// RFC 3339 UTC, when collected by Mamori.
+    pub collected_at: Option<String>,
+    pub collector: Option<String>,
+    /// Requests, retries and throttling per section, when collected by Mamori.
+    pub requests: Value,
+    /// The collection record of each section (empty for an export from another tool).
+    pub sections: BTreeMap<String, SectionRecord>,
+    /// Whether this came wrapped in the Mamori envelope or as a bare provider export.
+    pub enveloped: bool,
+    data: Box<RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default)]
+    mamori_snapshot: Option<Value>,
+    #[serde(default)]
+    schema: Option<Value>,
+    #[serde(default)]
+    tenant: Option<String>,
+    #[serde(default)]
+    collected_at: Option<String>,
+    #[serde(default)]
+    collector: Option<String>,
+    #[serde(default)]
+    requests: Option<Value>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+/// Only the collection record out of a provider export; every other section is skipped unparsed.
+#[derive(Deserialize)]
+struct CollectionHead {
+    #[serde(default, rename = "mamori_collection")]
+    sections: Option<BTreeMap<String, SectionRecord>>,
+}
+
+impl Snapshot {
+    /// A snapshot of freshly collected data. The collection record is also written into the
+    /// data as `mamori_collection`, where the packs read it.
+    pub fn collected(
+        schema: SourceKind,
+        tenant: &str,
+        collected_at: &str,
+        mut data: Map<String, Value>,
+        sections: BTreeMap<String, SectionRecord>,
+        requests: Value,
+    ) -> Snapshot {
+        data.insert(
+            COLLECTION_SECTION.to_string(),
+            serde_json::to_value(&sections).unwrap_or(Value::Null),
+        );
+        let data = serde_json::value::to_raw_value(&data)
+            .expect("a JSON map always serializes");
+        Snapshot {
+            schema,
+            name: tenant.to_string(),
+            tenant: tenant.to_string(),
+            collected_at: Some(collected_at.to_string()),
+            collector: Some(concat!("mamori ", env!("CARGO_PKG_VERSION")).to_string()),
+            requests,
+            sections,
+            enveloped: true,
+            data,
+        }
+    }
+
+    /// Reads `path` (plain or gzip, at most `max_bytes` decompressed) as `from`: a bare
+    /// provider export (`scubagear`, `scubagoggles`) or a Mamori snapshot (`mamori`).
+    pub fn read(path: &Path, from: SourceKind, max_bytes: u64) -> Result<Snapshot, SnapshotError> {
+        let bytes = read_bytes(path, max_bytes)?;
+        Snapshot::from_slice(path, &bytes, from)
+    }
+
+    /// Like [`Snapshot::read`], on decompressed bytes in memory; `path` names them in errors.
+    pub fn from_slice(path: &Path, bytes: &[u8], from: SourceKind) -> Result<Snapshot, SnapshotError> {
+        let name = path.display().to_string();
+        let shape = |message: &str| SnapshotError::Shape {
+            path: path.to_owned(),
+            message: message.to_string(),
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(SnapshotError::Empty { path: path.to_owned() });
+        }
+        match from {
+            SourceKind::Mamori => {
+                let envelope: Envelope<'_> =
+                    serde_json::from_slice(bytes).map_err(|e| classify(path, e, u64::MAX))?;
+                match &envelope.mamori_snapshot {
+                    Some(Value::Number(n)) if n.as_u64() == Some(FORMAT_VERSION) => {}
+                    Some(other) => {
+                        return Err(SnapshotError::Version {
+                            path: path.to_owned(),
+                            found: other.to_string(),
+                        })
+                    }
+                    None => return Err(shape("not a Mamori snapshot (no \"mamori_snapshot\" key)")),
+                }
+                let schema = match &envelope.schema {
+                    Some(Value::String(s)) => match s.parse::<SourceKind>() {
+                        Ok(SourceKind::Mamori) | Err(_) => {
+                            return Err(shape(&format!(
+                                "\"schema\" must be scubagear or scubagoggles, not {s:?}"
+                            )))
+                        }
+                        Ok(kind) => kind,
+                    },
+                    _ => return Err(shape("a Mamori snapshot needs a \"schema\" string")),
+                };
+                let data = match envelope.data {
+                    Some(raw) if is_object(raw) => raw.to_owned(),
+                    _ => return Err(shape("a Mamori snapshot needs a \"data\" object")),
+                };
+                let sections = collection_record(path, &data)?;
+                Ok(Snapshot {
+                    schema,
+                    name,
+                    tenant: envelope.tenant.unwrap_or_default(),
+                    collected_at: envelope.collected_at,
+                    collector: envelope.collector,
+                    requests: envelope.requests.unwrap_or(Value::Null),
+                    sections,
+                    enveloped: true,
+                    data,
+                })
+            }
+            schema => {
+                let data: Box<RawValue> =
+                    serde_json::from_slice(bytes).map_err(|e| classify(path, e, u64::MAX))?;
+                if !is_object(&data) {
+                    return Err(shape(
+                        "a provider export is a JSON object of sections, this is not an object",
+                    ));
+                }
+                let sections = collection_record(path, &data)?;
+                Ok(Snapshot {
+                    schema,
+                    name,
+                    tenant: String::new(),
+                    collected_at: None,
+                    collector: None,
+                    requests: Value::Null,
+                    sections,
+                    enveloped: false,
+                    data,
+                })
+            }
+        }
+    }
+
+    /// The provider export (with `mamori_collection` when collected by Mamori), as JSON text.
+    pub fn data_json(&self) -> &str {
+        self.data.get()
+    }
+
+    /// The provider export parsed into `T` (the engine's value, a `serde_json::Value`, …).
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.data.get())
+    }
+
+    /// Sections the collector could not read, with their records.
+    pub fn failed_sections(&self) -> impl Iterator<Item = (&String, &SectionRecord)> {
+        self.sections
+            .iter()
+            .filter(|(_, r)| r.status != SectionStatus::Ok)
+    }
+
+    /// The envelope as JSON bytes (a bare provider export stays bare).
+    pub fn to_json(&self) -> Vec<u8> {
+        if !self.enveloped {
+            return self.data.get().as_bytes().to_vec();
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            mamori_snapshot: u64,
+            schema: &'a str,
+            tenant: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            collected_at: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            collector: Option<&'a str>,
+            requests: &'a Value,
+            data: &'a RawValue,
+        }
+        serde_json::to_vec(&Out {
+            mamori_snapshot: FORMAT_VERSION,
+            schema: self.schema.as_str(),
+            tenant: &self.tenant,
+            collected_at: self.collected_at.as_deref(),
+            collector: self.collector.as_deref(),
+            requests: &self.requests,
+            data: &self.data,
+        })
+        .expect("a snapshot always serializes")
+    }
+
+    /// The bytes of [`Snapshot::to_json`], gzip-compressed when `path` ends in `.gz`.
+    pub fn to_file_bytes(&self, path: &Path) -> Result<Vec<u8>, SnapshotError> {
+        let json = self.to_json();
+        if path.extension().is_some_and(|e| e == "gz") {
+            let werr = |source| SnapshotError::Write {
+                path: path.to_owned(),
+                source,
+            };
+            let mut gz = flate2::write::GzEncoder::new(
+                Vec::with_capacity(json.len() / 8),
+                flate2::Compression::default(),
+            );
+            gz.write_all(&json).map_err(werr)?;
+            gz.finish().map_err(werr)
+        } else {
+            Ok(json)
+        }
+    }
+
+    /// Writes the snapshot to `path` atomically (gzip when it ends in `.gz`).
+    pub fn write(&self, path: &Path) -> Result<(), SnapshotError> {
+        write_atomically(path, &self.to_file_bytes(path)?)
+    }
+}
+
+fn is_object(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
+}
+
+fn collection_record(
+    path: &Path,
+    data: &RawValue,
+) -> Result<BTreeMap<String, SectionRecord>, SnapshotError> {
+    let head: CollectionHead =
+        serde_json::from_str(data.get()).map_err(|e| SnapshotError::Shape {
+            path: path.to_owned(),
+            message: format!("{COLLECTION_SECTION}: {e}"),
+        })?;
+    Ok(head.sections.unwrap_or_default())
+}
+
+/// Writes to a temporary file beside `path`, then renames, so no half-written file remains.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
+    let werr = |p: &Path, source| SnapshotError::Write {
+        path: p.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        werr(
+            path,
+            io::Error::new(io::ErrorKind::InvalidInput, "not a file path"),
+        )
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| werr(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        werr(path, e)
+    })
 }
 
 #[cfg(test)]
@@ -302,5 +668,60 @@ mod tests {
     fn missing_file_is_an_open_error() {
         let err = load::<serde_json::Value>(Path::new("/nonexistent/x.json"), 10).unwrap_err();
         assert!(matches!(err, SnapshotError::Open { .. }));
+    }
+
+    #[test]
+    fn a_collected_snapshot_round_trips_through_a_file() {
+        let mut sections = BTreeMap::new();
+        sections.insert("users".to_string(), SectionRecord::ok("User.Read.All"));
+        sections.insert(
+            "roles".to_string(),
+            SectionRecord::failed("RoleManagement.Read.All", "HTTP 403".into(), Some(403)),
+        );
+        let mut data = Map::new();
+        data.insert("users".into(), serde_json::json!([{"id": 1}]));
+        let snap = Snapshot::collected(
+            SourceKind::Scubagear,
+            "sakura.example",
+            "2026-12-07T00:00:00Z",
+            data,
+            sections,
+            serde_json::json!({}),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json.gz");
+        snap.write(&path).unwrap();
+        let back = Snapshot::read(&path, SourceKind::Mamori, 1 << 20).unwrap();
+        assert_eq!(back.schema, SourceKind::Scubagear);
+        assert_eq!(back.tenant, "sakura.example");
+        assert_eq!(back.sections, snap.sections);
+        assert_eq!(back.failed_sections().count(), 1);
+        let data: Value = back.data().unwrap();
+        assert_eq!(data["users"][0]["id"], 1);
+        assert_eq!(data["mamori_collection"]["roles"]["http_status"], 403);
+    }
+
+    #[test]
+    fn envelope_errors_name_the_problem() {
+        let cases: Vec<(&str, &str)> = vec![
+            (r#"{"data": {}}"#, "no \"mamori_snapshot\" key"),
+            (r#"{"mamori_snapshot": 2, "schema": "scubagear", "data": {}}"#, "unsupported mamori_snapshot version 2"),
+            (r#"{"mamori_snapshot": 1, "schema": "mamori", "data": {}}"#, "must be scubagear or scubagoggles"),
+            (r#"{"mamori_snapshot": 1, "data": {}}"#, "needs a \"schema\" string"),
+            (r#"{"mamori_snapshot": 1, "schema": "scubagear", "data": []}"#, "needs a \"data\" object"),
+            (r#"{"mamori_snapshot": 1, "schema": "scubagear", "data": {"mamori_collection": 3}}"#, "mamori_collection"),
+            ("[1]", "wrong shape"),
+        ];
+        for (text, expected) in cases {
+            let err = Snapshot::from_slice(Path::new("x.json"), text.as_bytes(), SourceKind::Mamori)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{err:?} should contain {expected:?}");
+            assert!(err.starts_with("x.json: "), "{err}");
+        }
+        let err = Snapshot::from_slice(Path::new("e.json"), b"[1]", SourceKind::Scubagear)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not an object"), "{err}");
     }
 }

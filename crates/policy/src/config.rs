@@ -69,7 +69,7 @@ impl EvalConfig {
     /// Parses YAML (JSON is YAML too).
     pub fn from_yaml_str(text: &str) -> Result<Self, String> {
         let doc: serde_json::Value =
-            serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+            serde_norway::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
         let serde_json::Value::Object(map) = doc else {
             return Err("the config must be a mapping of keys to settings".into());
         };

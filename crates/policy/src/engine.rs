@@ -3,7 +3,7 @@
 use crate::config::EvalConfig;
 use crate::pack::{Control, Pack, PackFiles, Product, SectionType};
 use crate::{PackError, BUILTIN_PACKS};
-use mamori_core::snapshot::SourceKind;
+use mamori_core::snapshot::{Snapshot, SnapshotError, SourceKind};
 use mamori_core::{ControlResult, Criticality, Evaluation, Localized, Status};
 use regorus::Value;
 use std::collections::BTreeMap;
@@ -108,7 +108,23 @@ impl Engine {
         Ok(())
     }
 
-    /// Evaluates every pack that reads `kind` on `input`. Never fails: a rule that errors turns
+    /// Evaluates one snapshot with the packs of its schema: the single evaluation entry of the
+    /// CLI, the scan worker and the benchmarks. Results are named after `snapshot.name`. Fails
+    /// only when the data cannot be parsed into the engine's value (it was checked when read).
+    pub fn evaluate_snapshot(
+        &self,
+        snapshot: &Snapshot,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, SnapshotError> {
+        let input: Value = snapshot.data().map_err(|e| SnapshotError::Json {
+            path: snapshot.name.clone().into(),
+            message: e.to_string(),
+        })?;
+        Ok(self.evaluate(&snapshot.name, snapshot.schema, input, options))
+    }
+
+    /// Evaluates every pack that reads `kind` on `input` (prefer [`Engine::evaluate_snapshot`];
+    /// this is for values built in memory, such as test cases). Never fails: a rule that errors turns
     /// the controls of its product into `error` results naming the problem.
     pub fn evaluate(
         &self,

@@ -278,7 +278,7 @@ impl Pack {
                 message: "missing pack.yaml".into(),
             })?;
         let manifest: PackManifest =
-            serde_yaml::from_str(manifest_text).map_err(|e| PackError::Invalid {
+            serde_norway::from_str(manifest_text).map_err(|e| PackError::Invalid {
                 file: files.display("pack.yaml"),
                 control: None,
                 field: None,
@@ -310,7 +310,7 @@ impl Pack {
                 message: format!("pack.yaml lists product {product_dir:?} but {rel} is missing"),
             })?;
             let parsed: ProductFile =
-                serde_yaml::from_str(text).map_err(|e| PackError::Invalid {
+                serde_norway::from_str(text).map_err(|e| PackError::Invalid {
                     file: file.clone(),
                     control: None,
                     field: None,

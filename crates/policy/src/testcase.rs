@@ -91,7 +91,7 @@ pub fn run_case(engine: &Engine, default_source: SourceKind, file: &Path) -> Cas
     };
     let case: CaseFile = match std::fs::read_to_string(file)
         .map_err(|e| e.to_string())
-        .and_then(|t| serde_yaml::from_str(&t).map_err(|e| e.to_string()))
+        .and_then(|t| serde_norway::from_str(&t).map_err(|e| e.to_string()))
     {
         Ok(c) => c,
         Err(e) => {
@@ -102,7 +102,7 @@ pub fn run_case(engine: &Engine, default_source: SourceKind, file: &Path) -> Cas
     outcome.description = case.description.clone();
     let mut options = EvalOptions::default();
     if let Some(config) = &case.config {
-        match serde_yaml::to_string(config)
+        match serde_norway::to_string(config)
             .map_err(|e| e.to_string())
             .and_then(|t| EvalConfig::from_yaml_str(&t))
         {

@@ -13,7 +13,6 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use mamori_connect::collection::Collected;
 use mamori_connect::HttpSettings;
-use mamori_core::snapshot::SourceKind;
 use mamori_store::{App, FindingQuery, Job, JobStatus, ResultInput, ScanStatus, Scope};
 use serde::Serialize;
 use serde_json::Value;
@@ -51,26 +50,16 @@ impl Collector for ConnectorCollector {
         let credentials = credentials.to_vec();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
+                let app: mamori_core::App = app.as_str().parse()?;
+                let text = std::str::from_utf8(&credentials)
+                    .context("stored credentials are not UTF-8")?;
+                let config = mamori_connect::AppConfig::from_document(app, text)
+                    .context("stored credentials")?;
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .context("starting a collection runtime")?;
-                rt.block_on(async move {
-                    match app {
-                        App::M365 => {
-                            let config: mamori_connect::m365::M365Config =
-                                serde_json::from_slice(&credentials)
-                                    .context("stored Microsoft 365 credentials")?;
-                            Ok(mamori_connect::m365::collect(&config, settings, None).await?)
-                        }
-                        App::Gws => {
-                            let config: mamori_connect::gws::GwsConfig =
-                                serde_json::from_slice(&credentials)
-                                    .context("stored Google Workspace credentials")?;
-                            Ok(mamori_connect::gws::collect(&config, settings, None).await?)
-                        }
-                    }
-                })
+                Ok(rt.block_on(mamori_connect::collect(&config, settings, None))?)
             })
             .await
             .context("collection task")?
@@ -271,26 +260,20 @@ async fn execute(
     let requests = collected.total_requests();
     let snapshot = collected.into_snapshot();
     let engine = state.engine.clone();
-    let snapshot_for_eval = snapshot.clone();
-    let evaluation = tokio::task::spawn_blocking(move || {
-        let source = snapshot_for_eval["tenant"]
-            .as_str()
-            .unwrap_or("tenant")
-            .to_string();
-        evaluate_snapshot(
-            &engine,
-            &source,
-            &snapshot_for_eval,
-            &mamori_policy::EvalOptions::default(),
-        )
+    // The snapshot moves to the blocking pool and back: evaluated and saved, never copied.
+    let (snapshot, evaluation) = tokio::task::spawn_blocking(move || {
+        let evaluation =
+            engine.evaluate_snapshot(&snapshot, &mamori_policy::EvalOptions::default());
+        (snapshot, evaluation)
     })
     .await
-    .context("evaluation task")??;
+    .context("evaluation task")?;
+    let evaluation = evaluation?;
     if lost.load(Ordering::SeqCst) {
         anyhow::bail!("lease lost before recording");
     }
     store
-        .save_snapshot_json(scan_id, &snapshot)
+        .save_snapshot(scan_id, &snapshot.to_json())
         .await
         .context("saving the snapshot")?;
     let inputs: Vec<ResultInput> = evaluation.results.iter().map(ResultInput::from).collect();
@@ -316,22 +299,6 @@ async fn execute(
         resolved: summary.resolved,
         reopened: summary.reopened,
     })
-}
-
-/// Evaluates a collected snapshot (the envelope `mamori collect` writes) with the packs.
-pub fn evaluate_snapshot(
-    engine: &mamori_policy::Engine,
-    source: &str,
-    snapshot: &Value,
-    options: &mamori_policy::EvalOptions,
-) -> anyhow::Result<mamori_core::Evaluation> {
-    let kind = match snapshot["schema"].as_str() {
-        Some("scubagear") => SourceKind::Scubagear,
-        Some("scubagoggles") => SourceKind::Scubagoggles,
-        other => anyhow::bail!("snapshot of unknown schema {other:?}"),
-    };
-    let data: mamori_policy::Value = snapshot["data"].clone().into();
-    Ok(engine.evaluate(source, kind, data, options))
 }
 
 /// Failing controls whose every active finding is covered by an approved exception.

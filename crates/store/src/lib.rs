@@ -18,6 +18,8 @@
 //! Timestamps are stored as microseconds since the Unix epoch and exposed as [`jiff::Timestamp`].
 
 mod auth;
+/// Bulk seeding for `mamori-bench` only; not part of the product's API.
+#[cfg(feature = "bench")]
 pub mod bench_seed;
 mod crypto;
 mod jobs;

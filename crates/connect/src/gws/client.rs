@@ -991,7 +991,7 @@ pub async fn collect(
             .to_string()
     });
     Ok(Collected {
-        schema: "scubagoggles",
+        schema: mamori_core::snapshot::SourceKind::Scubagoggles,
         tenant,
         collection: c,
         stats: base.stats().snapshot(),

@@ -317,7 +317,7 @@ pub async fn collect(
     collection.data.insert("scuba_config".into(), json!({}));
 
     Ok(Collected {
-        schema: "scubagear",
+        schema: mamori_core::snapshot::SourceKind::Scubagear,
         tenant: if initial_domain.is_empty() {
             tenant_id
         } else {

@@ -2,10 +2,9 @@
 //! throttling, against the lower bound (requests needed at the largest page sizes plus fixed
 //! calls). The imitation runs in a child process so the figures are the collector's own.
 
-use crate::bench::{peak_rss_mib, BenchArgs};
-use crate::collect::{collect_app, gws_config, m365_config, runtime, AppConfig, Progress};
+use crate::{peak_rss_mib, runtime, BenchArgs};
 use anyhow::{bail, Context, Result};
-use mamori_connect::HttpSettings;
+use mamori_connect::{AppConfig, HttpSettings};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -35,7 +34,11 @@ fn wait_for(path: &Path, child: &mut Child) -> Result<()> {
 
 pub fn run(args: &BenchArgs) -> Result<u8> {
     let dir = tempfile_dir()?;
-    let exe = std::env::current_exe().context("locating the mamori binary")?;
+    // The imitation runs in its own process (`mamori imitate`, beside this binary), so the
+    // peak memory measured here is the collector's own.
+    let exe = std::env::current_exe()
+        .context("locating this binary")?
+        .with_file_name(format!("mamori{}", std::env::consts::EXE_SUFFIX));
     println!(
         "Collection benchmark: large tenants, {} ms latency per request, 429 on every {} request(s) (Retry-After {} s), concurrency {}",
         args.latency_ms,
@@ -77,17 +80,13 @@ pub fn run(args: &BenchArgs) -> Result<u8> {
         if args.app.as_deref().is_some_and(|a| a != app) {
             continue;
         }
-        let config = match app {
-            "m365" => AppConfig::M365(m365_config(Some(&dir.join("m365-credentials.json")))?),
-            _ => AppConfig::Gws(gws_config(Some(&dir.join("gws-credentials.json")))?),
-        };
+        let path = dir.join(format!("{app}-credentials.json"));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let config = AppConfig::from_document(app.parse()?, &text)?;
         let bound: BTreeMap<String, u64> =
             serde_json::from_slice(&std::fs::read(dir.join(format!("{app}-lower-bound.json")))?)?;
-        let collected = rt.block_on(collect_app(
-            &config,
-            settings.clone(),
-            Progress::new(app, false),
-        ))?;
+        let collected = rt.block_on(mamori_connect::collect(&config, settings.clone(), None))?;
         let failed: Vec<&String> = collected.collection.failed().map(|(k, _)| k).collect();
         println!(
             "\n== {} ({}) ==",

@@ -1,19 +1,58 @@
-//! `mamori bench`: evaluation speed on the sample exports and on generated large tenants.
-//! Prints evaluations per second, MB/s, each product's share and peak memory (VmHWM).
+//! `mamori-bench`: Mamori's speed figures, kept out of the shipped `mamori` binary.
+//!
+//! Without a mode flag: evaluation speed on the sample exports and on generated large tenants
+//! (evaluations per second, MB/s, each product's share, peak memory). `--collect`: live
+//! collection from the imitation APIs; `--api`: the REST API's finding listings under load;
+//! `--schedule`: a simulated day of scheduled scans. docs/BENCHMARKS.md keeps the figures.
 
-#[path = "bench_api.rs"]
-pub mod bench_api;
-#[path = "bench_schedule.rs"]
-pub mod bench_schedule;
+mod api;
+mod collect;
+mod schedule;
 
-use crate::synth::{gws_tenant, m365_tenant, GwsSize, TenantSize};
-use crate::{load_engine, PackArgs};
 use anyhow::{Context, Result};
-use clap::Args;
+use clap::{Args, Parser};
+use mamori_mock_saas::synth::{gws_tenant, m365_tenant, GwsSize, TenantSize};
+use std::process::ExitCode;
 use mamori_core::snapshot::{SourceKind, DEFAULT_MAX_INPUT_BYTES};
 use mamori_policy::{Engine, EvalOptions, Value};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "mamori-bench", version, about = "Mamori's benchmarks (docs/BENCHMARKS.md)")]
+struct Cli {
+    #[command(flatten)]
+    args: BenchArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    match run(cli.args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("mamori-bench: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Built-in packs, compiled.
+pub fn load_engine() -> Result<Engine> {
+    Engine::with_builtin_packs().context("loading the built-in packs")
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -55,7 +94,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "m365|gws")]
     pub app: Option<String>,
     #[command(flatten)]
-    pub server: bench_api::ServerBenchArgs,
+    pub server: api::ServerBenchArgs,
 }
 
 pub fn peak_rss_mib() -> Option<f64> {
@@ -86,16 +125,16 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 
 pub fn run(args: BenchArgs) -> Result<u8> {
     if args.collect {
-        return crate::bench_collect::run(&args);
+        return collect::run(&args);
     }
     if args.server.api {
-        return bench_api::run(&args.server);
+        return api::run(&args.server);
     }
     if args.server.schedule {
-        return bench_schedule::run(&args.server);
+        return schedule::run(&args.server);
     }
     let started = Instant::now();
-    let engine = load_engine(&PackArgs { packs: Vec::new() })?;
+    let engine = load_engine()?;
     let controls: usize = engine.packs().iter().map(|p| p.controls().count()).sum();
     println!(
         "load+compile packs: {:.1} ms ({} controls)",
@@ -140,7 +179,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             ),
         }
     }
-    let demo_gws = serde_json::to_vec(&crate::synth::gws_demo())?;
+    let demo_gws = serde_json::to_vec(&mamori_mock_saas::synth::gws_demo())?;
     let input = Value::from_json_str(std::str::from_utf8(&demo_gws)?)?;
     time_input(
         &engine,
@@ -165,7 +204,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             mib(json.len())
         );
         if let Some(path) = &args.write_large {
-            crate::write_atomically(path, &json)?;
+            mamori_core::snapshot::write_atomically(path, &json)?;
         }
         large(&engine, SourceKind::Scubagear, &json)?;
 
@@ -180,7 +219,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             mib(json.len())
         );
         if let Some(path) = &args.write_large_gws {
-            crate::write_atomically(path, &json)?;
+            mamori_core::snapshot::write_atomically(path, &json)?;
         }
         large(&engine, SourceKind::Scubagoggles, &json)?;
     }

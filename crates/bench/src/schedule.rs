@@ -14,22 +14,22 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use jiff::{SignedDuration, Timestamp};
 use mamori_connect::collection::{Collected, Collection};
+use mamori_core::snapshot::SourceKind;
 use mamori_server::cron::{parse_time_zone, Schedule};
 use mamori_server::{AppState, ServerConfig};
 use mamori_store::{App, MasterKey, NewCustomer, NewTenant, ScanStatus, Store};
 
-use crate::bench::bench_api::{BenchDb, ServerBenchArgs};
-use crate::{load_engine, PackArgs};
+use crate::api::{BenchDb, ServerBenchArgs};
 
 const TIME_ZONE: &str = "Asia/Tokyo";
 
 pub fn run(args: &ServerBenchArgs) -> Result<u8> {
     let engine = if args.evaluate {
-        load_engine(&PackArgs { packs: Vec::new() })?
+        crate::load_engine()?
     } else {
         mamori_policy::Engine::new()
     };
-    let rt = crate::collect::runtime()?;
+    let rt = crate::runtime()?;
     rt.block_on(async {
         let db =
             BenchDb::create(args.database_url.as_deref(), "schedule", args.keep_database).await?;
@@ -92,10 +92,10 @@ impl mamori_server::Collector for ImitationCollector {
             let mut collection = Collection::default();
             let (schema, data) = match app {
                 App::M365 => (
-                    "scubagear",
+                    SourceKind::Scubagear,
                     serde_json::json!({"conditional_access_policies": [], "privileged_users": {}}),
                 ),
-                App::Gws => ("scubagoggles", serde_json::json!({"policies": {}})),
+                App::Gws => (SourceKind::Scubagoggles, serde_json::json!({"policies": {}})),
             };
             for (section, value) in data.as_object().cloned().unwrap_or_default() {
                 collection.record(&section, "bench", Ok(value));
@@ -490,7 +490,7 @@ async fn run_on(args: &ServerBenchArgs, engine: mamori_policy::Engine, db: &Benc
             "FAILED: see the counts above"
         }
     );
-    if let Some(peak) = crate::bench::peak_rss_mib() {
+    if let Some(peak) = crate::peak_rss_mib() {
         println!("peak memory (VmHWM): {peak:.0} MiB");
     }
     for s in &states {

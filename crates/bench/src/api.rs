@@ -18,7 +18,6 @@ use mamori_server::{AppState, Role as ProcessRole, ServerConfig};
 use mamori_store::bench_seed::BenchSeed;
 use mamori_store::{MasterKey, NewUser, Role, Store};
 
-use crate::{load_engine, PackArgs};
 
 /// Options of `mamori bench --api` and `mamori bench --schedule`.
 #[derive(Args, Clone, Debug)]
@@ -289,8 +288,8 @@ impl Plan {
 }
 
 pub fn run(args: &ServerBenchArgs) -> Result<u8> {
-    let engine = load_engine(&PackArgs { packs: Vec::new() })?;
-    let rt = crate::collect::runtime()?;
+    let engine = crate::load_engine()?;
+    let rt = crate::runtime()?;
     rt.block_on(async {
         let db = BenchDb::create(args.database_url.as_deref(), "api", args.keep_database).await?;
         let result = run_on(args, engine, &db).await;
@@ -510,7 +509,7 @@ async fn run_on(args: &ServerBenchArgs, engine: mamori_policy::Engine, db: &Benc
             format!("NOT met ({p99:.1} ms)")
         }
     );
-    if let Some(peak) = crate::bench::peak_rss_mib() {
+    if let Some(peak) = crate::peak_rss_mib() {
         println!("peak memory of the process (server + clients; VmHWM): {peak:.0} MiB");
     }
     store.close().await;

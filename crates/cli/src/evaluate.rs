@@ -1,0 +1,102 @@
+//! `mamori evaluate`: provider exports or Mamori snapshots from files, judged by the packs.
+
+use crate::output::{resolve_lang, ReportArgs};
+use crate::{text, PackArgs};
+use anyhow::{bail, Result};
+use clap::Args;
+use mamori_core::snapshot::{Snapshot, SourceKind, DEFAULT_MAX_INPUT_BYTES};
+use mamori_policy::{EvalConfig, EvalOptions};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// Schema of the input files.
+    #[arg(long, value_name = "scubagear|scubagoggles|mamori")]
+    from: SourceKind,
+    /// Input files (JSON, plain or gzip).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    packs: PackArgs,
+    /// ScubaGear-style YAML: OmitPolicy (rationale, expiry) and product exclusions (e.g. Aad).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Also report per requirement of a compliance framework (cis-m365-6, cis-gws-1.3,
+    /// nist-800-53, iso27001; see `mamori packs list`).
+    #[arg(long, value_name = "ID")]
+    framework: Option<String>,
+    /// Only evaluate these products (e.g. aad, exo); repeatable.
+    #[arg(long = "product", value_name = "ID")]
+    products: Vec<String>,
+    /// Refuse inputs larger than this many bytes after decompression.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_INPUT_BYTES)]
+    max_input_size: u64,
+}
+
+pub fn run(args: EvaluateArgs) -> Result<u8> {
+    let lang = resolve_lang(args.report.lang);
+    let engine = crate::load_engine(&args.packs)?;
+    if args.from != SourceKind::Mamori && !engine.packs().iter().any(|p| p.input == args.from) {
+        bail!(text::format(
+            lang,
+            "no_pack_reads",
+            &[("kind", &args.from.as_str())]
+        ));
+    }
+    let mut options = EvalOptions::default();
+    if let Some(path) = &args.config {
+        options.config = EvalConfig::from_file(path)?;
+    }
+    options.products = args.products.clone();
+    let framework = match &args.framework {
+        Some(id) => Some(crate::packs::find_framework(&engine, id)?),
+        None => None,
+    };
+
+    let mut evaluations = Vec::new();
+    let mut tool_errors = 0usize;
+    for file in &args.files {
+        let evaluation = Snapshot::read(file, args.from, args.max_input_size)
+            .map_err(anyhow::Error::from)
+            .and_then(|snapshot| Ok(engine.evaluate_snapshot(&snapshot, &options)?));
+        match evaluation {
+            Ok(evaluation) if evaluation.results.is_empty() => {
+                tool_errors += 1;
+                let kind = evaluation_kind(&args, file);
+                eprintln!(
+                    "mamori: {}: {}",
+                    text::get(lang, "error"),
+                    text::format(
+                        lang,
+                        "no_product",
+                        &[("file", &file.display()), ("kind", &kind)]
+                    )
+                );
+            }
+            Ok(mut evaluation) => {
+                if let Some(f) = &framework {
+                    let view = f.view(&evaluation);
+                    evaluation.frameworks.push(view);
+                }
+                evaluations.push(evaluation);
+            }
+            Err(e) => {
+                tool_errors += 1;
+                eprintln!("mamori: {}: {e:#}", text::get(lang, "error"));
+            }
+        }
+    }
+    args.report.finish(&evaluations, tool_errors, false)
+}
+
+/// The schema an input was read as, for the "no product found" message.
+fn evaluation_kind(args: &EvaluateArgs, file: &std::path::Path) -> String {
+    if args.from != SourceKind::Mamori {
+        return args.from.as_str().to_string();
+    }
+    Snapshot::read(file, SourceKind::Mamori, args.max_input_size)
+        .map(|s| s.schema.as_str().to_string())
+        .unwrap_or_else(|_| "mamori".into())
+}
