@@ -3,8 +3,8 @@
 //! Workspace).
 //!
 //! Shared plumbing lives at the top ([`http`], [`auth`], [`dns`], [`redact`], [`collection`]);
-//! each application has its own folder with `config` (what the operator supplies) and
-//! `client` (the calls and the mapping to the provider schema).
+//! each application has its own folder with `config` (what the operator supplies) and one module
+//! per API area, which make the calls and map the answers to the provider schema.
 
 pub mod auth;
 pub mod collection;
