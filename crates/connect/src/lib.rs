@@ -4,8 +4,8 @@
 //!
 //! Shared plumbing lives at the top ([`http`], [`auth`], [`dns`], [`redact`], [`collection`]);
 //! [`collect`] and [`AppConfig`] are the one entry for every application;
-//! each application has its own folder with `config` (what the operator supplies) and
-//! `client` (the calls and the mapping to the provider schema).
+//! each application has its own folder with `config` (what the operator supplies) and one module
+//! per API area, which make the calls and map the answers to the provider schema.
 
 pub mod auth;
 pub mod collection;

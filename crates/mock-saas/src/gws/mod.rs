@@ -283,7 +283,8 @@ pub async fn start(spec: &GwsTenantSpec, behaviour: Behaviour) -> std::io::Resul
     let mut rng = crate::names::Rng::new(spec.seed ^ 0x5a);
     let project = "mamori-scan-sakura";
     let client_email = format!("mamori-collector@{project}.iam.gserviceaccount.com");
-    let client_id = format!("1{:020}", rng.next_u64() % 10u64.pow(20));
+    // Wrapped as in `tenant::numeric_id`.
+    let client_id = format!("1{:020}", rng.next_u64() % 10u64.wrapping_pow(20));
     let private_key_id = format!(
         "{:016x}{:016x}{:08x}",
         rng.next_u64(),
@@ -950,7 +951,7 @@ async fn policies(State(st): St, headers: HeaderMap, Query(q): Params) -> Respon
     // token. The imitation marks it with an offset past the end.
     let (items, next) = tri!(paged(list, &q, "pageSize", 50, 100, true));
     let mut body = json!({});
-    let blank = q.get("pageToken").is_some() && items.is_empty();
+    let blank = q.contains_key("pageToken") && items.is_empty();
     if !items.is_empty() {
         body["policies"] = Value::Array(items.to_vec());
     }
