@@ -1,6 +1,6 @@
 //! E-mail over SMTP, against a tiny SMTP receiver written here.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! One body per behaviour, run on SQLite and on PostgreSQL (see tests/common).
 
 #[macro_use]
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;

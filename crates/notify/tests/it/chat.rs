@@ -1,6 +1,6 @@
 //! Slack and Microsoft Teams payloads, checked by local receivers.
 
-mod common;
+use crate::common;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};

@@ -3,7 +3,7 @@
 //! (drift, changed settings, score), a signed webhook for it while a dead receiver waits its
 //! retry, expiry reopening the accepted findings, and the scheduler queueing each cron slot once.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

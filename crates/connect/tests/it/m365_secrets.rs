@@ -1,7 +1,7 @@
 //! No credential reaches a log line, an error message or a snapshot. In its own test binary so
 //! the log capture can be the global subscriber (every thread) without affecting other tests.
 
-mod common;
+use crate::common;
 
 use mamori_connect::m365::{collect, M365Config};
 use mamori_connect::HttpSettings;

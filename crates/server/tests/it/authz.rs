@@ -4,7 +4,7 @@
 //! them in a list. Runs the real server on port 0 over HTTP, with two customers scanned through
 //! the imitation Microsoft 365 API.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::StatusCode;

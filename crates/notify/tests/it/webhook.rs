@@ -1,6 +1,6 @@
 //! Signed webhooks and the HTTP failure modes, against local receivers.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! responses and secrecy of the key and tokens.
 
 use mamori_connect::collection::Collected;
-mod common;
+use crate::common;
 
 use common::{fast, gws_config as config};
 use mamori_connect::gws::collect;

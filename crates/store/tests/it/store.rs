@@ -2,7 +2,7 @@
 //! when MAMORI_TEST_DATABASE_URL is set (a fresh database per test, dropped afterwards).
 
 #[macro_use]
-mod common;
+use crate::common;
 
 use common::Ctx;
 use mamori_store::{

@@ -2,7 +2,7 @@
 //! test binary so the log capture can be the global subscriber (spawned tasks log from worker
 //! threads) without affecting other tests.
 
-mod common;
+use crate::common;
 
 use common::{fast, gws_config as config};
 use mamori_connect::gws::collect;

@@ -1,0 +1,6 @@
+//! Every integration test of this crate, in one binary: one link instead of 2, which
+//! keeps a clean build (CI) short. Each module is one former test file.
+
+mod common;
+mod authz;
+mod flow;
