@@ -1,4 +1,4 @@
-//! `mamori bench --api`: the REST API's finding listings under load. Seeds a fresh database
+//! `mamori-bench --api`: the REST API's finding listings under load. Seeds a fresh database
 //! (1,000 customers × 5 tenants × 200 findings by default), starts the real server
 //! (`mamori_server::run`, API role) in-process on loopback and drives it with concurrent
 //! keep-alive HTTP clients; prints requests/s and latency percentiles, overall and per kind of
@@ -19,7 +19,7 @@ use mamori_store::bench_seed::BenchSeed;
 use mamori_store::{MasterKey, NewUser, Role, Store};
 
 
-/// Options of `mamori bench --api` and `mamori bench --schedule`.
+/// Options of `mamori-bench --api` and `mamori-bench --schedule`.
 #[derive(Args, Clone, Debug)]
 pub struct ServerBenchArgs {
     /// Instead: the REST API's finding listings under concurrent load, on a seeded database

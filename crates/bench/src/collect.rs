@@ -1,4 +1,4 @@
-//! `mamori bench --collect`: live collection of large imitation tenants, with latency and
+//! `mamori-bench --collect`: live collection of large imitation tenants, with latency and
 //! throttling, against the lower bound (requests needed at the largest page sizes plus fixed
 //! calls). The imitation runs in a child process so the figures are the collector's own.
 

@@ -1,4 +1,4 @@
-//! `mamori bench --schedule`: a simulated day of cron schedules (5,000 tenants, daily, spread
+//! `mamori-bench --schedule`: a simulated day of cron schedules (5,000 tenants, daily, spread
 //! over the day, Asia/Tokyo) driven through `mamori_server::scheduler::tick` by two schedulers
 //! in lockstep, while two worker "processes" (each its own `AppState` and connection pool)
 //! claim and run the jobs with the real worker loop and an imitation collector. At the end it

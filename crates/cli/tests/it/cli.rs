@@ -713,3 +713,68 @@ fn connect_docs_list_the_permissions_the_connectors_need() {
         );
     }
 }
+
+/// `mamori scan` exit codes through the binary: 1 with findings, 0 once every finding is
+/// omitted by the operator, 2 when the tool fails (refused credentials, unreachable API).
+#[test]
+fn scan_exit_codes() {
+    let imitation = imitation();
+    let creds = imitation.dir.path().join("m365-credentials.json");
+    let scan = |extra: &[&str], creds: &Path| {
+        let mut args = vec![
+            "scan",
+            "m365",
+            "--credentials",
+            creds.to_str().unwrap(),
+            "--quiet",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        mamori(&args)
+    };
+
+    let o = scan(&[], &creds);
+    assert_eq!(o.status.code(), Some(1), "findings: {}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let failing: Vec<String> = line["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail" || c["status"] == "warning")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!failing.is_empty());
+
+    // The operator omits every failing control (with a rationale): nothing is left to report.
+    let mut config = String::from("OmitPolicy:\n");
+    for id in &failing {
+        config.push_str(&format!(
+            "  {id}:\n    Rationale: accepted for the exit-code test\n"
+        ));
+    }
+    let config_path = imitation.dir.path().join("omit-all.yaml");
+    std::fs::write(&config_path, config).unwrap();
+    let o = scan(&["--config", config_path.to_str().unwrap()], &creds);
+    assert_eq!(o.status.code(), Some(0), "clean: {}", stderr(&o));
+
+    // Refused credentials: a tool error, one line, and the secret is not printed.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&creds).unwrap()).unwrap();
+    doc["client_secret"] = "Wrong~Secret~For~Exit~Test".into();
+    let wrong = imitation.dir.path().join("wrong.json");
+    std::fs::write(&wrong, doc.to_string()).unwrap();
+    let o = scan(&[], &wrong);
+    assert_eq!(o.status.code(), Some(2), "refused: {}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(!stderr(&o).contains("Wrong~Secret"), "{}", stderr(&o));
+
+    // An API that answers nothing useful: a tool error too, never a clean exit.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&creds).unwrap()).unwrap();
+    doc["endpoints"]["graph"] = "http://127.0.0.1:9/nothing".into();
+    let broken = imitation.dir.path().join("broken.json");
+    std::fs::write(&broken, doc.to_string()).unwrap();
+    let o = scan(&["--timeout", "2"], &broken);
+    assert_eq!(o.status.code(), Some(2), "unreachable: {}", stderr(&o));
+}
