@@ -1,5 +1,6 @@
 //! Human text (Japanese / English) and the Slack, Teams and e-mail payloads.
 
+use mamori_core::{App, Lang, Severity};
 use serde_json::{json, Value};
 
 use crate::{EventKind, Notification, NotifiedFinding};
@@ -15,26 +16,20 @@ const MAX_ERROR_CHARS: usize = 1500;
 /// Slack limit for a section's text.
 const SLACK_SECTION_CHARS: usize = 3000;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    Ja,
-    En,
+/// The language of a notification's text: Japanese when its `lang` starts with `ja`, English
+/// otherwise.
+pub(crate) fn lang_of(n: &Notification) -> Lang {
+    if n.lang.trim().to_ascii_lowercase().starts_with("ja") {
+        Lang::Ja
+    } else {
+        Lang::En
+    }
 }
 
-impl Lang {
-    pub(crate) fn of(n: &Notification) -> Lang {
-        if n.lang.trim().to_ascii_lowercase().starts_with("ja") {
-            Lang::Ja
-        } else {
-            Lang::En
-        }
-    }
-
-    fn pick(self, ja: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Ja => ja,
-            Lang::En => en,
-        }
+fn pick(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
     }
 }
 
@@ -78,32 +73,28 @@ fn labels(lang: Lang) -> Labels {
     }
 }
 
-fn severity_rank(sev: &str) -> u8 {
+/// The severity a notification's text names (any case; "informational" is info), if any.
+fn severity(sev: &str) -> Option<Severity> {
     match sev.trim().to_ascii_lowercase().as_str() {
-        "critical" => 0,
-        "high" => 1,
-        "medium" => 2,
-        "low" => 3,
-        "info" | "informational" => 4,
-        _ => 5,
+        "informational" => Some(Severity::Info),
+        other => other.parse().ok(),
     }
 }
 
+/// [`Severity::rank`], with 5 for text that names no severity (listed last).
+fn severity_rank(sev: &str) -> i64 {
+    severity(sev).map_or(5, Severity::rank)
+}
+
 pub(crate) fn severity_label(sev: &str, lang: Lang) -> String {
-    let label = match (severity_rank(sev), lang) {
-        (0, Lang::Ja) => "重大",
-        (1, Lang::Ja) => "高",
-        (2, Lang::Ja) => "中",
-        (3, Lang::Ja) => "低",
-        (4, Lang::Ja) => "情報",
-        (0, Lang::En) => "Critical",
-        (1, Lang::En) => "High",
-        (2, Lang::En) => "Medium",
-        (3, Lang::En) => "Low",
-        (4, Lang::En) => "Info",
-        _ => return clip(sev, 20),
+    let Some(severity) = severity(sev) else {
+        return clip(sev, 20);
     };
-    label.to_owned()
+    match (severity, lang) {
+        // Notifications' word for critical; the reports and pages say 緊急.
+        (Severity::Critical, Lang::Ja) => "重大".to_owned(),
+        _ => severity.label(lang).to_owned(),
+    }
 }
 
 fn is_regression(f: &NotifiedFinding) -> bool {
@@ -112,28 +103,25 @@ fn is_regression(f: &NotifiedFinding) -> bool {
 
 fn change_label(change: &str, lang: Lang) -> String {
     match change.trim().to_ascii_lowercase().as_str() {
-        "new" => lang.pick("新規", "new").to_owned(),
-        "regression" => lang
-            .pick("悪化: 合格→不合格", "regression: pass → fail")
-            .to_owned(),
+        "new" => pick(lang, "新規", "new").to_owned(),
+        "regression" => pick(lang, "悪化: 合格→不合格", "regression: pass → fail").to_owned(),
         _ => clip(change, 30),
     }
 }
 
 fn app_label(app: &str) -> String {
-    match app.trim().to_ascii_lowercase().as_str() {
-        "m365" => "Microsoft 365".to_owned(),
-        "gws" => "Google Workspace".to_owned(),
-        _ => clip(app, 40),
+    match app.trim().to_ascii_lowercase().parse::<App>() {
+        Ok(app) => app.label().to_owned(),
+        Err(_) => clip(app, 40),
     }
 }
 
 /// The one-line summary: "3 new high/critical findings, 1 regression" /
 /// "新しい重大な検出事項 3 件、悪化した項目 1 件", or "Scan failed" / "スキャン失敗".
 pub(crate) fn headline(n: &Notification) -> String {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     match n.event {
-        EventKind::ScanFailed => lang.pick("スキャン失敗", "Scan failed").to_owned(),
+        EventKind::ScanFailed => pick(lang, "スキャン失敗", "Scan failed").to_owned(),
         EventKind::ScanFindings => {
             let regressions = n.findings.iter().filter(|f| is_regression(f)).count();
             let new = n.findings.len() - regressions;
@@ -261,7 +249,7 @@ pub(crate) fn slack_escape(s: &str) -> String {
 
 /// Slack incoming-webhook payload: `text` (notification fallback) + `blocks`.
 pub(crate) fn slack_payload(n: &Notification) -> Value {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     let l = labels(lang);
     let head = headline(n);
     let fallback = format!(
@@ -346,7 +334,7 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
 /// Teams incoming-webhook (Workflows) payload: a message with one Adaptive
 /// Card attachment.
 pub(crate) fn teams_payload(n: &Notification) -> Value {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     let l = labels(lang);
     let attention = n.event == EventKind::ScanFailed
         || n.findings.iter().any(|f| severity_rank(&f.severity) == 0);
@@ -443,7 +431,7 @@ pub(crate) fn email_subject(n: &Notification) -> String {
 
 /// Plain-text e-mail body.
 pub(crate) fn email_body(n: &Notification) -> String {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     let l = labels(lang);
     let mut out = String::new();
     out.push_str(&headline(n));
