@@ -6,10 +6,12 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::{now_us, ts, with_pool, Error, Result, Store};
+use mamori_core::snapshot::{Snapshot, SourceKind};
 
-/// A stored snapshot's metadata; the data is read with [`Store::load_snapshot`].
+/// A stored snapshot's metadata (the row); the snapshot itself is read with
+/// [`Store::load_snapshot`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
+pub struct SnapshotRecord {
     pub id: i64,
     pub scan_id: i64,
     /// Size of the JSON before compression.
@@ -28,9 +30,9 @@ struct SnapshotRow {
     created_at: i64,
 }
 
-impl From<SnapshotRow> for Snapshot {
+impl From<SnapshotRow> for SnapshotRecord {
     fn from(r: SnapshotRow) -> Self {
-        Snapshot {
+        SnapshotRecord {
             id: r.id,
             scan_id: r.scan_id,
             size_bytes: r.size_bytes,
@@ -41,10 +43,19 @@ impl From<SnapshotRow> for Snapshot {
 }
 
 impl Store {
-    /// Stores a scan's snapshot (JSON text), gzip-compressed.
-    pub async fn save_snapshot(&self, scan_id: i64, json: &[u8]) -> Result<Snapshot> {
+    /// Stores a scan's snapshot, gzip-compressed.
+    pub async fn save_snapshot(&self, scan_id: i64, snapshot: &Snapshot) -> Result<SnapshotRecord> {
+        self.insert_snapshot(scan_id, &snapshot.to_json()).await
+    }
+
+    /// Stores a snapshot given as JSON text (checked to be JSON), gzip-compressed.
+    pub async fn save_snapshot_bytes(&self, scan_id: i64, json: &[u8]) -> Result<SnapshotRecord> {
         serde_json::from_slice::<serde::de::IgnoredAny>(json)
             .map_err(|e| Error::Snapshot(format!("not JSON: {e}")))?;
+        self.insert_snapshot(scan_id, json).await
+    }
+
+    async fn insert_snapshot(&self, scan_id: i64, json: &[u8]) -> Result<SnapshotRecord> {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(json)
             .map_err(|e| Error::Snapshot(e.to_string()))?;
@@ -71,13 +82,13 @@ impl Store {
         &self,
         scan_id: i64,
         value: &serde_json::Value,
-    ) -> Result<Snapshot> {
+    ) -> Result<SnapshotRecord> {
         let json = serde_json::to_vec(value).map_err(|e| Error::Snapshot(e.to_string()))?;
-        self.save_snapshot(scan_id, &json).await
+        self.insert_snapshot(scan_id, &json).await
     }
 
     /// Snapshots of one tenant, newest first.
-    pub async fn list_snapshots(&self, tenant_id: i64) -> Result<Vec<Snapshot>> {
+    pub async fn list_snapshots(&self, tenant_id: i64) -> Result<Vec<SnapshotRecord>> {
         let rows: Vec<SnapshotRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT s.id, s.scan_id, s.size_bytes, s.compressed_bytes, s.created_at FROM snapshots s \
@@ -90,8 +101,19 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// The stored snapshot, read with the same strict checks as a file.
+    pub async fn load_snapshot(&self, id: i64) -> Result<Snapshot> {
+        let bytes = self.load_snapshot_bytes(id).await?;
+        Snapshot::from_slice(
+            std::path::Path::new(&format!("snapshot {id}")),
+            &bytes,
+            SourceKind::Mamori,
+        )
+        .map_err(|e| Error::Snapshot(e.to_string()))
+    }
+
     /// The snapshot's JSON text, decompressed.
-    pub async fn load_snapshot(&self, id: i64) -> Result<Vec<u8>> {
+    pub async fn load_snapshot_bytes(&self, id: i64) -> Result<Vec<u8>> {
         let data: Option<Vec<u8>> = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT data_gzip FROM snapshots WHERE id = $1").bind(id).fetch_optional(pool).await?
         });
@@ -107,7 +129,7 @@ impl Store {
     }
 
     pub async fn load_snapshot_json(&self, id: i64) -> Result<serde_json::Value> {
-        let bytes = self.load_snapshot(id).await?;
+        let bytes = self.load_snapshot_bytes(id).await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Snapshot(format!("snapshot {id}: {e}")))
     }
 

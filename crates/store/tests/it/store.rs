@@ -490,7 +490,7 @@ async fn snapshot_body(ctx: Ctx) {
     assert!(snaps[0].compressed_bytes < snaps[0].size_bytes);
     assert_eq!(s.load_snapshot_json(snaps[0].id).await.unwrap(), doc);
     assert!(s
-        .save_snapshot(snaps[0].scan_id, b"not json")
+        .save_snapshot_bytes(snaps[0].scan_id, b"not json")
         .await
         .is_err());
 
@@ -524,7 +524,7 @@ async fn snapshot_body(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(s.prune_tenant_snapshots(t1, 1).await.unwrap(), 2);
-    let ids = |v: Vec<mamori_store::Snapshot>| v.iter().map(|x| x.id).collect::<Vec<_>>();
+    let ids = |v: Vec<mamori_store::SnapshotRecord>| v.iter().map(|x| x.id).collect::<Vec<_>>();
     assert_eq!(ids(s.list_snapshots(t1).await.unwrap()), [newest.id]);
     assert_eq!(
         ids(s.list_snapshots(t2).await.unwrap()),
