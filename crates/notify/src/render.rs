@@ -1,5 +1,6 @@
 //! Human text (Japanese / English) and the Slack, Teams and e-mail payloads.
 
+use mamori_core::i18n::Catalog;
 use mamori_core::{App, Lang, Severity};
 use serde_json::{json, Value};
 
@@ -26,11 +27,31 @@ pub(crate) fn lang_of(n: &Notification) -> Lang {
     }
 }
 
-fn pick(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Ja => ja,
-        Lang::En => en,
-    }
+/// Notifications' own words, in the one translation scheme (`mamori_core::i18n`).
+pub const NOTIFY: Catalog = Catalog(&[
+    ("customer", "Customer", "顧客"),
+    ("tenant", "Tenant", "テナント"),
+    ("service", "Service", "サービス"),
+    ("scan", "Scan", "スキャン"),
+    ("time", "Time", "日時"),
+    ("error", "Error", "エラー"),
+    ("findings", "Findings", "検出事項"),
+    ("open", "Open in Mamori", "Mamori で開く"),
+    ("footer", "This message was sent automatically by Mamori.", "このメールは Mamori から自動送信されています。"),
+    ("change_new", "new", "新規"),
+    ("change_regression", "regression: pass → fail", "悪化: 合格→不合格"),
+    ("scan_failed", "Scan failed", "スキャン失敗"),
+    ("new_findings_one", "{count} new high/critical finding", "新しい重大な検出事項 {count} 件"),
+    ("new_findings_many", "{count} new high/critical findings", "新しい重大な検出事項 {count} 件"),
+    ("regressions_one", "{count} regression", "悪化した項目 {count} 件"),
+    ("regressions_many", "{count} regressions", "悪化した項目 {count} 件"),
+    ("no_new_findings", "No new high/critical findings", "新しい重大な検出事項はありません"),
+    ("list_separator", ", ", "、"),
+    ("more", "…and {count} more", "ほか {count} 件"),
+]);
+
+fn word(lang: Lang, key: &'static str) -> &'static str {
+    NOTIFY.get(lang, key)
 }
 
 /// Fixed labels.
@@ -47,29 +68,16 @@ struct Labels {
 }
 
 fn labels(lang: Lang) -> Labels {
-    match lang {
-        Lang::Ja => Labels {
-            customer: "顧客",
-            tenant: "テナント",
-            service: "サービス",
-            scan: "スキャン",
-            time: "日時",
-            error: "エラー",
-            findings: "検出事項",
-            open: "Mamori で開く",
-            footer: "このメールは Mamori から自動送信されています。",
-        },
-        Lang::En => Labels {
-            customer: "Customer",
-            tenant: "Tenant",
-            service: "Service",
-            scan: "Scan",
-            time: "Time",
-            error: "Error",
-            findings: "Findings",
-            open: "Open in Mamori",
-            footer: "This message was sent automatically by Mamori.",
-        },
+    Labels {
+        customer: word(lang, "customer"),
+        tenant: word(lang, "tenant"),
+        service: word(lang, "service"),
+        scan: word(lang, "scan"),
+        time: word(lang, "time"),
+        error: word(lang, "error"),
+        findings: word(lang, "findings"),
+        open: word(lang, "open"),
+        footer: word(lang, "footer"),
     }
 }
 
@@ -103,8 +111,8 @@ fn is_regression(f: &NotifiedFinding) -> bool {
 
 fn change_label(change: &str, lang: Lang) -> String {
     match change.trim().to_ascii_lowercase().as_str() {
-        "new" => pick(lang, "新規", "new").to_owned(),
-        "regression" => pick(lang, "悪化: 合格→不合格", "regression: pass → fail").to_owned(),
+        "new" => word(lang, "change_new").to_owned(),
+        "regression" => word(lang, "change_regression").to_owned(),
         _ => clip(change, 30),
     }
 }
@@ -121,49 +129,32 @@ fn app_label(app: &str) -> String {
 pub(crate) fn headline(n: &Notification) -> String {
     let lang = lang_of(n);
     match n.event {
-        EventKind::ScanFailed => pick(lang, "スキャン失敗", "Scan failed").to_owned(),
+        EventKind::ScanFailed => word(lang, "scan_failed").to_owned(),
         EventKind::ScanFindings => {
             let regressions = n.findings.iter().filter(|f| is_regression(f)).count();
             let new = n.findings.len() - regressions;
+            let count = |key_one, key_many, count: usize| {
+                let key = if count == 1 { key_one } else { key_many };
+                NOTIFY.format(lang, key, &[("count", &count)])
+            };
             let mut parts = Vec::new();
-            match lang {
-                Lang::Ja => {
-                    if new > 0 {
-                        parts.push(format!("新しい重大な検出事項 {new} 件"));
-                    }
-                    if regressions > 0 {
-                        parts.push(format!("悪化した項目 {regressions} 件"));
-                    }
-                    if parts.is_empty() {
-                        return "新しい重大な検出事項はありません".to_owned();
-                    }
-                    parts.join("、")
-                }
-                Lang::En => {
-                    if new > 0 {
-                        let s = if new == 1 { "" } else { "s" };
-                        parts.push(format!("{new} new high/critical finding{s}"));
-                    }
-                    if regressions > 0 {
-                        let s = if regressions == 1 { "" } else { "s" };
-                        parts.push(format!("{regressions} regression{s}"));
-                    }
-                    if parts.is_empty() {
-                        return "No new high/critical findings".to_owned();
-                    }
-                    parts.join(", ")
-                }
+            if new > 0 {
+                parts.push(count("new_findings_one", "new_findings_many", new));
             }
+            if regressions > 0 {
+                parts.push(count("regressions_one", "regressions_many", regressions));
+            }
+            if parts.is_empty() {
+                return word(lang, "no_new_findings").to_owned();
+            }
+            parts.join(word(lang, "list_separator"))
         }
     }
 }
 
 /// "…and N more" / "ほか N 件".
 pub(crate) fn more_line(rest: usize, lang: Lang) -> String {
-    match lang {
-        Lang::Ja => format!("ほか {rest} 件"),
-        Lang::En => format!("…and {rest} more"),
-    }
+    NOTIFY.format(lang, "more", &[("count", &rest)])
 }
 
 /// The listed findings (most severe first, at most [`MAX_LISTED`]) and how
@@ -470,6 +461,11 @@ pub(crate) fn email_body(n: &Notification) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_word_in_both_languages() {
+        assert_eq!(super::NOTIFY.check(), Vec::<String>::new());
+    }
+
     use super::*;
 
     fn finding(i: usize, sev: &str, change: &str) -> NotifiedFinding {
