@@ -263,7 +263,9 @@ pub fn run_users(cmd: UsersCommand) -> Result<u8> {
         lang,
         store,
     } = cmd;
-    let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let role: Role = role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}", mamori_store::Error::from(e)))?;
     let password = match std::env::var("MAMORI_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => {

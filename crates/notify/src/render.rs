@@ -1,5 +1,7 @@
 //! Human text (Japanese / English) and the Slack, Teams and e-mail payloads.
 
+use mamori_core::i18n::Catalog;
+use mamori_core::{App, Lang, Severity};
 use serde_json::{json, Value};
 
 use crate::{EventKind, Notification, NotifiedFinding};
@@ -15,27 +17,41 @@ const MAX_ERROR_CHARS: usize = 1500;
 /// Slack limit for a section's text.
 const SLACK_SECTION_CHARS: usize = 3000;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    Ja,
-    En,
+/// The language of a notification's text: Japanese when its `lang` starts with `ja`, English
+/// otherwise.
+pub(crate) fn lang_of(n: &Notification) -> Lang {
+    if n.lang.trim().to_ascii_lowercase().starts_with("ja") {
+        Lang::Ja
+    } else {
+        Lang::En
+    }
 }
 
-impl Lang {
-    pub(crate) fn of(n: &Notification) -> Lang {
-        if n.lang.trim().to_ascii_lowercase().starts_with("ja") {
-            Lang::Ja
-        } else {
-            Lang::En
-        }
-    }
+/// Notifications' own words, in the one translation scheme (`mamori_core::i18n`).
+pub const NOTIFY: Catalog = Catalog(&[
+    ("customer", "Customer", "顧客"),
+    ("tenant", "Tenant", "テナント"),
+    ("service", "Service", "サービス"),
+    ("scan", "Scan", "スキャン"),
+    ("time", "Time", "日時"),
+    ("error", "Error", "エラー"),
+    ("findings", "Findings", "検出事項"),
+    ("open", "Open in Mamori", "Mamori で開く"),
+    ("footer", "This message was sent automatically by Mamori.", "このメールは Mamori から自動送信されています。"),
+    ("change_new", "new", "新規"),
+    ("change_regression", "regression: pass → fail", "悪化: 合格→不合格"),
+    ("scan_failed", "Scan failed", "スキャン失敗"),
+    ("new_findings_one", "{count} new high/critical finding", "新しい重大な検出事項 {count} 件"),
+    ("new_findings_many", "{count} new high/critical findings", "新しい重大な検出事項 {count} 件"),
+    ("regressions_one", "{count} regression", "悪化した項目 {count} 件"),
+    ("regressions_many", "{count} regressions", "悪化した項目 {count} 件"),
+    ("no_new_findings", "No new high/critical findings", "新しい重大な検出事項はありません"),
+    ("list_separator", ", ", "、"),
+    ("more", "…and {count} more", "ほか {count} 件"),
+]);
 
-    fn pick(self, ja: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Ja => ja,
-            Lang::En => en,
-        }
-    }
+fn word(lang: Lang, key: &'static str) -> &'static str {
+    NOTIFY.get(lang, key)
 }
 
 /// Fixed labels.
@@ -52,58 +68,41 @@ struct Labels {
 }
 
 fn labels(lang: Lang) -> Labels {
-    match lang {
-        Lang::Ja => Labels {
-            customer: "顧客",
-            tenant: "テナント",
-            service: "サービス",
-            scan: "スキャン",
-            time: "日時",
-            error: "エラー",
-            findings: "検出事項",
-            open: "Mamori で開く",
-            footer: "このメールは Mamori から自動送信されています。",
-        },
-        Lang::En => Labels {
-            customer: "Customer",
-            tenant: "Tenant",
-            service: "Service",
-            scan: "Scan",
-            time: "Time",
-            error: "Error",
-            findings: "Findings",
-            open: "Open in Mamori",
-            footer: "This message was sent automatically by Mamori.",
-        },
+    Labels {
+        customer: word(lang, "customer"),
+        tenant: word(lang, "tenant"),
+        service: word(lang, "service"),
+        scan: word(lang, "scan"),
+        time: word(lang, "time"),
+        error: word(lang, "error"),
+        findings: word(lang, "findings"),
+        open: word(lang, "open"),
+        footer: word(lang, "footer"),
     }
 }
 
-fn severity_rank(sev: &str) -> u8 {
+/// The severity a notification's text names (any case; "informational" is info), if any.
+fn severity(sev: &str) -> Option<Severity> {
     match sev.trim().to_ascii_lowercase().as_str() {
-        "critical" => 0,
-        "high" => 1,
-        "medium" => 2,
-        "low" => 3,
-        "info" | "informational" => 4,
-        _ => 5,
+        "informational" => Some(Severity::Info),
+        other => other.parse().ok(),
     }
+}
+
+/// [`Severity::rank`], with 5 for text that names no severity (listed last).
+fn severity_rank(sev: &str) -> i64 {
+    severity(sev).map_or(5, Severity::rank)
 }
 
 pub(crate) fn severity_label(sev: &str, lang: Lang) -> String {
-    let label = match (severity_rank(sev), lang) {
-        (0, Lang::Ja) => "重大",
-        (1, Lang::Ja) => "高",
-        (2, Lang::Ja) => "中",
-        (3, Lang::Ja) => "低",
-        (4, Lang::Ja) => "情報",
-        (0, Lang::En) => "Critical",
-        (1, Lang::En) => "High",
-        (2, Lang::En) => "Medium",
-        (3, Lang::En) => "Low",
-        (4, Lang::En) => "Info",
-        _ => return clip(sev, 20),
+    let Some(severity) = severity(sev) else {
+        return clip(sev, 20);
     };
-    label.to_owned()
+    match (severity, lang) {
+        // Notifications' word for critical; the reports and pages say 緊急.
+        (Severity::Critical, Lang::Ja) => "重大".to_owned(),
+        _ => severity.label(lang).to_owned(),
+    }
 }
 
 fn is_regression(f: &NotifiedFinding) -> bool {
@@ -112,70 +111,50 @@ fn is_regression(f: &NotifiedFinding) -> bool {
 
 fn change_label(change: &str, lang: Lang) -> String {
     match change.trim().to_ascii_lowercase().as_str() {
-        "new" => lang.pick("新規", "new").to_owned(),
-        "regression" => lang
-            .pick("悪化: 合格→不合格", "regression: pass → fail")
-            .to_owned(),
+        "new" => word(lang, "change_new").to_owned(),
+        "regression" => word(lang, "change_regression").to_owned(),
         _ => clip(change, 30),
     }
 }
 
 fn app_label(app: &str) -> String {
-    match app.trim().to_ascii_lowercase().as_str() {
-        "m365" => "Microsoft 365".to_owned(),
-        "gws" => "Google Workspace".to_owned(),
-        _ => clip(app, 40),
+    match app.trim().to_ascii_lowercase().parse::<App>() {
+        Ok(app) => app.label().to_owned(),
+        Err(_) => clip(app, 40),
     }
 }
 
 /// The one-line summary: "3 new high/critical findings, 1 regression" /
 /// "新しい重大な検出事項 3 件、悪化した項目 1 件", or "Scan failed" / "スキャン失敗".
 pub(crate) fn headline(n: &Notification) -> String {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     match n.event {
-        EventKind::ScanFailed => lang.pick("スキャン失敗", "Scan failed").to_owned(),
+        EventKind::ScanFailed => word(lang, "scan_failed").to_owned(),
         EventKind::ScanFindings => {
             let regressions = n.findings.iter().filter(|f| is_regression(f)).count();
             let new = n.findings.len() - regressions;
+            let count = |key_one, key_many, count: usize| {
+                let key = if count == 1 { key_one } else { key_many };
+                NOTIFY.format(lang, key, &[("count", &count)])
+            };
             let mut parts = Vec::new();
-            match lang {
-                Lang::Ja => {
-                    if new > 0 {
-                        parts.push(format!("新しい重大な検出事項 {new} 件"));
-                    }
-                    if regressions > 0 {
-                        parts.push(format!("悪化した項目 {regressions} 件"));
-                    }
-                    if parts.is_empty() {
-                        return "新しい重大な検出事項はありません".to_owned();
-                    }
-                    parts.join("、")
-                }
-                Lang::En => {
-                    if new > 0 {
-                        let s = if new == 1 { "" } else { "s" };
-                        parts.push(format!("{new} new high/critical finding{s}"));
-                    }
-                    if regressions > 0 {
-                        let s = if regressions == 1 { "" } else { "s" };
-                        parts.push(format!("{regressions} regression{s}"));
-                    }
-                    if parts.is_empty() {
-                        return "No new high/critical findings".to_owned();
-                    }
-                    parts.join(", ")
-                }
+            if new > 0 {
+                parts.push(count("new_findings_one", "new_findings_many", new));
             }
+            if regressions > 0 {
+                parts.push(count("regressions_one", "regressions_many", regressions));
+            }
+            if parts.is_empty() {
+                return word(lang, "no_new_findings").to_owned();
+            }
+            parts.join(word(lang, "list_separator"))
         }
     }
 }
 
 /// "…and N more" / "ほか N 件".
 pub(crate) fn more_line(rest: usize, lang: Lang) -> String {
-    match lang {
-        Lang::Ja => format!("ほか {rest} 件"),
-        Lang::En => format!("…and {rest} more"),
-    }
+    NOTIFY.format(lang, "more", &[("count", &rest)])
 }
 
 /// The listed findings (most severe first, at most [`MAX_LISTED`]) and how
@@ -261,7 +240,7 @@ pub(crate) fn slack_escape(s: &str) -> String {
 
 /// Slack incoming-webhook payload: `text` (notification fallback) + `blocks`.
 pub(crate) fn slack_payload(n: &Notification) -> Value {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     let l = labels(lang);
     let head = headline(n);
     let fallback = format!(
@@ -346,7 +325,7 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
 /// Teams incoming-webhook (Workflows) payload: a message with one Adaptive
 /// Card attachment.
 pub(crate) fn teams_payload(n: &Notification) -> Value {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     let l = labels(lang);
     let attention = n.event == EventKind::ScanFailed
         || n.findings.iter().any(|f| severity_rank(&f.severity) == 0);
@@ -443,7 +422,7 @@ pub(crate) fn email_subject(n: &Notification) -> String {
 
 /// Plain-text e-mail body.
 pub(crate) fn email_body(n: &Notification) -> String {
-    let lang = Lang::of(n);
+    let lang = lang_of(n);
     let l = labels(lang);
     let mut out = String::new();
     out.push_str(&headline(n));
@@ -482,6 +461,11 @@ pub(crate) fn email_body(n: &Notification) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_word_in_both_languages() {
+        assert_eq!(super::NOTIFY.check(), Vec::<String>::new());
+    }
+
     use super::*;
 
     fn finding(i: usize, sev: &str, change: &str) -> NotifiedFinding {

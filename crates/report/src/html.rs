@@ -1,6 +1,6 @@
 //! One self-contained HTML file: inline CSS and script, no network fetches.
 
-use crate::{failing, Catalog, ReportError};
+use crate::{failing, ReportError, Words};
 use mamori_core::{ControlResult, Evaluation, Lang, Status};
 use minijinja::{context, Environment};
 use serde::Serialize;
@@ -61,7 +61,7 @@ struct Input<'a> {
     counts: Vec<(&'static str, &'static str, usize)>,
 }
 
-fn row<'a>(r: &'a ControlResult, lang: Lang, c: &Catalog) -> Row<'a> {
+fn row<'a>(r: &'a ControlResult, lang: Lang, c: &Words) -> Row<'a> {
     Row {
         id: &r.id,
         product: &r.product,
@@ -121,7 +121,7 @@ pub fn render_html(
     lang: Lang,
     generated: &str,
 ) -> Result<String, ReportError> {
-    let c = Catalog::new(lang);
+    let c = Words::new(lang);
     let inputs: Vec<Input> = evaluations
         .iter()
         .enumerate()
@@ -159,7 +159,7 @@ pub fn render_html(
                             id: &r.id,
                             title: r.title.get(lang),
                             status: r.status.map(|s| s.as_str()).unwrap_or("not_covered"),
-                            status_label: r.status.map(|s| s.label(lang)).unwrap_or(c.not_covered),
+                            status_label: r.status.map(|s| s.label(lang)).unwrap_or(c.get("not_covered")),
                             controls: r
                                 .controls
                                 .iter()
@@ -184,6 +184,6 @@ pub fn render_html(
     env.add_template("report.html", TEMPLATE)?;
     let html = env
         .get_template("report.html")?
-        .render(context! { c => c, inputs => inputs, generated => generated })?;
+        .render(context! { c => c.all(), inputs => inputs, generated => generated })?;
     Ok(html)
 }

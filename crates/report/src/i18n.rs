@@ -1,138 +1,82 @@
-//! The report's own words in Japanese and English. Control text comes from pack metadata.
+//! The report's own words in Japanese and English, in the one translation scheme
+//! (`mamori_core::i18n`). Control text comes from pack metadata.
 
+use mamori_core::i18n::Catalog;
 use mamori_core::{Criticality, Lang};
+use std::collections::BTreeMap;
 
-/// Every fixed string a report shows, in one language.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Catalog {
-    pub lang: &'static str,
-    pub report_title: &'static str,
-    pub generated: &'static str,
-    pub source: &'static str,
-    pub control_id: &'static str,
-    pub product: &'static str,
-    pub title: &'static str,
-    pub criticality: &'static str,
-    pub severity: &'static str,
-    pub status: &'static str,
-    pub details: &'static str,
-    pub remediation: &'static str,
-    pub resources: &'static str,
-    pub references: &'static str,
-    pub owner: &'static str,
-    pub due_date: &'static str,
-    pub justification: &'static str,
-    pub summary: &'static str,
-    pub failing_controls: &'static str,
-    pub all_controls: &'static str,
-    pub no_failures: &'static str,
-    pub filter_placeholder: &'static str,
-    pub all_products: &'static str,
-    pub shown: &'static str,
-    pub total: &'static str,
-    pub controls_word: &'static str,
-    pub shall: &'static str,
-    pub should: &'static str,
-    pub countermeasure: &'static str,
-    pub offline_note: &'static str,
-    pub summary_line: &'static str,
-    pub framework: &'static str,
-    pub requirement: &'static str,
-    pub not_covered: &'static str,
-    pub mapped_controls: &'static str,
-    pub controls_tab: &'static str,
+/// (key, English, Japanese)
+pub const REPORT: Catalog = Catalog(&[
+    ("lang", "en", "ja"),
+    ("report_title", "Mamori security posture report", "Mamori セキュリティ態勢レポート"),
+    ("generated", "Generated", "作成日時"),
+    ("source", "Source", "入力"),
+    ("control_id", "Control ID", "コントロール ID"),
+    ("product", "Product", "製品"),
+    ("title", "Title", "タイトル"),
+    ("criticality", "Criticality", "重要度区分"),
+    ("severity", "Severity", "深刻度"),
+    ("status", "Status", "結果"),
+    ("details", "Details", "詳細"),
+    ("remediation", "Remediation", "対策"),
+    ("resources", "Affected resources", "該当リソース"),
+    ("references", "References", "参考資料"),
+    ("owner", "Owner", "担当者"),
+    ("due_date", "Due date", "期限"),
+    ("justification", "Justification", "理由・備考"),
+    ("summary", "Summary by product", "製品別サマリー"),
+    ("failing_controls", "Failing controls and countermeasures", "不合格のコントロールと推奨対策"),
+    ("all_controls", "All controls", "全コントロール"),
+    ("no_failures", "No control fails.", "不合格のコントロールはありません。"),
+    ("filter_placeholder", "Filter by ID, title or details…", "ID・タイトル・詳細で絞り込み…"),
+    ("all_products", "All products", "すべての製品"),
+    ("shown", "shown", "件表示"),
+    ("total", "Total", "合計"),
+    ("controls_word", "controls", "件"),
+    ("shall", "Shall", "必須 (Shall)"),
+    ("should", "Should", "推奨 (Should)"),
+    ("countermeasure", "Recommended countermeasure", "推奨される対策"),
+    ("offline_note", "This report is a single file and works offline.", "このレポートは単一ファイルで、オフラインで閲覧できます。"),
+    ("summary_line", "controls", "コントロール"),
+    ("framework", "Framework", "フレームワーク"),
+    ("requirement", "Requirement", "要件"),
+    ("not_covered", "Not covered by automation", "自動評価の対象外"),
+    ("mapped_controls", "Mapped controls", "対応するコントロール"),
+    ("controls_tab", "Controls", "コントロール"),
+]);
+
+/// The report's words in one language.
+#[derive(Debug, Clone, Copy)]
+pub struct Words {
+    lang: Lang,
 }
 
-const EN: Catalog = Catalog {
-    lang: "en",
-    report_title: "Mamori security posture report",
-    generated: "Generated",
-    source: "Source",
-    control_id: "Control ID",
-    product: "Product",
-    title: "Title",
-    criticality: "Criticality",
-    severity: "Severity",
-    status: "Status",
-    details: "Details",
-    remediation: "Remediation",
-    resources: "Affected resources",
-    references: "References",
-    owner: "Owner",
-    due_date: "Due date",
-    justification: "Justification",
-    summary: "Summary by product",
-    failing_controls: "Failing controls and countermeasures",
-    all_controls: "All controls",
-    no_failures: "No control fails.",
-    filter_placeholder: "Filter by ID, title or details…",
-    all_products: "All products",
-    shown: "shown",
-    total: "Total",
-    controls_word: "controls",
-    shall: "Shall",
-    should: "Should",
-    countermeasure: "Recommended countermeasure",
-    offline_note: "This report is a single file and works offline.",
-    summary_line: "controls",
-    framework: "Framework",
-    requirement: "Requirement",
-    not_covered: "Not covered by automation",
-    mapped_controls: "Mapped controls",
-    controls_tab: "Controls",
-};
+impl Words {
+    pub fn new(lang: Lang) -> Words {
+        Words { lang }
+    }
 
-const JA: Catalog = Catalog {
-    lang: "ja",
-    report_title: "Mamori セキュリティ態勢レポート",
-    generated: "作成日時",
-    source: "入力",
-    control_id: "コントロール ID",
-    product: "製品",
-    title: "タイトル",
-    criticality: "重要度区分",
-    severity: "深刻度",
-    status: "結果",
-    details: "詳細",
-    remediation: "対策",
-    resources: "該当リソース",
-    references: "参考資料",
-    owner: "担当者",
-    due_date: "期限",
-    justification: "理由・備考",
-    summary: "製品別サマリー",
-    failing_controls: "不合格のコントロールと推奨対策",
-    all_controls: "全コントロール",
-    no_failures: "不合格のコントロールはありません。",
-    filter_placeholder: "ID・タイトル・詳細で絞り込み…",
-    all_products: "すべての製品",
-    shown: "件表示",
-    total: "合計",
-    controls_word: "件",
-    shall: "必須 (Shall)",
-    should: "推奨 (Should)",
-    countermeasure: "推奨される対策",
-    offline_note: "このレポートは単一ファイルで、オフラインで閲覧できます。",
-    summary_line: "コントロール",
-    framework: "フレームワーク",
-    requirement: "要件",
-    not_covered: "自動評価の対象外",
-    mapped_controls: "対応するコントロール",
-    controls_tab: "コントロール",
-};
+    pub fn get(&self, key: &'static str) -> &'static str {
+        REPORT.get(self.lang, key)
+    }
 
-impl Catalog {
-    pub fn new(lang: Lang) -> Catalog {
-        match lang {
-            Lang::En => EN,
-            Lang::Ja => JA,
-        }
+    /// Every word, by key, for the template (`c.key`).
+    pub fn all(&self) -> BTreeMap<&'static str, &'static str> {
+        REPORT.all(self.lang)
     }
 
     pub fn criticality_label(&self, c: Criticality) -> &'static str {
         match c {
-            Criticality::Shall => self.shall,
-            Criticality::Should => self.should,
+            Criticality::Shall => self.get("shall"),
+            Criticality::Should => self.get("should"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_key_in_both_languages() {
+        assert_eq!(super::REPORT.check(), Vec::<String>::new());
     }
 }

@@ -5,7 +5,7 @@ mod i18n;
 mod table;
 
 pub use html::render_html;
-pub use i18n::Catalog;
+pub use i18n::{Words, REPORT};
 pub use table::{display_width, render_table};
 
 use mamori_core::{ControlResult, Evaluation, Lang, Status};
@@ -115,21 +115,21 @@ pub fn render_json_lines(evaluations: &[Evaluation], lang: Lang) -> Result<Strin
 /// The action plan: one row per failing control, with empty columns for the customer to
 /// assign an owner, a due date and a justification.
 pub fn render_csv(evaluations: &[Evaluation], lang: Lang) -> Result<String, ReportError> {
-    let c = Catalog::new(lang);
+    let c = Words::new(lang);
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
-        c.source,
-        c.control_id,
-        c.product,
-        c.title,
-        c.criticality,
-        c.severity,
-        c.status,
-        c.details,
-        c.remediation,
-        c.owner,
-        c.due_date,
-        c.justification,
+        c.get("source"),
+        c.get("control_id"),
+        c.get("product"),
+        c.get("title"),
+        c.get("criticality"),
+        c.get("severity"),
+        c.get("status"),
+        c.get("details"),
+        c.get("remediation"),
+        c.get("owner"),
+        c.get("due_date"),
+        c.get("justification"),
     ])?;
     for e in evaluations {
         for r in failing(e) {

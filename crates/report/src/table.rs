@@ -1,6 +1,6 @@
 //! Terminal table: grouped by product, coloured status, one summary line per input.
 
-use crate::Catalog;
+use crate::Words;
 use mamori_core::{Evaluation, Lang, Status};
 use std::fmt::Write;
 
@@ -62,7 +62,7 @@ fn colour(status: Status) -> &'static str {
 
 /// Renders evaluations for a terminal; `colour` adds ANSI colours.
 pub fn render_table(evaluations: &[Evaluation], lang: Lang, use_colour: bool) -> String {
-    let c = Catalog::new(lang);
+    let c = Words::new(lang);
     let mut out = String::new();
     let status_width = Status::ALL
         .iter()
@@ -70,7 +70,7 @@ pub fn render_table(evaluations: &[Evaluation], lang: Lang, use_colour: bool) ->
         .max()
         .unwrap_or(8);
     for e in evaluations {
-        let _ = writeln!(out, "{}: {}", c.source, e.source);
+        let _ = writeln!(out, "{}: {}", c.get("source"), e.source);
         let mut product: Option<&str> = None;
         for r in &e.results {
             if product != Some(r.product.as_str()) {
@@ -104,15 +104,15 @@ pub fn render_table(evaluations: &[Evaluation], lang: Lang, use_colour: bool) ->
             out,
             "\n{} {} {}: {}\n",
             e.results.len(),
-            c.summary_line,
-            c.total,
+            c.get("summary_line"),
+            c.get("total"),
             counts.join(" / ")
         );
         for view in &e.frameworks {
-            let _ = writeln!(out, "{}: {}", c.framework, view.name.get(lang));
+            let _ = writeln!(out, "{}: {}", c.get("framework"), view.name.get(lang));
             for r in &view.requirements {
-                let label = r.status.map(|s| s.label(lang)).unwrap_or(c.not_covered);
-                let width = status_width.max(display_width(c.not_covered));
+                let label = r.status.map(|s| s.label(lang)).unwrap_or(c.get("not_covered"));
+                let width = status_width.max(display_width(c.get("not_covered")));
                 let label_padded = pad(label, width);
                 let label_text = match (use_colour, r.status) {
                     (true, Some(s)) => format!("{}{label_padded}\x1b[0m", colour(s)),
@@ -138,13 +138,13 @@ pub fn render_table(evaluations: &[Evaluation], lang: Lang, use_colour: bool) ->
                 .map(|s| format!("{} {}", s.label(lang), view.count(Some(*s))))
                 .collect();
             if view.count(None) > 0 {
-                counts.push(format!("{} {}", c.not_covered, view.count(None)));
+                counts.push(format!("{} {}", c.get("not_covered"), view.count(None)));
             }
             let _ = writeln!(
                 out,
                 "\n{} {}: {}\n",
                 view.requirements.len(),
-                c.requirement,
+                c.get("requirement"),
                 counts.join(" / ")
             );
         }

@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use jiff::Timestamp;
+use mamori_core::Severity;
 use mamori_store::{
     App, ExceptionStatus, FindingQuery, FindingStatus, JobStatus, NewCustomer, NewException,
     NewTenant, NewUser, Role, Scope,
@@ -232,7 +233,10 @@ async fn create_tenant(
 ) -> ApiResult<impl IntoResponse> {
     p.require(Action::ManageTenants)?;
     csrf(&p, &headers)?;
-    let app = App::parse(&body.app).map_err(|_| bad("app must be m365 or gws"))?;
+    let app: App = body
+        .app
+        .parse()
+        .map_err(|_| bad("app must be m365 or gws"))?;
     check_schedule(
         body.schedule_cron.as_deref(),
         body.schedule_time_zone.as_deref(),
@@ -492,24 +496,26 @@ impl FindingFilter {
             Some("active") => (None, true),
             Some(s) => (
                 Some(
-                    FindingStatus::parse(s)
+                    s.parse::<FindingStatus>()
                         .map_err(|_| bad("status must be active, open, reopened or resolved"))?,
                 ),
                 false,
             ),
         };
-        if let Some(sev) = self.severity.as_deref() {
-            if !["", "critical", "high", "medium", "low", "info"].contains(&sev) {
-                return Err(bad("severity must be critical, high, medium, low or info"));
-            }
-        }
+        let severity = match self.severity.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(
+                s.parse::<Severity>()
+                    .map_err(|_| bad("severity must be critical, high, medium, low or info"))?,
+            ),
+        };
         Ok(FindingQuery {
             scope,
             customer_id: self.customer_id,
             tenant_id: self.tenant_id,
             status,
             active_only,
-            severity: self.severity.clone().filter(|s| !s.is_empty()),
+            severity,
             control: self.control.clone().filter(|s| !s.is_empty()),
             accepted: self.accepted,
             limit: self.limit.unwrap_or(50).clamp(1, 500),
@@ -596,7 +602,7 @@ async fn list_exceptions(
     p.require(Action::ViewPosture)?;
     let status = match f.status.as_deref() {
         None | Some("") => None,
-        Some(x) => Some(ExceptionStatus::parse(x).map_err(|_| {
+        Some(x) => Some(x.parse::<ExceptionStatus>().map_err(|_| {
             bad("status must be requested, approved, rejected, expired or revoked")
         })?),
     };
@@ -774,7 +780,7 @@ async fn create_user(
 ) -> ApiResult<impl IntoResponse> {
     p.require(Action::ManageUsers)?;
     csrf(&p, &headers)?;
-    let role = Role::parse(&body.role).map_err(|_| bad("unknown role"))?;
+    let role: Role = body.role.parse().map_err(|_| bad("unknown role"))?;
     // A customer admin creates users of their own customer only, never operator staff.
     if let Scope::Customer(own) = p.scope() {
         if !role.is_customer_role() || body.customer_id.is_some_and(|c| c != own) {
@@ -886,7 +892,7 @@ async fn list_jobs(
     let status = match f.status.as_deref() {
         None | Some("") => None,
         Some(x) => Some(
-            JobStatus::parse(x)
+            x.parse::<JobStatus>()
                 .map_err(|_| bad("status must be queued, running, succeeded or failed"))?,
         ),
     };
@@ -954,11 +960,10 @@ async fn create_channel(
     if let Some(why) = s.notifier.refused_target(&body.config) {
         return Err(bad(format!("channel: {why}")));
     }
-    if !["critical", "high", "medium", "low", "info"].contains(&body.min_severity.as_str()) {
-        return Err(bad(
-            "min_severity must be critical, high, medium, low or info",
-        ));
-    }
+    let min_severity: Severity = body
+        .min_severity
+        .parse()
+        .map_err(|_| bad("min_severity must be critical, high, medium, low or info"))?;
     if !["ja", "en"].contains(&body.lang.as_str()) {
         return Err(bad("lang must be ja or en"));
     }
@@ -985,14 +990,7 @@ async fn create_channel(
     let bytes = serde_json::to_vec(&stored).map_err(|e| bad(e.to_string()))?;
     let c = s
         .store
-        .create_channel(
-            &s.key,
-            customer_id,
-            &body.name,
-            kind,
-            &body.min_severity,
-            &bytes,
-        )
+        .create_channel(&s.key, customer_id, &body.name, kind, min_severity, &bytes)
         .await?;
     s.store
         .audit(

@@ -1,12 +1,13 @@
-//! The dashboard's own words, in Japanese and English. Control titles and remediation come
-//! from pack metadata. A test checks both languages have every key and no value is empty.
+//! The dashboard's own words, in Japanese and English, in the one translation scheme
+//! (`mamori_core::i18n`). Control titles and remediation come from pack metadata.
 
 use std::collections::BTreeMap;
 
+use mamori_core::i18n::Catalog;
 use mamori_core::Lang;
 
 /// (key, English, Japanese)
-pub const STRINGS: &[(&str, &str, &str)] = &[
+pub const PAGES: Catalog = Catalog(&[
     ("app_name", "Mamori", "Mamori（守り）"),
     ("tagline", "SaaS security posture", "SaaS セキュリティ態勢管理"),
     ("sign_in", "Sign in", "ログイン"),
@@ -113,30 +114,18 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("jobs", "Job queue", "ジョブキュー"),
     ("score_formula", "Weighted share of passing controls (critical 10, high 5, medium 3, low 1; “should” controls count half).",
         "合格したコントロールの重み付き割合（緊急10・高5・中3・低1、推奨事項は半分）。"),
-];
+]);
 
 /// The strings of one language, for templates (`t.key`).
 pub fn catalog(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    STRINGS
-        .iter()
-        .map(|(k, en, ja)| (*k, if lang == Lang::Ja { *ja } else { *en }))
-        .collect()
+    PAGES.all(lang)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn every_key_in_both_languages_once() {
-        let mut seen = std::collections::HashSet::new();
-        for (k, en, ja) in STRINGS {
-            assert!(seen.insert(*k), "duplicate key {k}");
-            assert!(
-                !en.trim().is_empty() && !ja.trim().is_empty(),
-                "{k} is empty"
-            );
-        }
+        assert_eq!(super::PAGES.check(), Vec::<String>::new());
     }
 }
 

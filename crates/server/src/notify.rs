@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use mamori_core::Lang;
+use mamori_core::{Lang, Severity};
 use mamori_notify::{ChannelConfig, EventKind, Notification, NotifiedFinding};
-use mamori_store::{severity_rank, Tenant};
+use mamori_store::Tenant;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -34,14 +34,14 @@ pub async fn scan_findings(state: &AppState, tenant: &Tenant, scan_id: i64) {
             return;
         }
     };
-    let mut changes: Vec<(String, String, &'static str)> = Vec::new();
+    let mut changes: Vec<(String, Severity, &'static str)> = Vec::new();
     for item in &drift.new_failures {
-        if severity_rank(&item.severity) <= severity_rank("high") {
-            changes.push((item.control_id.clone(), item.severity.clone(), "new"));
+        if item.severity.rank() <= Severity::High.rank() {
+            changes.push((item.control_id.clone(), item.severity, "new"));
         }
     }
     for item in &drift.regressions {
-        changes.push((item.control_id.clone(), item.severity.clone(), "regression"));
+        changes.push((item.control_id.clone(), item.severity, "regression"));
     }
     if changes.is_empty() {
         return;
@@ -77,7 +77,7 @@ async fn enqueue(
     tenant: &Tenant,
     scan_id: i64,
     event: EventKind,
-    changes: &[(String, String, &'static str)],
+    changes: &[(String, Severity, &'static str)],
     error: Option<&str>,
 ) {
     let channels = match state.store.channels_for_customer(tenant.customer_id).await {
@@ -106,14 +106,14 @@ async fn enqueue(
         } else {
             Lang::Ja
         };
-        let min = severity_rank(&channel.min_severity);
+        let min = channel.min_severity.rank();
         let findings: Vec<NotifiedFinding> = changes
             .iter()
-            .filter(|(_, severity, _)| severity_rank(severity) <= min)
+            .filter(|(_, severity, _)| severity.rank() <= min)
             .map(|(control, severity, change)| NotifiedFinding {
                 control_id: control.clone(),
                 title: state.catalog.title(control, lang),
-                severity: severity.clone(),
+                severity: severity.as_str().to_string(),
                 change: change.to_string(),
                 resource: String::new(),
             })

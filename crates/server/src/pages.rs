@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiff::Timestamp;
-use mamori_core::Lang;
+use mamori_core::{Lang, Severity};
 use mamori_store::{ExceptionStatus, FindingQuery, NewException};
 use minijinja::{context, Environment, Value};
 use serde::Deserialize;
@@ -354,9 +354,9 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
         );
     }
     let tenants = s.store.tenant_overview(p.scope(), None).await?;
-    // Per customer: tenants, mean of the tenants' latest scores, active findings by severity.
-    let mut by_customer: BTreeMap<i64, (String, usize, Vec<f64>, BTreeMap<String, i64>)> =
-        BTreeMap::new();
+    // Per customer: name, tenants, the tenants' latest scores, active findings by severity.
+    type CustomerTotals = (String, usize, Vec<f64>, BTreeMap<Severity, i64>);
+    let mut by_customer: BTreeMap<i64, CustomerTotals> = BTreeMap::new();
     for t in &tenants {
         let e = by_customer.entry(t.tenant.customer_id).or_insert_with(|| {
             let name = crate::i18n::customer_name(
@@ -371,7 +371,7 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
             e.2.push(score);
         }
         for (sev, n) in &t.active_by_severity {
-            *e.3.entry(sev.clone()).or_default() += n;
+            *e.3.entry(*sev).or_default() += n;
         }
     }
     let mut rows: Vec<Value> = by_customer
@@ -510,7 +510,7 @@ async fn tenant(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i6
         .map(|x| local_time(Some(x), &tz))
         .collect();
     let counts = s.store.severity_counts(p.scope(), Some(id)).await?;
-    let sev: BTreeMap<String, i64> = counts.into_iter().map(|(_, s, n)| (s, n)).collect();
+    let sev: BTreeMap<Severity, i64> = counts.into_iter().map(|(_, s, n)| (s, n)).collect();
     render(
         &p,
         "tenant.html",
@@ -748,9 +748,9 @@ async fn exceptions(
         .status
         .as_deref()
         .filter(|x| !x.is_empty())
-        .map(ExceptionStatus::parse)
+        .map(str::parse::<ExceptionStatus>)
         .transpose()
-        .map_err(|e| PageError::Api(e.into(), p.lang()))?;
+        .map_err(|e| PageError::Api(mamori_store::Error::from(e).into(), p.lang()))?;
     let lang = p.lang();
     let tenants: BTreeMap<i64, String> = s
         .store
@@ -924,4 +924,23 @@ async fn create_token(
         "settings.html",
         context! { tokens, new_secret => secret },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts keyed by `Severity` reach the templates under the severity's text
+    /// (`sev.critical`), as they did when the keys were strings.
+    #[test]
+    fn severity_keys_render_as_their_text() {
+        let sev = BTreeMap::from([(Severity::Critical, 2), (Severity::Low, 1)]);
+        let out = Environment::new()
+            .render_str(
+                "{{ sev.critical or 0 }}/{{ sev.high or 0 }}/{{ sev.low }}",
+                context! { sev },
+            )
+            .unwrap();
+        assert_eq!(out, "2/0/1");
+    }
 }

@@ -50,7 +50,6 @@ impl Collector for ConnectorCollector {
         let credentials = credentials.to_vec();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                let app: mamori_core::App = app.as_str().parse()?;
                 let text = std::str::from_utf8(&credentials)
                     .context("stored credentials are not UTF-8")?;
                 let config = mamori_connect::AppConfig::from_document(app, text)
@@ -273,7 +272,7 @@ async fn execute(
         anyhow::bail!("lease lost before recording");
     }
     store
-        .save_snapshot(scan_id, &snapshot.to_json())
+        .save_snapshot(scan_id, &snapshot)
         .await
         .context("saving the snapshot")?;
     let inputs: Vec<ResultInput> = evaluation.results.iter().map(ResultInput::from).collect();

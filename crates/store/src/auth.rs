@@ -32,50 +32,20 @@ const TOKEN_USE_RESOLUTION_US: i64 = 60_000_000;
 // ---------------------------------------------------------------------------------------------
 // Roles and users
 
-/// What a user may do. Operator roles see every customer ([`Scope::All`]); customer roles see
-/// their own customer only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    OperatorAdmin,
-    Analyst,
-    Investigator,
-    Billing,
-    CustomerAdmin,
-    CustomerViewer,
+mamori_core::text_enum! {
+    /// What a user may do. Operator roles see every customer ([`Scope::All`]); customer roles
+    /// see their own customer only.
+    pub enum Role("role") {
+        OperatorAdmin = "operator_admin",
+        Analyst = "analyst",
+        Investigator = "investigator",
+        Billing = "billing",
+        CustomerAdmin = "customer_admin",
+        CustomerViewer = "customer_viewer",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::OperatorAdmin,
-        Role::Analyst,
-        Role::Investigator,
-        Role::Billing,
-        Role::CustomerAdmin,
-        Role::CustomerViewer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::OperatorAdmin => "operator_admin",
-            Role::Analyst => "analyst",
-            Role::Investigator => "investigator",
-            Role::Billing => "billing",
-            Role::CustomerAdmin => "customer_admin",
-            Role::CustomerViewer => "customer_viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Role> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| Error::Invalid {
-                field: "role",
-                value: s.to_string(),
-            })
-    }
-
     /// A role of a customer's user (which must belong to a customer), not of operator staff.
     pub fn is_customer_role(self) -> bool {
         matches!(self, Role::CustomerAdmin | Role::CustomerViewer)
@@ -152,7 +122,7 @@ impl TryFrom<UserRow> for User {
             id: r.id,
             username: r.username,
             display_name: r.display_name,
-            role: Role::parse(&r.role)?,
+            role: r.role.parse()?,
             customer_id: r.customer_id,
             lang: r.lang,
             disabled: r.disabled,

@@ -13,7 +13,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::model::{ScanRow, SCAN_COLS};
-use crate::{now_us, severity_rank, ts, with_pool, Backend, Error, Result, Scan, Store};
+use crate::{now_us, ts, with_pool, Backend, Error, Result, Scan, Store};
 
 /// What [`Store::seed_bench`] creates: `customers` × `tenants_per_customer` tenants (even ones
 /// Microsoft 365, odd ones Google Workspace) with `findings_per_tenant` findings each.
@@ -406,7 +406,7 @@ impl Store {
                     V::S(resource),
                     V::S(status.into()),
                     V::S(severity.clone()),
-                    V::I(severity_rank(severity)),
+                    V::I(severity.parse().map_or(5, mamori_core::Severity::rank)),
                     V::I(first_seen),
                     V::I(last_seen),
                     V::N(resolved_at),

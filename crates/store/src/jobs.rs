@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
+use mamori_core::Severity;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::channel_aad;
@@ -32,40 +33,14 @@ const DROP_SNAPSHOTS: &str = "DELETE FROM snapshots WHERE scan_id = $1";
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
-
-impl JobStatus {
-    pub const ALL: [JobStatus; 4] = [
-        JobStatus::Queued,
-        JobStatus::Running,
-        JobStatus::Succeeded,
-        JobStatus::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Succeeded => "succeeded",
-            JobStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<JobStatus> {
-        JobStatus::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| Error::Invalid {
-                field: "job status",
-                value: s.to_string(),
-            })
+mamori_core::text_enum! {
+    /// Where a job is: queued (again, after a failed attempt that may be retried), running
+    /// under a worker's lease, then succeeded or failed for good.
+    pub enum JobStatus("job status") {
+        Queued = "queued",
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
     }
 }
 
@@ -114,7 +89,7 @@ impl TryFrom<JobRow> for Job {
         Ok(Job {
             id: r.id,
             tenant_id: r.tenant_id,
-            status: JobStatus::parse(&r.status)?,
+            status: r.status.parse()?,
             scheduled_for: r.scheduled_for.map(ts),
             run_after: ts(r.run_after),
             attempts: r.attempts,
@@ -160,16 +135,14 @@ pub struct NotificationChannel {
     pub name: String,
     /// webhook, slack, teams or email.
     pub kind: String,
-    /// Lowest severity notified: critical, high, medium, low or info.
-    pub min_severity: String,
+    /// Lowest severity notified.
+    pub min_severity: Severity,
     pub enabled: bool,
     pub created_at: Timestamp,
 }
 
 /// The kinds of notification channel.
 pub const CHANNEL_KINDS: [&str; 4] = ["webhook", "slack", "teams", "email"];
-/// The severities a channel's threshold can be.
-pub const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
 
 #[derive(sqlx::FromRow)]
 struct ChannelRow {
@@ -182,17 +155,18 @@ struct ChannelRow {
     created_at: i64,
 }
 
-impl From<ChannelRow> for NotificationChannel {
-    fn from(r: ChannelRow) -> Self {
-        NotificationChannel {
+impl TryFrom<ChannelRow> for NotificationChannel {
+    type Error = Error;
+    fn try_from(r: ChannelRow) -> Result<Self> {
+        Ok(NotificationChannel {
             id: r.id,
             customer_id: r.customer_id,
             name: r.name,
             kind: r.kind,
-            min_severity: r.min_severity,
+            min_severity: r.min_severity.parse()?,
             enabled: r.enabled,
             created_at: ts(r.created_at),
-        }
+        })
     }
 }
 
@@ -499,7 +473,7 @@ impl Store {
         if let Some(scan_id) = scan_id {
             self.drop_failed_snapshot(scan_id).await;
         }
-        JobStatus::parse(&status).map(Some)
+        Ok(Some(status.parse()?))
     }
 
     /// Takes back running jobs whose lease expired (their worker died or hung): the scan is
@@ -659,7 +633,7 @@ impl Store {
         customer_id: Option<i64>,
         name: &str,
         kind: &str,
-        min_severity: &str,
+        min_severity: Severity,
         config_json: &[u8],
     ) -> Result<NotificationChannel> {
         crate::model::check_name("channel name", name)?;
@@ -667,12 +641,6 @@ impl Store {
             return Err(Error::Invalid {
                 field: "channel kind (webhook, slack, teams or email)",
                 value: kind.to_string(),
-            });
-        }
-        if !SEVERITIES.contains(&min_severity) {
-            return Err(Error::Invalid {
-                field: "minimum severity",
-                value: min_severity.to_string(),
             });
         }
         if serde_json::from_slice::<serde::de::IgnoredAny>(config_json).is_err() {
@@ -694,7 +662,7 @@ impl Store {
                 .bind(customer_id)
                 .bind(name.trim())
                 .bind(kind)
-                .bind(min_severity)
+                .bind(min_severity.as_str())
                 .bind(Vec::<u8>::new())
                 .bind(&key_id)
                 .bind(now_us())
@@ -712,7 +680,7 @@ impl Store {
             .await
         });
         match result {
-            Ok(row) => Ok(row.into()),
+            Ok(row) => row.try_into(),
             Err(e) if is_foreign_key_violation(&e) => Err(Error::NotFound {
                 entity: "customer",
                 id: customer_id.unwrap_or_default(),
@@ -729,7 +697,7 @@ impl Store {
         let rows: Vec<ChannelRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(scope.customer()).fetch_all(pool).await?
         });
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     pub async fn get_channel(&self, scope: Scope, id: i64) -> Result<Option<NotificationChannel>> {
@@ -739,7 +707,7 @@ impl Store {
         let row: Option<ChannelRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(id).bind(scope.customer()).fetch_optional(pool).await?
         });
-        Ok(row.map(Into::into))
+        row.map(TryInto::try_into).transpose()
     }
 
     /// The channel's configuration, decrypted (for the notifier; not scoped).
@@ -809,7 +777,7 @@ impl Store {
         let rows: Vec<ChannelRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(customer_id).fetch_all(pool).await?
         });
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     // ---- notification outbox ----

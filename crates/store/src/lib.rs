@@ -84,6 +84,18 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// The one conversion of a domain enum's text (a stored column, a caller's argument) that is
+/// none of its values: [`Error::Invalid`] naming what it was meant to be ("role", "scan
+/// status", …). Rows are read with `text.parse()?`.
+impl From<mamori_core::vocab::UnknownVariant> for Error {
+    fn from(e: mamori_core::vocab::UnknownVariant) -> Self {
+        Error::Invalid {
+            field: e.what,
+            value: e.value,
+        }
+    }
+}
+
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Error::Migrate(e)

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use mamori_core::Severity;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
@@ -17,7 +18,7 @@ use crate::model::{
 };
 use crate::{
     clamp_limit, filter, is_foreign_key_violation, is_unique_violation, now_us, ts, with_pool, App,
-    Customer, Error, Finding, FindingStatus, Result, Scan, ScanStatus, Scope, Store, Tenant,
+    Customer, Error, Finding, FindingStatus, Result, Scan, Scope, Store, Tenant,
 };
 
 /// The longest an exception may run: 366 days.
@@ -53,7 +54,7 @@ pub struct FindingQuery {
     pub status: Option<FindingStatus>,
     /// Only open or reopened findings.
     pub active_only: bool,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
     /// Prefix of the control id ("MS.AAD." matches every Entra ID control).
     pub control: Option<String>,
     /// `Some(true)`: only findings accepted by an exception; `Some(false)`: only the others.
@@ -114,8 +115,8 @@ pub struct FindingEvent {
     pub at: Timestamp,
     /// The scan that caused it (`None` for exception decisions and expiry).
     pub scan_id: Option<i64>,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<FindingStatus>,
+    pub to_status: FindingStatus,
     pub note: String,
 }
 
@@ -138,7 +139,7 @@ impl TryFrom<FindingViewRow> for FindingView {
             customer_id: r.customer_id,
             customer_name: r.customer_name,
             tenant_name: r.tenant_name,
-            app: App::parse(&r.app)?,
+            app: r.app.parse()?,
             accepted_exception_id,
         })
     }
@@ -167,44 +168,14 @@ enum Arg {
 // ---------------------------------------------------------------------------------------------
 // Exceptions
 
-/// Where an exception is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExceptionStatus {
-    Requested,
-    Approved,
-    Rejected,
-    Expired,
-    Revoked,
-}
-
-impl ExceptionStatus {
-    pub const ALL: [ExceptionStatus; 5] = [
-        ExceptionStatus::Requested,
-        ExceptionStatus::Approved,
-        ExceptionStatus::Rejected,
-        ExceptionStatus::Expired,
-        ExceptionStatus::Revoked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExceptionStatus::Requested => "requested",
-            ExceptionStatus::Approved => "approved",
-            ExceptionStatus::Rejected => "rejected",
-            ExceptionStatus::Expired => "expired",
-            ExceptionStatus::Revoked => "revoked",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<ExceptionStatus> {
-        ExceptionStatus::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| Error::Invalid {
-                field: "exception status",
-                value: s.to_string(),
-            })
+mamori_core::text_enum! {
+    /// Where an exception is in its life.
+    pub enum ExceptionStatus("exception status") {
+        Requested = "requested",
+        Approved = "approved",
+        Rejected = "rejected",
+        Expired = "expired",
+        Revoked = "revoked",
     }
 }
 
@@ -277,7 +248,7 @@ impl TryFrom<ExceptionRow> for Exception {
             decided_by: r.decided_by,
             decided_at: r.decided_at.map(ts),
             decision_note: r.decision_note,
-            status: ExceptionStatus::parse(&r.status)?,
+            status: r.status.parse()?,
             expires_at: ts(r.expires_at),
             needs_review: r.needs_review,
             revoked_by: r.revoked_by,
@@ -383,7 +354,7 @@ pub struct TenantOverview {
     /// The newest overall score.
     pub score: Option<f64>,
     /// Active (open or reopened), unaccepted findings per severity.
-    pub active_by_severity: BTreeMap<String, i64>,
+    pub active_by_severity: BTreeMap<Severity, i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -546,8 +517,8 @@ impl Store {
         if q.active_only {
             push("f.status IN ('open', 'reopened')", None);
         }
-        if let Some(s) = &q.severity {
-            push("f.severity = $?", Some(Arg::Text(s.clone())));
+        if let Some(s) = q.severity {
+            push("f.severity = $?", Some(Arg::Text(s.as_str().into())));
         }
         if let Some(c) = q.control.as_deref().filter(|c| !c.is_empty()) {
             // substr/length rather than LIKE: LIKE ignores case on SQLite only, and needs escapes.
@@ -633,16 +604,17 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|r| FindingEvent {
-                at: ts(r.at),
-                scan_id: r.scan_id,
-                from_status: r.from_status,
-                to_status: r.to_status,
-                note: r.note,
+        rows.into_iter()
+            .map(|r| {
+                Ok(FindingEvent {
+                    at: ts(r.at),
+                    scan_id: r.scan_id,
+                    from_status: r.from_status.map(|s| s.parse()).transpose()?,
+                    to_status: r.to_status.parse()?,
+                    note: r.note,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Active (open or reopened), unaccepted findings per tenant and severity, in the scope
@@ -651,7 +623,7 @@ impl Store {
         &self,
         scope: Scope,
         tenant_id: Option<i64>,
-    ) -> Result<Vec<(i64, String, i64)>> {
+    ) -> Result<Vec<(i64, Severity, i64)>> {
         self.severity_counts_of(scope, None, tenant_id).await
     }
 
@@ -660,7 +632,7 @@ impl Store {
         scope: Scope,
         customer_id: Option<i64>,
         tenant_id: Option<i64>,
-    ) -> Result<Vec<(i64, String, i64)>> {
+    ) -> Result<Vec<(i64, Severity, i64)>> {
         // The WHERE on status and acceptance is the partial index findings_active's, word for
         // word, so SQLite uses it too.
         let sql = format!(
@@ -687,10 +659,11 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        let mut rows = rows;
-        rows.sort_by(|a, b| {
-            (a.0, crate::severity_rank(&a.1), &a.1).cmp(&(b.0, crate::severity_rank(&b.1), &b.1))
-        });
+        let mut rows = rows
+            .into_iter()
+            .map(|(tenant, severity, n)| Ok((tenant, severity.parse()?, n)))
+            .collect::<Result<Vec<(i64, Severity, i64)>>>()?;
+        rows.sort_unstable_by_key(|&(tenant, severity, _)| (tenant, severity.rank()));
         Ok(rows)
     }
 
@@ -974,7 +947,7 @@ impl Store {
                 sqlx::query(EVENT_INSERT_FOR_EXCEPTION)
                     .bind(id)
                     .bind(at)
-                    .bind("reopened")
+                    .bind(FindingStatus::Reopened.as_str())
                     .bind(format!("exception {id} expired"))
                     .execute(&mut *tx)
                     .await?;
@@ -1187,7 +1160,7 @@ impl Store {
         let rows: Vec<OverviewRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(scope.customer()).bind(customer_id).fetch_all(pool).await?
         });
-        let mut counts: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
+        let mut counts: BTreeMap<i64, BTreeMap<Severity, i64>> = BTreeMap::new();
         for (tenant, severity, n) in self.severity_counts_of(scope, customer_id, None).await? {
             counts.entry(tenant).or_default().insert(severity, n);
         }
@@ -1197,7 +1170,7 @@ impl Store {
                     (Some(id), Some(status), Some(created_at)) => Some(Scan {
                         id,
                         tenant_id: r.tenant.id,
-                        status: ScanStatus::parse(&status)?,
+                        status: status.parse()?,
                         created_at: ts(created_at),
                         started_at: r.scan_started_at.map(ts),
                         finished_at: r.scan_finished_at.map(ts),

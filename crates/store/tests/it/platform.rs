@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::{raw_texts, Ctx};
 use jiff::{SignedDuration, Timestamp};
+use mamori_core::{Severity, Status};
 use mamori_store::{
     App, Error, ExceptionStatus, FindingQuery, FindingStatus, JobStatus, MasterKey, NewCustomer,
     NewException, NewTenant, NewUser, ResultInput, Role, ScanStatus, Scope, ScoreInput, Store,
@@ -60,10 +61,10 @@ async fn scan_with(s: &Store, tenant_id: i64, results: &[ResultInput]) -> i64 {
 }
 
 fn fail(id: &str, severity: &str) -> ResultInput {
-    ResultInput::new(id, "fail", severity)
+    ResultInput::new(id, Status::Fail, severity.parse().unwrap())
 }
 fn pass(id: &str) -> ResultInput {
-    ResultInput::new(id, "pass", "high")
+    ResultInput::new(id, Status::Pass, Severity::High)
 }
 
 fn in_days(days: i64) -> Timestamp {
@@ -162,7 +163,7 @@ async fn users_body(ctx: Ctx) {
     assert!(!format!("{:?}", new_user("y", Role::Analyst, None)).contains(PASSWORD));
 
     for r in Role::ALL {
-        assert_eq!(Role::parse(r.as_str()).unwrap(), r);
+        assert_eq!(r.as_str().parse::<Role>().unwrap(), *r);
     }
     assert!(Role::CustomerAdmin.is_customer_role() && !Role::Billing.is_customer_role());
 
@@ -619,7 +620,7 @@ async fn isolation_body(ctx: Ctx) {
             Some(w.a),
             "alpha hook",
             "webhook",
-            "high",
+            Severity::High,
             br#"{"url":"https://a.example/h"}"#,
         )
         .await
@@ -630,7 +631,7 @@ async fn isolation_body(ctx: Ctx) {
             Some(w.b),
             "beta hook",
             "webhook",
-            "high",
+            Severity::High,
             br#"{"url":"https://b.example/h"}"#,
         )
         .await
@@ -641,7 +642,7 @@ async fn isolation_body(ctx: Ctx) {
             None,
             "soc",
             "slack",
-            "critical",
+            Severity::Critical,
             br#"{"url":"https://soc.example/h"}"#,
         )
         .await
@@ -733,7 +734,7 @@ async fn listing_body(ctx: Ctx) {
             fail("MS.AAD.1.1v1", "low"),
             fail("MS.AAD.2.1v1", "critical").with_resources(["u1", "u2"]),
             fail("MS.EXO.1.1v1", "medium"),
-            fail("GWS.X", "weird"),
+            fail("GWS.X", "info"),
             fail("MS.AAD.3.1v1", "info"),
         ],
     )
@@ -749,7 +750,7 @@ async fn listing_body(ctx: Ctx) {
         .collect();
     assert_eq!(
         severities,
-        ["critical", "critical", "high", "medium", "low", "info", "weird"]
+        ["critical", "critical", "high", "medium", "low", "info", "info"]
     );
     let v = &all.items[2];
     assert_eq!(
@@ -829,7 +830,7 @@ async fn listing_body(ctx: Ctx) {
     );
     assert_eq!(
         total(FindingQuery {
-            severity: Some("critical".into()),
+            severity: Some(Severity::Critical),
             ..Default::default()
         })
         .await,
@@ -885,7 +886,7 @@ async fn listing_body(ctx: Ctx) {
             .iter()
             .map(|(_, sev, n)| (sev.as_str(), *n))
             .collect::<Vec<_>>(),
-        [("critical", 2), ("medium", 1), ("info", 1), ("weird", 1)]
+        [("critical", 2), ("medium", 1), ("info", 2)]
     );
 }
 
@@ -908,7 +909,7 @@ async fn history_body(ctx: Ctx) {
         .map(|e| {
             (
                 e.scan_id,
-                e.from_status.as_deref(),
+                e.from_status.map(FindingStatus::as_str),
                 e.to_status.as_str(),
                 e.note.as_str(),
             )
@@ -1068,7 +1069,7 @@ async fn exceptions_body(ctx: Ctx) {
     let counts = s.severity_counts(Scope::All, Some(t)).await.unwrap();
     assert_eq!(
         counts,
-        [(t, "medium".to_string(), 1)],
+        [(t, Severity::Medium, 1)],
         "accepted findings are not counted"
     );
 
@@ -1226,7 +1227,7 @@ async fn exceptions_body(ctx: Ctx) {
         1
     );
     for st in ExceptionStatus::ALL {
-        assert_eq!(ExceptionStatus::parse(st.as_str()).unwrap(), st);
+        assert_eq!(st.as_str().parse::<ExceptionStatus>().unwrap(), *st);
     }
 }
 
@@ -1394,7 +1395,7 @@ async fn expiry_body(ctx: Ctx) {
         .unwrap();
     assert_eq!(
         (
-            last.from_status.as_deref(),
+            last.from_status.map(FindingStatus::as_str),
             last.to_status.as_str(),
             last.note.clone()
         ),
@@ -1550,7 +1551,7 @@ async fn scores_body(ctx: Ctx) {
     assert_eq!(o2.last_scan.as_ref().unwrap().status, ScanStatus::Succeeded);
     assert_eq!(
         o2.active_by_severity,
-        BTreeMap::from([("critical".to_string(), 1)])
+        BTreeMap::from([(Severity::Critical, 1)])
     );
     let o1 = o.iter().find(|x| x.tenant.id == t1).unwrap();
     assert_eq!(
@@ -1969,7 +1970,14 @@ async fn outbox_body(ctx: Ctx) {
     let c = customer(s, "C").await;
     let secret_cfg = br#"{"url":"https://hooks.example.jp/T000/SECRET-WEBHOOK-PATH"}"#;
     let ch = s
-        .create_channel(&key, Some(c), "team hook", "webhook", "high", secret_cfg)
+        .create_channel(
+            &key,
+            Some(c),
+            "team hook",
+            "webhook",
+            Severity::High,
+            secret_cfg,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1982,27 +1990,25 @@ async fn outbox_body(ctx: Ctx) {
         (Some(c), "webhook", "high", true)
     );
     let op = s
-        .create_channel(&key, None, "soc", "teams", "critical", b"{}")
+        .create_channel(&key, None, "soc", "teams", Severity::Critical, b"{}")
         .await
         .unwrap();
     invalid(
-        s.create_channel(&key, None, "x", "pager", "high", b"{}")
+        s.create_channel(&key, None, "x", "pager", Severity::High, b"{}")
+            .await,
+    );
+    // A severity is typed; its text is parsed into the store's one Invalid error.
+    invalid("urgent".parse::<Severity>().map_err(Error::from));
+    invalid(
+        s.create_channel(&key, None, "x", "email", Severity::High, b"not json")
             .await,
     );
     invalid(
-        s.create_channel(&key, None, "x", "email", "urgent", b"{}")
-            .await,
-    );
-    invalid(
-        s.create_channel(&key, None, "x", "email", "high", b"not json")
-            .await,
-    );
-    invalid(
-        s.create_channel(&key, None, " ", "email", "high", b"{}")
+        s.create_channel(&key, None, " ", "email", Severity::High, b"{}")
             .await,
     );
     not_found(
-        s.create_channel(&key, Some(9999), "x", "email", "high", b"{}")
+        s.create_channel(&key, Some(9999), "x", "email", Severity::High, b"{}")
             .await,
     );
 
@@ -2208,7 +2214,7 @@ async fn rotation_body(ctx: Ctx) {
             Some(c),
             "hook",
             "slack",
-            "high",
+            Severity::High,
             br#"{"url":"https://x"}"#,
         )
         .await

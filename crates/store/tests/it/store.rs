@@ -5,6 +5,7 @@
 use crate::common;
 
 use common::Ctx;
+use mamori_core::{Severity, Status};
 use mamori_store::{
     App, Error, FindingStatus, MasterKey, NewCustomer, NewTenant, ResultInput, ScanStatus, Store,
 };
@@ -12,10 +13,10 @@ use mamori_store::{
 // ---------------------------------------------------------------------------------------------
 
 fn pass(id: &str) -> ResultInput {
-    ResultInput::new(id, "pass", "high")
+    ResultInput::new(id, Status::Pass, Severity::High)
 }
 fn fail(id: &str) -> ResultInput {
-    ResultInput::new(id, "fail", "high")
+    ResultInput::new(id, Status::Fail, Severity::High)
 }
 
 async fn tenant(store: &Store, key: &MasterKey) -> i64 {
@@ -314,7 +315,8 @@ async fn lifecycle_body(ctx: Ctx) {
     // Per resource: a failing control opens one finding per named resource and resolves the
     // resources it no longer names.
     let r = |res: &[&str]| {
-        ResultInput::new("MG.USERS.1", "warning", "medium").with_resources(res.iter().copied())
+        ResultInput::new("MG.USERS.1", Status::Warning, Severity::Medium)
+            .with_resources(res.iter().copied())
     };
     succeeded_scan(s, t, &[r(&["alice", "bob"])]).await;
     succeeded_scan(s, t, &[r(&["bob"])]).await;
@@ -331,7 +333,16 @@ async fn lifecycle_body(ctx: Ctx) {
     );
 
     // Statuses that judge nothing (error, manual…) leave findings alone.
-    succeeded_scan(s, t, &[ResultInput::new("MG.USERS.1", "error", "medium")]).await;
+    succeeded_scan(
+        s,
+        t,
+        &[ResultInput::new(
+            "MG.USERS.1",
+            Status::Error,
+            Severity::Medium,
+        )],
+    )
+    .await;
     assert_eq!(
         s.findings(t, Some(FindingStatus::Open))
             .await
@@ -339,12 +350,13 @@ async fn lifecycle_body(ctx: Ctx) {
             .len(),
         1
     );
-    // Unknown statuses are refused.
-    let scan = s.create_scan(t).await.unwrap();
+    // Statuses are typed: an unknown text is refused with the store's one Invalid error.
     assert!(matches!(
-        s.record_results(scan.id, &[ResultInput::new("X", "bad", "low")])
-            .await,
-        Err(Error::Invalid { .. })
+        "bad".parse::<Status>().map_err(Error::from),
+        Err(Error::Invalid {
+            field: "status",
+            ..
+        })
     ));
 }
 
@@ -412,7 +424,7 @@ async fn drift_body(ctx: Ctx) {
             fail("F2P"),
             fail("F2F"),
             pass("P2P"),
-            ResultInput::new("E2F", "error", "low"),
+            ResultInput::new("E2F", Status::Error, Severity::Low),
         ],
     )
     .await;
@@ -445,7 +457,7 @@ async fn drift_body(ctx: Ctx) {
     assert_eq!(ids(&d.regressions), ["P2F"]);
     assert_eq!(ids(&d.resolved), ["F2P"]);
     assert_eq!(ids(&d.new_failures), ["E2F", "NEW"]);
-    assert_eq!(d.new_failures[0].previous_status.as_deref(), Some("error"));
+    assert_eq!(d.new_failures[0].previous_status, Some(Status::Error));
     assert_eq!(d.new_failures[1].previous_status, None);
 
     let scans = s.list_scans(t).await.unwrap();
@@ -478,7 +490,7 @@ async fn snapshot_body(ctx: Ctx) {
     assert!(snaps[0].compressed_bytes < snaps[0].size_bytes);
     assert_eq!(s.load_snapshot_json(snaps[0].id).await.unwrap(), doc);
     assert!(s
-        .save_snapshot(snaps[0].scan_id, b"not json")
+        .save_snapshot_bytes(snaps[0].scan_id, b"not json")
         .await
         .is_err());
 
@@ -512,7 +524,7 @@ async fn snapshot_body(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(s.prune_tenant_snapshots(t1, 1).await.unwrap(), 2);
-    let ids = |v: Vec<mamori_store::Snapshot>| v.iter().map(|x| x.id).collect::<Vec<_>>();
+    let ids = |v: Vec<mamori_store::SnapshotRecord>| v.iter().map(|x| x.id).collect::<Vec<_>>();
     assert_eq!(ids(s.list_snapshots(t1).await.unwrap()), [newest.id]);
     assert_eq!(
         ids(s.list_snapshots(t2).await.unwrap()),

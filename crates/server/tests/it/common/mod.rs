@@ -355,7 +355,7 @@ impl World {
                 Some(customer),
                 "hook",
                 "webhook",
-                "high",
+                mamori_core::Severity::High,
                 &serde_json::to_vec(&config).unwrap(),
             )
             .await
