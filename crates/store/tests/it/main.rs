@@ -1,6 +1,7 @@
 //! Every integration test of this crate, in one binary: one link instead of 2, which
 //! keeps a clean build (CI) short. Each module is one former test file.
 
+#[macro_use]
 mod common;
 mod platform;
 mod store;
