@@ -652,7 +652,7 @@ async fn drive(
 /// The API role runs no scans.
 struct NoCollector;
 
-impl mamori_server::Collector for NoCollector {
+impl mamori_work::Collector for NoCollector {
     fn collect<'a>(
         &'a self,
         _app: mamori_store::App,

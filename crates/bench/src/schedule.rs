@@ -1,6 +1,6 @@
 //! `mamori-bench --schedule`: a simulated day of cron schedules (5,000 tenants, daily, spread
-//! over the day, Asia/Tokyo) driven through `mamori_server::scheduler::tick` by two schedulers
-//! in lockstep, while two worker "processes" (each its own `AppState` and connection pool)
+//! over the day, Asia/Tokyo) driven through `mamori_work::scheduler::tick` by two schedulers
+//! in lockstep, while two worker "processes" (each its own `WorkState` and connection pool)
 //! claim and run the jobs with the real worker loop and an imitation collector. At the end it
 //! checks, from the database and from the collector: every due slot became exactly one job and
 //! one scan, no tenant ran twice at once; and prints the throughput.
@@ -15,9 +15,9 @@ use anyhow::{bail, Context, Result};
 use jiff::{SignedDuration, Timestamp};
 use mamori_connect::collection::{Collected, Collection};
 use mamori_core::snapshot::SourceKind;
-use mamori_server::cron::{parse_time_zone, Schedule};
-use mamori_server::{AppState, ServerConfig};
+use mamori_cron::{parse_time_zone, Schedule};
 use mamori_store::{App, MasterKey, NewCustomer, NewTenant, ScanStatus, Store};
+use mamori_work::{WorkConfig, WorkState};
 
 use crate::api::{BenchDb, ServerBenchArgs};
 
@@ -54,7 +54,7 @@ struct ImitationCollector {
     delay: Duration,
 }
 
-impl mamori_server::Collector for ImitationCollector {
+impl mamori_work::Collector for ImitationCollector {
     fn collect<'a>(
         &'a self,
         app: App,
@@ -229,13 +229,13 @@ async fn run_on(args: &ServerBenchArgs, engine: mamori_policy::Engine, db: &Benc
     let mut states = Vec::new();
     for name in ["proc-a", "proc-b"] {
         let store = Store::open(&db.url).await?;
-        let config = ServerConfig {
+        let config = WorkConfig {
             worker_id: name.into(),
             worker_concurrency: args.workers.max(1),
             lease: Duration::from_secs(60),
-            ..ServerConfig::default()
+            ..WorkConfig::default()
         };
-        states.push(AppState::new(
+        states.push(WorkState::new(
             store,
             key.clone(),
             engine.clone(),
@@ -248,7 +248,7 @@ async fn run_on(args: &ServerBenchArgs, engine: mamori_policy::Engine, db: &Benc
     let mut workers = Vec::new();
     for state in &states {
         for n in 0..state.config.worker_concurrency {
-            workers.push(tokio::spawn(mamori_server::scan::run_worker(
+            workers.push(tokio::spawn(mamori_work::scan::run_worker(
                 state.clone(),
                 format!("{}#{n}", state.config.worker_id),
                 stop_rx.clone(),
@@ -266,7 +266,7 @@ async fn run_on(args: &ServerBenchArgs, engine: mamori_policy::Engine, db: &Benc
                 barrier.wait().await;
                 let at = start + SignedDuration::from_secs((k * step) as i64);
                 let t = Instant::now();
-                let queued = match mamori_server::scheduler::tick(&state, at, &mut cache).await {
+                let queued = match mamori_work::scheduler::tick(&state, at, &mut cache).await {
                     Ok(done) => done.enqueued,
                     Err(e) => {
                         log.errors.push(format!("{e:#}"));

@@ -245,15 +245,18 @@ async fn serve(
         .with_context(|| format!("listening on {}", options.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     let config = mamori_server::ServerConfig {
-        public_url: Some(url.clone()),
-        tick: std::time::Duration::from_secs(5),
+        work: mamori_work::WorkConfig {
+            public_url: Some(url.clone()),
+            tick: std::time::Duration::from_secs(5),
+            ..mamori_work::WorkConfig::default()
+        },
         ..mamori_server::ServerConfig::default()
     };
     let state = mamori_server::AppState::new(
         store.clone(),
         key,
         engine,
-        std::sync::Arc::new(mamori_server::ConnectorCollector),
+        std::sync::Arc::new(mamori_work::ConnectorCollector),
         config,
     );
     for t in &tenants {

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use mamori_server::{AppState, ConnectorCollector, Role as ProcessRole, ServerConfig};
+use mamori_server::{AppState, Role as ProcessRole, ServerConfig};
+use mamori_work::{ConnectorCollector, WorkConfig};
 use mamori_store::{MasterKey, NewUser, Role, Store};
 
 use crate::{load_engine, PackArgs};
@@ -114,13 +115,16 @@ pub fn config(args: &ServerArgs) -> ServerConfig {
             .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
-        public_url: args.public_url.clone(),
-        worker_concurrency: args.workers.max(1),
-        tick: Duration::from_secs(args.tick.max(1)),
-        lease: Duration::from_secs(args.lease_secs.max(3)),
-        notify_private_targets: args.notify_private_targets
-            || std::env::var("MAMORI_NOTIFY_PRIVATE_TARGETS")
-                .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+        work: WorkConfig {
+            public_url: args.public_url.clone(),
+            worker_concurrency: args.workers.max(1),
+            tick: Duration::from_secs(args.tick.max(1)),
+            lease: Duration::from_secs(args.lease_secs.max(3)),
+            notify_private_targets: args.notify_private_targets
+                || std::env::var("MAMORI_NOTIFY_PRIVATE_TARGETS")
+                    .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            ..WorkConfig::default()
+        },
         ..ServerConfig::default()
     }
 }

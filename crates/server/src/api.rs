@@ -179,8 +179,8 @@ async fn get_tenant(
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
     let next = t.schedule_cron.as_deref().and_then(|c| {
-        let schedule = crate::cron::Schedule::parse(c).ok()?;
-        let tz = crate::cron::parse_time_zone(&t.schedule_time_zone).ok()?;
+        let schedule = mamori_cron::Schedule::parse(c).ok()?;
+        let tz = mamori_cron::parse_time_zone(&t.schedule_time_zone).ok()?;
         Some(schedule.upcoming(Timestamp::now(), &tz, 3))
     });
     Ok(Json(
@@ -203,10 +203,10 @@ struct TenantBody {
 /// Refuses a schedule that would never run or cannot be read, before it is stored.
 pub fn check_schedule(cron: Option<&str>, time_zone: Option<&str>) -> ApiResult<()> {
     if let Some(c) = cron {
-        crate::cron::Schedule::parse(c).map_err(|e| bad(format!("schedule: {e}")))?;
+        mamori_cron::Schedule::parse(c).map_err(|e| bad(format!("schedule: {e}")))?;
     }
     if let Some(tz) = time_zone {
-        crate::cron::parse_time_zone(tz).map_err(|e| bad(format!("time zone: {e}")))?;
+        mamori_cron::parse_time_zone(tz).map_err(|e| bad(format!("time zone: {e}")))?;
     }
     Ok(())
 }
@@ -434,7 +434,7 @@ pub async fn drift_value(s: &AppState, scope: Scope, id: i64) -> ApiResult<Value
         if let (Some(a), Some(b)) = (find(prev), find(id)) {
             let before = s.store.load_snapshot_json(a).await?;
             let after = s.store.load_snapshot_json(b).await?;
-            settings = crate::scan::section_diff(&before, &after);
+            settings = mamori_work::scan::section_diff(&before, &after);
         }
     }
     Ok(json!({
@@ -983,7 +983,7 @@ async fn create_channel(
             .ok_or(ApiError::NotFound("customer"))?;
     }
     let kind = body.config.kind();
-    let stored = crate::notify::StoredChannel {
+    let stored = mamori_work::notify::StoredChannel {
         lang: body.lang,
         config: body.config,
     };

@@ -129,10 +129,5 @@ mod tests {
     }
 }
 
-/// A customer's name as shown in `lang`: the Japanese name in Japanese when there is one.
-pub fn customer_name<'a>(lang: Lang, name: &'a str, name_ja: Option<&'a str>) -> &'a str {
-    match (lang, name_ja) {
-        (Lang::Ja, Some(ja)) => ja,
-        _ => name,
-    }
-}
+/// Shared with the notifications, which name the customer the same way.
+pub use mamori_work::customer_name;

@@ -1,7 +1,8 @@
-//! Mamori server: the REST API (`/api/v1`), the dashboard pages, the scheduler that turns
-//! per-tenant cron schedules into jobs, and the workers that run scans and deliver
-//! notifications. One process runs all of it, or `--role api|worker` splits it; every process
-//! shares one database, so several can run side by side on PostgreSQL.
+//! Mamori server: the REST API (`/api/v1`), the dashboard pages, sign-in and roles, and
+//! `/metrics`, `/healthz`, `/readyz`. The scheduler, the scan workers and notification delivery
+//! are `mamori-work`; [`run`] starts them too unless the process serves the API only. One
+//! process runs all of it, or `--role api|worker` splits it; every process shares one database,
+//! so several can run side by side on PostgreSQL.
 //!
 //! ```no_run
 //! # async fn demo(state: mamori_server::AppState) -> std::io::Result<()> {
@@ -13,17 +14,11 @@
 pub mod api;
 pub mod auth;
 pub mod authz;
-pub mod catalog;
-pub mod cron;
 pub mod error;
 pub mod i18n;
 pub mod metrics;
-pub mod notify;
 pub mod openapi;
 pub mod pages;
-pub mod scan;
-pub mod scheduler;
-pub mod score;
 mod security;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,76 +27,46 @@ use std::time::Duration;
 
 use axum::Router;
 use mamori_store::{MasterKey, Store};
-
-pub use catalog::Catalog;
-pub use scan::{Collector, ConnectorCollector};
+use mamori_work::{Collector, WorkConfig, WorkState};
 
 /// Settings of a server process; every field has a sensible default.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The address people reach the dashboard at (links in notifications); `None` = unknown.
-    pub public_url: Option<String>,
     /// Mark cookies `Secure` (on whenever the public URL is https).
     pub secure_cookies: bool,
     /// How long a login lasts without activity.
     pub session_ttl: Duration,
-    /// This process's name in job leases (host:pid by default).
-    pub worker_id: String,
-    /// How long a claimed job stays ours without a heartbeat.
-    pub lease: Duration,
-    /// How often the scheduler looks for due schedules, expired exceptions and lost leases.
-    pub tick: Duration,
-    /// Snapshots kept per tenant.
-    pub snapshot_retention: usize,
-    /// Scans one worker process runs at once.
-    pub worker_concurrency: usize,
-    /// Connector HTTP settings for scans.
-    pub http: mamori_connect::HttpSettings,
     /// Failed logins allowed per client address and per user name in `login_window`.
     pub login_attempts: usize,
     pub login_window: Duration,
-    /// Let notification channels reach loopback, private and link-local addresses (an internal
-    /// relay). Off: a channel's address is typed in by users, possibly a customer's.
-    pub notify_private_targets: bool,
+    /// The background work's settings (public URL, worker id, lease, tick, retention,
+    /// concurrency, connector HTTP, notification targets).
+    pub work: WorkConfig,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            public_url: None,
             secure_cookies: false,
             session_ttl: Duration::from_secs(8 * 3600),
-            worker_id: format!(
-                "{}:{}",
-                std::env::var("HOSTNAME").unwrap_or_else(|_| "mamori".into()),
-                std::process::id()
-            ),
-            lease: Duration::from_secs(60),
-            tick: Duration::from_secs(15),
-            snapshot_retention: 30,
-            worker_concurrency: 2,
-            http: mamori_connect::HttpSettings::default(),
-            notify_private_targets: false,
             login_attempts: 5,
             login_window: Duration::from_secs(300),
+            work: WorkConfig::default(),
         }
     }
 }
 
-/// Everything a request handler or background task needs; cheap to clone.
+/// Everything a request handler needs; cheap to clone. Derefs (through [`Inner`]) to the
+/// [`WorkState`], so `state.store`, `state.catalog`, `state.metrics` … read the same values the
+/// background work uses.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    pub store: Store,
-    pub key: MasterKey,
-    pub engine: mamori_policy::Engine,
-    pub catalog: Catalog,
+    pub work: WorkState,
+    /// The web settings; `config.work` is the same as `work.config`.
     pub config: ServerConfig,
-    pub metrics: metrics::Metrics,
     pub login_limiter: security::LoginLimiter,
-    pub collector: Arc<dyn Collector>,
-    pub notifier: mamori_notify::Notifier,
     ready: AtomicBool,
 }
 
@@ -109,6 +74,13 @@ impl std::ops::Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
+    }
+}
+
+impl std::ops::Deref for Inner {
+    type Target = WorkState;
+    fn deref(&self) -> &WorkState {
+        &self.work
     }
 }
 
@@ -120,19 +92,12 @@ impl AppState {
         collector: Arc<dyn Collector>,
         config: ServerConfig,
     ) -> AppState {
-        let catalog = Catalog::from_engine(&engine);
+        let work = WorkState::new(store, key, engine, collector, config.work.clone());
         let limiter = security::LoginLimiter::new(config.login_attempts, config.login_window);
         AppState(Arc::new(Inner {
-            store,
-            key,
-            engine,
-            catalog,
-            metrics: metrics::Metrics::default(),
-            login_limiter: limiter,
-            collector,
-            notifier: mamori_notify::Notifier::new()
-                .allow_private_targets(config.notify_private_targets),
+            work,
             config,
+            login_limiter: limiter,
             ready: AtomicBool::new(true),
         }))
     }
@@ -182,21 +147,11 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut background = Vec::new();
-    if role != Role::Api {
-        background.push(tokio::spawn(scheduler::run(state.clone(), stop_rx.clone())));
-        for n in 0..state.config.worker_concurrency.max(1) {
-            background.push(tokio::spawn(scan::run_worker(
-                state.clone(),
-                format!("{}#{n}", state.config.worker_id),
-                stop_rx.clone(),
-            )));
-        }
-        background.push(tokio::spawn(notify::run_delivery(
-            state.clone(),
-            stop_rx.clone(),
-        )));
-    }
+    let background = if role != Role::Api {
+        mamori_work::spawn(&state.work, stop_rx.clone())
+    } else {
+        Vec::new()
+    };
     let router = if role == Role::Worker {
         metrics::routes().with_state(state.clone())
     } else {

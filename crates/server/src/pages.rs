@@ -501,8 +501,8 @@ async fn tenant(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i6
         .schedule_cron
         .as_deref()
         .and_then(|c| {
-            let schedule = crate::cron::Schedule::parse(c).ok()?;
-            let zone = crate::cron::parse_time_zone(&tz).ok()?;
+            let schedule = mamori_cron::Schedule::parse(c).ok()?;
+            let zone = mamori_cron::parse_time_zone(&tz).ok()?;
             Some(schedule.upcoming(Timestamp::now(), &zone, 3))
         })
         .unwrap_or_default()

@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use common::*;
 use mamori_connect::collection::Collected;
 use mamori_connect::HttpSettings;
-use mamori_server::{Collector, ConnectorCollector};
+use mamori_work::{Collector, ConnectorCollector};
 use mamori_store::{App, Scope};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -280,7 +280,7 @@ async fn scan_accept_regress_notify_expire() {
     let later = jiff::Timestamp::now()
         .checked_add(jiff::SignedDuration::from_hours(24 * 31))
         .unwrap();
-    let tick = mamori_server::scheduler::tick(&w.state, later, &mut HashMap::new())
+    let tick = mamori_work::scheduler::tick(&w.state, later, &mut HashMap::new())
         .await
         .unwrap();
     assert_eq!(tick.expired_exceptions, 1);
@@ -365,8 +365,8 @@ async fn each_cron_slot_is_queued_once_across_schedulers() {
     // Two schedulers (separate caches, as in two processes) tick at the same moment.
     let (mut cache_a, mut cache_b) = (HashMap::new(), HashMap::new());
     let (a, b) = tokio::join!(
-        mamori_server::scheduler::tick(&w.state, t0, &mut cache_a),
-        mamori_server::scheduler::tick(&w.state, t0, &mut cache_b),
+        mamori_work::scheduler::tick(&w.state, t0, &mut cache_a),
+        mamori_work::scheduler::tick(&w.state, t0, &mut cache_b),
     );
     assert_eq!(
         a.unwrap().enqueued + b.unwrap().enqueued,
@@ -374,7 +374,7 @@ async fn each_cron_slot_is_queued_once_across_schedulers() {
         "one job for the due slot"
     );
     assert_eq!(jobs(&w).await, 1);
-    mamori_server::scheduler::tick(&w.state, t0, &mut HashMap::new())
+    mamori_work::scheduler::tick(&w.state, t0, &mut HashMap::new())
         .await
         .unwrap();
     assert_eq!(
@@ -383,7 +383,7 @@ async fn each_cron_slot_is_queued_once_across_schedulers() {
         "ticking again at the same time adds nothing"
     );
     let t1 = t0.checked_add(jiff::SignedDuration::from_mins(5)).unwrap();
-    mamori_server::scheduler::tick(&w.state, t1, &mut HashMap::new())
+    mamori_work::scheduler::tick(&w.state, t1, &mut HashMap::new())
         .await
         .unwrap();
     assert_eq!(jobs(&w).await, 2, "the next slot");
@@ -391,7 +391,7 @@ async fn each_cron_slot_is_queued_once_across_schedulers() {
     let t2 = t1
         .checked_add(jiff::SignedDuration::from_hours(24))
         .unwrap();
-    mamori_server::scheduler::tick(&w.state, t2, &mut HashMap::new())
+    mamori_work::scheduler::tick(&w.state, t2, &mut HashMap::new())
         .await
         .unwrap();
     assert_eq!(jobs(&w).await, 3);

@@ -2,7 +2,6 @@
 //! isolation; finding views, history and exceptions; scores; the job queue; notifications.
 //! One body per behaviour, run on SQLite and on PostgreSQL (see tests/common).
 
-#[macro_use]
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};

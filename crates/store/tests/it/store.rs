@@ -1,7 +1,6 @@
 //! One body per behaviour, run on SQLite (a fresh temporary file per test) and on PostgreSQL
 //! when MAMORI_TEST_DATABASE_URL is set (a fresh database per test, dropped afterwards).
 
-#[macro_use]
 use crate::common;
 
 use common::Ctx;

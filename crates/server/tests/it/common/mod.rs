@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use mamori_mock_saas::m365::{M365Mock, M365TenantSpec};
 use mamori_mock_saas::Behaviour;
-use mamori_server::{AppState, Collector, ConnectorCollector, Role, ServerConfig};
+use mamori_server::{AppState, Role, ServerConfig};
+use mamori_work::{Collector, ConnectorCollector, WorkConfig};
 use mamori_store::{
     FindingQuery, MasterKey, NewCustomer, NewException, NewTenant, NewUser, Role as UserRole,
     ScanStatus, Scope, Store,
@@ -173,11 +174,14 @@ impl World {
 
         let engine = mamori_policy::Engine::with_builtin_packs().unwrap();
         let config = ServerConfig {
-            tick: options.tick,
-            worker_concurrency: 2,
-            public_url: Some("https://mamori.example".into()),
-            // The receivers in these tests listen on loopback.
-            notify_private_targets: true,
+            work: WorkConfig {
+                tick: options.tick,
+                worker_concurrency: 2,
+                public_url: Some("https://mamori.example".into()),
+                // The receivers in these tests listen on loopback.
+                notify_private_targets: true,
+                ..WorkConfig::default()
+            },
             ..ServerConfig::default()
         };
         let state = AppState::new(

@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::metrics::Metrics;
-use crate::AppState;
+use crate::WorkState;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -67,7 +67,7 @@ impl Collector for ConnectorCollector {
 }
 
 /// Claims and runs jobs until `stop` turns true. A database outage only pauses it.
-pub async fn run_worker(state: AppState, worker: String, mut stop: watch::Receiver<bool>) {
+pub async fn run_worker(state: WorkState, worker: String, mut stop: watch::Receiver<bool>) {
     tracing::info!(%worker, "scan worker started");
     let mut idle = Duration::from_millis(200);
     loop {
@@ -106,7 +106,7 @@ pub struct ScanOutcome {
     pub reopened: usize,
 }
 
-async fn run_job(state: &AppState, worker: &str, job: Job) {
+async fn run_job(state: &WorkState, worker: &str, job: Job) {
     let Some(scan_id) = job.scan_id else {
         let _ = state
             .store
@@ -237,7 +237,7 @@ where
 }
 
 async fn execute(
-    state: &AppState,
+    state: &WorkState,
     job: &Job,
     scan_id: i64,
     lost: &AtomicBool,
@@ -301,7 +301,7 @@ async fn execute(
 }
 
 /// Failing controls whose every active finding is covered by an approved exception.
-async fn accepted_controls(state: &AppState, tenant_id: i64) -> anyhow::Result<HashSet<String>> {
+async fn accepted_controls(state: &WorkState, tenant_id: i64) -> anyhow::Result<HashSet<String>> {
     let mut by_control: BTreeMap<String, bool> = BTreeMap::new();
     let mut q = FindingQuery {
         scope: Scope::All,

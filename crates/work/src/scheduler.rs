@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
-use crate::cron::{parse_time_zone, Schedule};
+use mamori_cron::{parse_time_zone, Schedule};
 use crate::metrics::Metrics;
-use crate::AppState;
+use crate::WorkState;
 
 /// What one tick did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct Tick {
     pub expired_exceptions: usize,
 }
 
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: WorkState, mut stop: watch::Receiver<bool>) {
     let mut cache: HashMap<String, Option<Schedule>> = HashMap::new();
     let mut ticks: u64 = 0;
     loop {
@@ -50,7 +50,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// One pass at time `now` (exposed for tests and the scheduling benchmark).
 pub async fn tick(
-    state: &AppState,
+    state: &WorkState,
     now: Timestamp,
     cache: &mut HashMap<String, Option<Schedule>>,
 ) -> anyhow::Result<Tick> {

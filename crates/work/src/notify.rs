@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::metrics::Metrics;
-use crate::AppState;
+use crate::WorkState;
 
 /// What is stored (encrypted) per channel: where to send and in which language.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,7 +26,7 @@ fn default_lang() -> String {
 }
 
 /// Queues the alerts of a finished scan (its drift against the previous one).
-pub async fn scan_findings(state: &AppState, tenant: &Tenant, scan_id: i64) {
+pub async fn scan_findings(state: &WorkState, tenant: &Tenant, scan_id: i64) {
     let drift = match state.store.drift(scan_id).await {
         Ok(d) => d,
         Err(e) => {
@@ -58,7 +58,7 @@ pub async fn scan_findings(state: &AppState, tenant: &Tenant, scan_id: i64) {
 }
 
 /// Queues the alert of a failed scan.
-pub async fn scan_failed(state: &AppState, tenant_id: i64, scan_id: i64, error: &str) {
+pub async fn scan_failed(state: &WorkState, tenant_id: i64, scan_id: i64, error: &str) {
     if let Ok(Some(tenant)) = state.store.get_tenant(tenant_id).await {
         enqueue(
             state,
@@ -73,7 +73,7 @@ pub async fn scan_failed(state: &AppState, tenant_id: i64, scan_id: i64, error: 
 }
 
 async fn enqueue(
-    state: &AppState,
+    state: &WorkState,
     tenant: &Tenant,
     scan_id: i64,
     event: EventKind,
@@ -123,7 +123,7 @@ async fn enqueue(
         }
         let customer_name = customer
             .as_ref()
-            .map(|c| crate::i18n::customer_name(lang, &c.name, c.name_ja.as_deref()).to_string())
+            .map(|c| crate::customer_name(lang, &c.name, c.name_ja.as_deref()).to_string())
             .unwrap_or_default();
         let notification = Notification {
             event,
@@ -151,14 +151,14 @@ async fn enqueue(
     }
 }
 
-async fn load_channel(state: &AppState, channel_id: i64) -> anyhow::Result<StoredChannel> {
+async fn load_channel(state: &WorkState, channel_id: i64) -> anyhow::Result<StoredChannel> {
     let bytes = state.store.channel_config(&state.key, channel_id).await?;
     Ok(serde_json::from_slice(&bytes)?)
 }
 
 /// Delivers due outbox items until `stop`; each failure is rescheduled by
 /// [`mamori_notify::retry_delay`], and an item out of retries is marked dead.
-pub async fn run_delivery(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run_delivery(state: WorkState, mut stop: watch::Receiver<bool>) {
     let worker = format!("{}-notify", state.config.worker_id);
     loop {
         if *stop.borrow() {
