@@ -761,7 +761,11 @@ fn scan_exit_codes() {
     // Refused credentials: a tool error, one line, and the secret is not printed.
     let mut doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&creds).unwrap()).unwrap();
+    // Whichever credential the connector uses (secret or certificate), it is refused.
     doc["client_secret"] = "Wrong~Secret~For~Exit~Test".into();
+    if doc.get("certificate_thumbprint").is_some() {
+        doc["certificate_thumbprint"] = "00112233445566778899AABBCCDDEEFF00112233".into();
+    }
     let wrong = imitation.dir.path().join("wrong.json");
     std::fs::write(&wrong, doc.to_string()).unwrap();
     let o = scan(&[], &wrong);
