@@ -1,6 +1,8 @@
-//! REST JSON API under `/api/v1` (described by `/api/v1/openapi.json`). Every handler first
-//! checks the role ([`Principal::require`]); the customer boundary is the [`Scope`] passed to
-//! the store, so an id outside the caller's customer answers 404 exactly like a missing one.
+//! REST JSON API under `/api/v1` (described by `/api/v1/openapi.json`). Every write, and every
+//! read the dashboard offers too, is a thin adapter over [`crate::service`] (authorise → store →
+//! audit): parse the body or query, call the service, answer JSON. The API-only reads below
+//! first check the role ([`Principal::require`]); the customer boundary is the [`Scope`] passed
+//! to the store, so an id outside the caller's customer answers 404 exactly like a missing one.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,8 +12,7 @@ use axum::{Json, Router};
 use jiff::Timestamp;
 use mamori_core::Severity;
 use mamori_store::{
-    App, ExceptionStatus, FindingQuery, FindingStatus, JobStatus, NewCustomer, NewException,
-    NewTenant, NewUser, Role, Scope,
+    App, ExceptionStatus, FindingQuery, FindingStatus, JobStatus, NewCustomer, Role, Scope,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -19,6 +20,7 @@ use serde_json::{json, Value};
 use crate::auth::{Principal, CSRF_HEADER};
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
+use crate::service::{self, Decision};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -68,8 +70,13 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
+/// The CSRF token a request presented in its header (cookie sign-ins send it on every write).
+fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
+}
+
 fn csrf(p: &Principal, headers: &HeaderMap) -> ApiResult<()> {
-    p.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))
+    p.check_csrf(csrf_header(headers))
 }
 
 fn items<T: serde::Serialize>(items: Vec<T>) -> Json<Value> {
@@ -124,25 +131,12 @@ async fn create_customer(
     headers: HeaderMap,
     Json(body): Json<CustomerBody>,
 ) -> ApiResult<impl IntoResponse> {
-    p.require(Action::ManageTenants)?;
-    csrf(&p, &headers)?;
-    let c = s
-        .store
-        .create_customer(&NewCustomer {
-            name: body.name,
-            name_ja: body.name_ja,
-            time_zone: body.time_zone,
-        })
-        .await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            Some(c.id),
-            "customer.create",
-            &format!("customer/{}", c.id),
-            &c.name,
-        )
-        .await?;
+    let new = NewCustomer {
+        name: body.name,
+        name_ja: body.name_ja,
+        time_zone: body.time_zone,
+    };
+    let c = service::create_customer(&s, &p, csrf_header(&headers), &new).await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
 }
 
@@ -172,12 +166,7 @@ async fn get_tenant(
     p: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    p.require(Action::ViewPosture)?;
-    let t = s
-        .store
-        .get_tenant_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
+    let t = service::tenant(&s, &p, id).await?;
     let next = t.schedule_cron.as_deref().and_then(|c| {
         let schedule = mamori_cron::Schedule::parse(c).ok()?;
         let tz = mamori_cron::parse_time_zone(&t.schedule_time_zone).ok()?;
@@ -200,30 +189,7 @@ struct TenantBody {
     schedule_time_zone: Option<String>,
 }
 
-/// Refuses a schedule that would never run or cannot be read, before it is stored.
-pub fn check_schedule(cron: Option<&str>, time_zone: Option<&str>) -> ApiResult<()> {
-    if let Some(c) = cron {
-        mamori_cron::Schedule::parse(c).map_err(|e| bad(format!("schedule: {e}")))?;
-    }
-    if let Some(tz) = time_zone {
-        mamori_cron::parse_time_zone(tz).map_err(|e| bad(format!("time zone: {e}")))?;
-    }
-    Ok(())
-}
-
-/// The connector must be able to read the credentials; checked at creation, not at 3 a.m.
-pub fn check_credentials(app: App, credentials: &Value) -> ApiResult<()> {
-    let checked = match app {
-        App::M365 => {
-            serde_json::from_value::<mamori_connect::m365::M365Config>(credentials.clone())
-                .map(|_| ())
-        }
-        App::Gws => serde_json::from_value::<mamori_connect::gws::GwsConfig>(credentials.clone())
-            .map(|_| ()),
-    };
-    // serde's message names the field, never echoes a value.
-    checked.map_err(|e| bad(format!("credentials: {e}")))
-}
+pub use crate::service::{check_credentials, check_schedule};
 
 async fn create_tenant(
     State(s): State<AppState>,
@@ -231,35 +197,18 @@ async fn create_tenant(
     headers: HeaderMap,
     Json(body): Json<TenantBody>,
 ) -> ApiResult<impl IntoResponse> {
-    p.require(Action::ManageTenants)?;
-    csrf(&p, &headers)?;
-    let app: App = body
-        .app
-        .parse()
-        .map_err(|_| bad("app must be m365 or gws"))?;
-    check_schedule(
-        body.schedule_cron.as_deref(),
-        body.schedule_time_zone.as_deref(),
-    )?;
-    check_credentials(app, &body.credentials)?;
-    s.store
-        .get_customer_scoped(p.scope(), body.customer_id)
-        .await?
-        .ok_or(ApiError::NotFound("customer"))?;
-    let credentials = serde_json::to_vec(&body.credentials).map_err(|e| bad(e.to_string()))?;
-    let mut new = NewTenant::new(body.customer_id, app, body.display_name, &credentials);
-    new.schedule_cron = body.schedule_cron;
-    new.schedule_time_zone = body.schedule_time_zone;
-    let t = s.store.create_tenant(&s.key, &new).await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            Some(t.customer_id),
-            "tenant.create",
-            &format!("tenant/{}", t.id),
-            &t.display_name,
-        )
-        .await?;
+    let request = service::TenantRequest {
+        customer_id: body.customer_id,
+        app: body
+            .app
+            .parse::<App>()
+            .map_err(|_| bad("app must be m365 or gws")),
+        display_name: body.display_name,
+        credentials: body.credentials,
+        schedule_cron: body.schedule_cron,
+        schedule_time_zone: body.schedule_time_zone,
+    };
+    let t = service::create_tenant(&s, &p, csrf_header(&headers), request).await?;
     Ok((StatusCode::CREATED, Json(json!(t))))
 }
 
@@ -277,27 +226,15 @@ async fn set_schedule(
     Path(id): Path<i64>,
     Json(body): Json<ScheduleBody>,
 ) -> ApiResult<Json<Value>> {
-    p.require(Action::ManageTenants)?;
-    csrf(&p, &headers)?;
-    check_schedule(body.cron.as_deref(), body.time_zone.as_deref())?;
-    let t = s
-        .store
-        .get_tenant_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
-    let t = s
-        .store
-        .set_tenant_schedule(t.id, body.cron.as_deref(), body.time_zone.as_deref())
-        .await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            Some(t.customer_id),
-            "tenant.schedule",
-            &format!("tenant/{}", t.id),
-            t.schedule_cron.as_deref().unwrap_or("(none)"),
-        )
-        .await?;
+    let t = service::set_schedule(
+        &s,
+        &p,
+        csrf_header(&headers),
+        id,
+        body.cron.as_deref(),
+        body.time_zone.as_deref(),
+    )
+    .await?;
     Ok(Json(json!(t)))
 }
 
@@ -339,27 +276,7 @@ async fn start_scan(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> ApiResult<impl IntoResponse> {
-    p.require(Action::RunScan)?;
-    csrf(&p, &headers)?;
-    let t = s
-        .store
-        .get_tenant_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
-    let job = s
-        .store
-        .enqueue_scan(t.id, None)
-        .await?
-        .ok_or_else(|| ApiError::Conflict("a scan of this tenant is already queued".into()))?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            Some(t.customer_id),
-            "scan.request",
-            &format!("tenant/{}", t.id),
-            &format!("job {}", job.id),
-        )
-        .await?;
+    let job = service::request_scan(&s, &p, csrf_header(&headers), id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!(job))))
 }
 
@@ -392,13 +309,7 @@ async fn get_scan(
     p: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    p.require(Action::ViewPosture)?;
-    let scan = s
-        .store
-        .get_scan_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("scan"))?;
-    Ok(Json(json!(scan)))
+    Ok(Json(json!(service::scan(&s, &p, id).await?)))
 }
 
 async fn scan_results(
@@ -406,45 +317,8 @@ async fn scan_results(
     p: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    p.require(Action::ViewPosture)?;
-    s.store
-        .get_scan_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("scan"))?;
+    service::scan(&s, &p, id).await?;
     Ok(items(s.store.control_results(id).await?))
-}
-
-/// Drift of a scan: control changes plus which settings (snapshot sections) changed.
-pub async fn drift_value(s: &AppState, scope: Scope, id: i64) -> ApiResult<Value> {
-    let scan = s
-        .store
-        .get_scan_scoped(scope, id)
-        .await?
-        .ok_or(ApiError::NotFound("scan"))?;
-    let drift = s.store.drift(id).await?;
-    let mut settings = Vec::new();
-    if let Some(prev) = drift.previous_scan_id {
-        let snapshots = s.store.list_snapshots(scan.tenant_id).await?;
-        let find = |scan_id: i64| {
-            snapshots
-                .iter()
-                .find(|x| x.scan_id == scan_id)
-                .map(|x| x.id)
-        };
-        if let (Some(a), Some(b)) = (find(prev), find(id)) {
-            let before = s.store.load_snapshot_json(a).await?;
-            let after = s.store.load_snapshot_json(b).await?;
-            settings = mamori_work::scan::section_diff(&before, &after);
-        }
-    }
-    Ok(json!({
-        "scan_id": drift.scan_id,
-        "previous_scan_id": drift.previous_scan_id,
-        "new_failures": drift.new_failures,
-        "regressions": drift.regressions,
-        "resolved": drift.resolved,
-        "changed_settings": settings,
-    }))
 }
 
 async fn scan_drift(
@@ -452,8 +326,7 @@ async fn scan_drift(
     p: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    p.require(Action::ViewPosture)?;
-    Ok(Json(drift_value(&s, p.scope(), id).await?))
+    Ok(Json(json!(service::scan_drift(&s, &p, id).await?)))
 }
 
 // ---- findings ----
@@ -547,8 +420,7 @@ async fn list_findings(
     p: Principal,
     Query(f): Query<FindingFilter>,
 ) -> ApiResult<Json<FindingsBody>> {
-    p.require(Action::ViewPosture)?;
-    let page = s.store.list_findings(&f.query(p.scope())?).await?;
+    let page = service::findings(&s, &p, &f).await?;
     let lang = p.lang();
     let items = page
         .items
@@ -572,16 +444,10 @@ async fn get_finding(
     p: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    p.require(Action::ViewPosture)?;
-    let f = s
-        .store
-        .get_finding(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("finding"))?;
-    let history = s.store.finding_history(p.scope(), id).await?;
-    let control = s.catalog.get(&f.finding.control_id);
+    let service::FindingDetail { finding, history } = service::finding(&s, &p, id).await?;
+    let control = s.catalog.get(&finding.finding.control_id);
     Ok(Json(
-        json!({ "finding": f, "control": control, "history": history }),
+        json!({ "finding": finding, "control": control, "history": history }),
     ))
 }
 
@@ -599,17 +465,15 @@ async fn list_exceptions(
     p: Principal,
     Query(f): Query<ExceptionFilter>,
 ) -> ApiResult<Json<Value>> {
-    p.require(Action::ViewPosture)?;
     let status = match f.status.as_deref() {
-        None | Some("") => None,
-        Some(x) => Some(x.parse::<ExceptionStatus>().map_err(|_| {
-            bad("status must be requested, approved, rejected, expired or revoked")
-        })?),
+        None | Some("") => Ok(None),
+        Some(x) => x
+            .parse::<ExceptionStatus>()
+            .map(Some)
+            .map_err(|_| bad("status must be requested, approved, rejected, expired or revoked")),
     };
     Ok(items(
-        s.store
-            .list_exceptions(p.scope(), f.tenant_id, status)
-            .await?,
+        service::exceptions(&s, &p, f.tenant_id, status).await?,
     ))
 }
 
@@ -643,31 +507,16 @@ async fn request_exception(
     headers: HeaderMap,
     Json(body): Json<ExceptionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    p.require(Action::RequestException)?;
-    csrf(&p, &headers)?;
-    let e = s
-        .store
-        .request_exception(
-            p.scope(),
-            p.user.id,
-            &NewException {
-                tenant_id: body.tenant_id,
-                control_id: body.control_id,
-                resource_key: body.resource_key,
-                reason: body.reason,
-                expires_at: body.expires_at,
-            },
-        )
-        .await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            Some(e.customer_id),
-            "exception.request",
-            &format!("exception/{}", e.id),
-            &e.reason,
-        )
-        .await?;
+    let request = service::ExceptionRequest {
+        target: service::ExceptionTarget::Control {
+            tenant_id: body.tenant_id,
+            control_id: body.control_id,
+            resource_key: body.resource_key,
+        },
+        reason: body.reason,
+        expires_at: body.expires_at,
+    };
+    let e = service::request_exception(&s, &p, csrf_header(&headers), request).await?;
     Ok((StatusCode::CREATED, Json(json!(e))))
 }
 
@@ -678,50 +527,19 @@ struct DecisionBody {
     note: String,
 }
 
-pub async fn decide(
-    s: &AppState,
-    p: &Principal,
-    id: i64,
-    decision: &str,
-    note: &str,
-) -> ApiResult<mamori_store::Exception> {
-    p.require(Action::DecideException)?;
-    let e = match decision {
-        "approve" => {
-            s.store
-                .decide_exception(p.scope(), id, p.user.id, true, note)
-                .await?
-        }
-        "reject" => {
-            s.store
-                .decide_exception(p.scope(), id, p.user.id, false, note)
-                .await?
-        }
-        _ => s.store.revoke_exception(p.scope(), id, p.user.id).await?,
-    };
-    s.store
-        .audit(
-            Some(p.user.id),
-            Some(e.customer_id),
-            &format!("exception.{decision}"),
-            &format!("exception/{}", e.id),
-            note,
-        )
-        .await?;
-    Ok(e)
-}
-
 async fn decision(
     s: AppState,
     p: Principal,
     headers: HeaderMap,
     id: i64,
     body: Option<Json<DecisionBody>>,
-    what: &str,
+    what: Decision,
 ) -> ApiResult<Json<Value>> {
+    // The token before the role, as these endpoints always had (the service checks it again).
     csrf(&p, &headers)?;
     let note = body.map(|Json(b)| b.note).unwrap_or_default();
-    Ok(Json(json!(decide(&s, &p, id, what, &note).await?)))
+    let e = service::decide_exception(&s, &p, csrf_header(&headers), id, what, &note).await?;
+    Ok(Json(json!(e)))
 }
 
 async fn approve_exception(
@@ -731,7 +549,7 @@ async fn approve_exception(
     Path(id): Path<i64>,
     body: Option<Json<DecisionBody>>,
 ) -> ApiResult<Json<Value>> {
-    decision(s, p, headers, id, body, "approve").await
+    decision(s, p, headers, id, body, Decision::Approve).await
 }
 
 async fn reject_exception(
@@ -741,7 +559,7 @@ async fn reject_exception(
     Path(id): Path<i64>,
     body: Option<Json<DecisionBody>>,
 ) -> ApiResult<Json<Value>> {
-    decision(s, p, headers, id, body, "reject").await
+    decision(s, p, headers, id, body, Decision::Reject).await
 }
 
 async fn revoke_exception(
@@ -751,7 +569,7 @@ async fn revoke_exception(
     Path(id): Path<i64>,
     body: Option<Json<DecisionBody>>,
 ) -> ApiResult<Json<Value>> {
-    decision(s, p, headers, id, body, "revoke").await
+    decision(s, p, headers, id, body, Decision::Revoke).await
 }
 
 // ---- users and tokens ----
@@ -778,45 +596,20 @@ async fn create_user(
     headers: HeaderMap,
     Json(body): Json<UserBody>,
 ) -> ApiResult<impl IntoResponse> {
-    p.require(Action::ManageUsers)?;
-    csrf(&p, &headers)?;
-    let role: Role = body.role.parse().map_err(|_| bad("unknown role"))?;
-    // A customer admin creates users of their own customer only, never operator staff.
-    if let Scope::Customer(own) = p.scope() {
-        if !role.is_customer_role() || body.customer_id.is_some_and(|c| c != own) {
-            return Err(ApiError::Forbidden);
-        }
-    }
-    let customer_id = match p.scope() {
-        Scope::Customer(own) => Some(own),
-        Scope::All => body.customer_id,
+    let request = service::UserRequest {
+        username: body.username,
+        display_name: body.display_name,
+        role: body.role.parse::<Role>().map_err(|_| bad("unknown role")),
+        customer_id: body.customer_id,
+        lang: body.lang,
+        password: body.password,
     };
-    let lang = body.lang.unwrap_or_else(|| "ja".into());
-    let u = s
-        .store
-        .create_user(&NewUser {
-            display_name: body.display_name.unwrap_or_else(|| body.username.clone()),
-            username: body.username,
-            role,
-            customer_id,
-            lang,
-            password: body.password,
-        })
-        .await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            u.customer_id,
-            "user.create",
-            &format!("user/{}", u.id),
-            u.role.as_str(),
-        )
-        .await?;
+    let u = service::create_user(&s, &p, csrf_header(&headers), request).await?;
     Ok((StatusCode::CREATED, Json(json!(u))))
 }
 
 async fn list_tokens(State(s): State<AppState>, p: Principal) -> ApiResult<Json<Value>> {
-    Ok(items(s.store.list_api_tokens(p.user.id).await?))
+    Ok(items(service::tokens(&s, &p).await?))
 }
 
 #[derive(Deserialize)]
@@ -836,19 +629,14 @@ async fn create_token(
     if body.name.trim().is_empty() || body.name.len() > 100 {
         return Err(bad("name must be 1-100 characters"));
     }
-    let (secret, token) = s
-        .store
-        .create_api_token(p.user.id, body.name.trim(), body.expires_at)
-        .await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            p.user.customer_id,
-            "token.create",
-            &format!("token/{}", token.id),
-            &token.prefix,
-        )
-        .await?;
+    let (secret, token) = service::create_token(
+        &s,
+        &p,
+        csrf_header(&headers),
+        body.name.trim(),
+        body.expires_at,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "token": token, "secret": secret })),
@@ -861,17 +649,7 @@ async fn revoke_token(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    csrf(&p, &headers)?;
-    s.store.revoke_api_token(p.user.id, id).await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            p.user.customer_id,
-            "token.revoke",
-            &format!("token/{id}"),
-            "",
-        )
-        .await?;
+    service::revoke_token(&s, &p, csrf_header(&headers), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -952,55 +730,17 @@ async fn create_channel(
     headers: HeaderMap,
     Json(body): Json<ChannelBody>,
 ) -> ApiResult<impl IntoResponse> {
-    p.require(Action::ManageNotifications)?;
-    csrf(&p, &headers)?;
-    body.config
-        .validate()
-        .map_err(|e| bad(format!("channel: {e}")))?;
-    if let Some(why) = s.notifier.refused_target(&body.config) {
-        return Err(bad(format!("channel: {why}")));
-    }
-    let min_severity: Severity = body
-        .min_severity
-        .parse()
-        .map_err(|_| bad("min_severity must be critical, high, medium, low or info"))?;
-    if !["ja", "en"].contains(&body.lang.as_str()) {
-        return Err(bad("lang must be ja or en"));
-    }
-    let customer_id = match p.scope() {
-        Scope::Customer(own) => {
-            if body.customer_id.is_some_and(|c| c != own) {
-                return Err(ApiError::Forbidden);
-            }
-            Some(own)
-        }
-        Scope::All => body.customer_id,
-    };
-    if let Some(c) = customer_id {
-        s.store
-            .get_customer_scoped(p.scope(), c)
-            .await?
-            .ok_or(ApiError::NotFound("customer"))?;
-    }
-    let kind = body.config.kind();
-    let stored = mamori_work::notify::StoredChannel {
+    let request = service::ChannelRequest {
+        name: body.name,
+        customer_id: body.customer_id,
+        min_severity: body
+            .min_severity
+            .parse::<Severity>()
+            .map_err(|_| bad("min_severity must be critical, high, medium, low or info")),
         lang: body.lang,
         config: body.config,
     };
-    let bytes = serde_json::to_vec(&stored).map_err(|e| bad(e.to_string()))?;
-    let c = s
-        .store
-        .create_channel(&s.key, customer_id, &body.name, kind, min_severity, &bytes)
-        .await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            customer_id,
-            "channel.create",
-            &format!("channel/{}", c.id),
-            kind,
-        )
-        .await?;
+    let c = service::create_channel(&s, &p, csrf_header(&headers), request).await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
 }
 
@@ -1010,17 +750,6 @@ async fn delete_channel(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    p.require(Action::ManageNotifications)?;
-    csrf(&p, &headers)?;
-    s.store.delete_channel(p.scope(), id).await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            p.user.customer_id,
-            "channel.delete",
-            &format!("channel/{id}"),
-            "",
-        )
-        .await?;
+    service::delete_channel(&s, &p, csrf_header(&headers), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

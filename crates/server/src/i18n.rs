@@ -121,6 +121,9 @@ pub fn catalog(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     PAGES.all(lang)
 }
 
+/// Shared with the notifications, which name the customer the same way.
+pub use mamori_work::customer_name;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -128,6 +131,3 @@ mod tests {
         assert_eq!(super::PAGES.check(), Vec::<String>::new());
     }
 }
-
-/// Shared with the notifications, which name the customer the same way.
-pub use mamori_work::customer_name;

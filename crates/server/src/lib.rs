@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 mod security;
+pub mod service;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

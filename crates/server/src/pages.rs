@@ -1,6 +1,7 @@
 //! The dashboard: server-rendered pages (no script; CSP forbids it), ja/en by the user's
 //! setting, charts as inline SVG. Every form carries the session's CSRF token; every page reads
-//! through the same scoped store queries as the API.
+//! through the same scoped store queries as the API, and every form that changes something, like
+//! every view the API offers too, calls the same [`crate::service`] function as the API does.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -12,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiff::Timestamp;
 use mamori_core::{Lang, Severity};
-use mamori_store::{ExceptionStatus, FindingQuery, NewException};
+use mamori_store::{ExceptionStatus, FindingQuery};
 use minijinja::{context, Environment, Value};
 use serde::Deserialize;
 
@@ -21,6 +22,7 @@ use crate::auth::{self, Principal, LANG_COOKIE, SESSION_COOKIE};
 use crate::authz::{allows, Action};
 use crate::error::ApiError;
 use crate::i18n;
+use crate::service;
 use crate::AppState;
 
 const CSS: &str = include_str!("../static/app.css");
@@ -462,13 +464,7 @@ async fn customer(
 
 async fn tenant(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
     let p = signed_in(&s, &headers).await?;
-    require(&p, Action::ViewPosture)?;
-    let t = s
-        .store
-        .get_tenant_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))
-        .map_err(with_lang(&p))?;
+    let t = service::tenant(&s, &p, id).await.map_err(with_lang(&p))?;
     let c = s
         .store
         .get_customer_scoped(p.scope(), t.customer_id)
@@ -526,23 +522,10 @@ async fn scan_now(
 ) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     p.check_csrf(Some(&form.csrf)).map_err(with_lang(&p))?;
-    require(&p, Action::RunScan)?;
-    let t = s
-        .store
-        .get_tenant_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))
-        .map_err(with_lang(&p))?;
-    if let Some(job) = s.store.enqueue_scan(t.id, None).await? {
-        s.store
-            .audit(
-                Some(p.user.id),
-                Some(t.customer_id),
-                "scan.request",
-                &format!("tenant/{}", t.id),
-                &format!("job {}", job.id),
-            )
-            .await?;
+    match service::request_scan(&s, &p, Some(&form.csrf), id).await {
+        // Already queued: the scan the user asked for is on its way; back to the tenant.
+        Ok(_) | Err(ApiError::Conflict(_)) => {}
+        Err(e) => return Err(PageError::Api(e, p.lang())),
     }
     Ok(Redirect::to(&format!("/tenants/{id}")).into_response())
 }
@@ -555,13 +538,11 @@ async fn findings(
     Query(f): Query<FindingFilter>,
 ) -> PageResult {
     let p = signed_in(&s, &headers).await?;
-    require(&p, Action::ViewPosture)?;
     let mut f = f;
     if f.status.is_none() {
         f.status = Some("active".into());
     }
-    let q = f.query(p.scope()).map_err(with_lang(&p))?;
-    let page = s.store.list_findings(&q).await?;
+    let page = service::findings(&s, &p, &f).await.map_err(with_lang(&p))?;
     let lang = p.lang();
     let rows: Vec<Value> = page
         .items
@@ -618,22 +599,16 @@ async fn findings(
 
 async fn finding(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
     let p = signed_in(&s, &headers).await?;
-    require(&p, Action::ViewPosture)?;
-    let f = s
-        .store
-        .get_finding(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("finding"))
-        .map_err(with_lang(&p))?;
+    let service::FindingDetail {
+        finding: f,
+        history,
+    } = service::finding(&s, &p, id).await.map_err(with_lang(&p))?;
     let lang = p.lang();
     let control = s.catalog.get(&f.finding.control_id).map(|c| {
         context! { title => c.title.get(lang), remediation => c.remediation.get(lang),
             product => c.product.get(lang), references => c.references, severity => c.severity.as_str() }
     });
-    let history: Vec<Value> = s
-        .store
-        .finding_history(p.scope(), id)
-        .await?
+    let history: Vec<Value> = history
         .into_iter()
         .map(|e| context! { e => e, at => local_time(Some(e.at), "Asia/Tokyo") })
         .collect();
@@ -689,46 +664,22 @@ async fn request_exception(
 ) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     p.check_csrf(Some(&form.csrf)).map_err(with_lang(&p))?;
-    require(&p, Action::RequestException)?;
-    let f = s
-        .store
-        .get_finding(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("finding"))
-        .map_err(with_lang(&p))?;
+    // 1 to 366 days from now cannot overflow a timestamp.
     let days = form.days.clamp(1, 366);
     let expires_at = Timestamp::now()
         .checked_add(jiff::SignedDuration::from_hours(24 * days))
         .map_err(|e| PageError::Api(ApiError::BadRequest(e.to_string()), p.lang()))?;
-    let resource_key = if form.whole_control.is_some() || f.finding.resource_key.is_empty() {
-        None
-    } else {
-        Some(f.finding.resource_key.clone())
+    let request = service::ExceptionRequest {
+        target: service::ExceptionTarget::Finding {
+            finding_id: id,
+            whole_control: form.whole_control.is_some(),
+        },
+        reason: form.reason.trim().to_string(),
+        expires_at,
     };
-    let e = s
-        .store
-        .request_exception(
-            p.scope(),
-            p.user.id,
-            &NewException {
-                tenant_id: f.finding.tenant_id,
-                control_id: f.finding.control_id.clone(),
-                resource_key,
-                reason: form.reason.trim().to_string(),
-                expires_at,
-            },
-        )
+    service::request_exception(&s, &p, Some(&form.csrf), request)
         .await
-        .map_err(|e| PageError::Api(e.into(), p.lang()))?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            Some(e.customer_id),
-            "exception.request",
-            &format!("exception/{}", e.id),
-            &e.reason,
-        )
-        .await?;
+        .map_err(with_lang(&p))?;
     Ok(Redirect::to("/exceptions").into_response())
 }
 
@@ -743,14 +694,16 @@ async fn exceptions(
     Query(q): Query<ExceptionFilter>,
 ) -> PageResult {
     let p = signed_in(&s, &headers).await?;
-    require(&p, Action::ViewPosture)?;
     let status = q
         .status
         .as_deref()
         .filter(|x| !x.is_empty())
         .map(str::parse::<ExceptionStatus>)
         .transpose()
-        .map_err(|e| PageError::Api(mamori_store::Error::from(e).into(), p.lang()))?;
+        .map_err(|e| mamori_store::Error::from(e).into());
+    let list = service::exceptions(&s, &p, None, status)
+        .await
+        .map_err(with_lang(&p))?;
     let lang = p.lang();
     let tenants: BTreeMap<i64, String> = s
         .store
@@ -760,7 +713,6 @@ async fn exceptions(
         .map(|t| (t.id, t.display_name))
         .collect();
     let mut users: BTreeMap<i64, String> = BTreeMap::new();
-    let list = s.store.list_exceptions(p.scope(), None, status).await?;
     for e in &list {
         for id in [Some(e.requested_by), e.decided_by].into_iter().flatten() {
             if let std::collections::btree_map::Entry::Vacant(v) = users.entry(id) {
@@ -799,10 +751,10 @@ async fn decide_exception(
 ) -> PageResult {
     let p = signed_in(&s, &headers).await?;
     p.check_csrf(Some(&form.csrf)).map_err(with_lang(&p))?;
-    if !["approve", "reject", "revoke"].contains(&decision.as_str()) {
+    let Some(decision) = service::Decision::parse(&decision) else {
         return Err(PageError::Api(ApiError::NotFound("decision"), p.lang()));
-    }
-    crate::api::decide(&s, &p, id, &decision, &form.note)
+    };
+    service::decide_exception(&s, &p, Some(&form.csrf), id, decision, &form.note)
         .await
         .map_err(with_lang(&p))?;
     Ok(Redirect::to("/exceptions").into_response())
@@ -812,17 +764,11 @@ async fn decide_exception(
 
 async fn scan(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
     let p = signed_in(&s, &headers).await?;
-    require(&p, Action::ViewPosture)?;
-    let sc = s
-        .store
-        .get_scan_scoped(p.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound("scan"))
-        .map_err(with_lang(&p))?;
+    let sc = service::scan(&s, &p, id).await.map_err(with_lang(&p))?;
     let t = s.store.get_tenant_scoped(p.scope(), sc.tenant_id).await?;
     let drift = if sc.status == mamori_store::ScanStatus::Succeeded {
         Some(
-            crate::api::drift_value(&s, p.scope(), id)
+            service::scan_drift(&s, &p, id)
                 .await
                 .map_err(with_lang(&p))?,
         )
@@ -832,10 +778,8 @@ async fn scan(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>
     let lang = p.lang();
     let titles: BTreeMap<String, String> = drift
         .iter()
-        .flat_map(|d| ["new_failures", "regressions", "resolved"].map(|k| d[k].clone()))
-        .flat_map(|list| list.as_array().cloned().unwrap_or_default())
-        .filter_map(|i| i["control_id"].as_str().map(str::to_string))
-        .map(|c| (c.clone(), s.catalog.title(&c, lang)))
+        .flat_map(service::ScanDrift::control_ids)
+        .map(|c| (c.to_string(), s.catalog.title(c, lang)))
         .collect();
     let active = matches!(
         sc.status,
@@ -858,7 +802,7 @@ async fn scan(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>
 
 async fn settings(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
     let p = signed_in(&s, &headers).await?;
-    let tokens = s.store.list_api_tokens(p.user.id).await?;
+    let tokens = service::tokens(&s, &p).await.map_err(with_lang(&p))?;
     render(
         &p,
         "settings.html",
@@ -908,17 +852,10 @@ async fn create_token(
             p.lang(),
         ));
     }
-    let (secret, token) = s.store.create_api_token(p.user.id, name, None).await?;
-    s.store
-        .audit(
-            Some(p.user.id),
-            p.user.customer_id,
-            "token.create",
-            &format!("token/{}", token.id),
-            &token.prefix,
-        )
-        .await?;
-    let tokens = s.store.list_api_tokens(p.user.id).await?;
+    let (secret, _) = service::create_token(&s, &p, Some(&form.csrf), name, None)
+        .await
+        .map_err(with_lang(&p))?;
+    let tokens = service::tokens(&s, &p).await.map_err(with_lang(&p))?;
     render(
         &p,
         "settings.html",
