@@ -18,7 +18,6 @@ use mamori_server::{AppState, Role as ProcessRole, ServerConfig};
 use mamori_store::bench_seed::BenchSeed;
 use mamori_store::{MasterKey, NewUser, Role, Store};
 
-
 /// Options of `mamori-bench --api` and `mamori-bench --schedule`.
 #[derive(Args, Clone, Debug)]
 pub struct ServerBenchArgs {
@@ -166,8 +165,11 @@ impl BenchDb {
     }
 }
 
-/// The built-in packs' controls per application: (control id, severity).
-fn controls(engine: &mamori_policy::Engine) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// (control id, severity) of one application's controls.
+type ControlList = Vec<(String, String)>;
+
+/// The built-in packs' controls per application: (Microsoft 365, Google Workspace).
+fn controls(engine: &mamori_policy::Engine) -> (ControlList, ControlList) {
     let (mut m365, mut gws) = (Vec::new(), Vec::new());
     for pack in engine.packs() {
         let list = match pack.input {

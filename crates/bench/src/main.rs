@@ -11,15 +11,19 @@ mod schedule;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser};
-use mamori_mock_saas::synth::{gws_tenant, m365_tenant, GwsSize, TenantSize};
-use std::process::ExitCode;
 use mamori_core::snapshot::{SourceKind, DEFAULT_MAX_INPUT_BYTES};
+use mamori_mock_saas::synth::{gws_tenant, m365_tenant, GwsSize, TenantSize};
 use mamori_policy::{Engine, EvalOptions, Value};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "mamori-bench", version, about = "Mamori's benchmarks (docs/BENCHMARKS.md)")]
+#[command(
+    name = "mamori-bench",
+    version,
+    about = "Mamori's benchmarks (docs/BENCHMARKS.md)"
+)]
 struct Cli {
     #[command(flatten)]
     args: BenchArgs,

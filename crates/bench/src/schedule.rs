@@ -95,7 +95,10 @@ impl mamori_work::Collector for ImitationCollector {
                     SourceKind::Scubagear,
                     serde_json::json!({"conditional_access_policies": [], "privileged_users": {}}),
                 ),
-                App::Gws => (SourceKind::Scubagoggles, serde_json::json!({"policies": {}})),
+                App::Gws => (
+                    SourceKind::Scubagoggles,
+                    serde_json::json!({"policies": {}}),
+                ),
             };
             for (section, value) in data.as_object().cloned().unwrap_or_default() {
                 collection.record(&section, "bench", Ok(value));

@@ -233,7 +233,10 @@ fn summary(collected: &Collected, lang: Lang) -> String {
             ("failed", &collected.collection.failed().count()),
             ("requests", &collected.total_requests()),
             ("throttled", &throttled),
-            ("seconds", &format!("{:.1}", collected.elapsed.as_secs_f64())),
+            (
+                "seconds",
+                &format!("{:.1}", collected.elapsed.as_secs_f64()),
+            ),
         ],
     )
 }

@@ -9,8 +9,8 @@
 use crate::collect::{collect_app, gws_mock_config, runtime, Progress};
 use crate::output::{now_text, write_atomically};
 use crate::{load_engine, PackArgs};
-use mamori_connect::AppConfig;
 use anyhow::{Context, Result};
+use mamori_connect::AppConfig;
 use mamori_connect::HttpSettings;
 use mamori_core::{Lang, Status};
 use mamori_mock_saas::gws::GwsTenantSpec;
@@ -103,7 +103,8 @@ fn write_reports(
         let path = out_dir.join(file);
         snapshot.write(&path)?;
         snapshot.name = path.display().to_string();
-        evaluations.push(engine.evaluate_snapshot(&snapshot, &mamori_policy::EvalOptions::default())?);
+        evaluations
+            .push(engine.evaluate_snapshot(&snapshot, &mamori_policy::EvalOptions::default())?);
         written.push(path);
     }
 

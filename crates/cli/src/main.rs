@@ -138,4 +138,3 @@ pub fn load_engine(args: &PackArgs) -> Result<Engine> {
     }
     Ok(engine)
 }
-

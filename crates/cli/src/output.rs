@@ -80,7 +80,12 @@ pub fn render(
 impl ReportArgs {
     /// Renders and writes the report; returns the exit code for these evaluations, with
     /// `tool_errors` inputs that could not be evaluated at all.
-    pub fn finish(&self, evaluations: &[Evaluation], tool_errors: usize, quiet: bool) -> Result<u8> {
+    pub fn finish(
+        &self,
+        evaluations: &[Evaluation],
+        tool_errors: usize,
+        quiet: bool,
+    ) -> Result<u8> {
         let lang = resolve_lang(self.lang);
         let colour = !self.no_color
             && self.out.is_none()

@@ -3,9 +3,9 @@
 //! needs (collected from the demo imitation, so the table cannot drift from the code).
 
 use crate::collect::{collect_app, gws_mock_config, runtime, Progress};
-use mamori_connect::AppConfig;
 use crate::{load_engine, PackArgs};
 use anyhow::{bail, Context, Result};
+use mamori_connect::AppConfig;
 use mamori_connect::HttpSettings;
 use mamori_mock_saas::Behaviour;
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use mamori_server::{AppState, Role as ProcessRole, ServerConfig};
-use mamori_work::{ConnectorCollector, WorkConfig};
 use mamori_store::{MasterKey, NewUser, Role, Store};
+use mamori_work::{ConnectorCollector, WorkConfig};
 
 use crate::{load_engine, PackArgs};
 

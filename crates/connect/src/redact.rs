@@ -63,7 +63,7 @@ fn register(value: &Arc<str>) {
     }
     let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
     for piece in pieces {
-        if piece.len() >= MIN_SECRET_LEN && !registered.iter().any(|r| *r == piece) {
+        if piece.len() >= MIN_SECRET_LEN && !registered.contains(&piece) {
             registered.push(piece);
         }
     }

@@ -98,7 +98,10 @@ impl AppConfig {
                 );
             }
             App::Gws => {
-                put("service_account_key_file", Some(need("MAMORI_GWS_KEY_FILE")?));
+                put(
+                    "service_account_key_file",
+                    Some(need("MAMORI_GWS_KEY_FILE")?),
+                );
                 put("subject", Some(need("MAMORI_GWS_SUBJECT")?));
                 put("customer_id", var("MAMORI_GWS_CUSTOMER_ID"));
             }

@@ -25,7 +25,12 @@ impl Catalog {
     }
 
     /// [`Catalog::get`] with `{name}` placeholders replaced by `args`.
-    pub fn format(&self, lang: Lang, key: &'static str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    pub fn format(
+        &self,
+        lang: Lang,
+        key: &'static str,
+        args: &[(&str, &dyn std::fmt::Display)],
+    ) -> String {
         let mut text = self.get(lang, key).to_string();
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), &value.to_string());
@@ -71,7 +76,12 @@ fn placeholders(text: &str) -> BTreeSet<&str> {
     while let Some(start) = rest.find('{') {
         let after = &rest[start + 1..];
         match after.find('}') {
-            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && end > 0 => {
+            Some(end)
+                if after[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && end > 0 =>
+            {
                 out.insert(&after[..end]);
                 rest = &after[end + 1..];
             }

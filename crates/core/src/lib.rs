@@ -234,7 +234,10 @@ mod tests {
         assert_eq!(Severity::Info.rank(), 4);
         let failing: Vec<_> = Status::ALL.iter().filter(|s| s.is_failing()).collect();
         assert_eq!(failing, [&Status::Fail, &Status::Warning]);
-        assert_eq!("not_applicable".parse::<Status>().unwrap(), Status::NotApplicable);
+        assert_eq!(
+            "not_applicable".parse::<Status>().unwrap(),
+            Status::NotApplicable
+        );
         assert_eq!(serde_json::to_string(&Severity::High).unwrap(), "\"high\"");
     }
 }

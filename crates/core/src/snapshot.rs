@@ -384,8 +384,7 @@ impl Snapshot {
             COLLECTION_SECTION.to_string(),
             serde_json::to_value(&sections).unwrap_or(Value::Null),
         );
-        let data = serde_json::value::to_raw_value(&data)
-            .expect("a JSON map always serializes");
+        let data = serde_json::value::to_raw_value(&data).expect("a JSON map always serializes");
         Snapshot {
             schema,
             name: tenant.to_string(),
@@ -407,14 +406,20 @@ impl Snapshot {
     }
 
     /// Like [`Snapshot::read`], on decompressed bytes in memory; `path` names them in errors.
-    pub fn from_slice(path: &Path, bytes: &[u8], from: SourceKind) -> Result<Snapshot, SnapshotError> {
+    pub fn from_slice(
+        path: &Path,
+        bytes: &[u8],
+        from: SourceKind,
+    ) -> Result<Snapshot, SnapshotError> {
         let name = path.display().to_string();
         let shape = |message: &str| SnapshotError::Shape {
             path: path.to_owned(),
             message: message.to_string(),
         };
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(SnapshotError::Empty { path: path.to_owned() });
+            return Err(SnapshotError::Empty {
+                path: path.to_owned(),
+            });
         }
         match from {
             SourceKind::Mamori => {
@@ -428,7 +433,9 @@ impl Snapshot {
                             found: other.to_string(),
                         })
                     }
-                    None => return Err(shape("not a Mamori snapshot (no \"mamori_snapshot\" key)")),
+                    None => {
+                        return Err(shape("not a Mamori snapshot (no \"mamori_snapshot\" key)"))
+                    }
                 }
                 let schema = match &envelope.schema {
                     Some(Value::String(s)) => match s.parse::<SourceKind>() {
@@ -705,18 +712,37 @@ mod tests {
     fn envelope_errors_name_the_problem() {
         let cases: Vec<(&str, &str)> = vec![
             (r#"{"data": {}}"#, "no \"mamori_snapshot\" key"),
-            (r#"{"mamori_snapshot": 2, "schema": "scubagear", "data": {}}"#, "unsupported mamori_snapshot version 2"),
-            (r#"{"mamori_snapshot": 1, "schema": "mamori", "data": {}}"#, "must be scubagear or scubagoggles"),
-            (r#"{"mamori_snapshot": 1, "data": {}}"#, "needs a \"schema\" string"),
-            (r#"{"mamori_snapshot": 1, "schema": "scubagear", "data": []}"#, "needs a \"data\" object"),
-            (r#"{"mamori_snapshot": 1, "schema": "scubagear", "data": {"mamori_collection": 3}}"#, "mamori_collection"),
+            (
+                r#"{"mamori_snapshot": 2, "schema": "scubagear", "data": {}}"#,
+                "unsupported mamori_snapshot version 2",
+            ),
+            (
+                r#"{"mamori_snapshot": 1, "schema": "mamori", "data": {}}"#,
+                "must be scubagear or scubagoggles",
+            ),
+            (
+                r#"{"mamori_snapshot": 1, "data": {}}"#,
+                "needs a \"schema\" string",
+            ),
+            (
+                r#"{"mamori_snapshot": 1, "schema": "scubagear", "data": []}"#,
+                "needs a \"data\" object",
+            ),
+            (
+                r#"{"mamori_snapshot": 1, "schema": "scubagear", "data": {"mamori_collection": 3}}"#,
+                "mamori_collection",
+            ),
             ("[1]", "wrong shape"),
         ];
         for (text, expected) in cases {
-            let err = Snapshot::from_slice(Path::new("x.json"), text.as_bytes(), SourceKind::Mamori)
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(expected), "{err:?} should contain {expected:?}");
+            let err =
+                Snapshot::from_slice(Path::new("x.json"), text.as_bytes(), SourceKind::Mamori)
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
             assert!(err.starts_with("x.json: "), "{err}");
         }
         let err = Snapshot::from_slice(Path::new("e.json"), b"[1]", SourceKind::Scubagear)

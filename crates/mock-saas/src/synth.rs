@@ -255,7 +255,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             "BLOCK - Legacy authentication",
             "enabled",
             conditions(
-                all_users(&[break_glass.clone()], &[]),
+                all_users(std::slice::from_ref(&break_glass), &[]),
                 all_apps(),
                 &["exchangeActiveSync", "other"],
                 &[],
@@ -269,7 +269,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             "BLOCK - High user risk",
             "enabled",
             conditions(
-                all_users(&[break_glass.clone()], &[]),
+                all_users(std::slice::from_ref(&break_glass), &[]),
                 all_apps(),
                 &["all"],
                 &["high"],
@@ -291,7 +291,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             "全ユーザー - 多要素認証を要求",
             "enabled",
             conditions(
-                all_users(&[break_glass.clone()], &[]),
+                all_users(std::slice::from_ref(&break_glass), &[]),
                 all_apps(),
                 &["all"],
                 &[],

@@ -56,7 +56,8 @@ impl Framework {
             field,
             message,
         };
-        let f: Framework = serde_norway::from_str(text).map_err(|e| invalid(None, e.to_string()))?;
+        let f: Framework =
+            serde_norway::from_str(text).map_err(|e| invalid(None, e.to_string()))?;
         if f.sources.is_empty() {
             return Err(invalid(
                 Some("sources".into()),

@@ -108,11 +108,8 @@ fn score<'a>(results: impl Iterator<Item = &'a ControlResult>) -> u32 {
             _ => {}
         }
     }
-    if judged == 0 {
-        100
-    } else {
-        (pass * 100 + judged / 2) / judged
-    }
+    // Nothing judged: nothing is known to fail.
+    (pass * 100 + judged / 2).checked_div(judged).unwrap_or(100)
 }
 
 /// Renders the HTML report; `generated` is the timestamp shown in the header.
@@ -159,7 +156,10 @@ pub fn render_html(
                             id: &r.id,
                             title: r.title.get(lang),
                             status: r.status.map(|s| s.as_str()).unwrap_or("not_covered"),
-                            status_label: r.status.map(|s| s.label(lang)).unwrap_or(c.get("not_covered")),
+                            status_label: r
+                                .status
+                                .map(|s| s.label(lang))
+                                .unwrap_or(c.get("not_covered")),
                             controls: r
                                 .controls
                                 .iter()

@@ -111,7 +111,10 @@ pub fn render_table(evaluations: &[Evaluation], lang: Lang, use_colour: bool) ->
         for view in &e.frameworks {
             let _ = writeln!(out, "{}: {}", c.get("framework"), view.name.get(lang));
             for r in &view.requirements {
-                let label = r.status.map(|s| s.label(lang)).unwrap_or(c.get("not_covered"));
+                let label = r
+                    .status
+                    .map(|s| s.label(lang))
+                    .unwrap_or(c.get("not_covered"));
                 let width = status_width.max(display_width(c.get("not_covered")));
                 let label_padded = pad(label, width);
                 let label_text = match (use_colour, r.status) {

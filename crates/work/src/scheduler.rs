@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
-use mamori_cron::{parse_time_zone, Schedule};
 use crate::metrics::Metrics;
 use crate::WorkState;
+use mamori_cron::{parse_time_zone, Schedule};
 
 /// What one tick did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub async fn run(state: WorkState, mut stop: watch::Receiver<bool>) {
             }
         }
         ticks += 1;
-        if ticks % 240 == 0 {
+        if ticks.is_multiple_of(240) {
             let _ = state.store.purge_expired_sessions().await;
             if let Err(e) = state.store.optimize().await {
                 tracing::warn!(error = %format!("{e:#}"), "refreshing the planner's statistics failed");

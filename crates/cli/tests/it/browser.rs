@@ -298,8 +298,7 @@ impl Browser {
     async fn finding_total(&self) -> anyhow::Result<i64> {
         let text = self.text("#finding-count").await?;
         text.split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty())
-            .last()
+            .rfind(|s| !s.is_empty())
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| anyhow!("no total in #finding-count {text:?}"))
     }

@@ -27,6 +27,9 @@ use std::time::{Duration, Instant};
 use harness::*;
 use serde_json::{json, Value};
 
+/// One /readyz probe: when, and its status or the error.
+type ReadyProbe = (Duration, Result<u16, String>);
+
 fn api(base: &str, token: &str) -> Api {
     Api {
         base: base.to_string(),
@@ -56,7 +59,7 @@ fn worker_killed_mid_scan(db: Database) {
     let imitation = Imitation::start(dir.path(), 300);
     let mut api_server = Server::start("api", "api", &db, &data, &[], dir.path());
     let worker_flags = ["--lease-secs", "3", "--tick", "1"];
-    let mut workers = vec![
+    let mut workers = [
         Server::start("worker-1", "worker", &db, &data, &worker_flags, dir.path()),
         Server::start("worker-2", "worker", &db, &data, &worker_flags, dir.path()),
     ];
@@ -494,7 +497,9 @@ impl PrivatePostgres {
 
     fn new() -> Option<PrivatePostgres> {
         let Some(bin) = pg_bin_dir() else {
-            harness::skipped("no PostgreSQL programs (initdb, pg_ctl) found [database_restart_under_load]");
+            harness::skipped(
+                "no PostgreSQL programs (initdb, pg_ctl) found [database_restart_under_load]",
+            );
             return None;
         };
         let dir = tempfile::tempdir().unwrap();
@@ -583,7 +588,9 @@ struct Sample {
 #[test]
 fn database_restart_under_load_postgres() {
     if std::env::var(PG_ENV).unwrap_or_default().trim().is_empty() {
-        harness::skipped(&format!("PostgreSQL (set {PG_ENV}) [database_restart_under_load]"));
+        harness::skipped(&format!(
+            "PostgreSQL (set {PG_ENV}) [database_restart_under_load]"
+        ));
         return;
     }
     let _serial = serial();
@@ -616,7 +623,7 @@ fn database_restart_under_load_postgres() {
     // 20 clients reading findings in a loop, and a /readyz watcher.
     let stop = Arc::new(AtomicBool::new(false));
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
-    let ready: Arc<Mutex<Vec<(Duration, Result<u16, String>)>>> = Arc::default();
+    let ready: Arc<Mutex<Vec<ReadyProbe>>> = Arc::default();
     let timeout = Duration::from_secs(20);
     let mut clients = Vec::new();
     for _ in 0..20 {
@@ -919,7 +926,9 @@ fn disk_full_when_writing_a_snapshot(restart: bool) {
     let _serial = serial();
     let started = Instant::now();
     if unsafe { libc::geteuid() } != 0 {
-        harness::skipped("a full disk needs a tmpfs mount (run as root) [disk_full_when_writing_a_snapshot]");
+        harness::skipped(
+            "a full disk needs a tmpfs mount (run as root) [disk_full_when_writing_a_snapshot]",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -927,7 +936,9 @@ fn disk_full_when_writing_a_snapshot(restart: bool) {
     let mount = match Mount::tmpfs(&dir.path().join("small"), "32m") {
         Ok(m) => m,
         Err(e) => {
-            harness::skipped(&format!("cannot mount a tmpfs ({e}) [disk_full_when_writing_a_snapshot]"));
+            harness::skipped(&format!(
+                "cannot mount a tmpfs ({e}) [disk_full_when_writing_a_snapshot]"
+            ));
             return;
         }
     };

@@ -2,8 +2,8 @@
 //! verdicts it gives, paging, throttling, credential and permission failures, broken
 //! responses and secrecy of the key and tokens.
 
-use mamori_connect::collection::Collected;
 use crate::common;
+use mamori_connect::collection::Collected;
 
 use common::{fast, gws_config as config};
 use mamori_connect::gws::collect;
@@ -244,7 +244,10 @@ async fn an_undelegated_scope_fails_only_its_sections() {
     );
     assert!(!collected.collection.data.contains_key("gmail_logs"));
     assert!(collected.collection.data.contains_key("policies"));
-    assert_eq!(collected.collection.outcomes["policies"].status.as_str(), "ok");
+    assert_eq!(
+        collected.collection.outcomes["policies"].status.as_str(),
+        "ok"
+    );
     let got = statuses(collected);
     let errors = got.values().filter(|s| **s == Status::Error).count();
     let judged = got
@@ -288,7 +291,10 @@ async fn a_huge_response_fails_its_section() {
     let reason = outcome_reason(&collected, "privileged_users");
     assert!(reason.contains("larger than"), "{reason}");
     assert!(collected.collection.data["privileged_users_error"].is_string());
-    assert_eq!(collected.collection.outcomes["policies"].status.as_str(), "ok");
+    assert_eq!(
+        collected.collection.outcomes["policies"].status.as_str(),
+        "ok"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -308,5 +314,10 @@ async fn a_hanging_api_times_out() {
         .expect("collection");
     let reason = outcome_reason(&collected, "policies");
     assert!(reason.contains("no answer within"), "{reason}");
-    assert_eq!(collected.collection.outcomes["group_settings"].status.as_str(), "ok");
+    assert_eq!(
+        collected.collection.outcomes["group_settings"]
+            .status
+            .as_str(),
+        "ok"
+    );
 }

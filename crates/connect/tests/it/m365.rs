@@ -185,14 +185,12 @@ async fn missing_permission_fails_only_its_sections() {
         "a failure is never an empty list"
     );
     assert_eq!(
-        collected.collection.outcomes["conditional_access_policies"].status
+        collected.collection.outcomes["conditional_access_policies"]
+            .status
             .as_str(),
         "ok"
     );
-    let data: Value = collected
-        .into_snapshot()
-        .data()
-        .expect("snapshot data");
+    let data: Value = collected.into_snapshot().data().expect("snapshot data");
     let evaluation = evaluate(&data);
     let status = |id: &str| {
         evaluation
@@ -272,7 +270,8 @@ async fn hostile_answers_fail_their_section_and_nothing_else() {
     );
     assert_eq!(collected.collection.failed().count(), 3);
     assert_eq!(
-        collected.collection.outcomes["authorization_policies"].status
+        collected.collection.outcomes["authorization_policies"]
+            .status
             .as_str(),
         "ok"
     );

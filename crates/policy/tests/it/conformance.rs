@@ -18,7 +18,10 @@ fn shared(rel: &str) -> Option<PathBuf> {
             path.display()
         );
         // Under CI a suite that cannot run fails: a green CI means it ran.
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: {message}");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: {message}"
+        );
         eprintln!("{message}");
         None
     }

@@ -15,8 +15,8 @@ use axum::http::HeaderMap;
 use common::*;
 use mamori_connect::collection::Collected;
 use mamori_connect::HttpSettings;
-use mamori_work::{Collector, ConnectorCollector};
 use mamori_store::{App, Scope};
+use mamori_work::{Collector, ConnectorCollector};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

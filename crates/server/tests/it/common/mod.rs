@@ -10,11 +10,11 @@ use std::time::Duration;
 use mamori_mock_saas::m365::{M365Mock, M365TenantSpec};
 use mamori_mock_saas::Behaviour;
 use mamori_server::{AppState, Role, ServerConfig};
-use mamori_work::{Collector, ConnectorCollector, WorkConfig};
 use mamori_store::{
     FindingQuery, MasterKey, NewCustomer, NewException, NewTenant, NewUser, Role as UserRole,
     ScanStatus, Scope, Store,
 };
+use mamori_work::{Collector, ConnectorCollector, WorkConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 

@@ -51,7 +51,10 @@ where
     if admin_url.trim().is_empty() {
         let message = format!("SKIPPED: PostgreSQL (set {PG_ENV}) [{test}]");
         // Under CI a suite that cannot run fails: a green CI means it ran.
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: {message}");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: {message}"
+        );
         eprintln!("{message}");
         return;
     }
