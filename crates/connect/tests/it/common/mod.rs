@@ -61,13 +61,21 @@ impl std::io::Write for LogCapture {
     }
 }
 
+/// Every log line of this test binary from the first call on (a process has one global
+/// subscriber, and all of this crate's tests share one process). Tests that read it look for
+/// their own secrets, so lines from other tests do no harm.
 pub fn capture_logs() -> LogCapture {
-    let capture = LogCapture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-    capture
+    static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let capture = LogCapture::default();
+            let writer = capture.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+            capture
+        })
+        .clone()
 }
