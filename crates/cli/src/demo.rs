@@ -92,12 +92,16 @@ fn write_reports(
         ("Microsoft 365", "sakura-trading-m365.snapshot.json.gz"),
         ("Google Workspace", "sakura-trading-gws.snapshot.json.gz"),
     ]) {
-        crate::collect::report_failures(&collected, Lang::En);
-        lines.push(format!(
-            "  {suite}: collected {} sections with {} requests in {:.2} s",
-            collected.collection.outcomes.len(),
-            collected.total_requests(),
-            collected.elapsed.as_secs_f64()
+        crate::collect::report_failures(&collected, crate::text::lang());
+        lines.push(crate::text::format(
+            crate::text::lang(),
+            "demo_collected",
+            &[
+                ("suite", &suite),
+                ("sections", &collected.collection.outcomes.len()),
+                ("requests", &collected.total_requests()),
+                ("seconds", &format!("{:.2}", collected.elapsed.as_secs_f64())),
+            ],
         ));
         let mut snapshot = collected.into_snapshot();
         let path = out_dir.join(file);
@@ -130,11 +134,9 @@ fn write_reports(
     )?;
     written.push(json);
 
+    let lang = crate::text::lang();
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Mamori demo — 株式会社さくら商事 (imitation APIs on loopback, real connectors)"
-    )?;
+    writeln!(out, "{}", crate::text::get(lang, "demo_title"))?;
     for line in &lines {
         writeln!(out, "{line}")?;
     }
@@ -145,25 +147,32 @@ fn write_reports(
         let summary: Vec<String> = Status::ALL
             .iter()
             .filter(|s| e.count(**s) > 0)
-            .map(|s| format!("{} {}", s.label(Lang::En), e.count(*s)))
+            .map(|s| format!("{} {}", s.label(lang), e.count(*s)))
             .collect();
-        writeln!(
-            out,
-            "  {suite} ({} controls): {}",
-            e.results.len(),
-            summary.join(" · ")
-        )?;
+        let line = crate::text::format(
+            lang,
+            "demo_controls",
+            &[
+                ("suite", &suite),
+                ("count", &e.results.len()),
+                ("summary", &summary.join(" · ")),
+            ],
+        );
+        writeln!(out, "{line}")?;
     }
-    writeln!(out, "Wrote:")?;
+    writeln!(out, "{}", crate::text::get(lang, "demo_wrote"))?;
     for path in &written {
         writeln!(out, "  {}", path.display())?;
     }
-    writeln!(
-        out,
-        "Open {} in a browser (English: report-en.html). Done in {:.1} s.",
-        out_dir.join("report-ja.html").display(),
-        started.elapsed().as_secs_f64()
-    )?;
+    let open = crate::text::format(
+        lang,
+        "demo_open",
+        &[
+            ("path", &out_dir.join("report-ja.html").display()),
+            ("seconds", &format!("{:.1}", started.elapsed().as_secs_f64())),
+        ],
+    );
+    writeln!(out, "{open}")?;
     Ok(())
 }
 
@@ -289,26 +298,35 @@ async fn serve(
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    let lang = crate::text::lang();
     let mut out = std::io::stdout().lock();
     writeln!(out)?;
     for t in &tenants {
         if let Some(scan) = store.list_scans(t.id).await?.first() {
-            writeln!(
-                out,
-                "  {}: scan {} {} ({} requests)",
-                t.display_name,
-                scan.id,
-                scan.status.as_str(),
-                scan.request_count
-            )?;
+            let line = crate::text::format(
+                lang,
+                "demo_scan",
+                &[
+                    ("tenant", &t.display_name),
+                    ("id", &scan.id),
+                    ("status", &scan.status.as_str()),
+                    ("requests", &scan.request_count),
+                ],
+            );
+            writeln!(out, "{line}")?;
         }
     }
-    writeln!(out, "Dashboard: {url}/")?;
     writeln!(
         out,
-        "Logins (password {DEMO_PASSWORD}): operator (operator admin), analyst, sakura-admin (customer admin), sakura-viewer"
+        "{}",
+        crate::text::format(lang, "demo_dashboard", &[("url", &url)])
     )?;
-    writeln!(out, "Press Ctrl-C to stop.")?;
+    writeln!(
+        out,
+        "{}",
+        crate::text::format(lang, "demo_logins", &[("password", &DEMO_PASSWORD)])
+    )?;
+    writeln!(out, "{}", crate::text::get(lang, "press_ctrl_c"))?;
     drop(out);
     server.await.context("server task")??;
     Ok(0)

@@ -98,26 +98,24 @@ pub fn run(args: ImitateArgs) -> Result<u8> {
             args.credentials_dir.join("gws-lower-bound.json"),
             serde_json::to_vec(&gws.lower_bound())?,
         )?;
-        println!(
-            "Microsoft 365 imitation: {} (DNS {})",
-            m365.base_url(),
-            m365.dns.addr
+        let lang = crate::text::lang();
+        let say = |key, args: &[(&str, &dyn std::fmt::Display)]| {
+            println!("{}", crate::text::format(lang, key, args));
+        };
+        say(
+            "imitation_m365",
+            &[("url", &m365.base_url()), ("dns", &m365.dns.addr)],
         );
-        println!(
-            "Google Workspace imitation: {} (DNS {})",
-            gws.base_url(),
-            gws.dns.addr
+        say(
+            "imitation_gws",
+            &[("url", &gws.base_url()), ("dns", &gws.dns.addr)],
         );
-        println!(
-            "Credentials: {} and {}",
-            m365_path.display(),
-            gws_path.display()
+        say(
+            "imitation_credentials",
+            &[("m365", &m365_path.display()), ("gws", &gws_path.display())],
         );
-        println!(
-            "Try: mamori scan m365 --credentials {}",
-            m365_path.display()
-        );
-        println!("Press Ctrl-C to stop.");
+        say("imitation_try", &[("path", &m365_path.display())]);
+        say("press_ctrl_c", &[]);
         let _ = std::io::stdout().flush();
         tokio::signal::ctrl_c()
             .await

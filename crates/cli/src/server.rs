@@ -207,15 +207,25 @@ pub fn run_keys(cmd: KeysCommand) -> Result<u8> {
             .await
             .context("re-encrypting the credentials")?;
         if from_env {
-            println!("Re-encrypted {n} secrets. New master key (set MAMORI_MASTER_KEY to it before the next start):");
+            println!(
+                "{}",
+                crate::text::format(crate::text::lang(), "keys_rotated_env", &[("count", &n)])
+            );
             println!("{}", new.to_base64());
         } else {
             std::fs::rename(&pending, &key_file)
                 .with_context(|| format!("replacing {}", key_file.display()))?;
             println!(
-                "Re-encrypted {n} secrets; {} now holds key {}.",
-                key_file.display(),
-                new.key_id()
+                "{}",
+                crate::text::format(
+                    crate::text::lang(),
+                    "keys_rotated_file",
+                    &[
+                        ("count", &n),
+                        ("path", &key_file.display()),
+                        ("key", &new.key_id())
+                    ]
+                )
             );
         }
         db.close().await;
@@ -299,10 +309,16 @@ pub fn run_users(cmd: UsersCommand) -> Result<u8> {
             .await
             .context("creating the user")?;
         println!(
-            "Created user {} ({}) with id {}.",
-            user.username,
-            user.role.as_str(),
-            user.id
+            "{}",
+            crate::text::format(
+                crate::text::lang(),
+                "user_created",
+                &[
+                    ("name", &user.username),
+                    ("role", &user.role.as_str()),
+                    ("id", &user.id)
+                ]
+            )
         );
         db.close().await;
         anyhow::Ok(0)

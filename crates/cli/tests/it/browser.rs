@@ -104,11 +104,11 @@ fn tail(path: &Path, lines: usize) -> String {
 fn start_demo(dir: &Path, processes: &mut Processes) -> String {
     let stderr_path = dir.join("demo.stderr");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .env("MAMORI_LANG", "en")
         .args(["demo", "--out-dir"])
         .arg(dir.join("demo"))
         .args(["--listen", "127.0.0.1:0"])
         .env("NO_COLOR", "1")
-        .env_remove("MAMORI_LANG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).expect("demo stderr file"))

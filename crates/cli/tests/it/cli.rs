@@ -782,3 +782,19 @@ fn scan_exit_codes() {
     let o = scan(&["--timeout", "2"], &broken);
     assert_eq!(o.status.code(), Some(2), "unreachable: {}", stderr(&o));
 }
+
+/// CLI diagnostics follow MAMORI_LANG (or --lang) like the reports.
+#[test]
+fn diagnostics_in_japanese() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.json", b"{}");
+    let o = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(["evaluate", "--from", "scubagear", empty.to_str().unwrap()])
+        .env("MAMORI_LANG", "ja")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("mamori: エラー:"), "{err}");
+    assert!(err.contains("エクスポートですか"), "{err}");
+}
