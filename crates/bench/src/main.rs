@@ -274,6 +274,21 @@ fn large(engine: &Engine, kind: SourceKind, json: &[u8]) -> Result<()> {
     let evaluation = engine.evaluate("large", kind, input.clone(), &EvalOptions::default());
     let eval = t.elapsed().as_secs_f64();
     let total = check + parse + eval;
+    // Baseline in the same run: the streaming reader every input went through before the
+    // in-memory one (`serde_json::from_reader` straight into the engine's value).
+    let t = Instant::now();
+    let _streamed: Value = mamori_core::snapshot::parse(
+        Path::new("large"),
+        std::io::BufReader::new(std::io::Cursor::new(json)),
+        u64::MAX,
+    )?;
+    let streamed = t.elapsed().as_secs_f64();
+    println!(
+        "  reading: in memory (checks + parse) {:.0} ms vs streaming {:.0} ms: {:.2}x",
+        (check + parse) * 1e3,
+        streamed * 1e3,
+        streamed / (check + parse)
+    );
     println!(
         "  read {:.0} ms + parse {:.0} ms ({:.1} MB/s), evaluate {:.0} ms ({} results), total {:.2} s, {:.1} MB/s overall",
         check * 1e3,
