@@ -100,7 +100,10 @@ fn write_reports(
                 ("suite", &suite),
                 ("sections", &collected.collection.outcomes.len()),
                 ("requests", &collected.total_requests()),
-                ("seconds", &format!("{:.2}", collected.elapsed.as_secs_f64())),
+                (
+                    "seconds",
+                    &format!("{:.2}", collected.elapsed.as_secs_f64()),
+                ),
             ],
         ));
         let mut snapshot = collected.into_snapshot();
@@ -169,7 +172,10 @@ fn write_reports(
         "demo_open",
         &[
             ("path", &out_dir.join("report-ja.html").display()),
-            ("seconds", &format!("{:.1}", started.elapsed().as_secs_f64())),
+            (
+                "seconds",
+                &format!("{:.1}", started.elapsed().as_secs_f64()),
+            ),
         ],
     );
     writeln!(out, "{open}")?;
