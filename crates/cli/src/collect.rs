@@ -263,7 +263,7 @@ pub fn run_collect(cmd: CollectCommand) -> Result<u8> {
     collected.into_snapshot().write(&out)?;
     if !cmd.collect.quiet {
         eprintln!("mamori: {line}");
-        eprintln!("mamori: {} {}", text::wrote(lang), out.display());
+        eprintln!("mamori: {} {}", text::get(lang, "wrote"), out.display());
     }
     Ok(if failed > 0 { EXIT_FINDINGS } else { 0 })
 }

@@ -58,13 +58,17 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
     let mut evaluations = Vec::new();
     let mut tool_errors = 0usize;
     for file in &args.files {
+        // The schema comes out with the evaluation: a Mamori snapshot names its own.
         let evaluation = Snapshot::read(file, args.from, args.max_input_size)
             .map_err(anyhow::Error::from)
-            .and_then(|snapshot| Ok(engine.evaluate_snapshot(&snapshot, &options)?));
+            .and_then(|snapshot| {
+                let evaluation = engine.evaluate_snapshot(&snapshot, &options)?;
+                Ok((snapshot.schema, evaluation))
+            });
         match evaluation {
-            Ok(evaluation) if evaluation.results.is_empty() => {
+            Ok((schema, evaluation)) if evaluation.results.is_empty() => {
                 tool_errors += 1;
-                let kind = evaluation_kind(&args, file);
+                let kind = schema.as_str();
                 eprintln!(
                     "mamori: {}: {}",
                     text::get(lang, "error"),
@@ -75,7 +79,7 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
                     )
                 );
             }
-            Ok(mut evaluation) => {
+            Ok((_, mut evaluation)) => {
                 if let Some(f) = &framework {
                     let view = f.view(&evaluation);
                     evaluation.frameworks.push(view);
@@ -89,14 +93,4 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
         }
     }
     args.report.finish(&evaluations, tool_errors, false)
-}
-
-/// The schema an input was read as, for the "no product found" message.
-fn evaluation_kind(args: &EvaluateArgs, file: &std::path::Path) -> String {
-    if args.from != SourceKind::Mamori {
-        return args.from.as_str().to_string();
-    }
-    Snapshot::read(file, SourceKind::Mamori, args.max_input_size)
-        .map(|s| s.schema.as_str().to_string())
-        .unwrap_or_else(|_| "mamori".into())
 }

@@ -96,7 +96,11 @@ impl ReportArgs {
             Some(path) => {
                 write_atomically(path, body.as_bytes())?;
                 if !quiet {
-                    eprintln!("mamori: {} {}", crate::text::wrote(lang), path.display());
+                    eprintln!(
+                        "mamori: {} {}",
+                        crate::text::get(lang, "wrote"),
+                        path.display()
+                    );
                 }
             }
             None => write_stdout(body.as_bytes())?,

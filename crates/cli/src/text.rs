@@ -61,10 +61,6 @@ pub fn format(lang: Lang, key: &'static str, args: &[(&str, &dyn std::fmt::Displ
     CLI.format(lang, key, args)
 }
 
-pub fn wrote(lang: Lang) -> &'static str {
-    get(lang, "wrote")
-}
-
 /// The language of diagnostics when no command-level `--lang` applies.
 pub fn lang() -> Lang {
     crate::output::resolve_lang(None)

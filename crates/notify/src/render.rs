@@ -82,33 +82,6 @@ fn word(lang: Lang, key: &'static str) -> &'static str {
     NOTIFY.get(lang, key)
 }
 
-/// Fixed labels.
-struct Labels {
-    customer: &'static str,
-    tenant: &'static str,
-    service: &'static str,
-    scan: &'static str,
-    time: &'static str,
-    error: &'static str,
-    findings: &'static str,
-    open: &'static str,
-    footer: &'static str,
-}
-
-fn labels(lang: Lang) -> Labels {
-    Labels {
-        customer: word(lang, "customer"),
-        tenant: word(lang, "tenant"),
-        service: word(lang, "service"),
-        scan: word(lang, "scan"),
-        time: word(lang, "time"),
-        error: word(lang, "error"),
-        findings: word(lang, "findings"),
-        open: word(lang, "open"),
-        footer: word(lang, "footer"),
-    }
-}
-
 /// The severity a notification's text names (any case; "informational" is info), if any.
 fn severity(sev: &str) -> Option<Severity> {
     match sev.trim().to_ascii_lowercase().as_str() {
@@ -246,13 +219,12 @@ fn finding_line_plain(f: &NotifiedFinding, lang: Lang) -> String {
 
 /// Context facts shared by all formats: (label, value).
 fn facts(n: &Notification, lang: Lang) -> Vec<(&'static str, String)> {
-    let l = labels(lang);
     vec![
-        (l.customer, clip(&n.customer, MAX_FIELD_CHARS)),
-        (l.tenant, clip(&n.tenant, MAX_FIELD_CHARS)),
-        (l.service, app_label(&n.app)),
-        (l.scan, format!("#{}", n.scan_id)),
-        (l.time, clip(&n.at, 60)),
+        (word(lang, "customer"), clip(&n.customer, MAX_FIELD_CHARS)),
+        (word(lang, "tenant"), clip(&n.tenant, MAX_FIELD_CHARS)),
+        (word(lang, "service"), app_label(&n.app)),
+        (word(lang, "scan"), format!("#{}", n.scan_id)),
+        (word(lang, "time"), clip(&n.at, 60)),
     ]
 }
 
@@ -269,7 +241,6 @@ pub(crate) fn slack_escape(s: &str) -> String {
 /// Slack incoming-webhook payload: `text` (notification fallback) + `blocks`.
 pub(crate) fn slack_payload(n: &Notification) -> Value {
     let lang = lang_of(n);
-    let l = labels(lang);
     let head = headline(n);
     let fallback = format!(
         "[Mamori] {} / {}: {}",
@@ -295,7 +266,7 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
     if n.event == EventKind::ScanFindings && !n.findings.is_empty() {
         let (shown, rest) = listed(n);
         // Split the list into sections under Slack's per-section limit.
-        let mut chunk = format!("*{}*", l.findings);
+        let mut chunk = format!("*{}*", word(lang, "findings"));
         for f in shown {
             let mut line = format!(
                 "• *[{}]* `{}` {}",
@@ -333,14 +304,14 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
         let err = clip_multiline(err, MAX_ERROR_CHARS).replace("```", "'''");
         blocks.push(json!({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": format!("*{}*\n```{}```", l.error, slack_escape(&err))}
+            "text": {"type": "mrkdwn", "text": format!("*{}*\n```{}```", word(lang, "error"), slack_escape(&err))}
         }));
     }
 
     if let Some(link) = safe_link(n) {
         blocks.push(json!({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": format!("<{}|{}>", slack_escape(&link).replace('|', "%7C"), l.open)}
+            "text": {"type": "mrkdwn", "text": format!("<{}|{}>", slack_escape(&link).replace('|', "%7C"), word(lang, "open"))}
         }));
     }
 
@@ -354,7 +325,6 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
 /// Card attachment.
 pub(crate) fn teams_payload(n: &Notification) -> Value {
     let lang = lang_of(n);
-    let l = labels(lang);
     let attention = n.event == EventKind::ScanFailed
         || n.findings.iter().any(|f| severity_rank(&f.severity) == 0);
 
@@ -380,7 +350,7 @@ pub(crate) fn teams_payload(n: &Notification) -> Value {
     if n.event == EventKind::ScanFindings && !n.findings.is_empty() {
         let (shown, rest) = listed(n);
         body.push(json!({
-            "type": "TextBlock", "text": l.findings, "weight": "Bolder", "spacing": "Medium", "wrap": true
+            "type": "TextBlock", "text": word(lang, "findings"), "weight": "Bolder", "spacing": "Medium", "wrap": true
         }));
         for f in shown {
             body.push(json!({
@@ -400,7 +370,7 @@ pub(crate) fn teams_payload(n: &Notification) -> Value {
 
     if let Some(err) = n.error.as_deref().filter(|e| !e.trim().is_empty()) {
         body.push(json!({
-            "type": "TextBlock", "text": l.error, "weight": "Bolder", "spacing": "Medium"
+            "type": "TextBlock", "text": word(lang, "error"), "weight": "Bolder", "spacing": "Medium"
         }));
         body.push(json!({
             "type": "TextBlock",
@@ -419,7 +389,8 @@ pub(crate) fn teams_payload(n: &Notification) -> Value {
         "body": body,
     });
     if let Some(link) = safe_link(n) {
-        card["actions"] = json!([{"type": "Action.OpenUrl", "title": l.open, "url": link}]);
+        card["actions"] =
+            json!([{"type": "Action.OpenUrl", "title": word(lang, "open"), "url": link}]);
     }
 
     json!({
@@ -451,7 +422,6 @@ pub(crate) fn email_subject(n: &Notification) -> String {
 /// Plain-text e-mail body.
 pub(crate) fn email_body(n: &Notification) -> String {
     let lang = lang_of(n);
-    let l = labels(lang);
     let mut out = String::new();
     out.push_str(&headline(n));
     out.push_str("\n\n");
@@ -460,7 +430,7 @@ pub(crate) fn email_body(n: &Notification) -> String {
     }
     if n.event == EventKind::ScanFindings && !n.findings.is_empty() {
         let (shown, rest) = listed(n);
-        out.push_str(&format!("\n{}:\n", l.findings));
+        out.push_str(&format!("\n{}:\n", word(lang, "findings")));
         for f in shown {
             out.push_str("- ");
             out.push_str(&finding_line_plain(f, lang));
@@ -474,15 +444,15 @@ pub(crate) fn email_body(n: &Notification) -> String {
     if let Some(err) = n.error.as_deref().filter(|e| !e.trim().is_empty()) {
         out.push_str(&format!(
             "\n{}:\n{}\n",
-            l.error,
+            word(lang, "error"),
             clip_multiline(err, MAX_ERROR_CHARS)
         ));
     }
     if let Some(link) = safe_link(n) {
-        out.push_str(&format!("\n{}: {}\n", l.open, link));
+        out.push_str(&format!("\n{}: {}\n", word(lang, "open"), link));
     }
     out.push_str("\n-- \n");
-    out.push_str(l.footer);
+    out.push_str(word(lang, "footer"));
     out.push('\n');
     out
 }
