@@ -4,12 +4,14 @@
 
 use serde_json::{json, Map, Value};
 
-/// Size of the generated tenant.
+/// Size of the generated tenant. The other collections of the tenant grow with it: see
+/// [`TenantSize::collections`].
 #[derive(Debug, Clone, Copy)]
 pub struct TenantSize {
     pub users: usize,
     pub privileged_users: usize,
     pub ca_policies: usize,
+    /// Third-party service principals (`risky_third_party_service_principals`).
     pub service_principals: usize,
 }
 
@@ -25,6 +27,143 @@ impl TenantSize {
         privileged_users: 2_000,
         ca_policies: 500,
         service_principals: 20_000,
+    };
+
+    /// The sizes of the tenant's other collections: the demo's at [`TenantSize::DEMO`], those of
+    /// the largest real tenants at [`TenantSize::LARGE`], and in proportion in between (and
+    /// beyond). Application counts follow `service_principals`; the rest follows `users`.
+    pub fn collections(&self) -> Collections {
+        let (d, l) = (Collections::DEMO, Collections::LARGE);
+        let by_users = growth(self.users, TenantSize::DEMO.users, TenantSize::LARGE.users);
+        let by_apps = growth(
+            self.service_principals,
+            TenantSize::DEMO.service_principals,
+            TenantSize::LARGE.service_principals,
+        );
+        let lerp = |a: usize, b: usize, f: f64| -> usize {
+            (a as f64 + (b as f64 - a as f64) * f).round().max(0.0) as usize
+        };
+        // Roles per privileged user, from the demo's to the large tenant's.
+        let per_admin = |c: Collections, size: TenantSize| {
+            c.role_assignments as f64 / size.privileged_users.max(1) as f64
+        };
+        let ratio = per_admin(d, TenantSize::DEMO)
+            + (per_admin(l, TenantSize::LARGE) - per_admin(d, TenantSize::DEMO))
+                * by_users.min(1.0);
+        Collections {
+            privileged_roles: lerp(d.privileged_roles, l.privileged_roles, by_users.min(1.0)),
+            role_assignments: (self.privileged_users as f64 * ratio).round() as usize,
+            risky_applications: lerp(d.risky_applications, l.risky_applications, by_apps),
+            privileged_service_principals: lerp(
+                d.privileged_service_principals,
+                l.privileged_service_principals,
+                by_apps,
+            ),
+            permissions_per_app: lerp(
+                d.permissions_per_app,
+                l.permissions_per_app,
+                by_apps.min(1.0),
+            )
+            .max(1),
+            accepted_domains: lerp(d.accepted_domains, l.accepted_domains, by_users),
+            transport_rules: lerp(d.transport_rules, l.transport_rules, by_users),
+            remote_domains: lerp(d.remote_domains, l.remote_domains, by_users),
+            dlp_compliance_policies: lerp(
+                d.dlp_compliance_policies,
+                l.dlp_compliance_policies,
+                by_users,
+            ),
+            dlp_compliance_rules: lerp(d.dlp_compliance_rules, l.dlp_compliance_rules, by_users),
+            protection_alerts: lerp(d.protection_alerts, l.protection_alerts, by_users),
+            meeting_policies: lerp(d.meeting_policies, l.meeting_policies, by_users),
+            environments: lerp(d.environments, l.environments, by_users),
+            power_platform_dlp_policies: lerp(
+                d.power_platform_dlp_policies,
+                l.power_platform_dlp_policies,
+                by_users,
+            ),
+        }
+    }
+}
+
+/// How far `n` is from the demo's `demo` towards the large tenant's `large` (0 at or below the
+/// demo, 1 at the large tenant, more beyond it).
+fn growth(n: usize, demo: usize, large: usize) -> f64 {
+    n.saturating_sub(demo) as f64 / large.saturating_sub(demo).max(1) as f64
+}
+
+/// The collections of a generated tenant besides those [`TenantSize`] names, in the ScubaGear
+/// sections that hold them. Each is the section's length in the export, except where noted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Collections {
+    /// Directory roles that privileged users hold (`privileged_roles`): the demo uses eleven,
+    /// ScubaGear reports eight.
+    pub privileged_roles: usize,
+    /// Role assignments of the privileged users (`privileged_roles[].Assignments`, all roles).
+    pub role_assignments: usize,
+    /// `risky_applications`: the tenant's own applications with risky permissions. At least the
+    /// third-party applications that hold a risky permission, which are all the demo has.
+    pub risky_applications: usize,
+    /// `privileged_service_principals` (an object keyed by service principal id).
+    pub privileged_service_principals: usize,
+    /// Average number of permissions of an application or service principal (1: the demo's
+    /// single application permission each).
+    pub permissions_per_app: usize,
+    /// `accepted_domains`, each with its `spf_records`, `dkim_config`, `dkim_records` and
+    /// `dmarc_records` answer (DKIM and DMARC not for the coexistence domain).
+    pub accepted_domains: usize,
+    /// `transport_rule`.
+    pub transport_rules: usize,
+    /// `remote_domains`.
+    pub remote_domains: usize,
+    /// `dlp_compliance_policies`.
+    pub dlp_compliance_policies: usize,
+    /// `dlp_compliance_rules`, each in one of the `dlp_compliance_policies`.
+    pub dlp_compliance_rules: usize,
+    /// `protection_alerts`.
+    pub protection_alerts: usize,
+    /// Teams `meeting_policies`.
+    pub meeting_policies: usize,
+    /// Power Platform `environment_list`.
+    pub environments: usize,
+    /// Power Platform DLP policies (`dlp_policies[0].value`).
+    pub power_platform_dlp_policies: usize,
+}
+
+impl Collections {
+    /// The demo tenant's (`demo_sections.json` included).
+    pub const DEMO: Collections = Collections {
+        privileged_roles: 11,
+        role_assignments: 12,
+        risky_applications: 0,
+        privileged_service_principals: 0,
+        permissions_per_app: 1,
+        accepted_domains: 3,
+        transport_rules: 1,
+        remote_domains: 2,
+        dlp_compliance_policies: 2,
+        dlp_compliance_rules: 3,
+        protection_alerts: 12,
+        meeting_policies: 2,
+        environments: 2,
+        power_platform_dlp_policies: 1,
+    };
+    /// The largest real tenants' (a 110 MB ScubaGear export).
+    pub const LARGE: Collections = Collections {
+        privileged_roles: 8,
+        role_assignments: 4_108,
+        risky_applications: 20_000,
+        privileged_service_principals: 20_000,
+        permissions_per_app: 12,
+        accepted_domains: 300,
+        transport_rules: 300,
+        remote_domains: 200,
+        dlp_compliance_policies: 50,
+        dlp_compliance_rules: 150,
+        protection_alerts: 200,
+        meeting_policies: 110,
+        environments: 200,
+        power_platform_dlp_policies: 25,
     };
 }
 
@@ -135,6 +274,21 @@ const ROLES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Indices into [`ROLES`] in the order they are kept when a tenant uses fewer roles: first the
+/// eight ScubaGear reports (`DefaultPrivilegedRoles`), then the demo's others.
+const ROLE_PREFERENCE: &[usize] = &[0, 1, 2, 9, 8, 7, 4, 5, 3, 6, 10];
+
+/// The first `n` roles by [`ROLE_PREFERENCE`], in [`ROLES`] order (all of them for the demo).
+fn roles_used(n: usize) -> Vec<(&'static str, &'static str)> {
+    let mut keep: Vec<usize> = ROLE_PREFERENCE
+        .iter()
+        .copied()
+        .take(n.clamp(2, ROLES.len()))
+        .collect();
+    keep.sort_unstable();
+    keep.into_iter().map(|i| ROLES[i]).collect()
+}
+
 /// Milliseconds since the epoch as ScubaGear writes them: `/Date(ms)/`.
 fn ms_date(ms: i64) -> String {
     format!("/Date({ms})/")
@@ -220,9 +374,1111 @@ fn grant(controls: &[&str], strength: Option<&str>) -> Value {
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// Applications and service principals of large tenants: permissions and credentials in the shape
+// of ScubaGear 1.8 (Get-ApplicationsWithRiskyPermissions / Get-ServicePrincipalsWithRiskyPermissions
+// / Format-RiskyApplications).
+// ---------------------------------------------------------------------------------------------
+
+const GRAPH: &str = "Microsoft Graph";
+const EXCHANGE: &str = "Office 365 Exchange Online";
+const SHAREPOINT: &str = "Office 365 SharePoint Online";
+
+/// (resource, RoleType, permission, ScubaGear's IsRisky, weight). The weight makes common
+/// sign-in scopes frequent and tenant-wide write access rare.
+const PERMISSIONS: &[(&str, &str, &str, bool, u32)] = &[
+    (GRAPH, "Delegated", "openid", false, 100),
+    (GRAPH, "Delegated", "profile", false, 100),
+    (GRAPH, "Delegated", "email", false, 90),
+    (GRAPH, "Delegated", "offline_access", false, 90),
+    (GRAPH, "Delegated", "User.Read", false, 120),
+    (GRAPH, "Delegated", "User.ReadBasic.All", false, 50),
+    (GRAPH, "Delegated", "Calendars.Read", false, 40),
+    (GRAPH, "Delegated", "Contacts.Read", false, 25),
+    (GRAPH, "Delegated", "Tasks.ReadWrite", false, 20),
+    (GRAPH, "Delegated", "Team.ReadBasic.All", false, 30),
+    (GRAPH, "Delegated", "People.Read", false, 20),
+    (GRAPH, "Delegated", "Presence.Read.All", false, 15),
+    (GRAPH, "Delegated", "Directory.Read.All", true, 20),
+    (GRAPH, "Delegated", "Group.Read.All", true, 20),
+    (GRAPH, "Delegated", "Mail.Read", true, 4),
+    (GRAPH, "Delegated", "Mail.Send", true, 3),
+    (GRAPH, "Delegated", "Files.ReadWrite.All", true, 3),
+    (GRAPH, "Delegated", "Sites.Read.All", true, 3),
+    (GRAPH, "Delegated", "Directory.AccessAsUser.All", true, 1),
+    (GRAPH, "Application", "Organization.Read.All", false, 50),
+    (GRAPH, "Application", "Team.ReadBasic.All", false, 25),
+    (GRAPH, "Application", "Reports.Read.All", false, 25),
+    (
+        GRAPH,
+        "Application",
+        "Policy.Read.ConditionalAccess",
+        false,
+        10,
+    ),
+    (GRAPH, "Application", "AccessReview.Read.All", false, 10),
+    (GRAPH, "Application", "Application.Read.All", false, 30),
+    (GRAPH, "Application", "RoleManagement.Read.All", false, 10),
+    (GRAPH, "Application", "Device.Read.All", false, 20),
+    (GRAPH, "Application", "Domain.Read.All", false, 10),
+    (GRAPH, "Application", "Sites.Selected", false, 15),
+    (GRAPH, "Application", "User.Read.All", true, 40),
+    (GRAPH, "Application", "Directory.Read.All", true, 30),
+    (GRAPH, "Application", "Group.Read.All", true, 25),
+    (GRAPH, "Application", "Policy.Read.All", true, 10),
+    (GRAPH, "Application", "AuditLog.Read.All", true, 15),
+    (GRAPH, "Application", "Mail.ReadBasic.All", true, 10),
+    (GRAPH, "Application", "Calendars.Read", true, 15),
+    (GRAPH, "Application", "Contacts.Read", true, 8),
+    (GRAPH, "Application", "Mail.Read", true, 2),
+    (GRAPH, "Application", "Mail.ReadWrite", true, 2),
+    (GRAPH, "Application", "Mail.Send", true, 2),
+    (GRAPH, "Application", "MailboxSettings.ReadWrite", true, 1),
+    (GRAPH, "Application", "Files.Read.All", true, 2),
+    (GRAPH, "Application", "Files.ReadWrite.All", true, 2),
+    (GRAPH, "Application", "Sites.Read.All", true, 2),
+    (GRAPH, "Application", "Sites.ReadWrite.All", true, 2),
+    (GRAPH, "Application", "Sites.FullControl.All", true, 1),
+    (GRAPH, "Application", "Chat.Read.All", true, 1),
+    (GRAPH, "Application", "ChannelMessage.Read.All", true, 1),
+    (GRAPH, "Application", "Directory.ReadWrite.All", true, 1),
+    (GRAPH, "Application", "User.ReadWrite.All", true, 1),
+    (GRAPH, "Application", "Group.ReadWrite.All", true, 2),
+    (GRAPH, "Application", "GroupMember.ReadWrite.All", true, 1),
+    (
+        GRAPH,
+        "Application",
+        "RoleManagement.ReadWrite.Directory",
+        true,
+        1,
+    ),
+    (
+        GRAPH,
+        "Application",
+        "AppRoleAssignment.ReadWrite.All",
+        true,
+        1,
+    ),
+    (GRAPH, "Application", "Application.ReadWrite.All", true, 1),
+    (
+        GRAPH,
+        "Application",
+        "Policy.ReadWrite.ConditionalAccess",
+        true,
+        1,
+    ),
+    (
+        GRAPH,
+        "Application",
+        "UserAuthenticationMethod.ReadWrite.All",
+        true,
+        1,
+    ),
+    (EXCHANGE, "Application", "full_access_as_app", true, 1),
+    (EXCHANGE, "Application", "Exchange.ManageAsApp", true, 3),
+    (EXCHANGE, "Delegated", "EWS.AccessAsUser.All", true, 2),
+    (SHAREPOINT, "Application", "Sites.FullControl.All", true, 1),
+    (SHAREPOINT, "Application", "Sites.Read.All", true, 3),
+];
+
+const _: () = assert!(PERMISSIONS.len() <= 64, "permission sets are u64 masks");
+
+/// A stable id for a permission (the same permission has the same id in every application).
+fn role_id(resource: &str, kind: &str, name: &str) -> String {
+    // FNV-1a, twice with different offsets for 128 bits.
+    let hash = |offset: u64| {
+        [resource, kind, name]
+            .iter()
+            .flat_map(|s| s.bytes().chain(std::iter::once(0)))
+            .fold(offset, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    };
+    let (a, b) = (hash(0xcbf2_9ce4_8422_2325), hash(0x6c62_272e_07bb_0142));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// Draws distinct permissions by weight.
+struct PermissionPicker {
+    cumulative: Vec<u64>,
+}
+
+impl PermissionPicker {
+    fn new() -> Self {
+        let mut total = 0;
+        let cumulative = PERMISSIONS
+            .iter()
+            .map(|p| {
+                total += p.4 as u64;
+                total
+            })
+            .collect();
+        PermissionPicker { cumulative }
+    }
+
+    fn index_of(name: &str, resource: &str) -> Option<usize> {
+        PERMISSIONS
+            .iter()
+            .position(|p| p.0 == resource && p.2 == name && p.1 == "Application")
+    }
+
+    /// Up to `k` permissions not in `taken`, as indices into [`PERMISSIONS`].
+    fn pick(&self, rng: &mut Rng, k: usize, taken: &mut u64) -> Vec<usize> {
+        let total = *self.cumulative.last().unwrap_or(&1);
+        let mut out = Vec::with_capacity(k);
+        let mut tries = 0;
+        while out.len() < k && tries < 64 * k {
+            tries += 1;
+            let r = rng.next() % total;
+            let i = self.cumulative.partition_point(|&c| c <= r);
+            if *taken & (1 << i) == 0 {
+                *taken |= 1 << i;
+                out.push(i);
+            }
+        }
+        out
+    }
+}
+
+/// The number of permissions of one application: most hold a few, some many (mean ≈ `mean`).
+fn permission_count(rng: &mut Rng, mean: usize) -> usize {
+    let m = mean.max(2);
+    let n = match rng.below(100) {
+        0..=49 => 1 + rng.below(m / 2),
+        50..=84 => m / 2 + rng.below(m + 1),
+        _ => 2 * m + rng.below(2 * m + 1),
+    };
+    n.clamp(1, PERMISSIONS.len() - 8)
+}
+
+fn permission(i: usize, consented: bool) -> Value {
+    let (resource, kind, name, risky, _) = PERMISSIONS[i];
+    json!({"RoleId": role_id(resource, kind, name), "RoleType": kind, "RoleDisplayName": name,
+           "ApplicationDisplayName": resource, "IsAdminConsented": consented, "IsRisky": risky})
+}
+
+/// A list as PowerShell's ConvertTo-Json writes it: nothing is null, one item is the item.
+fn ps_list(mut items: Vec<Value>) -> Value {
+    match items.len() {
+        0 => Value::Null,
+        1 => items.pop().unwrap_or(Value::Null),
+        _ => Value::Array(items),
+    }
+}
+
+/// Key and password credentials: a start between 2022 and the collection, a lifetime of six
+/// months to ten years (some already expired).
+fn credentials(rng: &mut Rng, n: usize, key: bool, from_app: bool, app: &str) -> Vec<Value> {
+    const DAY: i64 = 86_400_000;
+    (0..n)
+        .map(|_| {
+            let start = 1_640_000_000_000 + (rng.next() % 155_000_000_000) as i64;
+            let days = *rng.pick(&[180, 365, 365, 730, 730, 1095, 3650, 36_500]);
+            let name = if key {
+                json!(format!("CN={}", ascii_name(app)))
+            } else {
+                match rng.below(6) {
+                    0 => Value::Null,
+                    1 => json!("本番用シークレット"),
+                    2 => json!("CI/CD pipeline"),
+                    3 => json!("移行用 (削除予定)"),
+                    4 => json!(format!("{} secret", ascii_name(app))),
+                    _ => json!("client secret"),
+                }
+            };
+            json!({"KeyId": rng.uuid(), "DisplayName": name, "StartDateTime": ms_date(start),
+                   "EndDateTime": ms_date(start + days * DAY), "IsFromApplication": from_app})
+        })
+        .collect()
+}
+
+fn federated_credentials(rng: &mut Rng, n: usize, app: &str) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let slug = ascii_name(app);
+            let (issuer, subject) = if rng.chance(70) {
+                (
+                    "https://token.actions.githubusercontent.com".to_string(),
+                    format!(
+                        "repo:{}/{slug}:{}",
+                        rng.pick(&["sakura-it", "contoso-dev", "platform-team"]),
+                        rng.pick(&[
+                            "environment:production",
+                            "ref:refs/heads/main",
+                            "pull_request"
+                        ])
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "https://japaneast.oic.prod-aks.azure.com/{}/{}/",
+                        rng.uuid(),
+                        rng.uuid()
+                    ),
+                    format!("system:serviceaccount:{slug}:workload-{i}"),
+                )
+            };
+            json!({"Id": rng.uuid(), "Name": format!("{slug}-{i}"), "Description": "", "Issuer": issuer,
+                   "Subject": subject, "Audiences": "api://AzureADTokenExchange\r\n"})
+        })
+        .collect()
+}
+
+/// An ASCII slug of an application's display name (for certificate subjects and repositories).
+fn ascii_name(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug.trim_matches('-').replace("--", "-");
+    if slug.chars().any(|c| c.is_ascii_alphabetic()) {
+        slug
+    } else {
+        format!("app{slug}")
+    }
+}
+
+const APP_NAMES: &[&str] = &[
+    "経費精算",
+    "勤怠管理",
+    "人事評価システム",
+    "社内ポータル",
+    "営業支援",
+    "文書管理",
+    "請求書発行",
+    "在庫管理",
+    "受発注連携",
+    "CRM Connector",
+    "Backup Service",
+    "Survey",
+    "Analytics",
+    "Mail Archiver",
+    "HR Sync",
+    "Contract Manager",
+    "Data Export",
+    "Teams Bot",
+    "SharePoint Migration",
+    "DevOps Pipeline",
+    "Power BI Embedded",
+    "Monitoring Agent",
+];
+
+const APP_SUFFIXES: &[&str] = &["", "", " - 本番", " - 検証", " (dev)", " v2", " - 大阪支社"];
+
+fn app_name(rng: &mut Rng, i: usize) -> String {
+    format!("{}{} {i:05}", rng.pick(APP_NAMES), rng.pick(APP_SUFFIXES))
+}
+
+/// A third-party service principal of a large tenant: more permissions, some credentials, a few
+/// published by Microsoft.
+fn enrich_third_party(
+    entry: &mut Value,
+    rng: &mut Rng,
+    picker: &PermissionPicker,
+    mean: usize,
+    first: &str,
+    risky: bool,
+) {
+    let name = entry["DisplayName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut taken = PermissionPicker::index_of(first, GRAPH).map_or(0, |i| 1u64 << i);
+    let k = permission_count(rng, mean).saturating_sub(1);
+    if let Some(Value::Array(perms)) = entry.get_mut("Permissions") {
+        for i in picker.pick(rng, k, &mut taken) {
+            let consented = PERMISSIONS[i].1 == "Application" || rng.chance(60);
+            perms.push(permission(i, consented));
+        }
+    }
+    if rng.chance(14) {
+        let n = 1 + usize::from(rng.chance(25));
+        entry["PasswordCredentials"] = ps_list(credentials(rng, n, false, false, &name));
+    }
+    if rng.chance(8) {
+        entry["KeyCredentials"] = ps_list(credentials(rng, 1, true, false, &name));
+    }
+    if !risky && rng.chance(1) {
+        entry["AppOwnerOrganizationId"] = json!("f8cdef31-a31e-4b4a-93e4-5f571e91255a");
+    }
+}
+
+/// One of the tenant's own applications with risky permissions (ScubaGear's merged application
+/// and service principal: credentials of both, IsFromApplication telling which).
+fn own_risky_application(rng: &mut Rng, picker: &PermissionPicker, mean: usize, i: usize) -> Value {
+    let name = app_name(rng, i);
+    let mut taken = 0u64;
+    let k = permission_count(rng, mean);
+    let picked = picker.pick(rng, k, &mut taken);
+    let mut perms: Vec<Value> = picked
+        .iter()
+        .map(|&p| {
+            let consented = if PERMISSIONS[p].1 == "Application" {
+                rng.chance(80)
+            } else {
+                rng.chance(50)
+            };
+            permission(p, consented)
+        })
+        .collect();
+    // ScubaGear lists only applications holding at least one risky permission.
+    if !picked.iter().any(|&p| PERMISSIONS[p].3) {
+        if let Some(&p) = picker
+            .pick(rng, 40, &mut taken)
+            .iter()
+            .find(|&&p| PERMISSIONS[p].3)
+        {
+            perms.push(permission(p, true));
+        }
+    }
+    let passwords = *rng.pick(&[0, 1, 1, 1, 1, 2, 2, 3]);
+    let mut password = credentials(rng, passwords, false, true, &name);
+    if rng.chance(10) {
+        password.extend(credentials(rng, 1, false, false, &name));
+    }
+    let keys = *rng.pick(&[0, 0, 0, 1, 1, 2]);
+    let federated = *rng.pick(&[0, 0, 0, 0, 0, 0, 1, 1, 2]);
+    json!({
+        "ObjectId": {"Application": rng.uuid(), "ServicePrincipal": rng.uuid()},
+        "AppId": rng.uuid(),
+        "DisplayName": name,
+        "IsMultiTenantEnabled": rng.chance(20),
+        "KeyCredentials": ps_list(credentials(rng, keys, true, true, &name)),
+        "PasswordCredentials": ps_list(password),
+        "FederatedCredentials": ps_list(federated_credentials(rng, federated, &name)),
+        "Permissions": perms,
+    })
+}
+
+/// `privileged_service_principals`: service principals holding privileged roles, keyed by id.
+/// A quarter are the tenant's own risky applications, a tenth third-party ones, the rest
+/// automation accounts.
+fn privileged_service_principals(
+    rng: &mut Rng,
+    n: usize,
+    own_apps: &[Value],
+    third_party: &[Value],
+    roles: &[(&str, &str)],
+) -> Value {
+    const ROLE_WEIGHTS: &[(&str, u32)] = &[
+        ("Exchange Administrator", 25),
+        ("Application Administrator", 20),
+        ("Cloud Application Administrator", 20),
+        ("User Administrator", 10),
+        ("SharePoint Administrator", 10),
+        ("Privileged Role Administrator", 5),
+        ("Hybrid Identity Administrator", 5),
+        ("Global Administrator", 5),
+    ];
+    let weights: Vec<(&str, u32)> = ROLE_WEIGHTS
+        .iter()
+        .copied()
+        .filter(|(r, _)| roles.iter().any(|(name, _)| name == r))
+        .collect();
+    let total: u32 = weights.iter().map(|w| w.1).sum();
+    let pick_role = |rng: &mut Rng| {
+        let mut r = (rng.next() % total.max(1) as u64) as u32;
+        for (name, w) in &weights {
+            if r < *w {
+                return *name;
+            }
+            r -= w;
+        }
+        "Global Administrator"
+    };
+    let mut out = Map::new();
+    let from_own = (n / 4).min(own_apps.len());
+    let from_third = (n / 10).min(third_party.len());
+    for i in 0..n {
+        let (id, app_id, name) = if i < from_own {
+            let a = &own_apps[i];
+            (
+                a["ObjectId"]["ServicePrincipal"].clone(),
+                a["AppId"].clone(),
+                a["DisplayName"].clone(),
+            )
+        } else if i < from_own + from_third {
+            let sp = &third_party[i - from_own];
+            (
+                sp["ObjectId"].clone(),
+                sp["AppId"].clone(),
+                sp["DisplayName"].clone(),
+            )
+        } else {
+            let name = format!(
+                "{} {i:05}",
+                rng.pick(&[
+                    "自動化アカウント",
+                    "Azure Automation RunAs",
+                    "Terraform Deploy",
+                    "Intune Connector",
+                    "ID 同期サービス",
+                    "Exchange 管理スクリプト",
+                    "Backup Operator",
+                ])
+            );
+            (json!(rng.uuid()), json!(rng.uuid()), json!(name))
+        };
+        let first = pick_role(rng);
+        let mut names = vec![json!(first)];
+        if rng.chance(15) {
+            let second = pick_role(rng);
+            if second != first {
+                names.push(json!(second));
+            }
+        }
+        let key = id.as_str().unwrap_or_default().to_string();
+        out.insert(
+            key,
+            json!({"DisplayName": name, "ServicePrincipalId": id, "AppId": app_id, "roles": names}),
+        );
+    }
+    Value::Object(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accepted domains of large tenants and their DNS answers, as ScubaGear's Get-ScubaSpfRecord /
+// Get-ScubaDkimRecord / Get-ScubaDmarcRecord write them (and as the collector reads them from the
+// imitation's DNS server).
+// ---------------------------------------------------------------------------------------------
+
+/// One generated accepted domain and what its DNS publishes.
+struct MailDomain {
+    name: String,
+    /// `<tenant>.mail.onmicrosoft.com`: SPF only, no DKIM or DMARC lookup.
+    coexistence: bool,
+    /// 0 `-all`, 1 `~all`, 2 redirect, 3 `?all`, 4 no SPF record.
+    spf: u8,
+    /// Other TXT records at the apex (domain verification).
+    verification: Vec<String>,
+    dkim_enabled: bool,
+    dkim_key: Option<String>,
+    /// 0 reject with rua and ruf, 1 reject with rua only, 2 quarantine, 3 none, 4 no record,
+    /// 5 malformed.
+    dmarc: u8,
+    created_ms: i64,
+}
+
+fn base64_text(rng: &mut Rng, n: usize) -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..n).map(|_| B64[rng.below(64)] as char).collect()
+}
+
+fn mail_domains(rng: &mut Rng, n: usize, tenant: &str) -> Vec<MailDomain> {
+    const WORDS: &[&str] = &[
+        "shop",
+        "recruit",
+        "ir",
+        "news",
+        "global",
+        "support",
+        "group",
+        "hd",
+        "tech",
+        "info",
+        "event",
+        "career",
+        "partner",
+        "cloud",
+        "lab",
+        "logistics",
+        "finance",
+        "asia",
+        "usa",
+    ];
+    const TLDS: &[&str] = &["co.jp", "co.jp", "jp", "com", "com", "net", "asia"];
+    (0..n)
+        .map(|i| {
+            let coexistence = i == 0;
+            let name = if coexistence {
+                format!("{tenant}.mail.onmicrosoft.com")
+            } else if i % 3 == 0 {
+                format!("{}{i:03}.{tenant}.co.jp", rng.pick(WORDS))
+            } else {
+                format!("{tenant}-{}{i:03}.{}", rng.pick(WORDS), rng.pick(TLDS))
+            };
+            let spf = if coexistence {
+                0
+            } else {
+                match rng.below(100) {
+                    0..=77 => 0,
+                    78..=85 => 1,
+                    86..=88 => 2,
+                    89..=93 => 3,
+                    _ => 4,
+                }
+            };
+            let mut verification = Vec::new();
+            if !coexistence && rng.chance(40) {
+                verification.push(format!("MS=ms{:08}", rng.next() % 100_000_000));
+            }
+            if !coexistence && rng.chance(15) {
+                verification.push(format!(
+                    "google-site-verification={}",
+                    base64_text(rng, 43).replace(['+', '/'], "_")
+                ));
+            }
+            let dkim_enabled = coexistence || rng.chance(88);
+            let published = !coexistence
+                && if dkim_enabled {
+                    rng.chance(96)
+                } else {
+                    rng.chance(30)
+                };
+            let dkim_key = published.then(|| {
+                format!(
+                    "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA{}IDAQAB;",
+                    base64_text(rng, 342)
+                )
+            });
+            let dmarc = match rng.below(100) {
+                0..=61 => 0,
+                62..=69 => 1,
+                70..=81 => 2,
+                82..=89 => 3,
+                90..=97 => 4,
+                _ => 5,
+            };
+            MailDomain {
+                name,
+                coexistence,
+                spf,
+                verification,
+                dkim_enabled,
+                dkim_key,
+                dmarc,
+                created_ms: 1_500_000_000_000 + (rng.next() % 290_000_000_000) as i64,
+            }
+        })
+        .collect()
+}
+
+fn accepted_domain(d: &MailDomain, initial: &str, rng: &mut Rng) -> Value {
+    json!({
+        "DomainName": d.name, "CatchAllRecipientID": null, "DomainType": "Authoritative", "MatchSubDomains": false,
+        "AddressBookEnabled": true, "Default": false, "EmailOnly": false, "ExternallyManaged": false,
+        "AuthenticationType": "Managed", "LiveIdInstanceType": "Business", "PendingRemoval": false, "PendingCompletion": false,
+        "OutboundOnly": false, "IsCoexistenceDomain": d.coexistence, "SendingFromDomainDisabled": false,
+        "SendingToDomainDisabled": false, "SmtpDaneStatus": "Disabled", "InitialDomain": false, "AdminDisplayName": "",
+        "Name": d.name, "Identity": d.name, "Id": d.name, "Guid": rng.uuid(), "OrganizationalUnitRoot": initial,
+        "WhenChanged": ms_date(d.created_ms + 86_400_000), "WhenCreated": ms_date(d.created_ms), "IsValid": true, "ObjectState": "Unchanged",
+    })
+}
+
+/// A TXT lookup in ScubaGear's log shape.
+fn dns_log(name: &str, answers: &[String]) -> Value {
+    let result = if answers.is_empty() {
+        "Query returned NXDomain".to_string()
+    } else {
+        format!("Query returned {} txt records", answers.len())
+    };
+    json!({"query_method": "traditional", "query_answers": answers, "query_result": result, "query_name": name})
+}
+
+fn spf_entry(d: &MailDomain, tenant: &str) -> Value {
+    let policy = match d.spf {
+        0 => Some("v=spf1 include:spf.protection.outlook.com -all".to_string()),
+        1 => Some(
+            "v=spf1 include:spf.protection.outlook.com include:_spf.salesforce.com ~all"
+                .to_string(),
+        ),
+        2 => Some(format!("v=spf1 redirect=_spf.{tenant}.co.jp")),
+        3 => Some("v=spf1 include:spf.protection.outlook.com ?all".to_string()),
+        _ => None,
+    };
+    let mut rdata = d.verification.clone();
+    if let Some(p) = policy {
+        rdata.insert(rdata.len() / 2, p);
+    }
+    let compliant = d.spf <= 2;
+    let message = if compliant {
+        "SPF record found."
+    } else if d.spf == 3 {
+        "SPF record found, but it does not fail unapproved senders or redirect to one that does."
+    } else if !rdata.is_empty() {
+        "Domain name exists but no SPF records returned."
+    } else {
+        "Domain does not exist."
+    };
+    json!({"domain": d.name, "compliant": compliant, "message": message, "rdata": rdata, "log": [dns_log(&d.name, &rdata)]})
+}
+
+fn dkim_config_entry(d: &MailDomain, initial: &str, rng: &mut Rng) -> Value {
+    let dashed = d.name.replace('.', "-");
+    json!({
+        "Domain": d.name, "AdminDisplayName": "", "Selector1KeySize": 2048,
+        "Selector1CNAME": format!("selector1-{dashed}._domainkey.{initial}"), "Selector1PublicKey": d.dkim_key,
+        "Selector2KeySize": 2048, "Selector2CNAME": format!("selector2-{dashed}._domainkey.{initial}"),
+        "Enabled": d.dkim_enabled, "IsDefault": false, "HeaderCanonicalization": "Relaxed", "BodyCanonicalization": "Relaxed",
+        "Algorithm": "RsaSHA256", "NumberOfBytesToSign": "All", "KeyCreationTime": ms_date(d.created_ms),
+        "RotateOnDate": ms_date(d.created_ms + 4 * 86_400_000), "SelectorBeforeRotateOnDate": "selector2", "SelectorAfterRotateOnDate": "selector1",
+        "Status": if d.dkim_key.is_some() || d.coexistence { "Valid" } else { "CnameMissing" },
+        "Identity": d.name, "Id": d.name, "Name": d.name, "IsValid": true, "Guid": rng.uuid(), "ObjectState": "Unchanged",
+    })
+}
+
+fn dkim_record(d: &MailDomain) -> Value {
+    let dashed = d.name.replace('.', "-");
+    let answers: Vec<String> = d.dkim_key.iter().cloned().collect();
+    let log: Vec<Value> = if answers.is_empty() {
+        [
+            format!("selector1._domainkey.{}", d.name),
+            format!("selector2._domainkey.{}", d.name),
+            format!("selector1-{dashed}._domainkey.{}", d.name),
+            format!("selector2-{dashed}._domainkey.{}", d.name),
+        ]
+        .iter()
+        .map(|n| dns_log(n, &[]))
+        .collect()
+    } else {
+        vec![dns_log(
+            &format!("selector1._domainkey.{}", d.name),
+            &answers,
+        )]
+    };
+    json!({"domain": d.name, "rdata": answers, "log": log})
+}
+
+fn dmarc_record(d: &MailDomain, tenant: &str) -> Value {
+    let rua = format!("mailto:dmarc-rua@{tenant}.co.jp");
+    let ruf = format!("mailto:dmarc-ruf@{tenant}.co.jp");
+    let record = match d.dmarc {
+        0 => Some(format!(
+            "v=DMARC1; p=reject; pct=100; rua={rua}; ruf={ruf}; fo=1"
+        )),
+        1 => Some(format!("v=DMARC1; p=reject; pct=100; rua={rua}")),
+        2 => Some(format!(
+            "v=DMARC1; p=quarantine; pct=100; rua={rua}; ruf={ruf}"
+        )),
+        3 => Some(format!("v=DMARC1; p=none; rua={rua}")),
+        4 => None,
+        _ => Some("v=DMARC1 p=reject".to_string()),
+    };
+    let answers: Vec<String> = record.into_iter().collect();
+    json!({"domain": d.name, "rdata": answers, "log": [dns_log(&format!("_dmarc.{}", d.name), &answers)]})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exchange, Purview, Teams and Power Platform collections of large tenants.
+// ---------------------------------------------------------------------------------------------
+
+const DEPARTMENTS: &[&str] = &[
+    "営業部",
+    "経理部",
+    "人事部",
+    "開発部",
+    "法務部",
+    "情報システム部",
+    "大阪支社",
+    "名古屋支店",
+    "Sales",
+    "Engineering",
+    "Marketing",
+    "Customer Success",
+    "US Subsidiary",
+];
+
+/// Transport rules: external-sender tags and disclaimers, attachment blocks, spam-filter
+/// bypasses for partners (a weak setting), encryption and journaling of outbound mail.
+fn transport_rules(rng: &mut Rng, n: usize, first_priority: usize, tenant: &str) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let dept = rng.pick(DEPARTMENTS);
+            let priority = first_priority + i;
+            let state = if rng.chance(88) { "Enabled" } else { "Disabled" };
+            let mode = *rng.pick(&["Enforce", "Enforce", "Enforce", "Enforce", "Enforce", "Audit", "AuditAndNotify"]);
+            let mut rule = json!({
+                "Priority": priority, "Comments": null, "CreatedBy": format!("admin{:04}@{tenant}.co.jp", rng.below(2_000)),
+                "State": state, "Mode": mode, "RuleErrorAction": "Ignore", "SenderAddressLocation": "Header",
+                "FromScope": null, "SentToScope": null, "SenderDomainIs": null, "RecipientDomainIs": null,
+                "AttachmentExtensionMatchesWords": null, "SetSCL": null, "PrependSubject": null,
+                "ApplyHtmlDisclaimerText": null, "ApplyHtmlDisclaimerLocation": null, "RejectMessageReasonText": null,
+                "ApplyOME": false, "BlindCopyTo": null, "ExceptIfSentToMemberOf": null,
+                "Guid": rng.uuid(), "WhenChanged": ms_date(1_690_000_000_000 + (rng.next() % 100_000_000_000) as i64),
+            });
+            let (name, description) = match rng.below(10) {
+                0..=2 => {
+                    rule["FromScope"] = json!("NotInOrganization");
+                    rule["PrependSubject"] = json!(rng.pick(&["[外部]", "[External]", "【社外】"]));
+                    if rng.chance(50) {
+                        rule["ApplyHtmlDisclaimerText"] = json!("<p style=\"color:#b00\">このメールは社外から送信されました。添付ファイルやリンクに注意してください。</p>");
+                        rule["ApplyHtmlDisclaimerLocation"] = json!("Prepend");
+                    }
+                    (format!("外部メールの警告 - {dept} {i:03}"), "If the message:\r\n\tIs received from 'Outside the organization'\r\nTake the following actions:\r\n\tPrepend the subject with a tag\r\n")
+                }
+                3..=4 => {
+                    rule["AttachmentExtensionMatchesWords"] = json!(["exe", "js", "vbs", "scr", "iso", "lnk", "hta"]);
+                    rule["RejectMessageReasonText"] = json!("実行形式の添付ファイルは受信できません。");
+                    (format!("Block executable attachments {i:03}"), "If the message:\r\n\tHas an attachment with an extension that includes an executable type\r\nTake the following actions:\r\n\treject the message\r\n")
+                }
+                5 => {
+                    rule["SenderDomainIs"] = json!([format!("partner{:03}.example.co.jp", rng.below(500)), format!("vendor{:03}.example.com", rng.below(500))]);
+                    rule["SetSCL"] = json!(-1);
+                    (format!("取引先のスパム判定をバイパス {i:03}"), "If the message:\r\n\tIs sent from a listed domain\r\nTake the following actions:\r\n\tSet the spam confidence level (SCL) to '-1'\r\n")
+                }
+                6..=7 => {
+                    rule["SentToScope"] = json!("NotInOrganization");
+                    rule["ApplyOME"] = json!(true);
+                    rule["SubjectOrBodyContainsWords"] = json!(["社外秘", "Confidential", "機密"]);
+                    (format!("{dept} - 機密メールの暗号化 {i:03}"), "If the message:\r\n\tIs sent to 'Outside the organization'\r\n\tand Includes confidential words\r\nTake the following actions:\r\n\tApply Office 365 Message Encryption\r\n")
+                }
+                _ => {
+                    rule["SentToScope"] = json!("NotInOrganization");
+                    rule["BlindCopyTo"] = json!([format!("journal@{tenant}.co.jp")]);
+                    rule["ApplyHtmlDisclaimerText"] = json!(format!("{dept} / {tenant} 株式会社"));
+                    rule["ApplyHtmlDisclaimerLocation"] = json!("Append");
+                    (format!("Outbound signature and journal - {dept} {i:03}"), "If the message:\r\n\tIs sent to 'Outside the organization'\r\nTake the following actions:\r\n\tAppend a disclaimer and Blind carbon copy (Bcc) the message\r\n")
+                }
+            };
+            rule["Name"] = json!(name);
+            rule["Identity"] = json!(name);
+            rule["Description"] = json!(description);
+            rule
+        })
+        .collect()
+}
+
+fn remote_domains(rng: &mut Rng, n: usize) -> Vec<Value> {
+    const PARTNERS: &[&str] = &[
+        "さくら物流",
+        "ひので商事",
+        "みどり銀行",
+        "あおば証券",
+        "Contoso Partners",
+        "Fabrikam",
+        "Northwind Traders",
+        "Tailspin Toys",
+        "東海精機",
+        "北斗システム",
+    ];
+    (0..n)
+        .map(|i| {
+            let partner = format!("{} {i:03}", rng.pick(PARTNERS));
+            let domain = format!(
+                "partner{i:03}.{}",
+                rng.pick(&["co.jp", "jp", "com", "net"])
+            );
+            json!({"Identity": partner, "Name": partner, "DomainName": domain, "AutoForwardEnabled": rng.chance(8),
+                   "AutoReplyEnabled": rng.chance(70), "AllowedOOFType": *rng.pick(&["External", "ExternalLegacy", "InternalLegacy"]),
+                   "DeliveryReportEnabled": rng.chance(50), "NDREnabled": true, "IsInternal": false,
+                   "CharacterSet": "iso-2022-jp", "ContentType": "MimeHtmlText", "TNEFEnabled": null, "TrustedMailOutboundEnabled": false})
+        })
+        .collect()
+}
+
+const SENSITIVE_TYPES: &[(&str, &str)] = &[
+    (
+        "Japan My Number - Personal",
+        "98da8e66-7299-4ebd-9f82-c871ab37d3ef",
+    ),
+    (
+        "Japan Bank Account Number",
+        "d354f95b-96ee-4b80-80bc-4377312b55bc",
+    ),
+    (
+        "U.S. Social Security Number (SSN)",
+        "a44669fe-0d48-453d-a9b1-2cc83f2cba77",
+    ),
+    (
+        "U.S. Individual Taxpayer Identification Number (ITIN)",
+        "e55e2a32-f92d-4985-a35d-a0b269eb687b",
+    ),
+    ("Credit Card Number", "50842eb7-edc8-4019-85dd-5a5c1f2bb085"),
+    (
+        "U.S. / U.K. Passport Number",
+        "178ec42a-18b4-47cc-85c7-d62c92fd67f8",
+    ),
+];
+
+/// Purview DLP policies and their rules: most enforced, some in test mode or off; simple rules
+/// list sensitive information types, advanced rules carry them in an AdvancedRule document.
+fn dlp_compliance(
+    rng: &mut Rng,
+    policies: usize,
+    rules: usize,
+    first_priority: usize,
+    tenant: &str,
+) -> (Vec<Value>, Vec<Value>) {
+    const WORKLOADS: &[(&str, [bool; 5])] = &[
+        (
+            "Exchange, SharePoint, OneDriveForBusiness, Teams",
+            [true, true, true, true, false],
+        ),
+        (
+            "Exchange, SharePoint, OneDriveForBusiness",
+            [true, true, true, false, false],
+        ),
+        ("Exchange", [true, false, false, false, false]),
+        ("EndpointDevices", [false, false, false, false, true]),
+        (
+            "Exchange, SharePoint, OneDriveForBusiness, Teams, EndpointDevices",
+            [true, true, true, true, true],
+        ),
+    ];
+    let mut policy_names = Vec::with_capacity(policies);
+    let policy_list: Vec<Value> = (0..policies)
+        .map(|i| {
+            let name = format!(
+                "{} - {} {i:03}",
+                rng.pick(&["個人情報保護", "PII protection", "顧客データ保護", "Financial data", "機密情報の外部共有制限"]),
+                rng.pick(DEPARTMENTS)
+            );
+            policy_names.push(name.clone());
+            let mode = *rng.pick(&["Enable", "Enable", "Enable", "Enable", "TestWithNotifications", "TestWithoutNotifications", "Disable"]);
+            let (workload, at) = *rng.pick(WORKLOADS);
+            let all = |on: bool| if on { json!(["All"]) } else { json!([]) };
+            json!({"Name": name, "DisplayName": name, "Type": "Dlp", "Mode": mode, "Enabled": mode != "Disable",
+                   "Priority": first_priority + i, "Workload": workload,
+                   "ExchangeLocation": all(at[0]), "SharePointLocation": all(at[1]), "OneDriveLocation": all(at[2]),
+                   "TeamsLocation": all(at[3]), "EndpointDlpLocation": all(at[4]),
+                   "ExchangeLocationException": [], "SharePointLocationException": [], "OneDriveLocationException": [],
+                   "TeamsLocationException": [], "EndpointDlpLocationException": [],
+                   "Comment": format!("{tenant} 情報セキュリティ委員会 承認済み"), "DistributionStatus": "Success",
+                   "IsSimulationPolicy": false, "Guid": rng.uuid(), "ImmutableId": rng.uuid(),
+                   "WhenChanged": ms_date(1_700_000_000_000 + (rng.next() % 90_000_000_000) as i64)})
+        })
+        .collect();
+    let rule_list = (0..rules)
+        .map(|i| {
+            let parent = if policy_names.is_empty() {
+                "(none)".to_string()
+            } else {
+                policy_names[i % policy_names.len()].clone()
+            };
+            let mut types: Vec<(&str, &str)> = Vec::new();
+            for _ in 0..1 + rng.below(4) {
+                let t = *rng.pick(SENSITIVE_TYPES);
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+            let name = format!("{} {i:03}", rng.pick(&["外部送信をブロック", "Block external sharing", "Low volume of content detected", "High volume of content detected", "監査のみ"]));
+            let advanced = rng.chance(20);
+            let mut rule = json!({
+                "Name": name, "ParentPolicyName": parent, "Disabled": rng.chance(8), "Mode": "Enforce",
+                "IsAdvancedRule": advanced, "BlockAccess": rng.chance(70), "BlockAccessScope": *rng.pick(&["All", "PerUser", "PerAnonymousUser"]),
+                "NotifyUser": ["SiteAdmin", "LastModifier", "Owner"], "NotifyUserType": "NotSet", "NotifyPolicyTipDisplayOption": "Tip",
+                "GenerateIncidentReport": [format!("security@{tenant}.co.jp")], "GenerateAlert": [format!("security@{tenant}.co.jp")],
+                "ReportSeverityLevel": *rng.pick(&["Low", "Medium", "High"]), "AccessScope": "NotInOrganization",
+                "Workload": "Exchange, SharePoint, OneDriveForBusiness, Teams", "Priority": i, "Guid": rng.uuid(), "ImmutableId": rng.uuid(),
+            });
+            if advanced {
+                let sensitive: Vec<String> = types
+                    .iter()
+                    .map(|(n, id)| format!("{{\r\n                    \"Name\": \"{n}\",\r\n                    \"Id\": \"{id}\",\r\n                    \"Mincount\": 1,\r\n                    \"Maxcount\": -1,\r\n                    \"Confidencelevel\": \"Medium\",\r\n                    \"Minconfidence\": 75,\r\n                    \"Maxconfidence\": 100\r\n                  }}"))
+                    .collect();
+                rule["AdvancedRule"] = json!(format!("{{\r\n  \"Version\": \"1.0\",\r\n  \"Condition\": {{\r\n    \"Operator\": \"And\",\r\n    \"SubConditions\": [\r\n      {{\r\n        \"ConditionName\": \"ContentContainsSensitiveInformation\",\r\n        \"Value\": [\r\n          {{\r\n            \"Groups\": [\r\n              {{\r\n                \"Name\": \"Default\",\r\n                \"Operator\": \"Or\",\r\n                \"Sensitivetypes\": [\r\n                  {}\r\n                ]\r\n              }}\r\n            ],\r\n            \"Operator\": \"And\"\r\n          }}\r\n        ]\r\n      }}\r\n    ]\r\n  }}\r\n}}", sensitive.join(",\r\n                  ")));
+                rule["ContentContainsSensitiveInformation"] = Value::Null;
+            } else {
+                rule["ContentContainsSensitiveInformation"] = Value::Array(
+                    types
+                        .iter()
+                        .map(|(n, id)| json!({"name": n, "id": id, "mincount": "1", "maxcount": "-1", "minconfidence": "75", "maxconfidence": "100", "confidencelevel": "Medium", "classifiertype": "Content"}))
+                        .collect(),
+                );
+            }
+            rule
+        })
+        .collect();
+    (policy_list, rule_list)
+}
+
+/// Alert policies: Microsoft's system alerts beyond the demo's, and one alert per DLP rule.
+fn protection_alerts(rng: &mut Rng, n: usize, dlp_rules: &[Value], tenant: &str) -> Vec<Value> {
+    const SYSTEM: &[(&str, &str, &str)] = &[
+        (
+            "Unusual external user file activity",
+            "DataGovernance",
+            "Medium",
+        ),
+        (
+            "Unusual volume of external file sharing",
+            "DataGovernance",
+            "Medium",
+        ),
+        (
+            "Unusual volume of file deletion",
+            "DataGovernance",
+            "Medium",
+        ),
+        (
+            "Malware campaign detected after delivery",
+            "ThreatManagement",
+            "Informational",
+        ),
+        (
+            "Malware campaign detected and blocked",
+            "ThreatManagement",
+            "Low",
+        ),
+        (
+            "Phish delivered due to tenant or user override",
+            "ThreatManagement",
+            "Informational",
+        ),
+        (
+            "eDiscovery search started or exported",
+            "ThreatManagement",
+            "Medium",
+        ),
+        (
+            "Form blocked due to potential phishing attempt",
+            "ThreatManagement",
+            "High",
+        ),
+        (
+            "Admin triggered user compromise investigation",
+            "ThreatManagement",
+            "Medium",
+        ),
+        (
+            "Admin Submission result completed",
+            "ThreatManagement",
+            "Informational",
+        ),
+        (
+            "Remote URL Malicious Content Detection",
+            "ThreatManagement",
+            "High",
+        ),
+        (
+            "Suspicious Email Sending Patterns Detected",
+            "ThreatManagement",
+            "Medium",
+        ),
+        ("Device Bulk Delete", "ThreatManagement", "Medium"),
+        (
+            "Teams message reported by user as security risk",
+            "ThreatManagement",
+            "Informational",
+        ),
+    ];
+    (0..n)
+        .map(|i| {
+            let (name, category, severity, system) = if i % 3 != 0 || dlp_rules.is_empty() {
+                let (n, c, s) = SYSTEM[i % SYSTEM.len()];
+                (format!("{n} ({})", 1 + i / SYSTEM.len()), c, s, true)
+            } else {
+                let rule = &dlp_rules[(i / 3) % dlp_rules.len()];
+                (format!("DLP-{}", rule["Name"].as_str().unwrap_or("rule")), "DataLossPrevention", "Low", false)
+            };
+            let disabled = rng.chance(10);
+            json!({"Name": name, "Category": category, "Severity": severity, "ThreatType": "Activity", "Disabled": disabled,
+                   "IsSystemRule": system, "NotificationEnabled": !disabled && rng.chance(80),
+                   "NotifyUser": if rng.chance(70) { json!([format!("security@{tenant}.co.jp")]) } else { json!(["TenantAdmins"]) },
+                   "AggregationType": *rng.pick(&["None", "SimpleAggregation"]), "Mode": "Enforce", "Operation": [],
+                   "Guid": rng.uuid(), "Comment": ""})
+        })
+        .collect()
+}
+
+/// Teams meeting policies assigned to departments and groups: most follow the baseline, some let
+/// anonymous users start meetings or dial-in users bypass the lobby.
+fn meeting_policies(rng: &mut Rng, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let loose = rng.chance(12);
+            json!({
+                "Identity": format!("Tag:{} 会議ポリシー {i:03}", rng.pick(DEPARTMENTS)),
+                "Description": *rng.pick(&["", "部門標準", "Executive meetings", "外部との打ち合わせ用"]),
+                "AllowExternalParticipantGiveRequestControl": loose && rng.chance(50),
+                "AllowAnonymousUsersToJoinMeeting": rng.chance(60),
+                "AllowAnonymousUsersToStartMeeting": loose && rng.chance(40),
+                "AutoAdmittedUsers": *rng.pick(&["EveryoneInCompanyExcludingGuests", "EveryoneInCompanyExcludingGuests", "EveryoneInSameAndFederatedCompany", "OrganizerOnly", "Everyone"]),
+                "AllowPSTNUsersToBypassLobby": loose && rng.chance(50),
+                "MeetingChatEnabledType": "Enabled", "AllowCloudRecording": rng.chance(70), "AllowRecordingStorageOutsideRegion": loose,
+                "AllowExternalNonTrustedMeetingChat": loose, "DesignatedPresenterRoleMode": "EveryoneUserOverride",
+                "AllowTranscription": rng.chance(60), "AllowMeetNow": true, "AllowIPVideo": true, "AllowIPAudio": true,
+                "ScreenSharingMode": "EntireScreen", "AllowWhiteboard": true, "AllowSharedNotes": true, "AllowBreakoutRooms": true,
+                "LiveCaptionsEnabledType": "DisabledUserOverride", "NewMeetingRecordingExpirationDays": *rng.pick(&[60, 120, -1]),
+                "AllowPrivateMeetingScheduling": true, "AllowChannelMeetingScheduling": true, "AllowOutlookAddIn": true,
+            })
+        })
+        .collect()
+}
+
+fn environments(rng: &mut Rng, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let kind = *rng.pick(&["Production", "Production", "Sandbox", "Sandbox", "Developer", "Trial"]);
+            let label = match kind {
+                "Production" => "本番",
+                "Sandbox" => "検証",
+                "Developer" => "開発",
+                _ => "試用",
+            };
+            json!({"EnvironmentName": rng.uuid(), "DisplayName": format!("{} - {label} {i:03}", rng.pick(DEPARTMENTS)),
+                   "IsDefault": false, "Location": *rng.pick(&["japan", "japan", "asia", "unitedstates"]), "EnvironmentType": kind,
+                   "CreatedTime": format!("20{:02}-{:02}-{:02}T0{}:12:34.5678901Z", 21 + rng.below(5), 1 + rng.below(12), 1 + rng.below(28), rng.below(10))})
+        })
+        .collect()
+}
+
+/// Power Platform DLP policies scoped to some environments (or all but some).
+fn power_platform_dlp(rng: &mut Rng, n: usize, envs: &[Value]) -> Vec<Value> {
+    let connector = |name: &str, display: &str| json!({"id": format!("/providers/Microsoft.PowerApps/apis/{name}"), "name": display, "type": "Microsoft.PowerApps/apis"});
+    (0..n)
+        .map(|i| {
+            let only = rng.chance(75);
+            let count = if only { 2 + rng.below(12) } else { 1 + rng.below(4) };
+            let scope: Vec<Value> = (0..count.min(envs.len()))
+                .map(|_| {
+                    let e = &envs[rng.below(envs.len())];
+                    let name = e["EnvironmentName"].as_str().unwrap_or_default();
+                    json!({"id": format!("/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/{name}"), "name": name, "type": "Microsoft.BusinessAppPlatform/scopes/environments"})
+                })
+                .collect();
+            let owner = format!("{} {}", rng.pick(FAMILY_JA), rng.pick(GIVEN_JA));
+            json!({
+                "name": rng.uuid(), "displayName": format!("{} DLP ポリシー {i:03}", rng.pick(DEPARTMENTS)),
+                "environmentType": if only { "OnlyEnvironments" } else { "ExceptEnvironments" }, "environments": scope,
+                "createdBy": {"displayName": owner}, "createdTime": "2025-04-01T00:00:00.000Z",
+                "lastModifiedBy": {"displayName": owner}, "lastModifiedTime": "2026-09-01T00:00:00.000Z",
+                "defaultConnectorsClassification": *rng.pick(&["General", "General", "Blocked"]),
+                "connectorGroups": [
+                    {"classification": "Confidential", "connectors": [connector("shared_sharepointonline", "SharePoint"), connector("shared_office365", "Office 365 Outlook"), connector("shared_commondataserviceforapps", "Microsoft Dataverse")]},
+                    {"classification": "General", "connectors": [connector("shared_planner", "Planner"), connector("shared_todo", "Microsoft To Do (Business)")]},
+                    {"classification": "Blocked", "connectors": [connector("shared_dropbox", "Dropbox"), connector("shared_gmail", "Gmail"), connector("shared_ftp", "FTP")]},
+                ],
+            })
+        })
+        .collect()
+}
+
+/// Appends `items` to the array section `name` of `out` (creating it when absent).
+fn append(out: &mut Map<String, Value>, name: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        return;
+    }
+    match out.get_mut(name) {
+        Some(Value::Array(existing)) => existing.extend(items),
+        _ => {
+            out.insert(name.to_string(), Value::Array(items));
+        }
+    }
+}
+
 /// The ScubaGear provider export of a generated tenant.
 pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     let mut rng = Rng::new(seed);
+    // The collections beyond the demo's are drawn from their own stream, so that the demo
+    // tenant stays what it was.
+    let c = size.collections();
+    let mut xr = Rng::new(seed ^ 0x4C41_5247_4520_5445);
+    let roles = roles_used(c.privileged_roles);
+    let extra_domains = mail_domains(&mut xr, c.accepted_domains.saturating_sub(3), tenant_name);
     let domain = format!("{tenant_name}.onmicrosoft.com");
     let custom_domain = format!("{tenant_name}.co.jp");
     let tenant_id = rng.uuid();
@@ -379,7 +1635,9 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     // Privileged users and role assignments: a few permanent global admins, some via PIM.
     let mut privileged_users = Map::new();
     let mut mamori_users = Vec::new();
-    let mut assignments: Vec<Vec<Value>> = vec![Vec::new(); ROLES.len()];
+    let mut assignments: Vec<Vec<Value>> = vec![Vec::new(); roles.len()];
+    let mut held: Vec<u32> = Vec::with_capacity(size.privileged_users);
+    let mut ids: Vec<String> = Vec::with_capacity(size.privileged_users);
     for i in 0..size.privileged_users {
         let id = if i == 0 {
             break_glass.clone()
@@ -397,9 +1655,11 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         let role_index = if i < 7 {
             0
         } else {
-            1 + rng.below(ROLES.len() - 1)
+            1 + rng.below(roles.len() - 1)
         };
-        let (role_name, role_id) = ROLES[role_index];
+        let (role_name, role_id) = roles[role_index];
+        held.push(1 << role_index);
+        ids.push(id.clone());
         let permanent = i < 7 || rng.chance(30);
         // Mamori's own collector adds sign-in activity and registered methods: most admins use
         // a passkey and signed in this week; a few rely on the Authenticator app; one is stale.
@@ -430,6 +1690,38 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             "StartDateTime": ms_date(1_700_000_000_000), "EndDateTime": if permanent { Value::Null } else { json!(ms_date(1_800_000_000_000)) },
         }));
     }
+    // Large tenants' administrators hold two roles on average: extra assignments, never a role
+    // twice.
+    let extra = c.role_assignments.saturating_sub(size.privileged_users);
+    let mut tries = 0;
+    let mut added = 0;
+    while added < extra && !ids.is_empty() && tries < extra * 20 {
+        tries += 1;
+        let u = xr.below(ids.len());
+        let r = xr.below(roles.len());
+        if held[u] & (1 << r) != 0 {
+            continue;
+        }
+        held[u] |= 1 << r;
+        added += 1;
+        let (role_name, role_id) = roles[r];
+        let permanent = xr.chance(25);
+        if let Some(Value::Array(names)) = privileged_users
+            .get_mut(&ids[u])
+            .and_then(|p| p.get_mut("roles"))
+        {
+            names.push(json!(role_name));
+        }
+        if let Some(Value::Array(a)) = mamori_users[u].get_mut("roleAssignments") {
+            a.push(json!({"roleDefinitionId": role_id, "roleDefinition": {"displayName": role_name, "isBuiltIn": true, "isPrivileged": true}}));
+        }
+        assignments[r].push(json!({
+            "PrincipalId": ids[u], "RoleDefinitionId": role_id, "DirectoryScopeId": "/", "MemberType": "Direct",
+            "AssignmentType": if permanent { "Assigned" } else { "Activated" },
+            "StartDateTime": ms_date(1_700_000_000_000 + xr.below(90_000_000_000) as i64),
+            "EndDateTime": if permanent { Value::Null } else { json!(ms_date(1_800_000_000_000)) },
+        }));
+    }
     put("privileged_users", Value::Object(privileged_users));
     put("mamori_collected_at", json!("2026-11-26T00:00:00Z"));
     put("mamori_users", Value::Array(mamori_users));
@@ -449,7 +1741,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             {"id": "g2", "clientId": "sp-mailmerge", "consentType": "AllPrincipals", "principalId": null, "resourceId": graph_sp, "scope": "openid Mail.ReadWrite Mail.Send"},
         ]),
     );
-    put("privileged_roles", Value::Array(ROLES.iter().zip(assignments).map(|((name, id), a)| json!({
+    put("privileged_roles", Value::Array(roles.iter().zip(assignments).map(|((name, id), a)| json!({
         "DisplayName": name, "RoleTemplateId": id, "Assignments": a,
         "Rules": [
             {"Id": "Expiration_Admin_Assignment", "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule", "RuleSource": name, "RuleSourceType": "Directory Role", "IsExpirationRequired": *name != "Global Administrator", "MaximumDuration": "P180D",
@@ -467,9 +1759,10 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
              "Target": {"Caller": "EndUser", "Level": "Assignment", "Operations": ["All"]}},
         ],
     })).collect()));
-    put("privileged_service_principals", json!({}));
-
     // Service principals: most first-party, some third-party apps with risky application permissions.
+    // Large tenants' applications list many permissions (application and delegated) and hold
+    // credentials; those are drawn from `xr`.
+    let picker = PermissionPicker::new();
     let mut sps = Vec::new();
     let mut risky_apps = Vec::new();
     for i in 0..size.service_principals {
@@ -491,12 +1784,22 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         } else {
             "User.Read.All"
         };
-        let entry = json!({
+        let mut entry = json!({
             "ObjectId": rng.uuid(), "AppId": rng.uuid(), "DisplayName": name, "SignInAudience": "AzureADMultipleOrgs",
             "KeyCredentials": null, "PasswordCredentials": null, "FederatedCredentials": null,
             "AppOwnerOrganizationId": rng.uuid(),
             "Permissions": [{"RoleId": rng.uuid(), "RoleType": "Application", "RoleDisplayName": permission, "ApplicationDisplayName": "Microsoft Graph", "IsAdminConsented": true, "IsRisky": risky}],
         });
+        if c.permissions_per_app > 1 {
+            enrich_third_party(
+                &mut entry,
+                &mut xr,
+                &picker,
+                c.permissions_per_app,
+                permission,
+                risky,
+            );
+        }
         if risky {
             risky_apps.push(json!({"ObjectId": {"Application": rng.uuid(), "ServicePrincipal": entry["ObjectId"].clone()}, "AppId": entry["AppId"].clone(),
                 "DisplayName": name, "IsMultiTenantEnabled": true, "KeyCredentials": null, "PasswordCredentials": [{"KeyId": rng.uuid(), "DisplayName": "secret", "StartDateTime": ms_date(1_700_000_000_000), "EndDateTime": ms_date(1_900_000_000_000), "IsFromApplication": true}],
@@ -504,6 +1807,27 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         }
         sps.push(entry);
     }
+    // The tenant's own applications with risky permissions, up to the collection's size.
+    let own_apps = c.risky_applications.saturating_sub(risky_apps.len());
+    risky_apps.reserve(own_apps);
+    for i in 0..own_apps {
+        risky_apps.push(own_risky_application(
+            &mut xr,
+            &picker,
+            c.permissions_per_app,
+            i,
+        ));
+    }
+    put(
+        "privileged_service_principals",
+        privileged_service_principals(
+            &mut xr,
+            c.privileged_service_principals,
+            &risky_apps[risky_apps.len() - own_apps..],
+            &sps,
+            &roles,
+        ),
+    );
     put("risky_third_party_service_principals", Value::Array(sps));
     put("risky_applications", Value::Array(risky_apps));
     put("risky_delegated_permission_classifications", json!([]));
@@ -531,13 +1855,17 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             ]},
         ]),
     );
-    put(
-        "domain_settings",
-        json!([
-            {"Id": domain, "IsDefault": false, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 2147483647},
-            {"Id": custom_domain, "IsDefault": true, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 90},
-        ]),
-    );
+    let mut domain_settings = vec![
+        json!({"Id": domain, "IsDefault": false, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 2147483647}),
+        json!({"Id": custom_domain, "IsDefault": true, "IsVerified": true, "AuthenticationType": "Managed", "PasswordValidityPeriodInDays": 90}),
+    ];
+    for d in &extra_domains {
+        let federated = !d.coexistence && xr.chance(8);
+        domain_settings.push(json!({"Id": d.name, "IsDefault": false, "IsVerified": d.coexistence || xr.chance(97),
+            "AuthenticationType": if federated { "Federated" } else { "Managed" },
+            "PasswordValidityPeriodInDays": if xr.chance(90) { 2147483647 } else { *xr.pick(&[90, 180, 365]) }}));
+    }
+    put("domain_settings", Value::Array(domain_settings));
     put(
         "service_plans",
         json!([
@@ -585,7 +1913,13 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         custom_domain.clone(),
         format!("mail.{tenant_name}.jp"),
     ];
-    put("accepted_domains", Value::Array(domains.iter().map(|d| json!({"DomainName": d, "DomainType": "Authoritative", "Default": *d == custom_domain})).collect()));
+    let mut accepted: Vec<Value> = domains.iter().map(|d| json!({"DomainName": d, "DomainType": "Authoritative", "Default": *d == custom_domain})).collect();
+    accepted.extend(
+        extra_domains
+            .iter()
+            .map(|d| accepted_domain(d, &domain, &mut xr)),
+    );
+    put("accepted_domains", Value::Array(accepted));
     put(
         "remote_domains",
         json!([{"DomainName": "*", "Identity": "Default", "AutoForwardEnabled": false}, {"DomainName": "partner.example.com", "Identity": "Partner", "AutoForwardEnabled": true}]),
@@ -604,6 +1938,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
                     };
                     json!({"domain": d, "rdata": [record], "log": []})
                 })
+                .chain(extra_domains.iter().map(|d| spf_entry(d, tenant_name)))
                 .collect(),
         ),
     );
@@ -614,10 +1949,16 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
                 .iter()
                 .enumerate()
                 .map(|(i, d)| json!({"Domain": d, "Enabled": i != 2, "Selector1KeySize": 2048}))
+                .chain(
+                    extra_domains
+                        .iter()
+                        .map(|d| dkim_config_entry(d, &domain, &mut xr)),
+                )
                 .collect(),
         ),
     );
-    put("dkim_records", Value::Array(domains.iter().enumerate().map(|(i, d)| json!({"domain": d, "rdata": if i != 2 { json!(["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]) } else { json!([]) }, "log": []})).collect()));
+    put("dkim_records", Value::Array(domains.iter().enumerate().map(|(i, d)| json!({"domain": d, "rdata": if i != 2 { json!(["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]) } else { json!([]) }, "log": []}))
+        .chain(extra_domains.iter().filter(|d| !d.coexistence).map(dkim_record)).collect()));
     put("dmarc_records", Value::Array(domains.iter().enumerate().map(|(i, d)| {
         let record = match i { 0 => "v=DMARC1; p=reject; pct=100; rua=mailto:reports@dmarc.cyber.dhs.gov, mailto:dmarc@example.co.jp; ruf=mailto:security@example.co.jp", 1 => "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.co.jp", _ => "v=DMARC1; p=none" };
         json!({"domain": d, "rdata": [record], "log": []})
@@ -630,10 +1971,16 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
         "sharing_policy",
         json!([{"Name": "Default Sharing Policy", "Identity": "Default Sharing Policy", "Enabled": true, "Default": true, "Domains": ["*:CalendarSharingFreeBusySimple", "partner.example.com:CalendarSharingFreeBusyDetail"]}]),
     );
-    put(
-        "transport_rule",
-        json!([{"Name": "外部メールの警告表示", "State": "Enabled", "Mode": "Enforce", "Priority": 0, "FromScope": "NotInOrganization", "SetSCL": null, "PrependSubject": "[外部]", "ApplyHtmlDisclaimerText": "この電子メールは組織外から送信されました。"}]),
-    );
+    let mut rules = vec![
+        json!({"Name": "外部メールの警告表示", "State": "Enabled", "Mode": "Enforce", "Priority": 0, "FromScope": "NotInOrganization", "SetSCL": null, "PrependSubject": "[外部]", "ApplyHtmlDisclaimerText": "この電子メールは組織外から送信されました。"}),
+    ];
+    rules.extend(transport_rules(
+        &mut xr,
+        c.transport_rules.saturating_sub(rules.len()),
+        rules.len(),
+        tenant_name,
+    ));
+    put("transport_rule", Value::Array(rules));
     put(
         "conn_filter",
         json!([{"Identity": "Default", "Name": "Default", "IsDefault": true, "IPAllowList": ["203.0.113.10"], "IPBlockList": [], "EnableSafeList": false}]),
@@ -785,6 +2132,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             {"Identity": "Tag:営業部", "AllowExternalParticipantGiveRequestControl": true, "AllowAnonymousUsersToJoinMeeting": true, "AllowAnonymousUsersToStartMeeting": true, "AutoAdmittedUsers": "Everyone", "AllowPSTNUsersToBypassLobby": true, "MeetingChatEnabledType": "Enabled", "AllowCloudRecording": true, "AllowRecordingStorageOutsideRegion": true, "AllowExternalNonTrustedMeetingChat": true},
         ]),
     );
+    let extra_meeting_policies = meeting_policies(&mut xr, c.meeting_policies.saturating_sub(2));
     put(
         "federation_configuration",
         json!([{"Identity": "Global", "AllowFederatedUsers": true, "AllowedDomains": {"AllowedDomain": ["Domain=partner.example.com"]}, "BlockedDomains": [], "AllowTeamsConsumer": true, "AllowTeamsConsumerInbound": false, "AllowPublicUsers": false}]),
@@ -831,6 +2179,7 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             {"EnvironmentName": rng.uuid(), "DisplayName": "本番 - 業務アプリ", "IsDefault": false, "EnvironmentType": "Production"},
         ]),
     );
+    let extra_environments = environments(&mut xr, c.environments.saturating_sub(2));
     put("dlp_policies", json!([{"value": []}]));
     put(
         "tenant_isolation",
@@ -855,6 +2204,54 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
             out.insert(k, v);
         }
     }
+    // The hand-written DMARC answers are the demo's domains; another tenant's are its own.
+    if let Some(Value::Array(records)) = out.get_mut("dmarc_records") {
+        for (r, d) in records.iter_mut().zip(&domains) {
+            r["domain"] = json!(d);
+        }
+    }
+
+    // The large tenant's collections beyond the demo's, after the hand-written sections.
+    let len = |out: &Map<String, Value>, name: &str| {
+        out.get(name).and_then(Value::as_array).map_or(0, Vec::len)
+    };
+    append(
+        &mut out,
+        "dmarc_records",
+        extra_domains
+            .iter()
+            .filter(|d| !d.coexistence)
+            .map(|d| dmarc_record(d, tenant_name))
+            .collect(),
+    );
+    let n = c.remote_domains.saturating_sub(len(&out, "remote_domains"));
+    append(&mut out, "remote_domains", remote_domains(&mut xr, n));
+    let (dlp_policies, dlp_rules) = dlp_compliance(
+        &mut xr,
+        c.dlp_compliance_policies
+            .saturating_sub(len(&out, "dlp_compliance_policies")),
+        c.dlp_compliance_rules
+            .saturating_sub(len(&out, "dlp_compliance_rules")),
+        len(&out, "dlp_compliance_policies"),
+        tenant_name,
+    );
+    let n = c
+        .protection_alerts
+        .saturating_sub(len(&out, "protection_alerts"));
+    let alerts = protection_alerts(&mut xr, n, &dlp_rules, tenant_name);
+    append(&mut out, "dlp_compliance_policies", dlp_policies);
+    append(&mut out, "dlp_compliance_rules", dlp_rules);
+    append(&mut out, "protection_alerts", alerts);
+    append(&mut out, "meeting_policies", extra_meeting_policies);
+    if let Some(Value::Array(pp)) = out
+        .get_mut("dlp_policies")
+        .and_then(|v| v.get_mut(0))
+        .and_then(|v| v.get_mut("value"))
+    {
+        let n = c.power_platform_dlp_policies.saturating_sub(pp.len());
+        pp.extend(power_platform_dlp(&mut xr, n, &extra_environments));
+    }
+    append(&mut out, "environment_list", extra_environments);
     // The break-glass account is exempted from the conditional access and permanent-assignment
     // checks, as the baseline allows; its id is generated, so the exemption is added here.
     let exempt = json!({"CapExclusions": {"Users": [break_glass.clone()], "Groups": []}});
@@ -920,6 +2317,171 @@ mod tests {
         );
         let c = m365_tenant(TenantSize::DEMO, 8, "sakura-trading");
         assert_ne!(a["privileged_users"], c["privileged_users"]);
+    }
+
+    fn len(v: &Value) -> usize {
+        match v {
+            Value::Array(a) => a.len(),
+            Value::Object(o) => o.len(),
+            _ => 0,
+        }
+    }
+
+    /// The section lengths [`Collections`] describes, as generated.
+    fn measured(t: &Value) -> Collections {
+        Collections {
+            privileged_roles: len(&t["privileged_roles"]),
+            role_assignments: t["privileged_roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| len(&r["Assignments"]))
+                .sum(),
+            risky_applications: len(&t["risky_applications"]),
+            privileged_service_principals: len(&t["privileged_service_principals"]),
+            permissions_per_app: 0,
+            accepted_domains: len(&t["accepted_domains"]),
+            transport_rules: len(&t["transport_rule"]),
+            remote_domains: len(&t["remote_domains"]),
+            dlp_compliance_policies: len(&t["dlp_compliance_policies"]),
+            dlp_compliance_rules: len(&t["dlp_compliance_rules"]),
+            protection_alerts: len(&t["protection_alerts"]),
+            meeting_policies: len(&t["meeting_policies"]),
+            environments: len(&t["environment_list"]),
+            power_platform_dlp_policies: len(&t["dlp_policies"][0]["value"]),
+        }
+    }
+
+    #[test]
+    fn the_demo_and_the_large_tenant_have_their_collections() {
+        assert_eq!(TenantSize::DEMO.collections(), Collections::DEMO);
+        assert_eq!(TenantSize::LARGE.collections(), Collections::LARGE);
+        let demo = m365_tenant(TenantSize::DEMO, 20_261_126, "sakura-trading");
+        let expected = Collections {
+            // The demo's risky applications are its risky third-party ones.
+            risky_applications: len(&demo["risky_applications"]),
+            permissions_per_app: 0,
+            ..Collections::DEMO
+        };
+        assert_eq!(measured(&demo), expected);
+    }
+
+    #[test]
+    fn a_grown_tenant_has_its_collections_with_their_details() {
+        let size = TenantSize {
+            users: 20_000,
+            privileged_users: 200,
+            ca_policies: 60,
+            service_principals: 2_000,
+        };
+        let c = size.collections();
+        assert!(
+            c.accepted_domains > 50 && c.risky_applications > 1_500,
+            "{c:?}"
+        );
+        let t = m365_tenant(size, 3, "kaede-shoji");
+        assert_eq!(t, m365_tenant(size, 3, "kaede-shoji"));
+        assert_eq!(
+            measured(&t),
+            Collections {
+                permissions_per_app: 0,
+                ..c
+            }
+        );
+
+        // Every domain has its SPF answer and DKIM configuration; DKIM and DMARC answers for all
+        // but the coexistence domain. A realistic mix of good and bad.
+        let domains: Vec<&str> = t["accepted_domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["DomainName"].as_str().unwrap())
+            .collect();
+        for (section, key, want) in [
+            ("spf_records", "domain", domains.len()),
+            ("dkim_config", "Domain", domains.len()),
+            ("dkim_records", "domain", domains.len() - 1),
+            ("dmarc_records", "domain", domains.len() - 1),
+        ] {
+            let names: Vec<&str> = t[section]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r[key].as_str().unwrap())
+                .collect();
+            assert_eq!(names.len(), want, "{section}");
+            assert!(names.iter().all(|n| domains.contains(n)), "{section}");
+        }
+        let count = |section: &str, f: &dyn Fn(&Value) -> bool| {
+            t[section]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| f(x))
+                .count()
+        };
+        assert!(count("spf_records", &|r| r["compliant"] == json!(false)) > 0);
+        assert!(count("dmarc_records", &|r| len(&r["rdata"]) == 0) > 0);
+        assert!(
+            count("dmarc_records", &|r| r["rdata"][0]
+                .as_str()
+                .is_some_and(|s| s.contains("p=reject")))
+                > domains.len() / 2
+        );
+        assert!(count("dkim_config", &|r| r["Enabled"] == json!(false)) > 0);
+
+        // Applications and service principals with their permissions and credentials.
+        let apps = &t["risky_applications"];
+        let perms = |a: &Value| len(&a["Permissions"]);
+        let total: usize = apps.as_array().unwrap().iter().map(perms).sum();
+        assert!(total > len(apps) * 3 / 2, "{total} permissions");
+        assert!(
+            count("risky_applications", &|a| a["Permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["RoleType"] == json!("Delegated")))
+                > 0
+        );
+        assert!(
+            count("risky_applications", &|a| a["Permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["IsRisky"] == json!(false)))
+                < len(apps) / 20
+        );
+        for creds in [
+            "KeyCredentials",
+            "PasswordCredentials",
+            "FederatedCredentials",
+        ] {
+            assert!(
+                count("risky_applications", &|a| !a[creds].is_null()) > 0,
+                "{creds}"
+            );
+        }
+        assert!(
+            count("risky_third_party_service_principals", &|s| !s
+                ["PasswordCredentials"]
+                .is_null())
+                > 0
+        );
+        for (id, sp) in t["privileged_service_principals"].as_object().unwrap() {
+            assert_eq!(sp["ServicePrincipalId"], json!(id));
+            assert!(len(&sp["roles"]) >= 1);
+        }
+
+        // DLP rules belong to the policies listed.
+        let policies: Vec<&Value> = t["dlp_compliance_policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["Name"])
+            .collect();
+        for r in t["dlp_compliance_rules"].as_array().unwrap() {
+            assert!(policies.contains(&&r["ParentPolicyName"]), "{}", r["Name"]);
+        }
     }
 }
 

@@ -272,66 +272,215 @@ impl GraphData {
         }
         g.user_count = export["total_user_count"].as_u64().unwrap_or(0) as usize;
 
-        // Applications and service principals; application permissions as app role assignments
-        // on the Microsoft Graph service principal.
+        // Applications and service principals: application permissions as app role assignments
+        // on the resource app's service principal (Microsoft Graph, and Exchange Online or
+        // SharePoint Online when a permission names them), delegated permissions as
+        // oauth2PermissionGrants (consented for all users when admin-consented).
         let graph_sp_id = "sp-microsoft-graph".to_string();
-        let mut roles: BTreeMap<String, String> = BTreeMap::new();
         let mut sps: Vec<Value> = arr(&export["mamori_service_principals"])
             .iter()
             .filter(|s| s["id"] != json!(graph_sp_id))
             .cloned()
             .collect();
-        let mut assigned = Vec::new();
+        let mut perms = Permissions::default();
+        let mut grants = arr(&export["mamori_oauth2_permission_grants"]);
+        // Credentials of the service principal itself (ScubaGear marks the application's).
+        let sp_creds = |v: &Value| -> Value {
+            graph_shape(&Value::Array(
+                arr(v)
+                    .into_iter()
+                    .filter(|c| c["IsFromApplication"] == json!(false))
+                    .map(|mut c| {
+                        if let Some(o) = c.as_object_mut() {
+                            o.remove("IsFromApplication");
+                        }
+                        c
+                    })
+                    .collect(),
+            ))
+        };
+        let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
         for sp in arr(&export["risky_third_party_service_principals"]) {
             let id = sp["ObjectId"].as_str().unwrap_or_default().to_string();
+            known.insert(id.clone());
             sps.push(json!({
                 "id": id, "appId": sp["AppId"], "displayName": sp["DisplayName"], "signInAudience": sp["SignInAudience"],
                 "appOwnerOrganizationId": sp["AppOwnerOrganizationId"], "servicePrincipalType": "Application",
-                "keyCredentials": [], "passwordCredentials": [],
+                "keyCredentials": sp_creds(&sp["KeyCredentials"]), "passwordCredentials": sp_creds(&sp["PasswordCredentials"]),
             }));
-            for p in arr(&sp["Permissions"]) {
-                let name = p["RoleDisplayName"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                let role_id = p["RoleId"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| rng.guid());
-                let role_id = roles.entry(name).or_insert(role_id).clone();
-                assigned.push(json!({"id": rng.guid(), "appRoleId": role_id, "principalId": id, "principalType": "ServicePrincipal",
-                    "principalDisplayName": sp["DisplayName"], "resourceId": graph_sp_id, "resourceDisplayName": "Microsoft Graph",
-                    "createdDateTime": "2026-04-01T00:00:00Z"}));
-            }
+            perms.grant(
+                &id,
+                &sp["DisplayName"],
+                &sp["Permissions"],
+                &mut rng,
+                &mut grants,
+            );
         }
-        let app_roles: Vec<Value> = roles
-            .iter()
-            .map(|(name, id)| json!({"id": id, "value": name, "displayName": name, "allowedMemberTypes": ["Application"], "isEnabled": true}))
-            .collect();
-        sps.push(json!({"id": graph_sp_id, "appId": GRAPH_APP_ID, "displayName": "Microsoft Graph", "signInAudience": "AzureADMultipleOrgs",
-            "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a", "servicePrincipalType": "Application", "appRoles": app_roles,
-            "oauth2PermissionScopes": [], "keyCredentials": [], "passwordCredentials": []}));
-        g.assigned_to.insert(graph_sp_id, assigned);
+        // The tenant's own applications with risky permissions have their service principal
+        // (unless it is one of the above).
+        for a in arr(&export["risky_applications"]) {
+            let Some(id) = a["ObjectId"]["ServicePrincipal"].as_str() else {
+                continue;
+            };
+            if !known.insert(id.to_string()) {
+                continue;
+            }
+            sps.push(json!({
+                "id": id, "appId": a["AppId"], "displayName": a["DisplayName"],
+                "signInAudience": if a["IsMultiTenantEnabled"] == json!(true) { "AzureADMultipleOrgs" } else { "AzureADMyOrg" },
+                "appOwnerOrganizationId": tenant_id, "servicePrincipalType": "Application",
+                "keyCredentials": sp_creds(&a["KeyCredentials"]), "passwordCredentials": sp_creds(&a["PasswordCredentials"]),
+            }));
+            perms.grant(
+                id,
+                &a["DisplayName"],
+                &a["Permissions"],
+                &mut rng,
+                &mut grants,
+            );
+        }
+        for (resource, app_id, sp_id) in RESOURCES {
+            let sp_id = if *resource == "Microsoft Graph" {
+                graph_sp_id.as_str()
+            } else {
+                sp_id
+            };
+            let Some(roles) = perms
+                .roles
+                .get(*resource)
+                .or((*resource == "Microsoft Graph").then_some(&BTreeMap::new()))
+                .cloned()
+            else {
+                continue;
+            };
+            let app_roles: Vec<Value> = roles
+                .iter()
+                .map(|(name, id)| json!({"id": id, "value": name, "displayName": name, "allowedMemberTypes": ["Application"], "isEnabled": true}))
+                .collect();
+            sps.push(json!({"id": sp_id, "appId": app_id, "displayName": resource, "signInAudience": "AzureADMultipleOrgs",
+                "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a", "servicePrincipalType": "Application", "appRoles": app_roles,
+                "oauth2PermissionScopes": [], "keyCredentials": [], "passwordCredentials": []}));
+            let assigned = perms.assigned.remove(*resource).unwrap_or_default();
+            g.assigned_to.insert(sp_id.to_string(), assigned);
+        }
         g.service_principals = sps;
+        // Application objects carry the credentials ScubaGear marks as the application's.
+        let app_creds = |v: &Value| -> Value {
+            graph_shape(&Value::Array(
+                arr(v)
+                    .into_iter()
+                    .filter(|c| c["IsFromApplication"] != json!(false))
+                    .map(|mut c| {
+                        if let Some(o) = c.as_object_mut() {
+                            o.remove("IsFromApplication");
+                        }
+                        c
+                    })
+                    .collect(),
+            ))
+        };
         g.applications = arr(&export["risky_applications"])
             .iter()
             .map(|a| {
-                let mut creds = graph_shape(&Value::Array(arr(&a["PasswordCredentials"])));
-                if let Value::Array(items) = &mut creds {
-                    for c in items.iter_mut() {
-                        if let Some(o) = c.as_object_mut() {
-                            o.remove("isFromApplication");
-                        }
-                    }
-                }
                 json!({"id": a["ObjectId"]["Application"], "appId": a["AppId"], "displayName": a["DisplayName"],
                     "signInAudience": if a["IsMultiTenantEnabled"] == json!(true) { "AzureADMultipleOrgs" } else { "AzureADMyOrg" },
-                    "keyCredentials": graph_shape(&Value::Array(arr(&a["KeyCredentials"]))), "passwordCredentials": creds,
-                    "federatedIdentityCredentials": []})
+                    "keyCredentials": app_creds(&a["KeyCredentials"]), "passwordCredentials": app_creds(&a["PasswordCredentials"]),
+                    "federatedIdentityCredentials": graph_shape(&Value::Array(arr(&a["FederatedCredentials"])))})
             })
             .collect();
-        g.grants = arr(&export["mamori_oauth2_permission_grants"]);
+        g.grants = grants;
         g
+    }
+}
+
+/// Resource applications whose permissions the tenant's applications hold: display name (as
+/// ScubaGear's ApplicationDisplayName), appId, and the imitation's service principal id.
+const RESOURCES: &[(&str, &str, &str)] = &[
+    ("Microsoft Graph", GRAPH_APP_ID, "sp-microsoft-graph"),
+    (
+        "Office 365 Exchange Online",
+        "00000002-0000-0ff1-ce00-000000000000",
+        "sp-office365-exchange-online",
+    ),
+    (
+        "Office 365 SharePoint Online",
+        "00000003-0000-0ff1-ce00-000000000000",
+        "sp-office365-sharepoint-online",
+    ),
+];
+
+/// App roles and their assignments per resource application, built from ScubaGear's
+/// `Permissions` lists.
+#[derive(Default)]
+struct Permissions {
+    /// Resource → permission name → app role id (the first id seen for a name).
+    roles: HashMap<String, BTreeMap<String, String>>,
+    /// Resource → app role assignments granted on it.
+    assigned: HashMap<String, Vec<Value>>,
+}
+
+impl Permissions {
+    fn grant(
+        &mut self,
+        principal: &str,
+        name: &Value,
+        permissions: &Value,
+        rng: &mut crate::names::Rng,
+        grants: &mut Vec<Value>,
+    ) {
+        // Delegated scopes per (resource, consented for all users).
+        let mut scopes: BTreeMap<(String, bool), Vec<String>> = BTreeMap::new();
+        for p in arr(permissions) {
+            let resource = p["ApplicationDisplayName"]
+                .as_str()
+                .filter(|r| RESOURCES.iter().any(|(n, _, _)| n == r))
+                .unwrap_or("Microsoft Graph")
+                .to_string();
+            let perm = p["RoleDisplayName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let consented = p["IsAdminConsented"] != json!(false);
+            if p["RoleType"] == json!("Delegated") {
+                scopes.entry((resource, consented)).or_default().push(perm);
+                continue;
+            }
+            if !consented {
+                continue;
+            }
+            let role_id = p["RoleId"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| rng.guid());
+            let role_id = self
+                .roles
+                .entry(resource.clone())
+                .or_default()
+                .entry(perm)
+                .or_insert(role_id)
+                .clone();
+            let resource_sp = RESOURCES
+                .iter()
+                .find(|(n, _, _)| *n == resource)
+                .map(|r| r.2)
+                .unwrap_or("sp-microsoft-graph");
+            self.assigned.entry(resource.clone()).or_default().push(json!({"id": rng.guid(), "appRoleId": role_id, "principalId": principal, "principalType": "ServicePrincipal",
+                "principalDisplayName": name, "resourceId": resource_sp, "resourceDisplayName": resource,
+                "createdDateTime": "2026-04-01T00:00:00Z"}));
+        }
+        for ((resource, all), names) in scopes {
+            let resource_sp = RESOURCES
+                .iter()
+                .find(|(n, _, _)| *n == resource)
+                .map(|r| r.2)
+                .unwrap_or("sp-microsoft-graph");
+            // The resource needs its service principal even with delegated scopes only.
+            self.roles.entry(resource).or_default();
+            grants.push(json!({"id": rng.guid(), "clientId": principal,
+                "consentType": if all { "AllPrincipals" } else { "Principal" },
+                "principalId": if all { Value::Null } else { json!(rng.guid()) },
+                "resourceId": resource_sp, "scope": names.join(" ")}));
+        }
     }
 }
 
