@@ -154,7 +154,7 @@ impl Collections {
         role_assignments: 4_108,
         risky_applications: 20_000,
         privileged_service_principals: 20_000,
-        permissions_per_app: 12,
+        permissions_per_app: 11,
         accepted_domains: 300,
         transport_rules: 300,
         remote_domains: 200,
@@ -385,30 +385,43 @@ const EXCHANGE: &str = "Office 365 Exchange Online";
 const SHAREPOINT: &str = "Office 365 SharePoint Online";
 
 /// (resource, RoleType, permission, ScubaGear's IsRisky, weight). The weight makes common
-/// sign-in scopes frequent and tenant-wide write access rare.
+/// sign-in scopes frequent and tenant-wide access to mail, files, the directory or roles rare.
 const PERMISSIONS: &[(&str, &str, &str, bool, u32)] = &[
-    (GRAPH, "Delegated", "openid", false, 100),
-    (GRAPH, "Delegated", "profile", false, 100),
-    (GRAPH, "Delegated", "email", false, 90),
-    (GRAPH, "Delegated", "offline_access", false, 90),
-    (GRAPH, "Delegated", "User.Read", false, 120),
-    (GRAPH, "Delegated", "User.ReadBasic.All", false, 50),
-    (GRAPH, "Delegated", "Calendars.Read", false, 40),
-    (GRAPH, "Delegated", "Contacts.Read", false, 25),
-    (GRAPH, "Delegated", "Tasks.ReadWrite", false, 20),
-    (GRAPH, "Delegated", "Team.ReadBasic.All", false, 30),
-    (GRAPH, "Delegated", "People.Read", false, 20),
-    (GRAPH, "Delegated", "Presence.Read.All", false, 15),
-    (GRAPH, "Delegated", "Directory.Read.All", true, 20),
-    (GRAPH, "Delegated", "Group.Read.All", true, 20),
+    (GRAPH, "Delegated", "openid", false, 200),
+    (GRAPH, "Delegated", "profile", false, 200),
+    (GRAPH, "Delegated", "email", false, 180),
+    (GRAPH, "Delegated", "offline_access", false, 180),
+    (GRAPH, "Delegated", "User.Read", false, 240),
+    (GRAPH, "Delegated", "User.ReadBasic.All", false, 100),
+    (GRAPH, "Delegated", "Calendars.Read", false, 80),
+    (GRAPH, "Delegated", "Contacts.Read", false, 50),
+    (GRAPH, "Delegated", "Tasks.ReadWrite", false, 40),
+    (GRAPH, "Delegated", "Team.ReadBasic.All", false, 60),
+    (GRAPH, "Delegated", "People.Read", false, 40),
+    (GRAPH, "Delegated", "Presence.Read.All", false, 30),
+    (GRAPH, "Delegated", "Calendars.ReadWrite", false, 50),
+    (GRAPH, "Delegated", "Contacts.ReadWrite", false, 20),
+    (GRAPH, "Delegated", "Files.Read", false, 50),
+    (GRAPH, "Delegated", "Files.ReadWrite", false, 40),
+    (GRAPH, "Delegated", "Notes.Read", false, 16),
+    (GRAPH, "Delegated", "Mail.ReadBasic", false, 30),
+    (GRAPH, "Delegated", "MailboxSettings.Read", false, 20),
+    (GRAPH, "Delegated", "Chat.Read", false, 24),
+    (GRAPH, "Delegated", "Chat.ReadWrite", false, 20),
+    (GRAPH, "Delegated", "ChannelMessage.Send", false, 20),
+    (GRAPH, "Delegated", "OnlineMeetings.ReadWrite", false, 24),
+    (GRAPH, "Delegated", "Sites.Selected", false, 16),
+    (GRAPH, "Delegated", "Tasks.Read", false, 20),
+    (GRAPH, "Delegated", "Directory.Read.All", true, 40),
+    (GRAPH, "Delegated", "Group.Read.All", true, 40),
     (GRAPH, "Delegated", "Mail.Read", true, 4),
     (GRAPH, "Delegated", "Mail.Send", true, 3),
     (GRAPH, "Delegated", "Files.ReadWrite.All", true, 3),
     (GRAPH, "Delegated", "Sites.Read.All", true, 3),
     (GRAPH, "Delegated", "Directory.AccessAsUser.All", true, 1),
-    (GRAPH, "Application", "Organization.Read.All", false, 50),
-    (GRAPH, "Application", "Team.ReadBasic.All", false, 25),
-    (GRAPH, "Application", "Reports.Read.All", false, 25),
+    (GRAPH, "Application", "Organization.Read.All", false, 100),
+    (GRAPH, "Application", "Team.ReadBasic.All", false, 50),
+    (GRAPH, "Application", "Reports.Read.All", false, 50),
     (
         GRAPH,
         "Application",
@@ -416,20 +429,112 @@ const PERMISSIONS: &[(&str, &str, &str, bool, u32)] = &[
         false,
         10,
     ),
-    (GRAPH, "Application", "AccessReview.Read.All", false, 10),
-    (GRAPH, "Application", "Application.Read.All", false, 30),
-    (GRAPH, "Application", "RoleManagement.Read.All", false, 10),
-    (GRAPH, "Application", "Device.Read.All", false, 20),
-    (GRAPH, "Application", "Domain.Read.All", false, 10),
-    (GRAPH, "Application", "Sites.Selected", false, 15),
-    (GRAPH, "Application", "User.Read.All", true, 40),
-    (GRAPH, "Application", "Directory.Read.All", true, 30),
-    (GRAPH, "Application", "Group.Read.All", true, 25),
-    (GRAPH, "Application", "Policy.Read.All", true, 10),
-    (GRAPH, "Application", "AuditLog.Read.All", true, 15),
-    (GRAPH, "Application", "Mail.ReadBasic.All", true, 10),
-    (GRAPH, "Application", "Calendars.Read", true, 15),
-    (GRAPH, "Application", "Contacts.Read", true, 8),
+    (GRAPH, "Application", "AccessReview.Read.All", false, 20),
+    (GRAPH, "Application", "Application.Read.All", false, 60),
+    (GRAPH, "Application", "RoleManagement.Read.All", false, 20),
+    (GRAPH, "Application", "Device.Read.All", false, 40),
+    (GRAPH, "Application", "Domain.Read.All", false, 20),
+    (GRAPH, "Application", "Sites.Selected", false, 30),
+    (GRAPH, "Application", "TeamMember.Read.All", false, 24),
+    (GRAPH, "Application", "Channel.ReadBasic.All", false, 24),
+    (GRAPH, "Application", "TeamSettings.Read.All", false, 16),
+    (GRAPH, "Application", "OnlineMeetings.Read.All", false, 16),
+    (GRAPH, "Application", "CallRecords.Read.All", false, 12),
+    (GRAPH, "Application", "Place.Read.All", false, 12),
+    (GRAPH, "Application", "SecurityEvents.Read.All", false, 20),
+    (GRAPH, "Application", "SecurityAlert.Read.All", false, 20),
+    (
+        GRAPH,
+        "Application",
+        "IdentityRiskyUser.Read.All",
+        false,
+        16,
+    ),
+    (
+        GRAPH,
+        "Application",
+        "IdentityRiskEvent.Read.All",
+        false,
+        16,
+    ),
+    (
+        GRAPH,
+        "Application",
+        "DeviceManagementManagedDevices.Read.All",
+        false,
+        15,
+    ),
+    (
+        GRAPH,
+        "Application",
+        "DeviceManagementConfiguration.Read.All",
+        false,
+        10,
+    ),
+    (
+        GRAPH,
+        "Application",
+        "AdministrativeUnit.Read.All",
+        false,
+        6,
+    ),
+    (GRAPH, "Application", "OrgContact.Read.All", false, 12),
+    (GRAPH, "Application", "Member.Read.Hidden", false, 10),
+    (GRAPH, "Application", "ServiceHealth.Read.All", false, 24),
+    (GRAPH, "Application", "ServiceMessage.Read.All", false, 24),
+    (GRAPH, "Application", "TermStore.Read.All", false, 10),
+    (GRAPH, "Application", "Tasks.Read.All", false, 12),
+    (
+        GRAPH,
+        "Application",
+        "LicenseAssignment.Read.All",
+        false,
+        16,
+    ),
+    (GRAPH, "Application", "Synchronization.Read.All", false, 10),
+    (GRAPH, "Application", "Printer.Read.All", false, 8),
+    (GRAPH, "Application", "Schedule.Read.All", false, 10),
+    (
+        GRAPH,
+        "Application",
+        "InformationProtectionPolicy.Read.All",
+        false,
+        5,
+    ),
+    (GRAPH, "Application", "ExternalItem.ReadWrite.All", false, 8),
+    (
+        GRAPH,
+        "Application",
+        "ThreatIndicators.ReadWrite.OwnedBy",
+        false,
+        3,
+    ),
+    (GRAPH, "Application", "Agreement.Read.All", false, 6),
+    (GRAPH, "Application", "User.Export.All", true, 6),
+    (
+        GRAPH,
+        "Application",
+        "UserAuthenticationMethod.Read.All",
+        true,
+        6,
+    ),
+    (GRAPH, "Application", "BitlockerKey.ReadBasic.All", true, 6),
+    (
+        GRAPH,
+        "Application",
+        "PrivilegedAccess.Read.AzureAD",
+        true,
+        4,
+    ),
+    (GRAPH, "Application", "Calendars.ReadBasic.All", false, 16),
+    (GRAPH, "Application", "User.Read.All", true, 80),
+    (GRAPH, "Application", "Directory.Read.All", true, 60),
+    (GRAPH, "Application", "Group.Read.All", true, 50),
+    (GRAPH, "Application", "Policy.Read.All", true, 20),
+    (GRAPH, "Application", "AuditLog.Read.All", true, 30),
+    (GRAPH, "Application", "Mail.ReadBasic.All", true, 20),
+    (GRAPH, "Application", "Calendars.Read", true, 30),
+    (GRAPH, "Application", "Contacts.Read", true, 16),
     (GRAPH, "Application", "Mail.Read", true, 2),
     (GRAPH, "Application", "Mail.ReadWrite", true, 2),
     (GRAPH, "Application", "Mail.Send", true, 2),
@@ -475,13 +580,19 @@ const PERMISSIONS: &[(&str, &str, &str, bool, u32)] = &[
         1,
     ),
     (EXCHANGE, "Application", "full_access_as_app", true, 1),
-    (EXCHANGE, "Application", "Exchange.ManageAsApp", true, 3),
+    (EXCHANGE, "Application", "Exchange.ManageAsApp", true, 6),
     (EXCHANGE, "Delegated", "EWS.AccessAsUser.All", true, 2),
     (SHAREPOINT, "Application", "Sites.FullControl.All", true, 1),
     (SHAREPOINT, "Application", "Sites.Read.All", true, 3),
+    (SHAREPOINT, "Application", "Sites.Selected", false, 12),
+    (SHAREPOINT, "Application", "User.Read.All", true, 6),
+    (SHAREPOINT, "Application", "TermStore.Read.All", false, 4),
+    (SHAREPOINT, "Delegated", "AllSites.Read", true, 8),
+    (EXCHANGE, "Application", "Mail.Read", true, 1),
+    (EXCHANGE, "Delegated", "EAS.AccessAsUser.All", true, 1),
 ];
 
-const _: () = assert!(PERMISSIONS.len() <= 64, "permission sets are u64 masks");
+const _: () = assert!(PERMISSIONS.len() <= 128, "permission sets are u128 masks");
 
 /// A stable id for a permission (the same permission has the same id in every application).
 fn role_id(resource: &str, kind: &str, name: &str) -> String {
@@ -528,7 +639,7 @@ impl PermissionPicker {
     }
 
     /// Up to `k` permissions not in `taken`, as indices into [`PERMISSIONS`].
-    fn pick(&self, rng: &mut Rng, k: usize, taken: &mut u64) -> Vec<usize> {
+    fn pick(&self, rng: &mut Rng, k: usize, taken: &mut u128) -> Vec<usize> {
         let total = *self.cumulative.last().unwrap_or(&1);
         let mut out = Vec::with_capacity(k);
         let mut tries = 0;
@@ -551,9 +662,9 @@ fn permission_count(rng: &mut Rng, mean: usize) -> usize {
     let n = match rng.below(100) {
         0..=49 => 1 + rng.below(m / 2),
         50..=84 => m / 2 + rng.below(m + 1),
-        _ => 2 * m + rng.below(2 * m + 1),
+        _ => 2 * m + rng.below(m + 1),
     };
-    n.clamp(1, PERMISSIONS.len() - 8)
+    n.clamp(1, PERMISSIONS.len() / 2)
 }
 
 fn permission(i: usize, consented: bool) -> Value {
@@ -695,7 +806,7 @@ fn enrich_third_party(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let mut taken = PermissionPicker::index_of(first, GRAPH).map_or(0, |i| 1u64 << i);
+    let mut taken = PermissionPicker::index_of(first, GRAPH).map_or(0, |i| 1u128 << i);
     let k = permission_count(rng, mean).saturating_sub(1);
     if let Some(Value::Array(perms)) = entry.get_mut("Permissions") {
         for i in picker.pick(rng, k, &mut taken) {
@@ -719,7 +830,7 @@ fn enrich_third_party(
 /// and service principal: credentials of both, IsFromApplication telling which).
 fn own_risky_application(rng: &mut Rng, picker: &PermissionPicker, mean: usize, i: usize) -> Value {
     let name = app_name(rng, i);
-    let mut taken = 0u64;
+    let mut taken = 0u128;
     let k = permission_count(rng, mean);
     let picked = picker.pick(rng, k, &mut taken);
     let mut perms: Vec<Value> = picked
@@ -778,9 +889,9 @@ fn privileged_service_principals(
         ("Cloud Application Administrator", 20),
         ("User Administrator", 10),
         ("SharePoint Administrator", 10),
-        ("Privileged Role Administrator", 5),
-        ("Hybrid Identity Administrator", 5),
-        ("Global Administrator", 5),
+        ("Hybrid Identity Administrator", 4),
+        ("Privileged Role Administrator", 2),
+        ("Global Administrator", 1),
     ];
     let weights: Vec<(&str, u32)> = ROLE_WEIGHTS
         .iter()
@@ -1365,14 +1476,29 @@ fn protection_alerts(rng: &mut Rng, n: usize, dlp_rules: &[Value], tenant: &str)
             "Informational",
         ),
     ];
+    const ACTIVITIES: &[&str] = &[
+        "外部共有リンクの大量作成",
+        "大量ダウンロード",
+        "メールボックスのアクセス許可の変更",
+        "Mass file download",
+        "Admin role assigned",
+        "Inbox rule forwarding externally",
+        "ゲスト ユーザーの招待",
+        "Sensitivity label removed",
+    ];
     (0..n)
         .map(|i| {
-            let (name, category, severity, system) = if i % 3 != 0 || dlp_rules.is_empty() {
-                let (n, c, s) = SYSTEM[i % SYSTEM.len()];
-                (format!("{n} ({})", 1 + i / SYSTEM.len()), c, s, true)
+            let (name, category, severity, system) = if i < SYSTEM.len() {
+                let (n, c, s) = SYSTEM[i];
+                (n.to_string(), c, s, true)
+            } else if i % 2 == 0 && !dlp_rules.is_empty() {
+                let rule = &dlp_rules[(i / 2) % dlp_rules.len()];
+                let name = format!("DLP-{}", rule["Name"].as_str().unwrap_or("rule"));
+                (name, "DataLossPrevention", "Low", false)
             } else {
-                let rule = &dlp_rules[(i / 3) % dlp_rules.len()];
-                (format!("DLP-{}", rule["Name"].as_str().unwrap_or("rule")), "DataLossPrevention", "Low", false)
+                let name = format!("{} - {} {i:03}", rng.pick(ACTIVITIES), rng.pick(DEPARTMENTS));
+                let category = *rng.pick(&["ThreatManagement", "DataGovernance", "InformationGovernance", "Others"]);
+                (name, category, *rng.pick(&["Low", "Medium", "High"]), false)
             };
             let disabled = rng.chance(10);
             json!({"Name": name, "Category": category, "Severity": severity, "ThreatType": "Activity", "Disabled": disabled,
@@ -1698,7 +1824,8 @@ pub fn m365_tenant(size: TenantSize, seed: u64, tenant_name: &str) -> Value {
     while added < extra && !ids.is_empty() && tries < extra * 20 {
         tries += 1;
         let u = xr.below(ids.len());
-        let r = xr.below(roles.len());
+        // Global Administrator stays with the few accounts that hold it.
+        let r = 1 + xr.below(roles.len() - 1);
         if held[u] & (1 << r) != 0 {
             continue;
         }
