@@ -37,7 +37,7 @@ pub struct EvaluateArgs {
 
 pub fn run(args: EvaluateArgs) -> Result<u8> {
     let lang = resolve_lang(args.report.lang);
-    let engine = crate::load_engine(&args.packs)?;
+    let engine = crate::load_engine_for(&args.packs, Some(args.from))?;
     if args.from != SourceKind::Mamori && !engine.packs().iter().any(|p| p.input == args.from) {
         bail!(text::format(
             lang,

@@ -13,6 +13,7 @@ mod text;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use mamori_core::snapshot::SourceKind;
 use mamori_policy::{Engine, Pack, PackFiles};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -129,12 +130,24 @@ fn run(cli: Cli) -> Result<u8> {
 
 /// Built-in packs plus user packs; a user pack replaces a built-in one with the same id.
 pub fn load_engine(args: &PackArgs) -> Result<Engine> {
-    let mut engine = Engine::with_builtin_packs().context("loading the built-in packs")?;
+    load_engine_for(args, None)
+}
+
+/// The built-in packs (only those reading `kind`, when given) and the user's, compiled once.
+pub fn load_engine_for(args: &PackArgs, kind: Option<SourceKind>) -> Result<Engine> {
+    let mut packs: Vec<Pack> = mamori_policy::builtin_packs()
+        .context("loading the built-in packs")?
+        .into_iter()
+        .filter(|p| kind.is_none_or(|k| k == SourceKind::Mamori || p.input == k))
+        .collect();
     for dir in &args.packs {
         let files =
             PackFiles::from_dir(dir).with_context(|| format!("reading pack {}", dir.display()))?;
         let pack = Pack::from_files(files)?;
-        engine.add_pack(pack)?;
+        packs.retain(|p| p.id != pack.id);
+        packs.push(pack);
     }
+    let mut engine = Engine::new();
+    engine.add_packs(packs)?;
     Ok(engine)
 }

@@ -2,6 +2,7 @@
 
 pub mod framework;
 pub mod i18n;
+pub mod json_scan;
 pub mod snapshot;
 pub mod vocab;
 

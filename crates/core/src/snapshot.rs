@@ -7,7 +7,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use crate::json_scan::{self, Member};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -184,7 +184,10 @@ fn read_prefix(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// than `max_bytes`. Parsing from memory is several times faster than from a reader.
 pub fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, SnapshotError> {
     let mut reader = open(path, max_bytes)?;
-    let mut bytes = Vec::new();
+    // A plain file's size is known: read it in one allocation instead of doubling (which would
+    // briefly hold the document twice). A gzip file grows from there.
+    let hint = std::fs::metadata(path).map_or(0, |m| m.len().min(max_bytes));
+    let mut bytes = Vec::with_capacity(hint as usize + 1);
     reader
         .read_to_end(&mut bytes)
         .map_err(|e| classify_io(path, e, max_bytes))?;
@@ -341,32 +344,11 @@ pub struct Snapshot {
     pub sections: BTreeMap<String, SectionRecord>,
     /// Whether this came wrapped in the Mamori envelope or as a bare provider export.
     pub enveloped: bool,
-    data: Box<RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default)]
-    mamori_snapshot: Option<Value>,
-    #[serde(default)]
-    schema: Option<Value>,
-    #[serde(default)]
-    tenant: Option<String>,
-    #[serde(default)]
-    collected_at: Option<String>,
-    #[serde(default)]
-    collector: Option<String>,
-    #[serde(default)]
-    requests: Option<Value>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-}
-
-/// Only the collection record out of a provider export; every other section is skipped unparsed.
-#[derive(Deserialize)]
-struct CollectionHead {
-    #[serde(default, rename = "mamori_collection")]
-    sections: Option<BTreeMap<String, SectionRecord>>,
+    /// The provider export (the `data` object) as JSON text. Its structure was checked when it
+    /// was read; each value's tokens are checked by whoever parses it (the engine).
+    data: String,
+    /// Where each top-level section lies in `data`, in document order.
+    members: Vec<Member>,
 }
 
 impl Snapshot {
@@ -384,7 +366,9 @@ impl Snapshot {
             COLLECTION_SECTION.to_string(),
             serde_json::to_value(&sections).unwrap_or(Value::Null),
         );
-        let data = serde_json::value::to_raw_value(&data).expect("a JSON map always serializes");
+        let data = serde_json::to_string(&data).expect("a JSON map always serializes");
+        let members = json_scan::object_members(data.as_bytes())
+            .expect("serde_json writes well-formed JSON");
         Snapshot {
             schema,
             name: tenant.to_string(),
@@ -395,6 +379,7 @@ impl Snapshot {
             sections,
             enveloped: true,
             data,
+            members,
         }
     }
 
@@ -402,13 +387,23 @@ impl Snapshot {
     /// provider export (`scubagear`, `scubagoggles`) or a Mamori snapshot (`mamori`).
     pub fn read(path: &Path, from: SourceKind, max_bytes: u64) -> Result<Snapshot, SnapshotError> {
         let bytes = read_bytes(path, max_bytes)?;
-        Snapshot::from_slice(path, &bytes, from)
+        Snapshot::from_vec(path, bytes, from)
     }
 
     /// Like [`Snapshot::read`], on decompressed bytes in memory; `path` names them in errors.
     pub fn from_slice(
         path: &Path,
         bytes: &[u8],
+        from: SourceKind,
+    ) -> Result<Snapshot, SnapshotError> {
+        Snapshot::from_vec(path, bytes.to_vec(), from)
+    }
+
+    /// Like [`Snapshot::from_slice`], keeping `bytes` as the snapshot's text without a copy (a
+    /// bare provider export is its own data).
+    pub fn from_vec(
+        path: &Path,
+        bytes: Vec<u8>,
         from: SourceKind,
     ) -> Result<Snapshot, SnapshotError> {
         let name = path.display().to_string();
@@ -421,11 +416,41 @@ impl Snapshot {
                 path: path.to_owned(),
             });
         }
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let (line, column) =
+                    json_scan::line_column(e.as_bytes(), e.utf8_error().valid_up_to());
+                return Err(SnapshotError::Json {
+                    path: path.to_owned(),
+                    message: format!("invalid UTF-8 at line {line}, column {column}"),
+                });
+            }
+        };
+        let top = top_level_members(path, &text)?;
         match from {
             SourceKind::Mamori => {
-                let envelope: Envelope<'_> =
-                    serde_json::from_slice(bytes).map_err(|e| classify(path, e, u64::MAX))?;
-                match &envelope.mamori_snapshot {
+                let field = |key: &str| top.iter().rev().find(|m| m.key == key);
+                let parse = |key: &str| -> Result<Option<Value>, SnapshotError> {
+                    field(key)
+                        .map(|m| {
+                            serde_json::from_str::<Value>(&text[m.value.clone()]).map_err(|e| {
+                                SnapshotError::Json {
+                                    path: path.to_owned(),
+                                    message: format!("{key}: {e}"),
+                                }
+                            })
+                        })
+                        .transpose()
+                };
+                let string = |key: &str| -> Result<Option<String>, SnapshotError> {
+                    match parse(key)? {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(Value::String(s)) => Ok(Some(s)),
+                        Some(_) => Err(shape(&format!("\"{key}\" must be a string"))),
+                    }
+                };
+                match parse("mamori_snapshot")? {
                     Some(Value::Number(n)) if n.as_u64() == Some(FORMAT_VERSION) => {}
                     Some(other) => {
                         return Err(SnapshotError::Version {
@@ -437,7 +462,7 @@ impl Snapshot {
                         return Err(shape("not a Mamori snapshot (no \"mamori_snapshot\" key)"))
                     }
                 }
-                let schema = match &envelope.schema {
+                let schema = match parse("schema")? {
                     Some(Value::String(s)) => match s.parse::<SourceKind>() {
                         Ok(SourceKind::Mamori) | Err(_) => {
                             return Err(shape(&format!(
@@ -448,32 +473,29 @@ impl Snapshot {
                     },
                     _ => return Err(shape("a Mamori snapshot needs a \"schema\" string")),
                 };
-                let data = match envelope.data {
-                    Some(raw) if is_object(raw) => raw.to_owned(),
+                let data = match field("data") {
+                    Some(m) if text.as_bytes()[m.value.start] == b'{' => {
+                        text[m.value.clone()].to_string()
+                    }
                     _ => return Err(shape("a Mamori snapshot needs a \"data\" object")),
                 };
-                let sections = collection_record(path, &data)?;
+                let members = top_level_members(path, &data)?;
+                let sections = collection_record(path, &data, &members)?;
                 Ok(Snapshot {
                     schema,
                     name,
-                    tenant: envelope.tenant.unwrap_or_default(),
-                    collected_at: envelope.collected_at,
-                    collector: envelope.collector,
-                    requests: envelope.requests.unwrap_or(Value::Null),
+                    tenant: string("tenant")?.unwrap_or_default(),
+                    collected_at: string("collected_at")?,
+                    collector: string("collector")?,
+                    requests: parse("requests")?.unwrap_or(Value::Null),
                     sections,
                     enveloped: true,
                     data,
+                    members,
                 })
             }
             schema => {
-                let data: Box<RawValue> =
-                    serde_json::from_slice(bytes).map_err(|e| classify(path, e, u64::MAX))?;
-                if !is_object(&data) {
-                    return Err(shape(
-                        "a provider export is a JSON object of sections, this is not an object",
-                    ));
-                }
-                let sections = collection_record(path, &data)?;
+                let sections = collection_record(path, &text, &top)?;
                 Ok(Snapshot {
                     schema,
                     name,
@@ -483,20 +505,36 @@ impl Snapshot {
                     requests: Value::Null,
                     sections,
                     enveloped: false,
-                    data,
+                    data: text,
+                    members: top,
                 })
             }
         }
     }
 
+    /// The top-level sections of the data with the byte range of each value in
+    /// [`Snapshot::data_json`], in document order (a repeated key: the last one counts).
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// The JSON text of one top-level section of the data, if present.
+    pub fn section_json(&self, key: &str) -> Option<&str> {
+        self.members
+            .iter()
+            .rev()
+            .find(|m| m.key == key)
+            .map(|m| &self.data[m.value.clone()])
+    }
+
     /// The provider export (with `mamori_collection` when collected by Mamori), as JSON text.
     pub fn data_json(&self) -> &str {
-        self.data.get()
+        &self.data
     }
 
     /// The provider export parsed into `T` (the engine's value, a `serde_json::Value`, …).
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(self.data.get())
+        serde_json::from_str(&self.data)
     }
 
     /// Sections the collector could not read, with their records.
@@ -509,10 +547,10 @@ impl Snapshot {
     /// The envelope as JSON bytes (a bare provider export stays bare).
     pub fn to_json(&self) -> Vec<u8> {
         if !self.enveloped {
-            return self.data.get().as_bytes().to_vec();
+            return self.data.as_bytes().to_vec();
         }
         #[derive(Serialize)]
-        struct Out<'a> {
+        struct Head<'a> {
             mamori_snapshot: u64,
             schema: &'a str,
             tenant: &'a str,
@@ -521,18 +559,23 @@ impl Snapshot {
             #[serde(skip_serializing_if = "Option::is_none")]
             collector: Option<&'a str>,
             requests: &'a Value,
-            data: &'a RawValue,
         }
-        serde_json::to_vec(&Out {
+        let mut out = serde_json::to_vec(&Head {
             mamori_snapshot: FORMAT_VERSION,
             schema: self.schema.as_str(),
             tenant: &self.tenant,
             collected_at: self.collected_at.as_deref(),
             collector: self.collector.as_deref(),
             requests: &self.requests,
-            data: &self.data,
         })
-        .expect("a snapshot always serializes")
+        .expect("a snapshot always serializes");
+        // The data is already JSON text: splice it in rather than parse and re-serialize it.
+        out.pop(); // the closing brace
+        out.reserve(self.data.len() + 9);
+        out.extend_from_slice(b",\"data\":");
+        out.extend_from_slice(self.data.as_bytes());
+        out.push(b'}');
+        out
     }
 
     /// The bytes of [`Snapshot::to_json`], gzip-compressed when `path` ends in `.gz`.
@@ -560,20 +603,49 @@ impl Snapshot {
     }
 }
 
-fn is_object(raw: &RawValue) -> bool {
-    raw.get().trim_start().starts_with('{')
+/// The top-level members of `text`, which must be a JSON object.
+fn top_level_members(path: &Path, text: &str) -> Result<Vec<Member>, SnapshotError> {
+    let first = text.bytes().find(|b| !b.is_ascii_whitespace());
+    if first != Some(b'{') {
+        // Valid JSON of another kind is a shape problem; anything else is not JSON at all.
+        return Err(
+            match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => SnapshotError::Shape {
+                    path: path.to_owned(),
+                    message: "a provider export is a JSON object of sections, this is not an object"
+                        .to_string(),
+                },
+                Err(e) => classify(path, e, u64::MAX),
+            },
+        );
+    }
+    json_scan::object_members(text.as_bytes()).map_err(|e| SnapshotError::Json {
+        path: path.to_owned(),
+        message: if e.eof {
+            format!(
+                "the document ends early (truncated?) at line {}, column {}",
+                e.line, e.column
+            )
+        } else {
+            e.to_string()
+        },
+    })
 }
 
 fn collection_record(
     path: &Path,
-    data: &RawValue,
+    text: &str,
+    members: &[Member],
 ) -> Result<BTreeMap<String, SectionRecord>, SnapshotError> {
-    let head: CollectionHead =
-        serde_json::from_str(data.get()).map_err(|e| SnapshotError::Shape {
+    let Some(member) = members.iter().rev().find(|m| m.key == COLLECTION_SECTION) else {
+        return Ok(BTreeMap::new());
+    };
+    let record: Option<BTreeMap<String, SectionRecord>> =
+        serde_json::from_str(&text[member.value.clone()]).map_err(|e| SnapshotError::Shape {
             path: path.to_owned(),
             message: format!("{COLLECTION_SECTION}: {e}"),
         })?;
-    Ok(head.sections.unwrap_or_default())
+    Ok(record.unwrap_or_default())
 }
 
 /// Writes to a temporary file beside `path`, then renames, so no half-written file remains.

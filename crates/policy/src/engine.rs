@@ -62,9 +62,20 @@ impl Engine {
     /// An engine with every pack shipped in the binary.
     pub fn with_builtin_packs() -> Result<Self, PackError> {
         let mut engine = Engine::new();
-        for pack in builtin_packs()? {
-            engine.add_pack(pack)?;
-        }
+        engine.add_packs(builtin_packs()?)?;
+        Ok(engine)
+    }
+
+    /// An engine with the built-in packs that read `kind` (all of them for a Mamori snapshot,
+    /// whose schema is only known once read): a one-shot evaluation compiles no more Rego than
+    /// it runs.
+    pub fn with_builtin_packs_for(kind: SourceKind) -> Result<Self, PackError> {
+        let mut engine = Engine::new();
+        engine.add_packs(
+            builtin_packs()?
+                .into_iter()
+                .filter(|p| kind == SourceKind::Mamori || p.input == kind),
+        )?;
         Ok(engine)
     }
 
@@ -75,13 +86,19 @@ impl Engine {
     /// Adds a pack, replacing a loaded pack with the same id. Compiles its Rego and runs each
     /// product's rules once on an empty input, so a broken pack is refused at load.
     pub fn add_pack(&mut self, pack: Pack) -> Result<(), PackError> {
-        let mut packs: Vec<Pack> = self
-            .packs
-            .iter()
-            .filter(|p| p.id != pack.id)
-            .cloned()
-            .collect();
-        packs.push(pack);
+        self.add_packs([pack])
+    }
+
+    /// Adds several packs with one compilation (each [`Engine::add_pack`] recompiles everything
+    /// loaded so far).
+    pub fn add_packs(&mut self, added: impl IntoIterator<Item = Pack>) -> Result<(), PackError> {
+        let mut packs = self.packs.clone();
+        let mut new_ids = Vec::new();
+        for pack in added {
+            packs.retain(|p| p.id != pack.id);
+            new_ids.push(pack.id.clone());
+            packs.push(pack);
+        }
         let mut rego = new_rego();
         for p in &packs {
             for (path, source) in &p.modules {
@@ -92,16 +109,17 @@ impl Engine {
                     })?;
             }
         }
-        let added = packs.last().expect("just pushed");
         // Evaluating on the stored engine (not a clone) also leaves it prepared, so the clones
         // made per input skip regorus' analysis of the modules.
         rego.set_input(Value::new_object());
-        for product in &added.products {
-            rego.eval_rule(format!("data.{}.results", product.package))
-                .map_err(|e| PackError::Rego {
-                    pack: added.id.clone(),
-                    message: format!("product {}: {e:#}", product.id),
-                })?;
+        for added in packs.iter().filter(|p| new_ids.contains(&p.id)) {
+            for product in &added.products {
+                rego.eval_rule(format!("data.{}.results", product.package))
+                    .map_err(|e| PackError::Rego {
+                        pack: added.id.clone(),
+                        message: format!("product {}: {e:#}", product.id),
+                    })?;
+            }
         }
         self.packs = packs;
         self.rego = rego;
@@ -116,10 +134,11 @@ impl Engine {
         snapshot: &Snapshot,
         options: &EvalOptions,
     ) -> Result<Evaluation, SnapshotError> {
-        let input: Value = snapshot.data().map_err(|e| SnapshotError::Json {
-            path: snapshot.name.clone().into(),
-            message: e.to_string(),
-        })?;
+        let input = crate::input::parse_members(snapshot.data_json(), snapshot.members(), &|_| true)
+            .map_err(|e| SnapshotError::Json {
+                path: snapshot.name.clone().into(),
+                message: e.to_string(),
+            })?;
         Ok(self.evaluate(&snapshot.name, snapshot.schema, input, options))
     }
 

@@ -12,11 +12,12 @@ mod config;
 pub mod conformance;
 mod engine;
 pub mod framework;
+pub mod input;
 pub mod pack;
 pub mod testcase;
 
 pub use config::{EvalConfig, Omission};
-pub use engine::{Engine, EvalOptions};
+pub use engine::{builtin_packs, Engine, EvalOptions};
 pub use framework::Framework;
 pub use mamori_core::framework::{FrameworkView, RequirementResult};
 pub use pack::{Control, Pack, PackFiles, Product};
