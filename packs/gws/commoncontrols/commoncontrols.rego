@@ -102,6 +102,13 @@ bad_1_3 contains b if {
 
 results contains ou_verdict("GWS.COMMONCONTROLS.1.3v1", bad_1_3, factor_sec, "allowedSignInFactorSet", "2SV methods without SMS or voice", "SMS・音声以外の 2 段階認証プロセスの方法")
 
+# The enrollment period and device trust only matter where 2SV can be turned on and is enforced:
+# an OU where users cannot turn on 2SV, or where it is not enforced, fails 1.4 and 1.5 as it fails
+# 1.1-1.3 (as the reference does), whatever its enrollment period or device trust setting.
+bad_1_4 contains b if some b in no_enroll
+
+bad_1_4 contains b if some b in not_enforced_bad
+
 bad_1_4 contains {"ou": ou, "en": en, "ja": ja} if {
 	some ou, _ in policies
 	s := duration_seconds(explicit(ou, "security_two_step_verification_grace_period", "enrollmentGracePeriod"))
@@ -119,6 +126,10 @@ bad_1_4 contains {"ou": ou, "en": en, "ja": ja} if {
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.1.4v1", bad_1_4, "security_two_step_verification_grace_period", "enrollmentGracePeriod", "2SV new user enrollment period (1 day to 1 week)", "2 段階認証プロセスの新しいユーザーの登録期間（1 日以上 1 週間以内）")
+
+bad_1_5 contains b if some b in no_enroll
+
+bad_1_5 contains b if some b in not_enforced_bad
 
 bad_1_5 contains {"ou": ou, "en": "users may trust the device", "ja": "ユーザーがデバイスを信頼できます"} if {
 	some ou, _ in policies

@@ -162,7 +162,10 @@ ga_activation_offenders := {s | some r in privileged_roles; r.DisplayName == "Gl
 
 other_activation_offenders := {s | some r in privileged_roles; r.DisplayName != "Global Administrator"; some s in activation_alert_missing(r)}
 
-role_checks := {
+# Split in two so that the role settings checks (7.6-7.9) read only privileged_roles and
+# service_plans: only the assignment checks (7.4, 7.5) name principals from privileged_users and
+# privileged_service_principals, and only they declare those sections.
+assignment_checks := {
 	"MS.AAD.7.4v1": {
 		"offenders": permanent_offenders,
 		"en": "Highly privileged roles with permanent active assignments not exempted in the configuration",
@@ -173,6 +176,9 @@ role_checks := {
 		"en": "Highly privileged roles with assignments made outside PIM (no start date)",
 		"ja": "PIM の外で割り当てられた（開始日時のない）割り当てがある高特権ロール",
 	},
+}
+
+setting_checks := {
 	"MS.AAD.7.6v1": {
 		"offenders": approval_offenders,
 		"en": "Global Administrator activation settings that do not require approval",
@@ -208,9 +214,13 @@ role_met(c) := count(c.offenders) == 0 if has_p2
 
 role_met(_) := false if not has_p2
 
-results contains lib.verdict_with(
+role_verdict(id, c) := lib.verdict_with(
 	id, role_met(c),
 	sprintf("%v%v (%v roles reported): %v.", [role_licence_en, c.en, count(privileged_roles), list_en(c.offenders)]),
 	sprintf("%v%v（報告されたロール %v 件）: %v。", [role_licence_ja, c.ja, count(privileged_roles), list_ja(object.get(c, "offenders_ja", c.offenders))]),
 	sort(c.offenders),
-) if some id, c in role_checks
+)
+
+results contains role_verdict(id, c) if some id, c in assignment_checks
+
+results contains role_verdict(id, c) if some id, c in setting_checks

@@ -306,9 +306,14 @@ both_scopes_issues(cred, types, max_days) := {i |
 	some i in restriction_issues(scope, cred, rtype, max_days)
 }
 
-password_addition_issues := both_scopes_issues("PasswordCredentials", ["passwordAddition", "symmetricKeyAddition"], null)
+# MS.AAD.5.5v1 ("Application Password Addition SHOULD be blocked") and 5.6v1 ("Application password
+# lifetime SHOULD be restricted to 180 days or less") concern passwords: as in the reference, the
+# passwordAddition and passwordLifetime restrictions are judged, not the symmetric key ones. The
+# portal's maximum is exclusive (the baseline's instructions set 181 days to allow 180), so a
+# MaxLifetime of up to 181 days complies, as in the reference.
+password_addition_issues := both_scopes_issues("PasswordCredentials", ["passwordAddition"], null)
 
-password_lifetime_issues := both_scopes_issues("PasswordCredentials", ["passwordLifetime", "symmetricKeyLifetime"], 180)
+password_lifetime_issues := both_scopes_issues("PasswordCredentials", ["passwordLifetime"], 181)
 
 # The reference accepts up to 366 days (one year, leap years included).
 certificate_lifetime_issues := both_scopes_issues("KeyCredentials", ["asymmetricKeyLifetime"], 366)
@@ -330,16 +335,16 @@ results contains not_assessed(id) if {
 
 results contains lib.verdict_with(
 	"MS.AAD.5.5v1", count(password_addition_issues) == 0,
-	app_cred_text_en(password_addition_issues, "Adding passwords and symmetric keys is blocked for all applications and service principals"),
-	app_cred_text_ja(password_addition_issues, "すべてのアプリケーションとサービス プリンシパルでパスワードと対称キーの追加がブロックされています"),
+	app_cred_text_en(password_addition_issues, "Adding passwords is blocked for all applications and service principals"),
+	app_cred_text_ja(password_addition_issues, "すべてのアプリケーションとサービス プリンシパルでパスワードの追加がブロックされています"),
 	sort([i.en | some i in password_addition_issues]),
 ) if count(app_mgmt_policies) > 0
 
 # Lifetimes only matter while passwords can still be added.
 results contains lib.verdict(
 	"MS.AAD.5.6v1", true,
-	"Adding passwords and symmetric keys is blocked for all applications and service principals, so their lifetime restriction is not needed.",
-	"すべてのアプリケーションとサービス プリンシパルでパスワードと対称キーの追加がブロックされているため、有効期間の制限は不要です。",
+	"Adding passwords is blocked for all applications and service principals, so their lifetime restriction is not needed.",
+	"すべてのアプリケーションとサービス プリンシパルでパスワードの追加がブロックされているため、有効期間の制限は不要です。",
 ) if {
 	count(app_mgmt_policies) > 0
 	count(password_addition_issues) == 0
@@ -347,8 +352,8 @@ results contains lib.verdict(
 
 results contains lib.verdict_with(
 	"MS.AAD.5.6v1", count(password_lifetime_issues) == 0,
-	app_cred_text_en(password_lifetime_issues, "Password and symmetric key lifetimes are limited to 180 days or less for all applications and service principals"),
-	app_cred_text_ja(password_lifetime_issues, "すべてのアプリケーションとサービス プリンシパルでパスワードと対称キーの有効期間が 180 日以下に制限されています"),
+	app_cred_text_en(password_lifetime_issues, "Password lifetimes are limited to 180 days or less (a MaxLifetime of at most P181D, the portal's limit being exclusive) for all applications and service principals"),
+	app_cred_text_ja(password_lifetime_issues, "すべてのアプリケーションとサービス プリンシパルでパスワードの有効期間が 180 日以下（ポータルの上限は未満の指定のため MaxLifetime は P181D 以下）に制限されています"),
 	sort([i.en | some i in password_lifetime_issues]),
 ) if {
 	count(app_mgmt_policies) > 0

@@ -184,12 +184,46 @@ uncovered_labels := {env_display(n) | some n in uncovered_envs}
 
 non_default_labels := {env_display(n) | some n in non_default_envs}
 
+# The DLP policy list was answered (an entry with a `value` list), as opposed to the provider
+# command having produced nothing at all.
+dlp_answered if {
+	some entry in arr(section("dlp_policies"))
+	is_object(entry)
+	is_array(entry.value)
+}
+
+# No DLP policy and no non-default environment: nothing needs a policy, so the requirement is met
+# (the reference's explicit edge case), provided the DLP policy list was answered; a missing
+# environment_list is an error through the control's declared sections.
+results contains lib.verdict(
+	"MS.POWERPLATFORM.2.2v1", true,
+	"No DLP policy was found, and the tenant has no non-default environment, so no environment needs one.",
+	"DLP ポリシーは見つかりませんでしたが、既定以外の環境がないため、DLP ポリシーを必要とする環境はありません。",
+) if {
+	count(policies) == 0
+	dlp_answered
+	count(non_default_envs) == 0
+}
+
 results contains lib.verdict_with(
 	"MS.POWERPLATFORM.2.2v1", false,
 	sprintf("No DLP policy was found, so no environment is covered; non-default environments: %s.", [list_en(non_default_labels)]),
 	sprintf("DLP ポリシーが見つからないため、どの環境にも適用されていません。既定以外の環境: %s。", [list_ja(non_default_labels)]),
 	sort(non_default_labels),
-) if count(policies) == 0
+) if {
+	count(policies) == 0
+	count(non_default_envs) > 0
+}
+
+results contains lib.verdict(
+	"MS.POWERPLATFORM.2.2v1", false,
+	"The DLP policy list was not answered (dlp_policies has no entry with a value list), so whether any environment is covered cannot be told.",
+	"DLP ポリシーの一覧が取得できていない（dlp_policies に value の一覧を持つ項目がない）ため、環境が DLP ポリシーの対象かどうかを判断できません。",
+) if {
+	count(policies) == 0
+	count(non_default_envs) == 0
+	not dlp_answered
+}
 
 results contains lib.verdict(
 	"MS.POWERPLATFORM.2.2v1", true,
