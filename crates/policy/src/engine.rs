@@ -42,6 +42,9 @@ impl Default for Engine {
     }
 }
 
+/// Inputs larger than this are freed on a background thread after evaluation.
+const BACKGROUND_DROP_BYTES: usize = 8 << 20;
+
 /// One verdict emitted by a rule.
 struct Verdict {
     requirement_met: bool,
@@ -139,7 +142,14 @@ impl Engine {
                 path: snapshot.name.clone().into(),
                 message: e.to_string(),
             })?;
-        Ok(self.evaluate(&snapshot.name, snapshot.schema, input, options))
+        let (evaluation, input) =
+            self.evaluate_owned(&snapshot.name, snapshot.schema, input, options);
+        if snapshot.data_json().len() > BACKGROUND_DROP_BYTES {
+            // Freeing a large tenant's millions of values takes a tenth of a second or more;
+            // nobody needs to wait for it (a one-shot CLI exits before it is done).
+            std::thread::spawn(move || drop(input));
+        }
+        Ok(evaluation)
     }
 
     /// Evaluates every pack that reads `kind` on `input` (prefer [`Engine::evaluate_snapshot`];
@@ -149,9 +159,20 @@ impl Engine {
         &self,
         source: &str,
         kind: SourceKind,
-        mut input: Value,
+        input: Value,
         options: &EvalOptions,
     ) -> Evaluation {
+        self.evaluate_owned(source, kind, input, options).0
+    }
+
+    /// [`Engine::evaluate`], handing the input back so the caller decides when to free it.
+    fn evaluate_owned(
+        &self,
+        source: &str,
+        kind: SourceKind,
+        mut input: Value,
+        options: &EvalOptions,
+    ) -> (Evaluation, Value) {
         merge_scuba_config(&mut input, &options.config);
         let mut selected: Vec<(&Pack, &Product)> = Vec::new();
         for pack in self.packs.iter().filter(|p| p.input == kind) {
@@ -205,11 +226,12 @@ impl Engine {
                 results.push(judge(pack, product, control, verdicts, &input, options));
             }
         }
-        Evaluation {
+        let evaluation = Evaluation {
             source: source.to_string(),
             results,
             frameworks: Vec::new(),
-        }
+        };
+        (evaluation, input)
     }
 }
 

@@ -35,10 +35,10 @@ impl std::fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 /// Strings up to this length are shared between equal occurrences.
-const SHARED_STRING_MAX: usize = 32;
+const SHARED_STRING_MAX: usize = 64;
 /// A bound on the shared-string table, so a document of unique short strings cannot grow it
 /// without limit.
-const SHARED_STRINGS_MAX: usize = 1 << 16;
+const SHARED_STRINGS_MAX: usize = 1 << 18;
 
 /// Parses one whole JSON document.
 pub fn parse_document(text: &str) -> Result<Value, InputError> {
