@@ -282,11 +282,8 @@ fn large(engine: &Engine, kind: SourceKind, json: &[u8]) -> Result<()> {
         mamori_core::snapshot::Snapshot::from_vec(Path::new("large"), json.to_vec(), kind)?;
     let check = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let input = mamori_policy::input::parse_members(
-        snapshot.data_json(),
-        snapshot.members(),
-        &|_| true,
-    )?;
+    let input =
+        mamori_policy::input::parse_members(snapshot.data_json(), snapshot.members(), &|_| true)?;
     let parse = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let evaluation = engine.evaluate("large", kind, input.clone(), &EvalOptions::default());
@@ -298,7 +295,10 @@ fn large(engine: &Engine, kind: SourceKind, json: &[u8]) -> Result<()> {
     let _ = serde_json::from_slice::<serde::de::IgnoredAny>(json)?;
     let baseline: Value = Value::from_json_str(std::str::from_utf8(json)?)?;
     let generic = t.elapsed().as_secs_f64();
-    assert_eq!(baseline, input, "the two parsers disagree on the large tenant");
+    assert_eq!(
+        baseline, input,
+        "the two parsers disagree on the large tenant"
+    );
     drop(baseline);
     println!(
         "  reading: scan {:.0} ms + parse {:.0} ms = {:.0} MB/s; generic validate + serde {:.0} ms ({:.0} MB/s): {:.2}x faster",
@@ -348,7 +348,14 @@ fn whole_process(file: &Path, from: SourceKind, runs: usize) -> Result<()> {
     };
     let (ours, ours_peak) = best(&mut || {
         let mut c = std::process::Command::new(&exe);
-        c.args(["evaluate", "--from", from.as_str(), file_str, "--format", "json"]);
+        c.args([
+            "evaluate",
+            "--from",
+            from.as_str(),
+            file_str,
+            "--format",
+            "json",
+        ]);
         c
     })?;
     let size = std::fs::metadata(file)?.len() as f64;

@@ -120,8 +120,7 @@ pub fn skip_value(text: &[u8], start: usize) -> Result<usize, ScanError> {
             _ => {
                 // A scalar, separator or whitespace: run to the next structural byte.
                 while i < text.len() && !matches!(text[i], b'"' | b'{' | b'[' | b'}' | b']') {
-                    if stack.is_empty() && matches!(text[i], b',' | b' ' | b'\n' | b'\r' | b'\t')
-                    {
+                    if stack.is_empty() && matches!(text[i], b',' | b' ' | b'\n' | b'\r' | b'\t') {
                         return Ok(i);
                     }
                     i += 1;
@@ -155,7 +154,11 @@ pub fn object_members(text: &[u8]) -> Result<Vec<Member>, ScanError> {
     }
     loop {
         if i >= text.len() {
-            return Err(error(text, i, "the document ends inside the top-level object"));
+            return Err(error(
+                text,
+                i,
+                "the document ends inside the top-level object",
+            ));
         }
         if text[i] != b'"' {
             return Err(error(text, i, "expected a member name in double quotes"));
@@ -191,7 +194,11 @@ pub fn object_members(text: &[u8]) -> Result<Vec<Member>, ScanError> {
 fn finish(text: &[u8], end: usize, members: Vec<Member>) -> Result<Vec<Member>, ScanError> {
     let rest = skip_ws(text, end);
     if rest < text.len() {
-        return Err(error(text, rest, "trailing characters after the JSON object"));
+        return Err(error(
+            text,
+            rest,
+            "trailing characters after the JSON object",
+        ));
     }
     Ok(members)
 }

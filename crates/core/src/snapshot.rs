@@ -5,9 +5,9 @@
 //! reads and writes it), the worker and the store. Files are read here too, once, into memory,
 //! plain or gzip, with a limit on the decompressed size so a hostile file cannot exhaust memory.
 
+use crate::json_scan::{self, Member};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use crate::json_scan::{self, Member};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -367,8 +367,8 @@ impl Snapshot {
             serde_json::to_value(&sections).unwrap_or(Value::Null),
         );
         let data = serde_json::to_string(&data).expect("a JSON map always serializes");
-        let members = json_scan::object_members(data.as_bytes())
-            .expect("serde_json writes well-formed JSON");
+        let members =
+            json_scan::object_members(data.as_bytes()).expect("serde_json writes well-formed JSON");
         Snapshot {
             schema,
             name: tenant.to_string(),
@@ -608,16 +608,14 @@ fn top_level_members(path: &Path, text: &str) -> Result<Vec<Member>, SnapshotErr
     let first = text.bytes().find(|b| !b.is_ascii_whitespace());
     if first != Some(b'{') {
         // Valid JSON of another kind is a shape problem; anything else is not JSON at all.
-        return Err(
-            match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                Ok(_) => SnapshotError::Shape {
-                    path: path.to_owned(),
-                    message: "a provider export is a JSON object of sections, this is not an object"
-                        .to_string(),
-                },
-                Err(e) => classify(path, e, u64::MAX),
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => SnapshotError::Shape {
+                path: path.to_owned(),
+                message: "a provider export is a JSON object of sections, this is not an object"
+                    .to_string(),
             },
-        );
+            Err(e) => classify(path, e, u64::MAX),
+        });
     }
     json_scan::object_members(text.as_bytes()).map_err(|e| SnapshotError::Json {
         path: path.to_owned(),

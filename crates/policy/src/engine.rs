@@ -137,11 +137,12 @@ impl Engine {
         snapshot: &Snapshot,
         options: &EvalOptions,
     ) -> Result<Evaluation, SnapshotError> {
-        let input = crate::input::parse_members(snapshot.data_json(), snapshot.members(), &|_| true)
-            .map_err(|e| SnapshotError::Json {
-                path: snapshot.name.clone().into(),
-                message: e.to_string(),
-            })?;
+        let input =
+            crate::input::parse_members(snapshot.data_json(), snapshot.members(), &|_| true)
+                .map_err(|e| SnapshotError::Json {
+                    path: snapshot.name.clone().into(),
+                    message: e.to_string(),
+                })?;
         let (evaluation, input) =
             self.evaluate_owned(&snapshot.name, snapshot.schema, input, options);
         if snapshot.data_json().len() > BACKGROUND_DROP_BYTES {

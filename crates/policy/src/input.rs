@@ -455,7 +455,8 @@ impl<'a> Parser<'a> {
                 .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
         // The input was valid UTF-8 and escapes produce valid UTF-8.
-        let s = std::str::from_utf8(&self.scratch).map_err(|_| self.error_at(at, "invalid UTF-8"))?;
+        let s =
+            std::str::from_utf8(&self.scratch).map_err(|_| self.error_at(at, "invalid UTF-8"))?;
         Ok(Value::from(s))
     }
 
@@ -610,7 +611,9 @@ mod tests {
             .map(|i| format!("{{\"id\": {i}, \"name\": \"n{}\"}}", i % 7))
             .collect::<Vec<_>>()
             .join(",");
-        let text = format!(r#"{{"users": [{big}], "other": {{"x": [1, 2]}}, "skip": [1, {{"q": 2}}], "users": [1]}}"#);
+        let text = format!(
+            r#"{{"users": [{big}], "other": {{"x": [1, 2]}}, "skip": [1, {{"q": 2}}], "users": [1]}}"#
+        );
         let members = object_members(text.as_bytes()).unwrap();
         let v = parse_members(&text, &members, &|k| k != "skip").unwrap();
         let obj = v.as_object().unwrap();

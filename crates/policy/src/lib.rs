@@ -10,6 +10,7 @@
 
 mod config;
 pub mod conformance;
+pub mod deps;
 mod engine;
 pub mod framework;
 pub mod input;

@@ -118,6 +118,11 @@ struct PackManifest {
     /// Expected JSON type of each top-level input section the controls read.
     #[serde(default)]
     sections: BTreeMap<String, SectionType>,
+    /// Sections the rules read that may be absent by design (configuration, licence flags,
+    /// exclusion lists), each with why absence is handled; all other sections a control's rules
+    /// read must be among its declared `sections` (checked by the tests against the Rego).
+    #[serde(default)]
+    optional_sections: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -183,6 +188,8 @@ struct ControlFile {
     #[serde(default)]
     sections: Vec<String>,
     #[serde(default)]
+    optional_sections: Vec<String>,
+    #[serde(default)]
     references: Vec<String>,
     #[serde(default)]
     frameworks: BTreeMap<String, Vec<String>>,
@@ -209,6 +216,10 @@ pub struct Control {
     pub commands: Vec<String>,
     /// Top-level input sections the control reads.
     pub sections: Vec<String>,
+    /// Sections its rules also read whose absence the rules handle themselves (an alternative
+    /// source, or a verdict that says what is missing); never used to pass on missing data (the
+    /// section-deletion test checks it).
+    pub optional_sections: Vec<String>,
     pub references: Vec<String>,
     pub frameworks: BTreeMap<String, Vec<String>>,
 }
@@ -251,6 +262,8 @@ pub struct Pack {
     pub origin: String,
     pub products: Vec<Product>,
     pub sections: BTreeMap<String, SectionType>,
+    /// Sections the rules may read that are absent by design, with the reason.
+    pub optional_sections: BTreeMap<String, String>,
     /// (display path, source) of every Rego module outside `tests/`.
     pub modules: Vec<(String, String)>,
 }
@@ -360,6 +373,7 @@ impl Pack {
             origin: files.origin,
             products,
             sections,
+            optional_sections: manifest.optional_sections,
             modules,
         })
     }
@@ -514,6 +528,7 @@ fn validate_product(
             permissions: c.permissions,
             commands: c.commands,
             sections: c.sections,
+            optional_sections: c.optional_sections,
             references: c.references,
             frameworks: c.frameworks,
         });

@@ -2,5 +2,6 @@
 //! keeps a clean build (CI) short. Each module is one former test file.
 
 mod conformance;
+mod data_needs;
 mod pack_cases;
 mod validation;
