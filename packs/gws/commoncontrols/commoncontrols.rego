@@ -18,13 +18,17 @@ factor_sec := "security_two_step_verification_enforcement_factor"
 
 enforce_sec := "security_two_step_verification_enforcement"
 
-# Users of the OU may enroll in 2SV (own value, else the top-level OU's).
-enroll_allowed(ou) if resolved(ou, enroll_sec, "allowEnrollment") == true
+# The 2SV settings each OU sets itself, read once for all OUs.
+enroll_values := explicit_values(enroll_sec, "allowEnrollment")
 
-# The OU's own enforcement date is missing, unreadable, the epoch or in the future.
-not_enforced(ou) if {
-	v := explicit(ou, enforce_sec, "enforcedFrom")
-	not enforced_date(v)
+factor_values := explicit_values(factor_sec, "allowedSignInFactorSet")
+
+enforce_values := explicit_values(enforce_sec, "enforcedFrom")
+
+# OUs whose users may enroll in 2SV (own value, else the top-level OU's).
+enroll_allowed_ous := {ou |
+	some ou, _ in policies
+	resolved_in(enroll_values, ou) == true
 }
 
 enforced_date(v) if {
@@ -55,28 +59,29 @@ method_en(v) := sprintf("%v", [object.get(methods_en, v, v)])
 method_ja(v) := sprintf("%v", [object.get(methods_ja, v, v)])
 
 no_enroll contains {"ou": ou, "en": "users cannot turn on 2-step verification", "ja": "ユーザーが 2 段階認証プロセスを有効にできません"} if {
-	some ou, _ in policies
-	explicit(ou, enroll_sec, "allowEnrollment") == false
+	some ou, v in enroll_values
+	v == false
 }
 
-not_enforced_bad contains {"ou": ou, "en": sprintf("2-step verification is not enforced (enforced from %v)", [explicit(ou, enforce_sec, "enforcedFrom")]), "ja": sprintf("2 段階認証プロセスが適用されていません（適用開始日: %v）", [explicit(ou, enforce_sec, "enforcedFrom")])} if {
-	some ou, _ in policies
-	enroll_allowed(ou)
-	not_enforced(ou)
+# OUs that may enroll and whose own enforcement date is missing, unreadable, the epoch or in
+# the future.
+not_enforced_bad contains {"ou": ou, "en": sprintf("2-step verification is not enforced (enforced from %v)", [v]), "ja": sprintf("2 段階認証プロセスが適用されていません（適用開始日: %v）", [v])} if {
+	some ou, v in enforce_values
+	ou in enroll_allowed_ous
+	not enforced_date(v)
 }
 
 bad_1_1 contains b if some b in no_enroll
 
 bad_1_1 contains {"ou": ou, "en": sprintf("allowed methods are \"%s\", not only security key", [method_en(m)]), "ja": sprintf("許可されている方法が「%s」で、セキュリティ キーのみではありません", [method_ja(m)])} if {
-	some ou, _ in policies
-	enroll_allowed(ou)
-	m := explicit(ou, factor_sec, "allowedSignInFactorSet")
+	some ou, m in factor_values
+	ou in enroll_allowed_ous
 	m != "PASSKEY_ONLY"
 }
 
 bad_1_1 contains b if {
 	some b in not_enforced_bad
-	resolved(b.ou, factor_sec, "allowedSignInFactorSet") == "PASSKEY_ONLY"
+	resolved_in(factor_values, b.ou) == "PASSKEY_ONLY"
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.1.1v1", bad_1_1, factor_sec, "allowedSignInFactorSet", "phishing-resistant 2SV (enforced, security key only)", "フィッシング耐性のある 2 段階認証プロセス（適用済み・セキュリティ キーのみ）")
@@ -90,14 +95,14 @@ results contains ou_verdict("GWS.COMMONCONTROLS.1.2v1", bad_1_2, enforce_sec, "e
 bad_1_3 contains b if some b in no_enroll
 
 bad_1_3 contains {"ou": ou, "en": "verification codes by text message and phone call are allowed", "ja": "テキスト メッセージと電話による確認コードが許可されています"} if {
-	some ou, _ in policies
-	enroll_allowed(ou)
-	explicit(ou, factor_sec, "allowedSignInFactorSet") == "ALL"
+	some ou, m in factor_values
+	ou in enroll_allowed_ous
+	m == "ALL"
 }
 
 bad_1_3 contains b if {
 	some b in not_enforced_bad
-	resolved(b.ou, factor_sec, "allowedSignInFactorSet") != "ALL"
+	resolved_in(factor_values, b.ou) != "ALL"
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.1.3v1", bad_1_3, factor_sec, "allowedSignInFactorSet", "2SV methods without SMS or voice", "SMS・音声以外の 2 段階認証プロセスの方法")
@@ -109,17 +114,20 @@ bad_1_4 contains b if some b in no_enroll
 
 bad_1_4 contains b if some b in not_enforced_bad
 
+grace_periods := {ou: s |
+	some ou, d in explicit_values("security_two_step_verification_grace_period", "enrollmentGracePeriod")
+	s := duration_seconds(d)
+}
+
 bad_1_4 contains {"ou": ou, "en": en, "ja": ja} if {
-	some ou, _ in policies
-	s := duration_seconds(explicit(ou, "security_two_step_verification_grace_period", "enrollmentGracePeriod"))
+	some ou, s in grace_periods
 	s == 0
 	en := "the new user enrollment period is None"
 	ja := "新しいユーザーの登録期間が「なし」です"
 }
 
 bad_1_4 contains {"ou": ou, "en": en, "ja": ja} if {
-	some ou, _ in policies
-	s := duration_seconds(explicit(ou, "security_two_step_verification_grace_period", "enrollmentGracePeriod"))
+	some ou, s in grace_periods
 	s > 604800
 	en := sprintf("the new user enrollment period is %s (more than 1 week)", [friendly_duration_en(s)])
 	ja := sprintf("新しいユーザーの登録期間が %sです（1 週間を超えています）", [friendly_duration_ja(s)])
@@ -132,8 +140,8 @@ bad_1_5 contains b if some b in no_enroll
 bad_1_5 contains b if some b in not_enforced_bad
 
 bad_1_5 contains {"ou": ou, "en": "users may trust the device", "ja": "ユーザーがデバイスを信頼できます"} if {
-	some ou, _ in policies
-	explicit(ou, "security_two_step_verification_device_trust", "allowTrustingDevice") == true
+	some ou, v in explicit_values("security_two_step_verification_device_trust", "allowTrustingDevice")
+	v == true
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.1.5v1", bad_1_5, "security_two_step_verification_device_trust", "allowTrustingDevice", "device trust disabled (\"Allow user to trust device\" off)", "デバイスの信頼の禁止")
@@ -220,8 +228,8 @@ results contains sso_verdict("GWS.COMMONCONTROLS.3.2v1", sso_setting_3_2, sso_ok
 # GWS.COMMONCONTROLS.4.1: web session duration at most 12 hours
 
 bad_4_1 contains {"ou": ou, "en": sprintf("web session duration is %s", [friendly_duration_en(s)]), "ja": sprintf("ウェブ セッションの継続時間が %sです", [friendly_duration_ja(s)])} if {
-	some ou, _ in policies
-	s := duration_seconds(explicit(ou, "security_session_controls", "webSessionDuration"))
+	some ou, d in explicit_values("security_session_controls", "webSessionDuration")
+	s := duration_seconds(d)
 	s > 43200
 }
 
@@ -233,8 +241,7 @@ results contains ou_verdict("GWS.COMMONCONTROLS.4.1v1", bad_4_1, "security_sessi
 pw := "security_password"
 
 bad_5_1 contains {"ou": ou, "en": sprintf("password strength is %s, not STRONG", [upper(v)]), "ja": sprintf("パスワードの強度が %s で、STRONG（安全なパスワードを適用）ではありません", [upper(v)])} if {
-	some ou, _ in policies
-	v := explicit(ou, pw, "allowedStrength")
+	some ou, v in explicit_values(pw, "allowedStrength")
 	is_string(v)
 	upper(v) != "STRONG"
 }
@@ -242,8 +249,7 @@ bad_5_1 contains {"ou": ou, "en": sprintf("password strength is %s, not STRONG",
 results contains ou_verdict("GWS.COMMONCONTROLS.5.1v1", bad_5_1, pw, "allowedStrength", "enforced strong passwords", "安全なパスワードの適用")
 
 min_length_bad(limit) := {{"ou": ou, "en": sprintf("minimum password length is %v (below %d)", [n, limit]), "ja": sprintf("パスワードの最小文字数が %v です（%d 未満）", [n, limit])} |
-	some ou, _ in policies
-	n := explicit(ou, pw, "minimumLength")
+	some ou, n in explicit_values(pw, "minimumLength")
 	is_number(n)
 	n < limit
 }
@@ -253,22 +259,22 @@ results contains ou_verdict("GWS.COMMONCONTROLS.5.2v1", min_length_bad(12), pw, 
 results contains ou_verdict("GWS.COMMONCONTROLS.5.3v1", min_length_bad(16), pw, "minimumLength", "minimum password length of 16", "パスワードの最小文字数 16")
 
 bad_5_4 contains {"ou": ou, "en": "the password policy is not enforced at next sign-in", "ja": "次回ログイン時にパスワード ポリシーが適用されません"} if {
-	some ou, _ in policies
-	explicit(ou, pw, "enforceRequirementsAtLogin") != true
+	some ou, v in explicit_values(pw, "enforceRequirementsAtLogin")
+	v != true
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.5.4v1", bad_5_4, pw, "enforceRequirementsAtLogin", "password policy enforced at next sign-in", "次回ログイン時のパスワード ポリシーの適用")
 
 bad_5_5 contains {"ou": ou, "en": "password reuse is allowed", "ja": "パスワードの再利用が許可されています"} if {
-	some ou, _ in policies
-	explicit(ou, pw, "allowReuse") == true
+	some ou, v in explicit_values(pw, "allowReuse")
+	v == true
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.5.5v1", bad_5_5, pw, "allowReuse", "no password reuse", "パスワードの再利用の禁止")
 
 bad_5_6 contains {"ou": ou, "en": sprintf("passwords expire after %s", [friendly_duration_en(s)]), "ja": sprintf("パスワードが %sで失効します", [friendly_duration_ja(s)])} if {
-	some ou, _ in policies
-	s := duration_seconds(explicit(ou, pw, "expirationDuration"))
+	some ou, d in explicit_values(pw, "expirationDuration")
+	s := duration_seconds(d)
 	s != 0
 }
 
@@ -428,8 +434,7 @@ names_or_none(xs, "ja") := "なし" if count(xs) == 0
 # GWS.COMMONCONTROLS.7.1: replace conflicting unmanaged accounts
 
 bad_7_1 contains {"ou": ou, "en": sprintf("conflicting accounts are handled with %v", [v]), "ja": sprintf("競合するアカウントの扱いが %v です", [v])} if {
-	some ou, _ in policies
-	v := explicit(ou, "provisioning_conflicting_accounts_management", "option")
+	some ou, v in explicit_values("provisioning_conflicting_accounts_management", "option")
 	v != "REPLACE_CONFLICTING_ACCOUNT"
 }
 
@@ -439,15 +444,15 @@ results contains ou_verdict("GWS.COMMONCONTROLS.7.1v1", bad_7_1, "provisioning_c
 # GWS.COMMONCONTROLS.8.x: account self-recovery
 
 bad_8_1 contains {"ou": ou, "en": "super admins may recover their own accounts", "ja": "特権管理者が自分でアカウントを復元できます"} if {
-	some ou, _ in policies
-	explicit(ou, "security_super_admin_account_recovery", "enableAccountRecovery") == true
+	some ou, v in explicit_values("security_super_admin_account_recovery", "enableAccountRecovery")
+	v == true
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.8.1v1", bad_8_1, "security_super_admin_account_recovery", "enableAccountRecovery", "super admin self-recovery disabled", "特権管理者のアカウント復元の無効化")
 
 bad_8_2 contains {"ou": ou, "en": "users and non-super admins may recover their own accounts", "ja": "ユーザーと特権管理者以外の管理者が自分でアカウントを復元できます"} if {
-	some ou, _ in policies
-	explicit(ou, "security_user_account_recovery", "enableAccountRecovery") == true
+	some ou, v in explicit_values("security_user_account_recovery", "enableAccountRecovery")
+	v == true
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.8.2v1", bad_8_2, "security_user_account_recovery", "enableAccountRecovery", "user self-recovery disabled", "ユーザーのアカウント復元の無効化")
@@ -477,7 +482,7 @@ service_entries(ou) := [e |
 
 restricted_groups(ou) := {e.scopesGroup | some e in service_entries(ou); e.isEnabled == false}
 
-api_ous := {ou | some ou, _ in policies; is_set(ou, api_sec, "services")}
+api_ous := {ou | some ou, _ in explicit_values(api_sec, "services")}
 
 bad_10_1 contains {"ou": ou, "en": sprintf("not restricted to trusted apps: %s", [concat(", ", unrestricted)]), "ja": sprintf("信頼できるアプリに制限されていないサービス: %s", [concat("、", unrestricted)])} if {
 	some ou in api_ous
@@ -504,8 +509,8 @@ bad_10_2 contains {"ou": ou, "en": sprintf("users may grant low-risk scopes of %
 results contains ou_verdict("GWS.COMMONCONTROLS.10.2v1", bad_10_2, api_sec, "services", "no user consent to low-risk scopes", "低リスク スコープへのユーザー同意の禁止")
 
 bad_10_3 contains {"ou": ou, "en": "unconfigured internal apps are trusted", "ja": "未設定の内部アプリが信頼されています"} if {
-	some ou, _ in policies
-	explicit(ou, "api_controls_internal_apps", "trustInternalApps") != false
+	some ou, v in explicit_values("api_controls_internal_apps", "trustInternalApps")
+	v != false
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.10.3v1", bad_10_3, "api_controls_internal_apps", "trustInternalApps", "untrusted internal apps", "内部アプリを信頼しない設定")
@@ -516,17 +521,17 @@ third_party_open := {
 	"ALLOW_SIGN_IN_SCOPES_ONLY": {"en": "users may access third-party apps that only request the basic sign-in information", "ja": "ユーザーは Google でログインに必要な基本情報のみを要求するサードパーティ アプリにアクセスできます"},
 }
 
+third_party_levels := explicit_values("api_controls_unconfigured_third_party_apps", "accessLevel")
+
 bad_10_4 contains {"ou": ou, "en": third_party_open[v].en, "ja": third_party_open[v].ja} if {
-	some ou, _ in policies
-	v := explicit(ou, "api_controls_unconfigured_third_party_apps", "accessLevel")
+	some ou, v in third_party_levels
 	third_party_open[v]
 }
 
 # Values other than BLOCK_ALL_SCOPES that the reference check does not count as open (newer
 # API names such as ALLOW_SIGN_IN_ONLY): not failed, but pointed out for a manual check.
 unknown_10_4 contains sprintf("%s: %v", [ou, v]) if {
-	some ou, _ in policies
-	v := explicit(ou, "api_controls_unconfigured_third_party_apps", "accessLevel")
+	some ou, v in third_party_levels
 	not third_party_open[v]
 	not v in {"BLOCK_ALL_SCOPES", "BLOCK_ALL"}
 }
@@ -542,8 +547,8 @@ results contains object.union(v, {"details": {"en": concat("", [v.details.en, no
 }
 
 bad_10_5 contains {"ou": ou, "en": "less secure apps are allowed", "ja": "安全性の低いアプリが許可されています"} if {
-	some ou, _ in policies
-	explicit(ou, "security_less_secure_apps", "allowLessSecureApps") != false
+	some ou, v in explicit_values("security_less_secure_apps", "allowLessSecureApps")
+	v != false
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.10.5v1", bad_10_5, "security_less_secure_apps", "allowLessSecureApps", "blocked less secure apps", "安全性の低いアプリのブロック")
@@ -554,14 +559,13 @@ results contains ou_verdict("GWS.COMMONCONTROLS.10.5v1", bad_10_5, "security_les
 mkt := "workspace_marketplace_apps_access_options"
 
 bad_11_1 contains {"ou": ou, "en": sprintf("Marketplace access level is %v", [v]), "ja": sprintf("Marketplace のアクセス レベルが %v です", [v])} if {
-	some ou, _ in policies
-	v := explicit(ou, mkt, "accessLevel")
+	some ou, v in explicit_values(mkt, "accessLevel")
 	not v in {"ALLOW_LISTED_APPS", "ALLOW_NONE"}
 }
 
 bad_11_1 contains {"ou": ou, "en": "any internal app may be installed even if not allowlisted", "ja": "許可リストにない内部アプリもインストールできます"} if {
-	some ou, _ in policies
-	explicit(ou, mkt, "allowAllInternalApps") != false
+	some ou, v in explicit_values(mkt, "allowAllInternalApps")
+	v != false
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.11.1v1", bad_11_1, mkt, "accessLevel", "allowlisted Marketplace apps only", "許可リストに登録された Marketplace アプリのみの許可")
@@ -570,8 +574,8 @@ results contains ou_verdict("GWS.COMMONCONTROLS.11.1v1", bad_11_1, mkt, "accessL
 # GWS.COMMONCONTROLS.12.1: Google Takeout disabled
 
 bad_12_1 contains {"ou": ou, "en": "Takeout is on for services without an individual admin control", "ja": "個別の管理機能がないサービスで Google データエクスポートがオンです"} if {
-	some ou, _ in policies
-	service_state(ou, "takeout") != "DISABLED"
+	some ou, st in service_states("takeout")
+	st != "DISABLED"
 }
 
 bad_12_1 contains {"ou": ou, "en": sprintf("Takeout is on for %s", [concat(", ", apps)]), "ja": sprintf("%s で Google データエクスポートがオンです", [concat("、", apps)])} if {
@@ -643,16 +647,15 @@ results contains lib.verdict_with(
 # GWS.COMMONCONTROLS.15.x: data regions
 
 bad_15_1 contains {"ou": ou, "en": sprintf("data at rest region is %v", [v]), "ja": sprintf("保存データのリージョンが %v です", [v])} if {
-	some ou, _ in policies
-	v := explicit(ou, "data_regions_data_at_rest_region", "region")
+	some ou, v in explicit_values("data_regions_data_at_rest_region", "region")
 	v != "US"
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.15.1v1", bad_15_1, "data_regions_data_at_rest_region", "region", "data at rest stored in the United States", "保存データの米国リージョンへの保存")
 
 bad_15_2 contains {"ou": ou, "en": "data is not limited to processing in the data-at-rest region", "ja": "データ処理が保存データのリージョンに限定されていません"} if {
-	some ou, _ in policies
-	explicit(ou, "data_regions_data_processing_region", "limitToStorageRegion") != true
+	some ou, v in explicit_values("data_regions_data_processing_region", "limitToStorageRegion")
+	v != true
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.15.2v1", bad_15_2, "data_regions_data_processing_region", "limitToStorageRegion", "data processed in the data-at-rest region", "保存データのリージョンでのデータ処理")
@@ -663,15 +666,15 @@ results contains ou_verdict("GWS.COMMONCONTROLS.15.2v1", bad_15_2, "data_regions
 # "Enterprise service restrictions" ENABLED means additional services without an individual
 # control are off.
 bad_16_1 contains {"ou": ou, "en": "services without an individual control are on", "ja": "個別の管理機能がないサービスへのアクセスがオンです"} if {
-	some ou, _ in policies
-	service_state(ou, "enterprise_service_restrictions") != "ENABLED"
+	some ou, st in service_states("enterprise_service_restrictions")
+	st != "ENABLED"
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.16.1v1", bad_16_1, "enterprise_service_restrictions_service_status", "serviceState", "additional services without individual control off", "個別の管理機能がないサービスのオフ")
 
 bad_16_2 contains {"ou": ou, "en": "Early Access apps are on", "ja": "早期アクセス アプリがオンです"} if {
-	some ou, _ in policies
-	service_state(ou, "early_access_apps") == "ENABLED"
+	some ou, st in service_states("early_access_apps")
+	st == "ENABLED"
 }
 
 results contains ou_verdict("GWS.COMMONCONTROLS.16.2v1", bad_16_2, "early_access_apps_service_status", "serviceState", "Early Access apps off", "早期アクセス アプリのオフ")
@@ -680,8 +683,7 @@ results contains ou_verdict("GWS.COMMONCONTROLS.16.2v1", bad_16_2, "early_access
 # GWS.COMMONCONTROLS.17.1: multi-party approval for sensitive admin actions
 
 bad_17_1 contains {"ou": ou, "en": sprintf("multi-party approval is %v", [v]), "ja": sprintf("マルチパーティ承認が %v です", [v])} if {
-	some ou, _ in policies
-	v := explicit(ou, "multi_party_approval_require_approvals", "multiPartyApprovalState")
+	some ou, v in explicit_values("multi_party_approval_require_approvals", "multiPartyApprovalState")
 	v != "ENABLED"
 }
 

@@ -62,17 +62,29 @@ is_set(ou, section, setting) if {
 # The value the OU sets itself; undefined when it does not set it.
 explicit(ou, section, setting) := policies[ou][section][setting] if is_set(ou, section, setting)
 
-# The effective value: the OU's own, else the top-level OU's.
-resolved(ou, section, setting) := v if {
-	v := explicit(ou, section, setting)
+# Every OU or group that sets section.setting itself, mapped to its value, in one pass over the
+# policies. Rules call it once and iterate over the result: calling `explicit` for each of the
+# 2,000 OUs of a large tenant costs ~25 µs per OU and rule, since functions are not memoised.
+explicit_values(section, setting) := {ou: v |
+	some ou, s in policies
+	sec := s[section]
+	is_object(sec)
+	v := sec[setting]
+}
+
+# The effective value in an OU from such a map: its own, else the top-level OU's.
+resolved_in(values, ou) := v if {
+	v := values[ou]
 } else := v if {
-	v := explicit(top_ou, section, setting)
+	v := values[top_ou]
 }
 
 # True when some OU or group reports the setting.
 reported(section, setting) if {
-	some ou, _ in policies
-	is_set(ou, section, setting)
+	some s in policies
+	sec := s[section]
+	is_object(sec)
+	_ := sec[setting]
 }
 
 top_value(section, setting) := shown(v, "en") if {
@@ -90,18 +102,26 @@ shown(v, "en") := sprintf("%d entries", [count(v)]) if is_array(v)
 
 shown(v, "ja") := sprintf("%d 件", [count(v)]) if is_array(v)
 
-# A service state ("ENABLED"/"DISABLED") the OU sets itself.
-service_state(ou, service) := upper(s) if {
-	s := explicit(ou, sprintf("%s_service_status", [service]), "serviceState")
+# Every OU or group that sets the service's state ("ENABLED"/"DISABLED") itself, mapped to it
+# in upper case.
+service_states(service) := {ou: upper(s) |
+	some ou, s in explicit_values(sprintf("%s_service_status", [service]), "serviceState")
 	is_string(s)
 }
 
 # ---------------------------------------------------------------------------
 # Durations such as "43200s", "12h", "700m" or "7d" (any case), in seconds.
 
-duration_seconds(d) := to_number(substring(d, 0, count(d) - 1)) * unit_seconds[lower(substring(d, count(d) - 1, 1))] if {
+# `^[0-9]+[smhdSMHD]$`, without regex.match (which compiles its pattern on every call).
+duration_seconds(d) := to_number(digits) * unit_seconds[unit] if {
 	is_string(d)
-	regex.match(`^[0-9]+[smhdSMHD]$`, d)
+	n := count(d)
+	n >= 2
+	last := substring(d, n - 1, 1)
+	last in {"s", "m", "h", "d", "S", "M", "H", "D"}
+	unit := lower(last)
+	digits := substring(d, 0, n - 1)
+	trim_left(digits, "0123456789") == ""
 }
 
 unit_seconds := {"s": 1, "m": 60, "h": 3600, "d": 86400}

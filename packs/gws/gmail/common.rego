@@ -54,30 +54,43 @@ ous_with_events contains ou if {
 # Gmail service state. A key of `policies` is an OU ("Name" or "Name (in Parent)") or a
 # group override ("OU (group email)"). Without its own state it inherits the top-level OU's.
 
-service_state(ou) := upper(s) if {
-	s := policies[ou].gmail_service_status.serviceState
+# The Gmail service state each OU or group sets itself (upper case), read once for all OUs.
+service_states := {ou: upper(s) |
+	some ou, p in policies
+	s := p.gmail_service_status.serviceState
 	is_string(s)
 }
 
-gmail_on(ou) if service_state(ou) == "ENABLED"
+top_gmail_on if service_states[top_ou] == "ENABLED"
+
+gmail_on(ou) if service_states[ou] == "ENABLED"
 
 gmail_on(ou) if {
 	policies[ou]
-	not service_state(ou) == "DISABLED"
-	service_state(top_ou) == "ENABLED"
+	not service_states[ou] == "DISABLED"
+	top_gmail_on
 }
 
-# OUs and groups where Gmail is on.
-gmail_ous := {ou | some ou, _ in policies; gmail_on(ou)}
+# OUs and groups where Gmail is on (gmail_on for every key of policies, without a function
+# call per OU).
+gmail_ous := {ou | some ou, st in service_states; st == "ENABLED"} | {ou |
+	top_gmail_on
+	some ou, _ in policies
+	policies[ou]
+	not service_states[ou] == "DISABLED"
+}
 
 # The settings of each OU or group where Gmail is on, read once for the ~25 set_values calls.
 gmail_pols := {ou: s | some ou in gmail_ous; s := policies[ou]; is_object(s)}
 
 # The value of section.field set explicitly in each OU or group where Gmail is on. (A section
-# that is not an object has no fields: indexing it with a field name is undefined.)
+# that is not an object has no fields: indexing it with a field name is undefined.) The two
+# lookups are separate statements: regorus evaluates a reference with two variable keys
+# (`s[section][field]`) about ten times slower, ~20 µs per OU.
 set_values(section, field) := {ou: v |
 	some ou, s in gmail_pols
-	v := s[section][field]
+	sec := s[section]
+	v := sec[field]
 }
 
 # ---------------------------------------------------------------------------

@@ -108,8 +108,8 @@ results contains setting_verdict("GWS.GMAIL.17.1v1", "gmail_comprehensive_mail_s
 removed_from_inbox := {"SPAM_FOLDER", "QUARANTINE"}
 
 consequence_findings(section, kinds) := {ou: sort(bad) |
-	some ou in gmail_ous
-	sec := policies[ou][section]
+	some ou, s in gmail_pols
+	sec := s[section]
 	is_object(sec)
 	bad := [sprintf("%s=%v", [kind, action]) |
 		some kind, field in kinds
@@ -120,8 +120,8 @@ consequence_findings(section, kinds) := {ou: sort(bad) |
 }
 
 consequence_checked(section, kinds) := {ou |
-	some ou in gmail_ous
-	sec := policies[ou][section]
+	some ou, s in gmail_pols
+	sec := s[section]
 	is_object(sec)
 	some _, field in kinds
 	sec[field]
@@ -187,11 +187,9 @@ results contains consequence_verdict("GWS.GMAIL.7.6v1", "gmail_spoofing_and_auth
 # GWS.GMAIL.9.1: POP and IMAP off. IMAP may stay on where an exclusion is configured
 # (imap_exclusions, or scuba_config.imapexclusions: entries {ou, group, justification}).
 
-explicit_on(ou, section, field) if policies[ou][section][field] == true
+imap_on := {ou | some ou, s in gmail_pols; s.gmail_imap_access.enableImapAccess == true}
 
-imap_on := {ou | some ou in gmail_ous; explicit_on(ou, "gmail_imap_access", "enableImapAccess")}
-
-pop_on := {ou | some ou in gmail_ous; explicit_on(ou, "gmail_pop_access", "enablePopAccess")}
+pop_on := {ou | some ou, s in gmail_pols; s.gmail_pop_access.enablePopAccess == true}
 
 imap_exclusion_entries contains e if {
 	is_array(input.imap_exclusions)
@@ -231,11 +229,13 @@ exclusion_matches(e, key) if {
 
 imap_excluded := {ou | some ou in imap_on; some e in imap_exclusion_entries; exclusion_matches(e, ou)}
 
-pop_imap_bad := (imap_on - imap_excluded) | pop_on
+imap_bad := imap_on - imap_excluded
 
-protocols(ou, "en") := concat(" and ", [p | some p, on in {"IMAP": ou in (imap_on - imap_excluded), "POP": ou in pop_on}; on])
+pop_imap_bad := imap_bad | pop_on
 
-protocols(ou, "ja") := concat(" と ", [p | some p, on in {"IMAP": ou in (imap_on - imap_excluded), "POP": ou in pop_on}; on])
+protocols(ou, "en") := concat(" and ", [p | some p, on in {"IMAP": ou in imap_bad, "POP": ou in pop_on}; on])
+
+protocols(ou, "ja") := concat(" と ", [p | some p, on in {"IMAP": ou in imap_bad, "POP": ou in pop_on}; on])
 
 justification(ou) := concat(" / ", [text_field(e, "justification") | some e in imap_exclusion_entries; exclusion_matches(e, ou)])
 
@@ -379,8 +379,8 @@ gmail_on_text("ja") := "無効" if not gmail_on(top_ou)
 # warningDomainsFound when a bypass list contains whole domains.
 
 spam_lists := {ou: sec |
-	some ou in gmail_ous
-	sec := policies[ou].gmail_spam_override_lists
+	some ou, s in gmail_pols
+	sec := s.gmail_spam_override_lists
 	is_object(sec)
 }
 

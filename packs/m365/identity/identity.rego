@@ -22,12 +22,6 @@ str(x) := "" if not is_string(x)
 # A field that may be absent (a missing field would make a function call undefined).
 get(o, k) := object.get(o, k, null)
 
-# A non-empty text, or a placeholder.
-text_or(x, d) := x if {
-	is_string(x)
-	x != ""
-} else := d
-
 list_en(xs) := "none" if count(xs) == 0
 
 list_en(xs) := lib.names_en(xs) if count(xs) > 0
@@ -454,12 +448,12 @@ candidate_sps := {i |
 	risky := high_risk_names
 	some i, sp in all_sps
 	p := sp.Permissions[_]
-	risky[p.RoleDisplayName]
+	p.RoleDisplayName in risky
 } | {i |
 	risky := high_risk_names
 	some i, sp in all_sps
 	p := sp.RiskyPermissions[_]
-	risky[p.RoleDisplayName]
+	p.RoleDisplayName in risky
 }
 
 # Service principals whose publisher is Microsoft (AppOwnerOrganizationId, in any case) are not
@@ -469,26 +463,39 @@ sp_owners := [o | some sp in all_sps; o := sp.AppOwnerOrganizationId]
 
 owners_text := lower(json.marshal(sp_owners))
 
-default microsoft_owned_sps := set()
+default microsoft_present := false
 
-microsoft_owned_sps := {i |
-	some i, sp in all_sps
-	is_object(sp)
-	o := sp.AppOwnerOrganizationId
-	is_string(o)
-	lower(o) in microsoft_tenants
-} if {
+microsoft_present if {
 	text := owners_text
 	some t in microsoft_tenants
 	contains(text, t)
 }
 
+# Candidates published by Microsoft; looked for only when a Microsoft tenant id appears in the
+# list at all.
+default microsoft_candidates := set()
+
+microsoft_candidates := {i |
+	sps := all_sps
+	some i in candidate_sps
+	o := sps[i].AppOwnerOrganizationId
+	is_string(o)
+	lower(o) in microsoft_tenants
+} if microsoft_present
+
+# The number of service principals published by Microsoft, counted on the owners lower-cased all
+# at once (the JSON text of the list, lower-cased and read back, is the list of the lower-cased
+# values) rather than with a call of lower() for each of tens of thousands of owners.
+default microsoft_owned_count := 0
+
+microsoft_owned_count := count([1 | some o in json.unmarshal(owners_text); microsoft_tenants[o]]) if microsoft_present
+
 # Third-party service principals (objects not published by Microsoft) with high-risk permissions
-# granted with admin consent.
-app_offenders := {sprintf("%v (%v): %v", [text_or(object.get(sp, "DisplayName", null), "unnamed application"), text_or(object.get(sp, "AppId", null), "no app ID"), concat(", ", sort(perms))]) |
+# granted with admin consent. Only the candidates are read permission by permission.
+app_offenders := {sprintf("%v (%v): %v", [name, app_id, concat(", ", sort(perms))]) |
 	risky := high_risk_names
 	sps := all_sps
-	microsoft := microsoft_owned_sps
+	microsoft := microsoft_candidates
 	some i in candidate_sps
 	not microsoft[i]
 	sp := sps[i]
@@ -498,19 +505,23 @@ app_offenders := {sprintf("%v (%v): %v", [text_or(object.get(sp, "DisplayName", 
 		ps := sp[f]
 		is_array(ps)
 		some p in ps
-		is_object(p)
 		n := p.RoleDisplayName
 		risky[n]
 		object.get(p, "IsAdminConsented", true) != false
 	}
 	count(perms) > 0
+
+	# The name and app id, or a placeholder when either is not a non-empty text (without a
+	# function call, which costs more than the rest of the loop).
+	name := array.concat([v | v := sp.DisplayName; is_string(v); v != ""], ["unnamed application"])[0]
+	app_id := array.concat([v | v := sp.AppId; is_string(v); v != ""], ["no app ID"])[0]
 }
 
 # The number of third-party service principals: every element has AppOwnerOrganizationId (so is
 # an object) in ScubaGear's list, else the objects are counted one by one.
-third_party_count := count(all_sps) - count(microsoft_owned_sps) if count(sp_owners) == count(all_sps)
+third_party_count := count(all_sps) - microsoft_owned_count if count(sp_owners) == count(all_sps)
 
-third_party_count := count([1 | some sp in all_sps; is_object(sp)]) - count(microsoft_owned_sps) if count(sp_owners) != count(all_sps)
+third_party_count := count([1 | some sp in all_sps; is_object(sp)]) - microsoft_owned_count if count(sp_owners) != count(all_sps)
 
 format_failed if "Format-RiskyThirdPartyServicePrincipals" in arr(input.aad_unsuccessful_commands)
 
