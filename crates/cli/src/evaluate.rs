@@ -63,10 +63,32 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
             .map_err(anyhow::Error::from)
             .and_then(|snapshot| {
                 let evaluation = engine.evaluate_snapshot(&snapshot, &options)?;
-                Ok((snapshot.schema, evaluation))
+                let unmarked = unmarked_products(&engine, &snapshot);
+                Ok((snapshot.schema, evaluation, unmarked))
             });
         match evaluation {
-            Ok((schema, evaluation)) if evaluation.results.is_empty() => {
+            Ok((_, evaluation, unmarked))
+                if evaluation.results.is_empty() && !unmarked.is_empty() =>
+            {
+                tool_errors += 1;
+                let products: Vec<&str> = unmarked.iter().map(|(p, _)| p.as_str()).collect();
+                let markers: Vec<&str> = unmarked.iter().map(|(_, m)| m.as_str()).collect();
+                eprintln!(
+                    "mamori: {}: {}",
+                    text::get(lang, "error"),
+                    text::format(
+                        lang,
+                        "no_marker",
+                        &[
+                            ("file", &file.display()),
+                            ("products", &products.join(", ")),
+                            ("markers", &markers.join(", ")),
+                            ("first", &products[0]),
+                        ]
+                    )
+                );
+            }
+            Ok((schema, evaluation, _)) if evaluation.results.is_empty() => {
                 tool_errors += 1;
                 let kind = schema.as_str();
                 eprintln!(
@@ -79,7 +101,7 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
                     )
                 );
             }
-            Ok((_, mut evaluation)) => {
+            Ok((_, mut evaluation, _)) => {
                 if let Some(f) = &framework {
                     let view = f.view(&evaluation);
                     evaluation.frameworks.push(view);
@@ -93,4 +115,28 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
         }
     }
     args.report.finish(&evaluations, tool_errors, false)
+}
+
+/// Products whose sections are in the export although it lacks their provider-command list
+/// (`aad_successful_commands`, …) while listing other products' commands: an export trimmed by
+/// hand. Each with the missing key.
+fn unmarked_products(engine: &mamori_policy::Engine, snapshot: &Snapshot) -> Vec<(String, String)> {
+    let has = |key: &str| snapshot.section_json(key).is_some();
+    let mut out = Vec::new();
+    for pack in engine.packs().iter().filter(|p| p.input == snapshot.schema) {
+        for product in &pack.products {
+            let Some(marker) = &product.commands_key else {
+                continue;
+            };
+            let has_sections = product
+                .controls
+                .iter()
+                .flat_map(|c| &c.sections)
+                .any(|s| has(s));
+            if has_sections && !has(marker) {
+                out.push((product.id.clone(), marker.clone()));
+            }
+        }
+    }
+    out
 }
