@@ -37,7 +37,9 @@ pub struct EvaluateArgs {
 
 pub fn run(args: EvaluateArgs) -> Result<u8> {
     let lang = resolve_lang(args.report.lang);
-    let engine = crate::load_engine_for(&args.packs, Some(args.from))?;
+    // A framework spans every pack's controls, so it needs them all loaded to be validated.
+    let only = args.framework.is_none().then_some(args.from);
+    let engine = crate::load_engine_for(&args.packs, only)?;
     if args.from != SourceKind::Mamori && !engine.packs().iter().any(|p| p.input == args.from) {
         bail!(text::format(
             lang,
