@@ -39,26 +39,45 @@ issue_if(cond, _, _) := set() if cond != true
 # Tenant facts: conditional access policies, licence, environment.
 # ---------------------------------------------------------------------------
 
-caps := [with_sets(p) | some p in arr(input.conditional_access_policies); is_object(p)]
-
 # Each policy's condition and control sets, computed once per evaluation and carried with the
 # policy: functions are not memoised, and every baseline policy consults them for every policy.
-with_sets(p) := object.union(p, {"_mamori": {
-	"clients": strset(get(p, ["Conditions", "ClientAppTypes"])),
-	"user_risk": strset(get(p, ["Conditions", "UserRiskLevels"])),
-	"signin_risk": strset(get(p, ["Conditions", "SignInRiskLevels"])),
-	"user_actions": strset(get(p, ["Conditions", "Applications", "IncludeUserActions"])),
-	"included_roles": strset(get(p, ["Conditions", "Users", "IncludeRoles"])),
-	"excluded_roles": strset(get(p, ["Conditions", "Users", "ExcludeRoles"])),
-	"excluded_users": strset(get(p, ["Conditions", "Users", "ExcludeUsers"])),
-	"excluded_groups": strset(get(p, ["Conditions", "Users", "ExcludeGroups"])),
-	"excluded_apps": strset(get(p, ["Conditions", "Applications", "ExcludeApplications"])),
+# So are the baseline policies each policy is a candidate for (see `candidate` in caps.rego), is
+# reviewed for in full (`review`), or is only named as scoped too narrowly for (`narrow`).
+caps := [object.union(p, {"_mamori": object.union(m, {
+	"candidates": candidates,
+	"review": (candidates | {"MS.AAD.3.6v1" | pr}) & plausible,
+	"narrow": candidates - plausible,
+})}) |
+	some p in arr(input.conditional_access_policies)
+	is_object(p)
+	m := policy_sets(p)
+	pr := strength_is_phishing_resistant(m.strengths)
+	candidates := candidate_pids(m, pr)
+	plausible := plausible_pids(m.all_users)
+]
+
+# strset(get(p, path)) in one call.
+path_strset(p, path) := {v | x := object.get(p, path, null); is_array(x); some v in x; is_string(v)}
+
+policy_sets(p) := {
+	"clients": path_strset(p, ["Conditions", "ClientAppTypes"]),
+	"user_risk": path_strset(p, ["Conditions", "UserRiskLevels"]),
+	"signin_risk": path_strset(p, ["Conditions", "SignInRiskLevels"]),
+	"user_actions": path_strset(p, ["Conditions", "Applications", "IncludeUserActions"]),
+	"included_roles": path_strset(p, ["Conditions", "Users", "IncludeRoles"]),
+	"excluded_roles": path_strset(p, ["Conditions", "Users", "ExcludeRoles"]),
+	"excluded_users": path_strset(p, ["Conditions", "Users", "ExcludeUsers"]),
+	"excluded_groups": path_strset(p, ["Conditions", "Users", "ExcludeGroups"]),
+	"excluded_apps": path_strset(p, ["Conditions", "Applications", "ExcludeApplications"]),
 	"guest_types": guest_types(p),
 	"all_users": "All" in arr(get(p, ["Conditions", "Users", "IncludeUsers"])),
 	"all_apps": "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"])),
-	"grant": strset(get(p, ["GrantControls", "BuiltInControls"])),
-	"strengths": strset(get(p, ["GrantControls", "AuthenticationStrength", "AllowedCombinations"])),
-}})
+	"grant": path_strset(p, ["GrantControls", "BuiltInControls"]),
+	"strengths": path_strset(p, ["GrantControls", "AuthenticationStrength", "AllowedCombinations"]),
+	"transfer_methods": csv_set(get(p, ["Conditions", "AuthenticationFlows", "TransferMethods"])),
+	"agent_risk": csv_set(get(p, ["Conditions", "AgentIdRiskLevels"])),
+	"agent_principals": path_strset(p, ["Conditions", "ClientApplications", "IncludeAgentIdServicePrincipals"]),
+}
 
 cap_name(p) := p.DisplayName if is_string(p.DisplayName)
 
@@ -92,7 +111,11 @@ cap_exemptions[pid] := {kind: strset(get(input, ["scuba_config", "Aad", pid, "Ca
 	some kind in {"Users", "Groups", "Applications", "GuestUserTypes"}
 } if some pid in cap_pids
 
-cap_exempt(pid, kind) := cap_exemptions[pid][kind]
+# (Two lookups: regorus evaluates a reference with two variable keys much more slowly.)
+cap_exempt(pid, kind) := v if {
+	e := cap_exemptions[pid]
+	v := e[kind]
+}
 
 role_exempt(pid, kind) := strset(get(input, ["scuba_config", "Aad", pid, "RoleExclusions", kind]))
 
@@ -219,20 +242,24 @@ mfa_combinations := {
 
 strengths(p) := p._mamori.strengths
 
-is_phishing_resistant(p) if {
-	count(strengths(p)) > 0
-	count(strengths(p) - phishing_resistant) == 0
-}
+is_phishing_resistant(p) if strength_is_phishing_resistant(strengths(p))
+
+strength_is_phishing_resistant(s) := true if {
+	count(s) > 0
+	count(s - phishing_resistant) == 0
+} else := false
 
 # MFA of any kind other than phishing-resistant only: the "Require MFA" grant control, or an
 # authentication strength whose combinations are all multifactor and not all phishing-resistant.
-is_general_mfa(p) if "mfa" in grant(p)
+is_general_mfa(p) if general_mfa(grant(p), strengths(p))
 
-is_general_mfa(p) if {
-	not "mfa" in grant(p)
-	count(strengths(p)) > 0
-	count(strengths(p) - mfa_combinations) == 0
-	count(strengths(p) - phishing_resistant) > 0
+general_mfa(g, _) if "mfa" in g
+
+general_mfa(g, s) if {
+	not "mfa" in g
+	count(s) > 0
+	count(s - mfa_combinations) == 0
+	count(s - phishing_resistant) > 0
 }
 
 strength_text(p) := list_en(strengths(p))
