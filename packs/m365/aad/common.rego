@@ -59,24 +59,21 @@ caps := [object.union(p, {"_mamori": object.union(m, {
 # strset(get(p, path)) in one call.
 path_strset(p, path) := {v | x := object.get(p, path, null); is_array(x); some v in x; is_string(v)}
 
+# The sets every policy is tested on, read once (the comprehensions are written out: a function
+# call per set costs as much again). The exclusions and the all-resources flag are read only for
+# the few policies reviewed in full (see the accessors below).
 policy_sets(p) := {
-	"clients": path_strset(p, ["Conditions", "ClientAppTypes"]),
-	"user_risk": path_strset(p, ["Conditions", "UserRiskLevels"]),
-	"signin_risk": path_strset(p, ["Conditions", "SignInRiskLevels"]),
-	"user_actions": path_strset(p, ["Conditions", "Applications", "IncludeUserActions"]),
-	"included_roles": path_strset(p, ["Conditions", "Users", "IncludeRoles"]),
-	"excluded_roles": path_strset(p, ["Conditions", "Users", "ExcludeRoles"]),
-	"excluded_users": path_strset(p, ["Conditions", "Users", "ExcludeUsers"]),
-	"excluded_groups": path_strset(p, ["Conditions", "Users", "ExcludeGroups"]),
-	"excluded_apps": path_strset(p, ["Conditions", "Applications", "ExcludeApplications"]),
-	"guest_types": guest_types(p),
+	"clients": {v | x := p.Conditions.ClientAppTypes; is_array(x); some v in x; is_string(v)},
+	"user_risk": {v | x := p.Conditions.UserRiskLevels; is_array(x); some v in x; is_string(v)},
+	"signin_risk": {v | x := p.Conditions.SignInRiskLevels; is_array(x); some v in x; is_string(v)},
+	"user_actions": {v | x := p.Conditions.Applications.IncludeUserActions; is_array(x); some v in x; is_string(v)},
+	"included_roles": {v | x := p.Conditions.Users.IncludeRoles; is_array(x); some v in x; is_string(v)},
 	"all_users": "All" in arr(get(p, ["Conditions", "Users", "IncludeUsers"])),
-	"all_apps": "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"])),
-	"grant": path_strset(p, ["GrantControls", "BuiltInControls"]),
-	"strengths": path_strset(p, ["GrantControls", "AuthenticationStrength", "AllowedCombinations"]),
+	"grant": {v | x := p.GrantControls.BuiltInControls; is_array(x); some v in x; is_string(v)},
+	"strengths": {v | x := p.GrantControls.AuthenticationStrength.AllowedCombinations; is_array(x); some v in x; is_string(v)},
 	"transfer_methods": csv_set(get(p, ["Conditions", "AuthenticationFlows", "TransferMethods"])),
 	"agent_risk": csv_set(get(p, ["Conditions", "AgentIdRiskLevels"])),
-	"agent_principals": path_strset(p, ["Conditions", "ClientApplications", "IncludeAgentIdServicePrincipals"]),
+	"agent_principals": {v | x := p.Conditions.ClientApplications.IncludeAgentIdServicePrincipals; is_array(x); some v in x; is_string(v)},
 }
 
 cap_name(p) := p.DisplayName if is_string(p.DisplayName)
@@ -128,13 +125,13 @@ guest_types(p) := {t |
 	is_string(g)
 } else := set()
 
-unexempt_users(pid, p) := p._mamori.excluded_users - cap_exempt(pid, "Users")
+unexempt_users(pid, p) := path_strset(p, ["Conditions", "Users", "ExcludeUsers"]) - cap_exempt(pid, "Users")
 
-unexempt_groups(pid, p) := p._mamori.excluded_groups - cap_exempt(pid, "Groups")
+unexempt_groups(pid, p) := path_strset(p, ["Conditions", "Users", "ExcludeGroups"]) - cap_exempt(pid, "Groups")
 
-unexempt_apps(pid, p) := p._mamori.excluded_apps - cap_exempt(pid, "Applications")
+unexempt_apps(pid, p) := path_strset(p, ["Conditions", "Applications", "ExcludeApplications"]) - cap_exempt(pid, "Applications")
 
-unexempt_guests(pid, p) := p._mamori.guest_types - cap_exempt(pid, "GuestUserTypes")
+unexempt_guests(pid, p) := guest_types(p) - cap_exempt(pid, "GuestUserTypes")
 
 # ---------------------------------------------------------------------------
 # Reasons a conditional access policy does not satisfy a baseline policy.
@@ -142,9 +139,9 @@ unexempt_guests(pid, p) := p._mamori.guest_types - cap_exempt(pid, "GuestUserTyp
 
 includes_all_users(p) := p._mamori.all_users
 
-includes_all_apps(p) := p._mamori.all_apps
+includes_all_apps(p) := "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"]))
 
-excluded_roles(p) := p._mamori.excluded_roles
+excluded_roles(p) := path_strset(p, ["Conditions", "Users", "ExcludeRoles"])
 
 grant(p) := p._mamori.grant
 
