@@ -130,8 +130,8 @@ explicit_values(section, setting) := {ou: v |
 # Each value is wrapped in an array: object.union merges objects key by key, and must replace.
 resolved_values(own) := object.union({ou: [t] | t := own[top_ou]; some ou in units}, {ou: [v] | some ou, v in own})
 
-# The OUs and groups where the service is on (as `app_enabled`).
-enabled_units(service) := on_units({ou: upper(st) |
+# {ou: state} of every OU or group that sets the service's state (as `service_state`).
+service_states(service) := {ou: upper(st) |
 	key := sprintf("%s_service_status", [service])
 	some ou, s in policies
 	is_object(s)
@@ -139,7 +139,10 @@ enabled_units(service) := on_units({ou: upper(st) |
 	is_object(sec)
 	st := sec.serviceState
 	is_string(st)
-})
+}
+
+# The OUs and groups where the service is on (as `app_enabled`).
+enabled_units(service) := on_units(service_states(service))
 
 on_units(states) := {ou | some ou in units; states[ou] == "ENABLED"} | {ou |
 	states[top_ou] == "ENABLED"

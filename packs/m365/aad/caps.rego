@@ -97,11 +97,14 @@ specific_issues(pid, p) := issue_if(
 	"サインインのリスクの条件に「高」が含まれていない",
 ) | block_issue(p) if pid == "MS.AAD.2.3v1"
 
-specific_issues(pid, p) := issue_if(
-	fails_pr(p),
+specific_issues(pid, p) := pr_issue(p) if pid in {"MS.AAD.3.1v1", "MS.AAD.3.6v1"}
+
+pr_issue(p) := set() if is_phishing_resistant(p)
+
+pr_issue(p) := {issue(
 	sprintf("it does not require a phishing-resistant authentication strength (allowed combinations: %v)", [list_en(strengths(p))]),
 	sprintf("フィッシング耐性のある認証強度を要求していない（許可された組み合わせ: %v）", [list_ja(strengths(p))]),
-) if pid in {"MS.AAD.3.1v1", "MS.AAD.3.6v1"}
+)} if not is_phishing_resistant(p)
 
 specific_issues(pid, p) := issue_if(
 	fails_mfa(p),
@@ -109,11 +112,14 @@ specific_issues(pid, p) := issue_if(
 	"「多要素認証を要求する」の許可コントロールも、多要素の認証強度（フィッシング耐性のある方法のみのものを除く）も要求していない",
 ) if pid == "MS.AAD.3.2v2"
 
-specific_issues(pid, p) := issue_if(
-	fails_device_grant(p),
+specific_issues(pid, p) := device_grant_issue(p) if pid == "MS.AAD.3.7v1"
+
+device_grant_issue(p) := set() if device_grant_ok(p)
+
+device_grant_issue(p) := {issue(
 	sprintf("its grant controls are not exactly Require compliant device OR Require Microsoft Entra hybrid joined device (controls: %v, operator: %v)", [list_en(grant(p)), object.get(object.get(p, "GrantControls", {}), "Operator", "none")]),
 	sprintf("許可コントロールが「準拠デバイスを要求」または「Microsoft Entra ハイブリッド参加済みデバイスを要求」のいずれか（OR）になっていない（コントロール: %v、演算子: %v）", [list_ja(grant(p)), object.get(object.get(p, "GrantControls", {}), "Operator", "なし")]),
-) if pid == "MS.AAD.3.7v1"
+)} if not device_grant_ok(p)
 
 specific_issues(pid, p) := issue_if(
 	count(grant(p) & device_controls) == 0,
@@ -151,17 +157,20 @@ device_grant_ok(p) if {
 # information registration user action (3.8).
 scope_issues(pid, p) := standard_scope_issues(pid, p) if not pid in {"MS.AAD.3.6v1", "MS.AAD.3.8v1"}
 
-scope_issues(pid, p) := ((((roles_unknown_issue | issue_if(
-	count(missing_roles(p)) > 0,
-	sprintf("it does not include the highly privileged roles %v", [list_en(missing_roles(p))]),
-	sprintf("高特権ロール %v が対象に含まれていない", [list_ja(missing_roles(p))]),
-)) | apps_all_issue(p)) | roles_excluded_issue(p)) | (apps_excluded_issue(pid, p) | state_issue(p))) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.6v1"
+scope_issues(pid, p) := ((((roles_unknown_issue | missing_roles_issue(missing_roles(p))) | apps_all_issue(p)) | roles_excluded_issue(p)) | (apps_excluded_issue(pid, p) | state_issue(p))) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.6v1"
 
 scope_issues(pid, p) := (((users_all_issue(p) | issue_if(
 	lacks("urn:user:registersecurityinfo", user_actions(p)),
 	"it does not target the Register security information user action",
 	"ユーザー操作「セキュリティ情報の登録」を対象にしていない",
 )) | roles_excluded_issue(p)) | state_issue(p)) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.8v1"
+
+missing_roles_issue(xs) := set() if count(xs) == 0
+
+missing_roles_issue(xs) := {issue(
+	sprintf("it does not include the highly privileged roles %v", [list_en(xs)]),
+	sprintf("高特権ロール %v が対象に含まれていない", [list_ja(xs)]),
+)} if count(xs) > 0
 
 cap_issues(pid, p) := scope_issues(pid, p) | specific_issues(pid, p)
 

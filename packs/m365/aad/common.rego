@@ -45,8 +45,9 @@ issue_if(cond, _, _) := set() if cond != true
 # reviewed for in full (`review`), or is only named as scoped too narrowly for (`narrow`).
 caps := [object.union(p, {"_mamori": object.union(m, {
 	"candidates": candidates,
-	"review": (candidates | {"MS.AAD.3.6v1" | pr}) & plausible,
+	"review": review,
 	"narrow": candidates - plausible,
+	"excl": exclusion_sets(p, count(review) > 0),
 })}) |
 	some p in arr(input.conditional_access_policies)
 	is_object(p)
@@ -54,10 +55,27 @@ caps := [object.union(p, {"_mamori": object.union(m, {
 	pr := strength_is_phishing_resistant(m.strengths)
 	candidates := candidate_pids(m, pr)
 	plausible := plausible_pids(m.all_users)
+	review := (candidates | {"MS.AAD.3.6v1" | pr}) & plausible
 ]
 
 # strset(get(p, path)) in one call.
 path_strset(p, path) := {v | x := object.get(p, path, null); is_array(x); some v in x; is_string(v)}
+
+# The exclusions of a policy reviewed in full (and of no other: they are read only in reviews).
+exclusion_sets(_, false) := {}
+
+exclusion_sets(p, true) := {
+	"users": users,
+	"groups": groups,
+	"apps": path_strset(p, ["Conditions", "Applications", "ExcludeApplications"]),
+	"guests": guests,
+	"roles": path_strset(p, ["Conditions", "Users", "ExcludeRoles"]),
+	"identities": (count(users) + count(groups)) + count(guests),
+} if {
+	users := path_strset(p, ["Conditions", "Users", "ExcludeUsers"])
+	groups := path_strset(p, ["Conditions", "Users", "ExcludeGroups"])
+	guests := guest_types(p)
+}
 
 # The sets every policy is tested on, read once (the comprehensions are written out: a function
 # call per set costs as much again). The exclusions and the all-resources flag are read only for
@@ -125,13 +143,13 @@ guest_types(p) := {t |
 	is_string(g)
 } else := set()
 
-unexempt_users(pid, p) := path_strset(p, ["Conditions", "Users", "ExcludeUsers"]) - cap_exempt(pid, "Users")
+unexempt_users(pid, p) := p._mamori.excl.users - cap_exempt(pid, "Users")
 
-unexempt_groups(pid, p) := path_strset(p, ["Conditions", "Users", "ExcludeGroups"]) - cap_exempt(pid, "Groups")
+unexempt_groups(pid, p) := p._mamori.excl.groups - cap_exempt(pid, "Groups")
 
-unexempt_apps(pid, p) := path_strset(p, ["Conditions", "Applications", "ExcludeApplications"]) - cap_exempt(pid, "Applications")
+unexempt_apps(pid, p) := p._mamori.excl.apps - cap_exempt(pid, "Applications")
 
-unexempt_guests(pid, p) := guest_types(p) - cap_exempt(pid, "GuestUserTypes")
+unexempt_guests(pid, p) := p._mamori.excl.guests - cap_exempt(pid, "GuestUserTypes")
 
 # ---------------------------------------------------------------------------
 # Reasons a conditional access policy does not satisfy a baseline policy.
@@ -141,15 +159,18 @@ includes_all_users(p) := p._mamori.all_users
 
 includes_all_apps(p) := "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"]))
 
-excluded_roles(p) := path_strset(p, ["Conditions", "Users", "ExcludeRoles"])
+excluded_roles(p) := p._mamori.excl.roles
 
 grant(p) := p._mamori.grant
 
-state_issue(p) := issue_if(
-	object.get(p, "State", null) != "enabled",
+# (Issue texts are built only when the issue exists: the arguments of issue_if are evaluated
+# for every policy reviewed.)
+state_issue(p) := set() if object.get(p, "State", null) == "enabled"
+
+state_issue(p) := {issue(
 	sprintf("its state is %v, not enabled (On)", [object.get(p, "State", "missing")]),
 	sprintf("状態が %v で、有効（オン）ではない", [object.get(p, "State", "未設定")]),
-)
+)} if object.get(p, "State", null) != "enabled"
 
 users_all_issue(p) := issue_if(
 	includes_all_users(p) == false,
@@ -175,7 +196,12 @@ roles_excluded_issue(p) := {issue(
 	count(xs) > 0
 }
 
-apps_excluded_issue(pid, p) := set() if count(unexempt_apps(pid, p)) == 0
+apps_excluded_issue(_, p) := set() if count(p._mamori.excl.apps) == 0
+
+apps_excluded_issue(pid, p) := set() if {
+	count(p._mamori.excl.apps) > 0
+	count(unexempt_apps(pid, p)) == 0
+}
 
 apps_excluded_issue(pid, p) := {issue(
 	sprintf("it excludes applications not exempted in the configuration (%v)", [list_en(xs)]),
@@ -186,7 +212,9 @@ apps_excluded_issue(pid, p) := {issue(
 }
 
 # Users, groups and guest types excluded from the policy must all be exempted in the configuration.
-identity_exclusion_issues(pid, p) := (users_excluded_issue(pid, p) | groups_excluded_issue(pid, p)) | guests_excluded_issue(pid, p)
+identity_exclusion_issues(pid, p) := set() if p._mamori.excl.identities == 0
+
+identity_exclusion_issues(pid, p) := (users_excluded_issue(pid, p) | groups_excluded_issue(pid, p)) | guests_excluded_issue(pid, p) if p._mamori.excl.identities > 0
 
 users_excluded_issue(pid, p) := set() if count(unexempt_users(pid, p)) == 0
 
