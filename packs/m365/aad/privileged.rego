@@ -145,11 +145,19 @@ alert_kinds := {
 	"Notification_Admin_Admin_Eligibility": {"en": "eligible assignment", "ja": "資格のある割り当て"},
 }
 
-assignment_alerts_missing(lang) := {sprintf("%v: %v", [rule_source(x), alert_kinds[x.Id][lang]]) |
+# [rule source, alert kind] of the assignment notification rules without a recipient, found once
+# for both languages.
+assignment_alerts_rows := [[rule_source(x), kind] |
 	some r in privileged_roles
 	some x in rules(r)
-	alert_kinds[x.Id]
+	kind := alert_kinds[x.Id]
 	no_recipients(x)
+]
+
+assignment_alerts_missing(lang) := {sprintf("%v: %v", [row[0], label]) |
+	some row in assignment_alerts_rows
+	kind := row[1]
+	label := kind[lang]
 }
 
 assignment_alert_offenders := assignment_alerts_missing("en")
