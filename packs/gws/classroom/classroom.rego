@@ -8,7 +8,7 @@ import rego.v1
 
 classroom_on(ou) if ousettings.app_enabled(ou, "classroom")
 
-classroom_units := {ou | some ou in ousettings.units; classroom_on(ou)}
+classroom_units := ousettings.enabled_units("classroom")
 
 scope_en := "" if {
 	classroom_on(ousettings.top_ou)
@@ -24,8 +24,9 @@ scope_ja := "" if {
 
 # Entries for the OUs that set section.setting to a value outside `allowed`.
 bad_value(section, setting, allowed) := {e |
-	some ou in classroom_units
-	v := ousettings.explicit(ou, section, setting)
+	units := classroom_units
+	some ou, v in ousettings.explicit_values(section, setting)
+	ou in units
 	not v in allowed
 	e := {"ou": ou, "en": sprintf("%s = %v", [setting, v]), "ja": sprintf("%s = %v", [setting, v])}
 }

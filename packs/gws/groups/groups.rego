@@ -10,7 +10,7 @@ gs := "groups_for_business_groups_sharing"
 
 groups_on(ou) if ousettings.app_enabled(ou, "groups_for_business")
 
-groups_units := {ou | some ou in ousettings.units; groups_on(ou)}
+groups_units := ousettings.enabled_units("groups_for_business")
 
 scope_en := "" if {
 	groups_on(ousettings.top_ou)
@@ -27,9 +27,11 @@ scope_ja := "" if {
 entry(ou, setting, v) := {"ou": ou, "en": sprintf("%s = %v", [setting, v]), "ja": sprintf("%s = %v", [setting, v])}
 
 # Entries for the OUs that set `setting` to a value other than `want`.
+# (The OUs' values are read in one pass, not with a call of ousettings.explicit per OU.)
 bad_value(setting, want) := {entry(ou, setting, v) |
-	some ou in groups_units
-	v := ousettings.explicit(ou, gs, setting)
+	units := groups_units
+	some ou, v in ousettings.explicit_values(gs, setting)
+	ou in units
 	v != want
 }
 

@@ -63,7 +63,10 @@ ous_in_logs(export) := {ou |
 
 # Upper-cased service state ("ENABLED"/"DISABLED") an OU or group sets explicitly.
 svc_state(ou, app) := upper(s) if {
-	s := pols[ou][sprintf("%s_service_status", [app])].serviceState
+	# One variable key per reference: regorus evaluates pols[ou][key] about ten times slower.
+	p := pols[ou]
+	sec := p[sprintf("%s_service_status", [app])]
+	s := sec.serviceState
 	is_string(s)
 }
 

@@ -5,7 +5,7 @@ package mamori.gws.sites
 import data.mamori.gws.lib.ousettings
 import rego.v1
 
-sites_on_explicit := {ou | some ou in ousettings.units; ousettings.service_state(ou, "sites") == "ENABLED"}
+sites_on_explicit := {ou | some ou, st in ousettings.service_states("sites"); st == "ENABLED"}
 
 exclusions := [e | some e in input.sites_exclusions; is_object(e)] if {
 	is_array(input.sites_exclusions)

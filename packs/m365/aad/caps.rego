@@ -28,11 +28,11 @@ csv_set(v) := {t | some raw in split(v, ","); t := trim_space(raw); t != ""} if 
 
 csv_set(v) := strset(v) if not is_string(v)
 
-transfer_methods(p) := csv_set(get(p, ["Conditions", "AuthenticationFlows", "TransferMethods"]))
+transfer_methods(p) := p._mamori.transfer_methods
 
-agent_risk(p) := csv_set(get(p, ["Conditions", "AgentIdRiskLevels"]))
+agent_risk(p) := p._mamori.agent_risk
 
-agent_principals(p) := strset(get(p, ["Conditions", "ClientApplications", "IncludeAgentIdServicePrincipals"]))
+agent_principals(p) := p._mamori.agent_principals
 
 blocks(p) := "block" in grant(p)
 
@@ -65,57 +65,17 @@ roles_unknown_issue := issue_if(
 # Per baseline policy: whether a CA policy is aimed at it (a candidate), and why it falls short.
 # ---------------------------------------------------------------------------
 
-candidate(pid, p) if {
-	pid == "MS.AAD.1.1v1"
-	blocks(p)
-	count(client_app_types(p) & {"exchangeActiveSync", "other"}) > 0
-}
+# The baseline policies a CA policy is aimed at (is a candidate for), from its sets (computed
+# once per policy, in `caps`); pr tells whether its authentication strength is phishing-resistant.
+candidate_pids(m, pr) := (((({"MS.AAD.1.1v1" |
+	"block" in m.grant
+	count(m.clients & {"exchangeActiveSync", "other"}) > 0
+} | {"MS.AAD.2.1v1" | "high" in m.user_risk}) | ({"MS.AAD.2.3v1" | "high" in m.signin_risk} | {"MS.AAD.3.1v1" | pr})) | (({"MS.AAD.3.2v2" | general_mfa(m.grant, m.strengths)} | {"MS.AAD.3.6v1" |
+	pr
+	count(m.included_roles) > 0
+}) | ({"MS.AAD.3.7v1" | count(m.grant & device_controls) > 0} | {"MS.AAD.3.8v1" | "urn:user:registersecurityinfo" in m.user_actions}))) | {"MS.AAD.3.9v1" | "deviceCodeFlow" in m.transfer_methods}) | {"MS.AAD.9.1v1" | count(m.agent_risk | m.agent_principals) > 0}
 
-candidate(pid, p) if {
-	pid == "MS.AAD.2.1v1"
-	"high" in user_risk(p)
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.2.3v1"
-	"high" in signin_risk(p)
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.3.1v1"
-	is_phishing_resistant(p)
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.3.2v2"
-	is_general_mfa(p)
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.3.6v1"
-	is_phishing_resistant(p)
-	count(included_roles(p)) > 0
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.3.7v1"
-	count(grant(p) & device_controls) > 0
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.3.8v1"
-	"urn:user:registersecurityinfo" in user_actions(p)
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.3.9v1"
-	"deviceCodeFlow" in transfer_methods(p)
-}
-
-candidate(pid, p) if {
-	pid == "MS.AAD.9.1v1"
-	count(agent_risk(p) | agent_principals(p)) > 0
-}
+candidate(pid, p) if pid in p._mamori.candidates
 
 block_issue(p) := issue_if(blocks(p) == false, "its grant control is not Block access", "許可コントロールが「アクセスのブロック」ではない")
 
@@ -137,11 +97,14 @@ specific_issues(pid, p) := issue_if(
 	"サインインのリスクの条件に「高」が含まれていない",
 ) | block_issue(p) if pid == "MS.AAD.2.3v1"
 
-specific_issues(pid, p) := issue_if(
-	fails_pr(p),
+specific_issues(pid, p) := pr_issue(p) if pid in {"MS.AAD.3.1v1", "MS.AAD.3.6v1"}
+
+pr_issue(p) := set() if is_phishing_resistant(p)
+
+pr_issue(p) := {issue(
 	sprintf("it does not require a phishing-resistant authentication strength (allowed combinations: %v)", [list_en(strengths(p))]),
 	sprintf("フィッシング耐性のある認証強度を要求していない（許可された組み合わせ: %v）", [list_ja(strengths(p))]),
-) if pid in {"MS.AAD.3.1v1", "MS.AAD.3.6v1"}
+)} if not is_phishing_resistant(p)
 
 specific_issues(pid, p) := issue_if(
 	fails_mfa(p),
@@ -149,11 +112,14 @@ specific_issues(pid, p) := issue_if(
 	"「多要素認証を要求する」の許可コントロールも、多要素の認証強度（フィッシング耐性のある方法のみのものを除く）も要求していない",
 ) if pid == "MS.AAD.3.2v2"
 
-specific_issues(pid, p) := issue_if(
-	fails_device_grant(p),
+specific_issues(pid, p) := device_grant_issue(p) if pid == "MS.AAD.3.7v1"
+
+device_grant_issue(p) := set() if device_grant_ok(p)
+
+device_grant_issue(p) := {issue(
 	sprintf("its grant controls are not exactly Require compliant device OR Require Microsoft Entra hybrid joined device (controls: %v, operator: %v)", [list_en(grant(p)), object.get(object.get(p, "GrantControls", {}), "Operator", "none")]),
 	sprintf("許可コントロールが「準拠デバイスを要求」または「Microsoft Entra ハイブリッド参加済みデバイスを要求」のいずれか（OR）になっていない（コントロール: %v、演算子: %v）", [list_ja(grant(p)), object.get(object.get(p, "GrantControls", {}), "Operator", "なし")]),
-) if pid == "MS.AAD.3.7v1"
+)} if not device_grant_ok(p)
 
 specific_issues(pid, p) := issue_if(
 	count(grant(p) & device_controls) == 0,
@@ -191,17 +157,20 @@ device_grant_ok(p) if {
 # information registration user action (3.8).
 scope_issues(pid, p) := standard_scope_issues(pid, p) if not pid in {"MS.AAD.3.6v1", "MS.AAD.3.8v1"}
 
-scope_issues(pid, p) := ((((roles_unknown_issue | issue_if(
-	count(missing_roles(p)) > 0,
-	sprintf("it does not include the highly privileged roles %v", [list_en(missing_roles(p))]),
-	sprintf("高特権ロール %v が対象に含まれていない", [list_ja(missing_roles(p))]),
-)) | apps_all_issue(p)) | roles_excluded_issue(p)) | (apps_excluded_issue(pid, p) | state_issue(p))) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.6v1"
+scope_issues(pid, p) := ((((roles_unknown_issue | missing_roles_issue(missing_roles(p))) | apps_all_issue(p)) | roles_excluded_issue(p)) | (apps_excluded_issue(pid, p) | state_issue(p))) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.6v1"
 
 scope_issues(pid, p) := (((users_all_issue(p) | issue_if(
 	lacks("urn:user:registersecurityinfo", user_actions(p)),
 	"it does not target the Register security information user action",
 	"ユーザー操作「セキュリティ情報の登録」を対象にしていない",
 )) | roles_excluded_issue(p)) | state_issue(p)) | identity_exclusion_issues(pid, p) if pid == "MS.AAD.3.8v1"
+
+missing_roles_issue(xs) := set() if count(xs) == 0
+
+missing_roles_issue(xs) := {issue(
+	sprintf("it does not include the highly privileged roles %v", [list_en(xs)]),
+	sprintf("高特権ロール %v が対象に含まれていない", [list_ja(xs)]),
+)} if count(xs) > 0
 
 cap_issues(pid, p) := scope_issues(pid, p) | specific_issues(pid, p)
 
@@ -210,41 +179,26 @@ cap_pids := {"MS.AAD.1.1v1", "MS.AAD.2.1v1", "MS.AAD.2.3v1", "MS.AAD.3.1v1", "MS
 # Only a policy aimed at a baseline policy can meet it: every requirement a candidate test checks
 # is also one of its issues. 3.6 also admits phishing-resistant policies that name no role, which
 # meet it when the tenant reports no privileged role at all.
-reviewable(pid, p) if candidate(pid, p)
-
-is_candidate(pid, p) := true if candidate(pid, p)
-
-is_candidate(pid, p) := false if not candidate(pid, p)
-
-reviewable(pid, p) if {
-	pid == "MS.AAD.3.6v1"
-	is_phishing_resistant(p)
-}
-
+#
 # A policy that does not apply to all users cannot meet a baseline policy other than 3.6 (whose
 # scope is the privileged roles), so only the plausible candidates get the full review.
-plausible(pid, p) if pid == "MS.AAD.3.6v1"
+plausible_pids(true) := cap_pids
 
-plausible(pid, p) if {
-	pid != "MS.AAD.3.6v1"
-	includes_all_users(p)
-}
+plausible_pids(false) := {"MS.AAD.3.6v1"}
 
 # The policies worth explaining are judged once per baseline policy. Rules are computed once per
 # evaluation while functions are not memoised, so the per-policy work lives here and the text
-# and verdict functions below only read it; the cheap candidate and scope tests keep
-# 500-policy tenants fast.
-cap_review[pid] := [{"name": cap_name(p), "issues": cap_issues(pid, p), "candidate": is_candidate(pid, p)} |
+# and verdict functions below only read it; the policies to review for each baseline policy were
+# chosen once per policy (`review` and `narrow` in `caps`).
+cap_review[pid] := [{"name": cap_name(p), "issues": cap_issues(pid, p), "candidate": pid in p._mamori.candidates} |
 	some p in caps
-	reviewable(pid, p)
-	plausible(pid, p)
+	pid in p._mamori.review
 ] if some pid in cap_pids
 
 # Candidates scoped to some users only: named with that one reason, not reviewed in full.
 narrow_reviews[pid] := [{"name": cap_name(p), "issues": users_all_issue(p), "candidate": true} |
 	some p in caps
-	candidate(pid, p)
-	not plausible(pid, p)
+	pid in p._mamori.narrow
 ] if some pid in cap_pids
 
 matching_names[pid] := {r.name | some r in cap_review[pid]; count(r.issues) == 0} if some pid in cap_pids

@@ -39,26 +39,60 @@ issue_if(cond, _, _) := set() if cond != true
 # Tenant facts: conditional access policies, licence, environment.
 # ---------------------------------------------------------------------------
 
-caps := [with_sets(p) | some p in arr(input.conditional_access_policies); is_object(p)]
-
 # Each policy's condition and control sets, computed once per evaluation and carried with the
 # policy: functions are not memoised, and every baseline policy consults them for every policy.
-with_sets(p) := object.union(p, {"_mamori": {
-	"clients": strset(get(p, ["Conditions", "ClientAppTypes"])),
-	"user_risk": strset(get(p, ["Conditions", "UserRiskLevels"])),
-	"signin_risk": strset(get(p, ["Conditions", "SignInRiskLevels"])),
-	"user_actions": strset(get(p, ["Conditions", "Applications", "IncludeUserActions"])),
-	"included_roles": strset(get(p, ["Conditions", "Users", "IncludeRoles"])),
-	"excluded_roles": strset(get(p, ["Conditions", "Users", "ExcludeRoles"])),
-	"excluded_users": strset(get(p, ["Conditions", "Users", "ExcludeUsers"])),
-	"excluded_groups": strset(get(p, ["Conditions", "Users", "ExcludeGroups"])),
-	"excluded_apps": strset(get(p, ["Conditions", "Applications", "ExcludeApplications"])),
-	"guest_types": guest_types(p),
+# So are the baseline policies each policy is a candidate for (see `candidate` in caps.rego), is
+# reviewed for in full (`review`), or is only named as scoped too narrowly for (`narrow`).
+caps := [object.union(p, {"_mamori": object.union(m, {
+	"candidates": candidates,
+	"review": review,
+	"narrow": candidates - plausible,
+	"excl": exclusion_sets(p, count(review) > 0),
+})}) |
+	some p in arr(input.conditional_access_policies)
+	is_object(p)
+	m := policy_sets(p)
+	pr := strength_is_phishing_resistant(m.strengths)
+	candidates := candidate_pids(m, pr)
+	plausible := plausible_pids(m.all_users)
+	review := (candidates | {"MS.AAD.3.6v1" | pr}) & plausible
+]
+
+# strset(get(p, path)) in one call.
+path_strset(p, path) := {v | x := object.get(p, path, null); is_array(x); some v in x; is_string(v)}
+
+# The exclusions of a policy reviewed in full (and of no other: they are read only in reviews).
+exclusion_sets(_, false) := {}
+
+exclusion_sets(p, true) := {
+	"users": users,
+	"groups": groups,
+	"apps": path_strset(p, ["Conditions", "Applications", "ExcludeApplications"]),
+	"guests": guests,
+	"roles": path_strset(p, ["Conditions", "Users", "ExcludeRoles"]),
+	"identities": (count(users) + count(groups)) + count(guests),
+} if {
+	users := path_strset(p, ["Conditions", "Users", "ExcludeUsers"])
+	groups := path_strset(p, ["Conditions", "Users", "ExcludeGroups"])
+	guests := guest_types(p)
+}
+
+# The sets every policy is tested on, read once (the comprehensions are written out: a function
+# call per set costs as much again). The exclusions and the all-resources flag are read only for
+# the few policies reviewed in full (see the accessors below).
+policy_sets(p) := {
+	"clients": {v | x := p.Conditions.ClientAppTypes; is_array(x); some v in x; is_string(v)},
+	"user_risk": {v | x := p.Conditions.UserRiskLevels; is_array(x); some v in x; is_string(v)},
+	"signin_risk": {v | x := p.Conditions.SignInRiskLevels; is_array(x); some v in x; is_string(v)},
+	"user_actions": {v | x := p.Conditions.Applications.IncludeUserActions; is_array(x); some v in x; is_string(v)},
+	"included_roles": {v | x := p.Conditions.Users.IncludeRoles; is_array(x); some v in x; is_string(v)},
 	"all_users": "All" in arr(get(p, ["Conditions", "Users", "IncludeUsers"])),
-	"all_apps": "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"])),
-	"grant": strset(get(p, ["GrantControls", "BuiltInControls"])),
-	"strengths": strset(get(p, ["GrantControls", "AuthenticationStrength", "AllowedCombinations"])),
-}})
+	"grant": {v | x := p.GrantControls.BuiltInControls; is_array(x); some v in x; is_string(v)},
+	"strengths": {v | x := p.GrantControls.AuthenticationStrength.AllowedCombinations; is_array(x); some v in x; is_string(v)},
+	"transfer_methods": csv_set(get(p, ["Conditions", "AuthenticationFlows", "TransferMethods"])),
+	"agent_risk": csv_set(get(p, ["Conditions", "AgentIdRiskLevels"])),
+	"agent_principals": {v | x := p.Conditions.ClientApplications.IncludeAgentIdServicePrincipals; is_array(x); some v in x; is_string(v)},
+}
 
 cap_name(p) := p.DisplayName if is_string(p.DisplayName)
 
@@ -92,7 +126,11 @@ cap_exemptions[pid] := {kind: strset(get(input, ["scuba_config", "Aad", pid, "Ca
 	some kind in {"Users", "Groups", "Applications", "GuestUserTypes"}
 } if some pid in cap_pids
 
-cap_exempt(pid, kind) := cap_exemptions[pid][kind]
+# (Two lookups: regorus evaluates a reference with two variable keys much more slowly.)
+cap_exempt(pid, kind) := v if {
+	e := cap_exemptions[pid]
+	v := e[kind]
+}
 
 role_exempt(pid, kind) := strset(get(input, ["scuba_config", "Aad", pid, "RoleExclusions", kind]))
 
@@ -105,13 +143,13 @@ guest_types(p) := {t |
 	is_string(g)
 } else := set()
 
-unexempt_users(pid, p) := p._mamori.excluded_users - cap_exempt(pid, "Users")
+unexempt_users(pid, p) := p._mamori.excl.users - cap_exempt(pid, "Users")
 
-unexempt_groups(pid, p) := p._mamori.excluded_groups - cap_exempt(pid, "Groups")
+unexempt_groups(pid, p) := p._mamori.excl.groups - cap_exempt(pid, "Groups")
 
-unexempt_apps(pid, p) := p._mamori.excluded_apps - cap_exempt(pid, "Applications")
+unexempt_apps(pid, p) := p._mamori.excl.apps - cap_exempt(pid, "Applications")
 
-unexempt_guests(pid, p) := p._mamori.guest_types - cap_exempt(pid, "GuestUserTypes")
+unexempt_guests(pid, p) := p._mamori.excl.guests - cap_exempt(pid, "GuestUserTypes")
 
 # ---------------------------------------------------------------------------
 # Reasons a conditional access policy does not satisfy a baseline policy.
@@ -119,17 +157,20 @@ unexempt_guests(pid, p) := p._mamori.guest_types - cap_exempt(pid, "GuestUserTyp
 
 includes_all_users(p) := p._mamori.all_users
 
-includes_all_apps(p) := p._mamori.all_apps
+includes_all_apps(p) := "All" in arr(get(p, ["Conditions", "Applications", "IncludeApplications"]))
 
-excluded_roles(p) := p._mamori.excluded_roles
+excluded_roles(p) := p._mamori.excl.roles
 
 grant(p) := p._mamori.grant
 
-state_issue(p) := issue_if(
-	object.get(p, "State", null) != "enabled",
+# (Issue texts are built only when the issue exists: the arguments of issue_if are evaluated
+# for every policy reviewed.)
+state_issue(p) := set() if object.get(p, "State", null) == "enabled"
+
+state_issue(p) := {issue(
 	sprintf("its state is %v, not enabled (On)", [object.get(p, "State", "missing")]),
 	sprintf("状態が %v で、有効（オン）ではない", [object.get(p, "State", "未設定")]),
-)
+)} if object.get(p, "State", null) != "enabled"
 
 users_all_issue(p) := issue_if(
 	includes_all_users(p) == false,
@@ -155,7 +196,12 @@ roles_excluded_issue(p) := {issue(
 	count(xs) > 0
 }
 
-apps_excluded_issue(pid, p) := set() if count(unexempt_apps(pid, p)) == 0
+apps_excluded_issue(_, p) := set() if count(p._mamori.excl.apps) == 0
+
+apps_excluded_issue(pid, p) := set() if {
+	count(p._mamori.excl.apps) > 0
+	count(unexempt_apps(pid, p)) == 0
+}
 
 apps_excluded_issue(pid, p) := {issue(
 	sprintf("it excludes applications not exempted in the configuration (%v)", [list_en(xs)]),
@@ -166,7 +212,9 @@ apps_excluded_issue(pid, p) := {issue(
 }
 
 # Users, groups and guest types excluded from the policy must all be exempted in the configuration.
-identity_exclusion_issues(pid, p) := (users_excluded_issue(pid, p) | groups_excluded_issue(pid, p)) | guests_excluded_issue(pid, p)
+identity_exclusion_issues(pid, p) := set() if p._mamori.excl.identities == 0
+
+identity_exclusion_issues(pid, p) := (users_excluded_issue(pid, p) | groups_excluded_issue(pid, p)) | guests_excluded_issue(pid, p) if p._mamori.excl.identities > 0
 
 users_excluded_issue(pid, p) := set() if count(unexempt_users(pid, p)) == 0
 
@@ -219,20 +267,24 @@ mfa_combinations := {
 
 strengths(p) := p._mamori.strengths
 
-is_phishing_resistant(p) if {
-	count(strengths(p)) > 0
-	count(strengths(p) - phishing_resistant) == 0
-}
+is_phishing_resistant(p) if strength_is_phishing_resistant(strengths(p))
+
+strength_is_phishing_resistant(s) := true if {
+	count(s) > 0
+	count(s - phishing_resistant) == 0
+} else := false
 
 # MFA of any kind other than phishing-resistant only: the "Require MFA" grant control, or an
 # authentication strength whose combinations are all multifactor and not all phishing-resistant.
-is_general_mfa(p) if "mfa" in grant(p)
+is_general_mfa(p) if general_mfa(grant(p), strengths(p))
 
-is_general_mfa(p) if {
-	not "mfa" in grant(p)
-	count(strengths(p)) > 0
-	count(strengths(p) - mfa_combinations) == 0
-	count(strengths(p) - phishing_resistant) > 0
+general_mfa(g, _) if "mfa" in g
+
+general_mfa(g, s) if {
+	not "mfa" in g
+	count(s) > 0
+	count(s - mfa_combinations) == 0
+	count(s - phishing_resistant) > 0
 }
 
 strength_text(p) := list_en(strengths(p))

@@ -80,21 +80,23 @@ assignments(r) := [a | some a in arr(object.get(r, "Assignments", [])); is_objec
 
 rules(r) := [x | some x in arr(object.get(r, "Rules", [])); is_object(x)]
 
-privileged_service_principals := {id: sp | some id, sp in input.privileged_service_principals; is_object(sp)} if is_object(input.privileged_service_principals)
-
-privileged_service_principals := {} if not is_object(input.privileged_service_principals)
-
 # A principal by display name when the export knows it (user or service principal), else by id.
-principal_label(id) := user_label(id) if privileged_users[id]
+# The service principal is looked up in the export directly: tenants list tens of thousands.
+principal_label(id) := l if {
+	privileged_users[id]
+	l := user_label(id)
+} else := l if {
+	n := service_principal_name(id)
+	l := sprintf("%v (service principal)", [n])
+} else := id
 
-principal_label(id) := sprintf("%v (service principal)", [privileged_service_principals[id].DisplayName]) if {
-	not privileged_users[id]
-	is_string(privileged_service_principals[id].DisplayName)
-}
-
-principal_label(id) := id if {
-	not privileged_users[id]
-	not is_string(privileged_service_principals[id].DisplayName)
+service_principal_name(id) := n if {
+	sps := input.privileged_service_principals
+	is_object(sps)
+	sp := sps[id]
+	is_object(sp)
+	n := sp.DisplayName
+	is_string(n)
 }
 
 # MS.AAD.7.4v1: permanent active assignments, except the principals exempted in the configuration.
@@ -106,9 +108,10 @@ permanent_principals(r) := {a.PrincipalId |
 	not a.PrincipalId in allowed_permanent
 }
 
-permanent_offenders := {sprintf("%v (%v)", [role_name(r), lib_names({principal_label(id) | some id in permanent_principals(r)}, ", ")]) |
+permanent_offenders := {sprintf("%v (%v)", [role_name(r), lib_names({principal_label(id) | some id in ids}, ", ")]) |
 	some r in privileged_roles
-	count(permanent_principals(r)) > 0
+	ids := permanent_principals(r)
+	count(ids) > 0
 }
 
 # MS.AAD.7.5v1: assignments made outside PIM have no start date.
@@ -117,9 +120,10 @@ outside_pim_principals(r) := {a.PrincipalId |
 	object.get(a, "StartDateTime", "missing") == null
 }
 
-outside_pim_offenders := {sprintf("%v (%v)", [role_name(r), lib_names({principal_label(id) | some id in outside_pim_principals(r)}, ", ")]) |
+outside_pim_offenders := {sprintf("%v (%v)", [role_name(r), lib_names({principal_label(id) | some id in ids}, ", ")]) |
 	some r in privileged_roles
-	count(outside_pim_principals(r)) > 0
+	ids := outside_pim_principals(r)
+	count(ids) > 0
 }
 
 rule_source(x) := sprintf("%v (%v)", [object.get(x, "RuleSource", "?"), object.get(x, "RuleSourceType", "?")])
@@ -141,11 +145,19 @@ alert_kinds := {
 	"Notification_Admin_Admin_Eligibility": {"en": "eligible assignment", "ja": "資格のある割り当て"},
 }
 
-assignment_alerts_missing(lang) := {sprintf("%v: %v", [rule_source(x), alert_kinds[x.Id][lang]]) |
+# [rule source, alert kind] of the assignment notification rules without a recipient, found once
+# for both languages.
+assignment_alerts_rows := [[rule_source(x), kind] |
 	some r in privileged_roles
 	some x in rules(r)
-	alert_kinds[x.Id]
+	kind := alert_kinds[x.Id]
 	no_recipients(x)
+]
+
+assignment_alerts_missing(lang) := {sprintf("%v: %v", [row[0], label]) |
+	some row in assignment_alerts_rows
+	kind := row[1]
+	label := kind[lang]
 }
 
 assignment_alert_offenders := assignment_alerts_missing("en")

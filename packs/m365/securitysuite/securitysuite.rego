@@ -490,9 +490,11 @@ rule_types(r) := {t | some t in sensitive_types; contains(text, t)} if {
 	text := replace(replace(r.AdvancedRule, "rn", ""), "'", "\"")
 }
 
-dlp_policy_enforced(name) if {
+dlp_policy_enforced(name) if name in enforced_dlp_policy_names
+
+# Names of the enabled policies in enforcement mode, read once (not once per rule).
+enforced_dlp_policy_names := {p.Name |
 	some p in items("dlp_compliance_policies")
-	p.Name == name
 	p.Enabled == true
 	p.Mode == "Enable"
 }
@@ -504,12 +506,18 @@ sensitive_rules := [{
 	"name": r.Name, "policy": r.ParentPolicyName, "block": r.BlockAccess,
 	"scope": r.BlockAccessScope, "notify": r.NotifyUser, "types": ts,
 } |
+	enforced := enforced_dlp_policy_names
 	some r in items("dlp_compliance_rules")
 	r.Disabled == false
-	count([f | some f in dlp_rule_fields; not has_key(r, f)]) == 0
+
+	# has_key(r, f) for every field, without a call per field.
+	every f in dlp_rule_fields {
+		v := r[f]
+		v != "\u0000absent"
+	}
+	r.ParentPolicyName in enforced
 	ts := rule_types(r)
 	count(ts) > 0
-	dlp_policy_enforced(r.ParentPolicyName)
 ]
 
 # Rules that detect all three types.
@@ -555,9 +563,12 @@ location_policies(loc) := {p.Name |
 	contains(p.Workload, loc.workload)
 }
 
-missing_locations := [loc.label | some loc in dlp_locations; count(location_policies(loc)) == 0]
+# The number of policies covering each location (by label), counted once.
+location_policy_counts := {loc.label: count(location_policies(loc)) | some loc in dlp_locations}
 
-covered_locations := [loc.label | some loc in dlp_locations; count(location_policies(loc)) > 0]
+missing_locations := [loc.label | some loc in dlp_locations; location_policy_counts[loc.label] == 0]
+
+covered_locations := [loc.label | some loc in dlp_locations; location_policy_counts[loc.label] > 0]
 
 results contains lib.verdict_with(
 	"MS.SECURITYSUITE.3.2v1", dlp_licensed,
