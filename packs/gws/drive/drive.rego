@@ -44,6 +44,14 @@ allowlisted_units := {ou | some ou, m in mode_of; m[0] == "ALLOWLISTED_DOMAINS"}
 
 any_domain_units := {ou | some ou, m in mode_of; m[0] == "ALLOWED"}
 
+# Where Drive is on, by effective sharing mode: the settings that depend on the mode are
+# resolved for these OUs only.
+allowlisted_drive_units := allowlisted_units & drive_units
+
+any_domain_drive_units := any_domain_units & drive_units
+
+sharing_drive_units := sharing_allowed_units & drive_units
+
 mode_en(m) := "off" if m == "DISALLOWED"
 
 mode_en(m) := "allowlisted domains only" if m == "ALLOWLISTED_DOMAINS"
@@ -94,10 +102,9 @@ bad_1_2 contains entry(ou, sprintf("sharing outside is off but allowReceivingExt
 
 bad_1_2 contains entry(ou, sprintf("sharing limited to allowlisted domains, allowReceivingFilesOutsideAllowlistedDomains = %v", [v]), sprintf("許可リストのドメインのみと共有、allowReceivingFilesOutsideAllowlistedDomains = %v", [v])) if {
 	b_own := own(es, "allowReceivingFilesOutsideAllowlistedDomains")
-	vals := ousettings.resolved_values(b_own)
-	some ou in drive_units
-	ou in allowlisted_units
-	v := vals[ou][0]
+	vals := ousettings.resolved_values_in(b_own, allowlisted_drive_units)
+	some ou, w in vals
+	v := w[0]
 	v != false
 	sets_either(ou, sets_mode, b_own)
 }
@@ -113,20 +120,18 @@ checks contains ousettings.ou_verdict(
 # GWS.DRIVEDOCS.1.3: users are warned when they share outside the organization.
 bad_1_3 contains entry(ou, sprintf("sharing limited to allowlisted domains, warnForSharingOutsideAllowlistedDomains = %v", [v]), sprintf("許可リストのドメインのみと共有、warnForSharingOutsideAllowlistedDomains = %v", [v])) if {
 	b_own := own(es, "warnForSharingOutsideAllowlistedDomains")
-	vals := ousettings.resolved_values(b_own)
-	some ou in drive_units
-	ou in allowlisted_units
-	v := vals[ou][0]
+	vals := ousettings.resolved_values_in(b_own, allowlisted_drive_units)
+	some ou, w in vals
+	v := w[0]
 	v != true
 	sets_either(ou, sets_mode, b_own)
 }
 
 bad_1_3 contains entry(ou, sprintf("sharing on for any domain, warnForExternalSharing = %v", [v]), sprintf("すべてのドメインと共有可能、warnForExternalSharing = %v", [v])) if {
 	b_own := own(es, "warnForExternalSharing")
-	vals := ousettings.resolved_values(b_own)
-	some ou in drive_units
-	ou in any_domain_units
-	v := vals[ou][0]
+	vals := ousettings.resolved_values_in(b_own, any_domain_drive_units)
+	some ou, w in vals
+	v := w[0]
 	v != true
 	sets_either(ou, sets_mode, b_own)
 }
@@ -142,20 +147,18 @@ checks contains ousettings.ou_verdict(
 # GWS.DRIVEDOCS.1.4: no sharing with people who do not use a Google account.
 bad_1_4 contains entry(ou, sprintf("sharing limited to allowlisted domains, allowNonGoogleInvitesInAllowlistedDomains = %v", [v]), sprintf("許可リストのドメインのみと共有、allowNonGoogleInvitesInAllowlistedDomains = %v", [v])) if {
 	b_own := own(es, "allowNonGoogleInvitesInAllowlistedDomains")
-	vals := ousettings.resolved_values(b_own)
-	some ou in drive_units
-	ou in allowlisted_units
-	v := vals[ou][0]
+	vals := ousettings.resolved_values_in(b_own, allowlisted_drive_units)
+	some ou, w in vals
+	v := w[0]
 	v != false
 	sets_either(ou, sets_mode, b_own)
 }
 
 bad_1_4 contains entry(ou, sprintf("sharing on for any domain, allowNonGoogleInvites = %v", [v]), sprintf("すべてのドメインと共有可能、allowNonGoogleInvites = %v", [v])) if {
 	b_own := own(es, "allowNonGoogleInvites")
-	vals := ousettings.resolved_values(b_own)
-	some ou in drive_units
-	ou in any_domain_units
-	v := vals[ou][0]
+	vals := ousettings.resolved_values_in(b_own, any_domain_drive_units)
+	some ou, w in vals
+	v := w[0]
 	v != false
 	sets_either(ou, sets_mode, b_own)
 }
@@ -171,11 +174,10 @@ checks contains ousettings.ou_verdict(
 # GWS.DRIVEDOCS.1.5: files and published web content cannot be made visible to anyone with the link.
 bad_1_5 contains entry(ou, sprintf("sharing outside: %s, allowPublishingFiles = %v", [mode_en(m), v]), sprintf("組織外との共有: %s、allowPublishingFiles = %v", [mode_ja(m), v])) if {
 	b_own := own(es, "allowPublishingFiles")
-	vals := ousettings.resolved_values(b_own)
-	some ou in drive_units
+	vals := ousettings.resolved_values_in(b_own, sharing_drive_units)
+	some ou, w in vals
 	m := mode_of[ou][0]
-	m != "DISALLOWED"
-	v := vals[ou][0]
+	v := w[0]
 	v != false
 	sets_either(ou, sets_mode, b_own)
 }
@@ -206,11 +208,10 @@ checks contains ousettings.ou_verdict(
 # GWS.DRIVEDOCS.1.7: nobody can move content to shared drives owned by another organization.
 bad_1_7 contains entry(ou, sprintf("sharing outside: %s, allowedPartiesForDistributingContent = %v", [mode_en(m), v]), sprintf("組織外との共有: %s、allowedPartiesForDistributingContent = %v", [mode_ja(m), v])) if {
 	b_own := own(es, "allowedPartiesForDistributingContent")
-	vals := ousettings.resolved_values(b_own)
-	some ou in drive_units
+	vals := ousettings.resolved_values_in(b_own, sharing_drive_units)
+	some ou, w in vals
 	m := mode_of[ou][0]
-	m != "DISALLOWED"
-	v := vals[ou][0]
+	v := w[0]
 	v != "NONE"
 	sets_either(ou, sets_mode, b_own)
 }

@@ -97,16 +97,18 @@ all_users := arr(input.mamori_users)
 
 # Positions of the users flagged isAdmin or isDelegatedAdmin, and of those with role assignments
 # (or a roleAssignments that is not an empty array).
-flagged_users := {i | some i, u in all_users; u.isAdmin == true} | {i | some i, u in all_users; u.isDelegatedAdmin == true}
+# (The iteration is kept inside the reference, us[i].field, which regorus runs ~15% faster than
+# a separate `some i, u in`.)
+flagged_users := {i | us := all_users; us[i].isAdmin == true} | {i | us := all_users; us[i].isDelegatedAdmin == true}
 
-assignment_users := {i | some i, u in all_users; u.roleAssignments != []}
+assignment_users := {i | us := all_users; us[i].roleAssignments != []}
 
 # Positions of the users whose address, in lower case, is in ScubaGoggles' lists. Fast path: the
 # addresses of all users, in lower case, name each listed address exactly as many times as the
 # users that may hold an admin role name it in that very case.
 default scuba_listed_users := set()
 
-all_emails_text := lower(json.marshal([e | some u in all_users; e := u.primaryEmail]))
+all_emails_text := lower(json.marshal([e | us := all_users; e := us[_].primaryEmail]))
 
 exact_scuba_listed := {i |
 	us := all_users

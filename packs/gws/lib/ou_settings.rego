@@ -130,6 +130,9 @@ explicit_values(section, setting) := {ou: v |
 # Each value is wrapped in an array: object.union merges objects key by key, and must replace.
 resolved_values(own) := object.union({ou: [t] | t := own[top_ou]; some ou in units}, {ou: [v] | some ou, v in own})
 
+# The same, for the OUs and groups of `among` only (a set of keys of policies).
+resolved_values_in(own, among) := object.union({ou: [t] | t := own[top_ou]; some ou in among}, {ou: [v] | some ou, v in own; ou in among})
+
 # {ou: state} of every OU or group that sets the service's state (as `service_state`).
 service_states(service) := {ou: upper(st) |
 	key := sprintf("%s_service_status", [service])
