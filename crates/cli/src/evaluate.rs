@@ -64,9 +64,10 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
         let evaluation = Snapshot::read(file, args.from, args.max_input_size)
             .map_err(anyhow::Error::from)
             .and_then(|snapshot| {
-                let evaluation = engine.evaluate_snapshot(&snapshot, &options)?;
                 let unmarked = unmarked_products(&engine, &snapshot);
-                Ok((snapshot.schema, evaluation, unmarked))
+                let schema = snapshot.schema;
+                let evaluation = engine.evaluate_snapshot_owned(snapshot, &options)?;
+                Ok((schema, evaluation, unmarked))
             });
         match evaluation {
             Ok((_, evaluation, unmarked))

@@ -346,9 +346,45 @@ pub struct Snapshot {
     pub enveloped: bool,
     /// The provider export (the `data` object) as JSON text. Its structure was checked when it
     /// was read; each value's tokens are checked by whoever parses it (the engine).
-    data: String,
+    data: Text,
     /// Where each top-level section lies in `data`, in document order.
     members: Vec<Member>,
+}
+
+/// A snapshot's text: owned, or a large plain file mapped into memory, so its bytes are neither
+/// copied nor zero-filled (they come straight from the page cache).
+enum Text {
+    Owned(String),
+    Mapped(memmap2::Mmap),
+}
+
+/// Plain files at least this large are mapped rather than read.
+const MAP_AT_BYTES: u64 = 16 << 20;
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            // SAFETY: the mapping was checked to be UTF-8 when it was made (`Snapshot::read`),
+            // and it is a private read-only map. As with every memory map (ripgrep documents the
+            // same), a file truncated or rewritten by another process while it is being read is
+            // outside this guarantee.
+            Text::Mapped(m) => unsafe { std::str::from_utf8_unchecked(m) },
+        }
+    }
+}
+
+impl Clone for Text {
+    fn clone(&self) -> Self {
+        Text::Owned(self.to_string())
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Text({} bytes)", self.len())
+    }
 }
 
 impl Snapshot {
@@ -378,7 +414,7 @@ impl Snapshot {
             requests,
             sections,
             enveloped: true,
-            data,
+            data: Text::Owned(data),
             members,
         }
     }
@@ -386,6 +422,13 @@ impl Snapshot {
     /// Reads `path` (plain or gzip, at most `max_bytes` decompressed) as `from`: a bare
     /// provider export (`scubagear`, `scubagoggles`) or a Mamori snapshot (`mamori`).
     pub fn read(path: &Path, from: SourceKind, max_bytes: u64) -> Result<Snapshot, SnapshotError> {
+        if let Some(map) = map_plain_file(path, max_bytes)? {
+            let text = match std::str::from_utf8(&map) {
+                Ok(_) => Text::Mapped(map),
+                Err(e) => return Err(invalid_utf8(path, &map, e)),
+            };
+            return Snapshot::from_text(path, text, from);
+        }
         let bytes = read_bytes(path, max_bytes)?;
         Snapshot::from_vec(path, bytes, from)
     }
@@ -406,11 +449,6 @@ impl Snapshot {
         bytes: Vec<u8>,
         from: SourceKind,
     ) -> Result<Snapshot, SnapshotError> {
-        let name = path.display().to_string();
-        let shape = |message: &str| SnapshotError::Shape {
-            path: path.to_owned(),
-            message: message.to_string(),
-        };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(SnapshotError::Empty {
                 path: path.to_owned(),
@@ -418,15 +456,22 @@ impl Snapshot {
         }
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
-            Err(e) => {
-                let (line, column) =
-                    json_scan::line_column(e.as_bytes(), e.utf8_error().valid_up_to());
-                return Err(SnapshotError::Json {
-                    path: path.to_owned(),
-                    message: format!("invalid UTF-8 at line {line}, column {column}"),
-                });
-            }
+            Err(e) => return Err(invalid_utf8(path, e.as_bytes(), e.utf8_error())),
         };
+        Snapshot::from_text(path, Text::Owned(text), from)
+    }
+
+    fn from_text(path: &Path, text: Text, from: SourceKind) -> Result<Snapshot, SnapshotError> {
+        let name = path.display().to_string();
+        let shape = |message: &str| SnapshotError::Shape {
+            path: path.to_owned(),
+            message: message.to_string(),
+        };
+        if text.bytes().all(|b| b.is_ascii_whitespace()) {
+            return Err(SnapshotError::Empty {
+                path: path.to_owned(),
+            });
+        }
         let top = top_level_members(path, &text)?;
         match from {
             SourceKind::Mamori => {
@@ -475,7 +520,7 @@ impl Snapshot {
                 };
                 let data = match field("data") {
                     Some(m) if text.as_bytes()[m.value.start] == b'{' => {
-                        text[m.value.clone()].to_string()
+                        Text::Owned(text[m.value.clone()].to_string())
                     }
                     _ => return Err(shape("a Mamori snapshot needs a \"data\" object")),
                 };
@@ -630,6 +675,48 @@ fn top_level_members(path: &Path, text: &str) -> Result<Vec<Member>, SnapshotErr
     })
 }
 
+fn invalid_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> SnapshotError {
+    let (line, column) = json_scan::line_column(bytes, e.valid_up_to());
+    SnapshotError::Json {
+        path: path.to_owned(),
+        message: format!("invalid UTF-8 at line {line}, column {column}"),
+    }
+}
+
+/// A large plain (not gzip) file, mapped; `None` for a small or compressed one, which is read.
+fn map_plain_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mmap>, SnapshotError> {
+    let open_err = |source| SnapshotError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(open_err)?;
+    let meta = file.metadata().map_err(open_err)?;
+    if !meta.is_file() || meta.len() < MAP_AT_BYTES {
+        return Ok(None);
+    }
+    let mut magic = [0u8; 2];
+    let n = read_prefix(&mut (&file), &mut magic).map_err(|source| SnapshotError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        return Ok(None);
+    }
+    if meta.len() > max_bytes {
+        return Err(SnapshotError::TooLarge {
+            path: path.to_owned(),
+            limit: max_bytes,
+        });
+    }
+    // SAFETY: a read-only private map of a regular file; see `Text::deref` for the caveat
+    // every memory map has (another process truncating the file while it is read).
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| SnapshotError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(Some(map))
+}
+
 fn collection_record(
     path: &Path,
     text: &str,
@@ -776,6 +863,34 @@ mod tests {
         let data: Value = back.data().unwrap();
         assert_eq!(data["users"][0]["id"], 1);
         assert_eq!(data["mamori_collection"]["roles"]["http_status"], 403);
+    }
+
+    #[test]
+    fn a_large_plain_file_is_mapped_and_read_the_same() {
+        let filler = "x".repeat(1000);
+        let items: Vec<String> = (0..17_000).map(|i| format!("\"{i}-{filler}\"")).collect();
+        let doc = format!(
+            "{{\"big\": [{}], \"small\": {{\"a\": 1}}}}",
+            items.join(",")
+        );
+        assert!(doc.len() as u64 >= MAP_AT_BYTES);
+        let f = write(doc.as_bytes());
+        let snap = Snapshot::read(f.path(), SourceKind::Scubagear, 1 << 30).unwrap();
+        assert!(matches!(snap.data, Text::Mapped(_)));
+        assert_eq!(snap.data_json(), doc);
+        assert_eq!(snap.section_json("small"), Some("{\"a\": 1}"));
+        assert_eq!(snap.clone().data_json(), doc);
+        let err = Snapshot::read(f.path(), SourceKind::Scubagear, 1 << 20).unwrap_err();
+        assert!(matches!(err, SnapshotError::TooLarge { .. }), "{err}");
+
+        let mut bad = doc.into_bytes();
+        let at = bad.len() - 20;
+        bad[at] = 0xff;
+        let f = write(&bad);
+        let err = Snapshot::read(f.path(), SourceKind::Scubagear, 1 << 30)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid UTF-8"), "{err}");
     }
 
     #[test]

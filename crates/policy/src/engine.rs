@@ -137,19 +137,29 @@ impl Engine {
         snapshot: &Snapshot,
         options: &EvalOptions,
     ) -> Result<Evaluation, SnapshotError> {
-        let input =
-            crate::input::parse_members(snapshot.data_json(), snapshot.members(), &|_| true)
-                .map_err(|e| SnapshotError::Json {
-                    path: snapshot.name.clone().into(),
-                    message: e.to_string(),
-                })?;
+        let input = parse_snapshot(snapshot)?;
         let (evaluation, input) =
             self.evaluate_owned(&snapshot.name, snapshot.schema, input, options);
-        if snapshot.data_json().len() > BACKGROUND_DROP_BYTES {
-            // Freeing a large tenant's millions of values takes a tenth of a second or more;
-            // nobody needs to wait for it (a one-shot CLI exits before it is done).
-            std::thread::spawn(move || drop(input));
-        }
+        drop_large(input, snapshot.data_json().len());
+        Ok(evaluation)
+    }
+
+    /// [`Engine::evaluate_snapshot`], freeing the snapshot's text as soon as it is parsed, so a
+    /// large export's bytes are not held through the evaluation beside its parsed tree.
+    pub fn evaluate_snapshot_owned(
+        &self,
+        snapshot: Snapshot,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, SnapshotError> {
+        let input = parse_snapshot(&snapshot)?;
+        let (name, schema, size) = (
+            snapshot.name.clone(),
+            snapshot.schema,
+            snapshot.data_json().len(),
+        );
+        drop(snapshot);
+        let (evaluation, input) = self.evaluate_owned(&name, schema, input, options);
+        drop_large(input, size);
         Ok(evaluation)
     }
 
@@ -233,6 +243,25 @@ impl Engine {
             frameworks: Vec::new(),
         };
         (evaluation, input)
+    }
+}
+
+/// The snapshot's data parsed into the engine's value, every section checked.
+fn parse_snapshot(snapshot: &Snapshot) -> Result<Value, SnapshotError> {
+    crate::input::parse_members(snapshot.data_json(), snapshot.members(), &|_| true).map_err(|e| {
+        SnapshotError::Json {
+            path: snapshot.name.clone().into(),
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Frees a large input on a background thread: releasing a large tenant's millions of values
+/// takes a tenth of a second or more, and nobody needs to wait for it (a one-shot CLI exits
+/// before it is done).
+fn drop_large(input: Value, size: usize) {
+    if size > BACKGROUND_DROP_BYTES {
+        std::thread::spawn(move || drop(input));
     }
 }
 
