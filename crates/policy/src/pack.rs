@@ -508,11 +508,16 @@ fn validate_product(
                 "at least one reference is required".into(),
             ));
         }
-        for section in &c.sections {
+        for (field, section) in c
+            .sections
+            .iter()
+            .map(|s| ("sections", s))
+            .chain(c.optional_sections.iter().map(|s| ("optional_sections", s)))
+        {
             if !sections.contains_key(section) {
                 return Err(invalid(
                     Some(&id),
-                    "sections",
+                    field,
                     format!("section {section:?} is not declared in pack.yaml sections"),
                 ));
             }
