@@ -5,8 +5,9 @@
 //! parser builds `Value`s directly from the bytes: member names and short strings are shared
 //! (a list of 20,000 service principals repeats the same few dozen names), arrays and objects are
 //! allocated once at their final size, and the top-level sections (already located by
-//! [`mamori_core::json_scan`]) are parsed on all cores at once. Sections nobody reads are only
-//! validated. Errors carry the line and column in the whole document.
+//! [`mamori_core::json_scan`]) are parsed on all cores at once. A caller may leave sections out
+//! (`wanted`): they are then only validated, never skipped unchecked. Errors carry the line and
+//! column in the whole document.
 
 use mamori_core::json_scan::{line_column, Member, MAX_DEPTH};
 use regorus::Value;
