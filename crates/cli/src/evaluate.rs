@@ -69,16 +69,21 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
                 let evaluation = engine.evaluate_snapshot_owned(snapshot, &options)?;
                 Ok((schema, evaluation, unmarked))
             });
-        match evaluation {
-            Ok((_, evaluation, unmarked))
-                if evaluation.results.is_empty() && !unmarked.is_empty() =>
-            {
-                tool_errors += 1;
+        if let Ok((_, evaluation, unmarked)) = &evaluation {
+            if !unmarked.is_empty() && args.products.is_empty() {
+                // Sections of a product without its command list: skipped, and said so (an
+                // error when nothing else was evaluated, a warning beside the other products).
                 let products: Vec<&str> = unmarked.iter().map(|(p, _)| p.as_str()).collect();
                 let markers: Vec<&str> = unmarked.iter().map(|(_, m)| m.as_str()).collect();
+                let level = if evaluation.results.is_empty() {
+                    tool_errors += 1;
+                    "error"
+                } else {
+                    "warning"
+                };
                 eprintln!(
                     "mamori: {}: {}",
-                    text::get(lang, "error"),
+                    text::get(lang, level),
                     text::format(
                         lang,
                         "no_marker",
@@ -91,6 +96,10 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
                     )
                 );
             }
+        }
+        match evaluation {
+            Ok((_, evaluation, unmarked))
+                if evaluation.results.is_empty() && !unmarked.is_empty() && args.products.is_empty() => {}
             Ok((schema, evaluation, _)) if evaluation.results.is_empty() => {
                 tool_errors += 1;
                 let kind = schema.as_str();

@@ -260,6 +260,12 @@ impl Browser {
         Ok(self.c.find_all(Locator::Css(css)).await?)
     }
 
+    /// The element's text as the page is now, or None while it is missing or being replaced.
+    async fn text_now(&self, css: &str) -> Option<String> {
+        let found = self.c.find_all(Locator::Css(css)).await.ok()?;
+        found.first()?.text().await.ok()
+    }
+
     async fn present(&self, css: &str) -> anyhow::Result<bool> {
         Ok(!self.all(css).await?.is_empty())
     }
@@ -639,11 +645,14 @@ async fn walk(b: Browser) {
             .click()
             .await?;
         eventually!("the exception to be shown as approved", {
-            match b.all(&row_css).await?.first() {
+            // Any error here is the row being replaced by the reload: look again.
+            match b.all(&row_css).await.ok().and_then(|rows| rows.into_iter().next()) {
                 Some(row) => match row.find(Locator::Css(".state")).await {
                     Ok(s) => s
                         .attr("class")
-                        .await?
+                        .await
+                        .ok()
+                        .flatten()
                         .unwrap_or_default()
                         .split_whitespace()
                         .any(|c| c == "exc-approved"),
@@ -710,11 +719,10 @@ async fn walk(b: Browser) {
             .select_by_value("en")
             .await?;
         b.wait_for("#save-lang").await?.click().await?;
+        // The form submit reloads the page: an element found just before the reload is stale
+        // by the time its text is read, so each look finds it afresh and a stale one is retried.
         eventually!("the navigation to turn English", {
-            match b.all("#nav-findings").await?.first() {
-                Some(e) => e.text().await?.trim() == "Findings",
-                None => false,
-            }
+            b.text_now("#nav-findings").await.as_deref().map(str::trim) == Some("Findings")
         });
         let exceptions = b.text("#nav-exceptions").await?;
         if exceptions.trim() != "Risk acceptances" {

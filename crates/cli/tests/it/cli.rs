@@ -798,3 +798,34 @@ fn diagnostics_in_japanese() {
     assert!(err.contains("mamori: エラー:"), "{err}");
     assert!(err.contains("エクスポートですか"), "{err}");
 }
+
+/// An export trimmed by hand: Exchange Online's sections are there but its command list is not,
+/// while SharePoint's is. Exchange Online is skipped, and the warning names the missing list and
+/// the way out, in both languages; SharePoint is still evaluated.
+#[test]
+fn product_sections_without_their_command_list_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let trimmed = GOOD_SPO.replacen('{', r#"{"spf_records": [], "remote_domains": [], "#, 1);
+    let file = write(dir.path(), "trimmed.json", trimmed.as_bytes());
+    let path = file.to_str().unwrap();
+
+    let run = mamori(&["evaluate", "--from", "scubagear", path, "--format", "json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let err = stderr(&run);
+    assert!(err.contains("warning"), "{err}");
+    assert!(err.contains("exo_successful_commands"), "{err}");
+    assert!(err.contains("--product exo"), "{err}");
+    assert!(stdout(&run).contains("MS.SHAREPOINT."), "{}", stdout(&run));
+    assert!(!stdout(&run).contains("MS.EXO."), "{}", stdout(&run));
+
+    let ja = mamori(&["evaluate", "--from", "scubagear", path, "--format", "json", "--lang", "ja"]);
+    let err = stderr(&ja);
+    assert!(err.contains("警告") && err.contains("評価していません"), "{err}");
+
+    // Naming the product evaluates it, and says nothing more.
+    let named = mamori(&[
+        "evaluate", "--from", "scubagear", path, "--format", "json", "--product", "exo",
+    ]);
+    assert!(stdout(&named).contains("MS.EXO."), "{}", stdout(&named));
+    assert!(!stderr(&named).contains("exo_successful_commands"), "{}", stderr(&named));
+}
