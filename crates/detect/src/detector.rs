@@ -1,0 +1,420 @@
+//! One tenant's detector: the rules compiled per source, correlation state bounded, and the
+//! alerts they raise deduplicated by rule and entity within a window.
+
+use crate::error::DetectError;
+use crate::rules::{RuleMeta, RuleSet, AZURE_PIPELINE};
+use crate::source::{Envelope, Event, Source, ENVELOPE};
+use mamori_core::Localized;
+use rsigma_eval::{
+    CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult, EventValue,
+    JsonEvent, ResultBody,
+};
+use rsigma_parser::LogSource;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+/// Limits that keep one tenant's state bounded.
+#[derive(Debug, Clone)]
+pub struct DetectorOptions {
+    /// Alerts of one rule about one entity closer than this are one alert (seconds).
+    pub dedup_window_secs: i64,
+    /// Correlation state entries across all correlations and groups before eviction.
+    pub max_state_entries: usize,
+    /// Entries kept within one group's window.
+    pub max_group_entries: usize,
+    /// Event ids kept per alert.
+    pub max_event_ids: usize,
+    /// Open alerts kept before the oldest are handed out.
+    pub max_open_alerts: usize,
+}
+
+impl Default for DetectorOptions {
+    fn default() -> Self {
+        DetectorOptions {
+            dedup_window_secs: 3600,
+            max_state_entries: 100_000,
+            max_group_entries: 10_000,
+            max_event_ids: 100,
+            max_open_alerts: 10_000,
+        }
+    }
+}
+
+/// An alert: one rule, one entity, the events behind it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Alert {
+    pub rule_id: String,
+    pub title: Localized,
+    pub severity: String,
+    pub source: Source,
+    pub tenant: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Events behind the alert (for a correlation: the events it counted).
+    pub count: u64,
+    pub attack: Vec<String>,
+    pub entities: BTreeMap<String, String>,
+    pub event_ids: Vec<String>,
+    pub response: Localized,
+    /// `detection` or `correlation`.
+    pub kind: &'static str,
+    #[serde(skip)]
+    first_epoch: i64,
+    #[serde(skip)]
+    last_epoch: i64,
+}
+
+impl Alert {
+    /// The `mamori detect --format json` shape, in one language.
+    pub fn to_json(&self, lang: mamori_core::Lang) -> Value {
+        json!({
+            "rule_id": self.rule_id,
+            "title": self.title.get(lang),
+            "severity": self.severity,
+            "source": self.source,
+            "tenant": self.tenant,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "count": self.count,
+            "attack": self.attack,
+            "entities": self.entities,
+            "event_ids": self.event_ids,
+            "response": self.response.get(lang),
+            "kind": self.kind,
+        })
+    }
+
+    pub fn first_epoch(&self) -> i64 {
+        self.first_epoch
+    }
+}
+
+/// What rsigma sees: the vendor's record, with the envelope answered from Mamori's own struct
+/// (the record is never copied or changed), and the event's id as its JSON form so
+/// correlations keep ids rather than copies.
+struct SigmaEvent<'a> {
+    record: JsonEvent<'a>,
+    envelope: &'a Envelope,
+}
+
+impl rsigma_eval::Event for SigmaEvent<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if let Some(field) = path
+            .strip_prefix(ENVELOPE)
+            .and_then(|p| p.strip_prefix('.'))
+        {
+            let e = self.envelope;
+            let s = |v: &str| Some(EventValue::Str(Cow::Owned(v.to_string())));
+            return match field {
+                "tenant" => s(&e.tenant),
+                "source" => s(e.source.as_str()),
+                "time" => s(&e.time),
+                "id" => s(&e.id),
+                "actor" => e.actor.as_deref().and_then(s),
+                "src_ip" => e.src_ip.as_deref().and_then(s),
+                "action" => e.action.as_deref().and_then(s),
+                "outcome" => s(e.outcome),
+                "target" => e.target.as_deref().and_then(s),
+                "service" => s(&e.service),
+                _ => None,
+            };
+        }
+        self.record.get_field(path)
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.record.any_string_value(pred)
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        self.record.all_string_values()
+    }
+
+    fn to_json(&self) -> Value {
+        json!({ "id": self.envelope.id })
+    }
+
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        let mut keys = self.record.top_level_keys()?;
+        keys.push(Cow::Borrowed(ENVELOPE));
+        Some(keys)
+    }
+
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        visit(ENVELOPE);
+        self.record.visit_top_level_keys(visit)
+    }
+}
+
+/// One tenant's detector.
+pub struct Detector {
+    engines: HashMap<Source, CorrelationEngine>,
+    meta: BTreeMap<String, RuleMeta>,
+    options: DetectorOptions,
+    open: HashMap<(String, Vec<(String, String)>), Alert>,
+    done: Vec<Alert>,
+    /// Detection hits of rules only correlations use, kept for the ids of correlation alerts:
+    /// (correlation-relevant rule key, group values) → recent event ids.
+    events_seen: u64,
+}
+
+impl Detector {
+    pub fn new(rules: &RuleSet, options: DetectorOptions) -> Result<Self, DetectError> {
+        let mut engines = HashMap::new();
+        for source in Source::ALL {
+            let collection = rules.collection_for(source);
+            if collection.rules.is_empty() {
+                continue;
+            }
+            let config = CorrelationConfig {
+                max_state_entries: options.max_state_entries,
+                max_group_entries: Some(options.max_group_entries),
+                suppress: Some(options.dedup_window_secs.max(0) as u64),
+                emit_detections: false,
+                correlation_event_mode: CorrelationEventMode::Refs,
+                max_correlation_events: options.max_event_ids,
+                ..CorrelationConfig::default()
+            };
+            let mut engine = CorrelationEngine::new(config);
+            let pipeline =
+                rsigma_eval::parse_pipeline(AZURE_PIPELINE).map_err(|e| DetectError::Rule {
+                    origin: "field mapping".into(),
+                    reason: e.to_string(),
+                })?;
+            engine.add_pipeline(pipeline);
+            engine
+                .add_collection(&collection)
+                .map_err(|e| DetectError::Rule {
+                    origin: format!("{source} rules"),
+                    reason: e.to_string(),
+                })?;
+            engines.insert(source, engine);
+        }
+        Ok(Detector {
+            engines,
+            meta: rules.metadata(),
+            options,
+            open: HashMap::new(),
+            done: Vec::new(),
+            events_seen: 0,
+        })
+    }
+
+    pub fn events_seen(&self) -> u64 {
+        self.events_seen
+    }
+
+    /// Correlation state entries held now (bounded by the options).
+    pub fn state_entries(&self) -> usize {
+        self.engines.values().map(|e| e.state_count()).sum()
+    }
+
+    /// Runs every rule of the event's source on it. Events should come in time order per
+    /// source (correlation windows are in event time).
+    pub fn process(&mut self, event: &Event) {
+        self.events_seen += 1;
+        let source = event.envelope.source;
+        let Some(engine) = self.engines.get_mut(&source) else {
+            return;
+        };
+        let sigma = SigmaEvent {
+            record: JsonEvent::borrow(&event.record),
+            envelope: &event.envelope,
+        };
+        // Rules are routed to a source when loaded; within Google Workspace the logsource
+        // service is the Reports API application, so a `login` rule never sees `drive` events.
+        let detections = if source == Source::Gws {
+            let logsource = LogSource {
+                product: Some(source.product().to_string()),
+                service: Some(event.envelope.service.clone()),
+                ..LogSource::default()
+            };
+            engine.engine().evaluate_with_logsource(&sigma, &logsource)
+        } else {
+            engine.engine().evaluate(&sigma)
+        };
+        let results =
+            engine.process_with_detections(&sigma, detections, event.envelope.epoch);
+        for result in results {
+            self.raise(result, event);
+        }
+    }
+
+    fn raise(&mut self, result: EvaluationResult, event: &Event) {
+        let header = &result.header;
+        let key = header
+            .rule_id
+            .clone()
+            .unwrap_or_else(|| header.rule_title.clone());
+        let Some(meta) = self.meta.get(&key) else {
+            return;
+        };
+        let env = &event.envelope;
+        let (entities, ids, count) = match &result.body {
+            ResultBody::Correlation(body) => {
+                let entities: Vec<(String, String)> = body
+                    .group_key
+                    .iter()
+                    .map(|(k, v)| (entity_name(k), v.clone()))
+                    .collect();
+                let ids: Vec<String> = body
+                    .event_refs
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| r.id.clone())
+                    .collect();
+                let count = (body.aggregated_value.max(1.0) as u64).max(ids.len() as u64);
+                (entities, ids, count)
+            }
+            _ => {
+                let mut entities: Vec<(String, String)> = Vec::new();
+                let sigma = SigmaEvent {
+                    record: JsonEvent::borrow(&event.record),
+                    envelope: env,
+                };
+                use rsigma_eval::Event as _;
+                for field in &meta.entity_fields {
+                    if let Some(v) = sigma.get_field(field).and_then(|v| value_text(&v)) {
+                        entities.push((entity_name(field), v));
+                    }
+                }
+                if meta.entity_fields.is_empty() {
+                    if let Some(actor) = &env.actor {
+                        entities.push(("user".into(), actor.clone()));
+                    }
+                }
+                (entities, vec![env.id.clone()], 1)
+            }
+        };
+        let dedup_key = (meta.rule_id.clone(), entities.clone());
+        let window = self.options.dedup_window_secs;
+        if let Some(alert) = self.open.get_mut(&dedup_key) {
+            if env.epoch - alert.last_epoch <= window {
+                alert.last_epoch = alert.last_epoch.max(env.epoch);
+                alert.last_seen = if alert.last_epoch == env.epoch {
+                    env.time.clone()
+                } else {
+                    alert.last_seen.clone()
+                };
+                for id in ids {
+                    if !alert.event_ids.contains(&id) {
+                        alert.count += 1;
+                        if alert.event_ids.len() < self.options.max_event_ids {
+                            alert.event_ids.push(id);
+                        }
+                    }
+                }
+                return;
+            }
+            if let Some(old) = self.open.remove(&dedup_key) {
+                self.done.push(old);
+            }
+        }
+        let first = match &result.body {
+            ResultBody::Correlation(body) => body
+                .event_refs
+                .iter()
+                .flatten()
+                .map(|r| r.timestamp)
+                .min()
+                .unwrap_or(env.epoch),
+            _ => env.epoch,
+        };
+        let mut event_ids = ids;
+        event_ids.truncate(self.options.max_event_ids);
+        let alert = Alert {
+            rule_id: meta.rule_id.clone(),
+            title: meta.title.clone(),
+            severity: meta.severity.clone(),
+            source: env.source,
+            tenant: env.tenant.clone(),
+            first_seen: epoch_text(first),
+            last_seen: env.time.clone(),
+            count,
+            attack: meta.attack.clone(),
+            entities: entities.into_iter().collect(),
+            event_ids,
+            response: meta.response.clone(),
+            kind: if meta.correlation { "correlation" } else { "detection" },
+            first_epoch: first,
+            last_epoch: env.epoch,
+        };
+        if self.open.len() >= self.options.max_open_alerts {
+            // Hand out the alert quiet for longest: its window has most likely passed.
+            if let Some(oldest) = self
+                .open
+                .iter()
+                .min_by_key(|(_, a)| a.last_epoch)
+                .map(|(k, _)| k.clone())
+            {
+                if let Some(a) = self.open.remove(&oldest) {
+                    self.done.push(a);
+                }
+            }
+        }
+        self.open.insert(dedup_key, alert);
+    }
+
+    /// Alerts whose dedup window has passed by `now` (event time), handed out once.
+    pub fn take_closed(&mut self, now_epoch: i64) -> Vec<Alert> {
+        let window = self.options.dedup_window_secs;
+        let closed: Vec<_> = self
+            .open
+            .iter()
+            .filter(|(_, a)| now_epoch - a.last_epoch > window)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in closed {
+            if let Some(a) = self.open.remove(&k) {
+                self.done.push(a);
+            }
+        }
+        let mut out = std::mem::take(&mut self.done);
+        sort_alerts(&mut out);
+        out
+    }
+
+    /// Every alert, open or not, in time order.
+    pub fn finish(mut self) -> Vec<Alert> {
+        let mut out = std::mem::take(&mut self.done);
+        out.extend(self.open.drain().map(|(_, a)| a));
+        sort_alerts(&mut out);
+        out
+    }
+}
+
+fn sort_alerts(alerts: &mut [Alert]) {
+    alerts.sort_by(|a, b| {
+        (a.first_epoch, &a.rule_id, &a.entities).cmp(&(b.first_epoch, &b.rule_id, &b.entities))
+    });
+}
+
+/// Entity names in alerts: the envelope's for its fields, the vendor's otherwise.
+fn entity_name(field: &str) -> String {
+    match field {
+        "mamori.actor" => "user".into(),
+        "mamori.src_ip" => "ip".into(),
+        "mamori.target" => "target".into(),
+        "mamori.tenant" => "tenant".into(),
+        other => other.to_string(),
+    }
+}
+
+fn value_text(v: &EventValue<'_>) -> Option<String> {
+    match v {
+        EventValue::Str(s) => Some(s.to_string()),
+        EventValue::Int(i) => Some(i.to_string()),
+        EventValue::Float(f) => Some(f.to_string()),
+        EventValue::Bool(b) => Some(b.to_string()),
+        EventValue::Array(items) => items.iter().find_map(value_text),
+        _ => None,
+    }
+}
+
+fn epoch_text(epoch: i64) -> String {
+    jiff::Timestamp::from_second(epoch)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
