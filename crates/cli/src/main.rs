@@ -3,6 +3,7 @@
 
 mod collect;
 mod demo;
+mod detect;
 mod evaluate;
 mod imitate;
 mod output;
@@ -35,6 +36,8 @@ struct Cli {
 enum Command {
     /// Evaluate provider exports against the policy packs and write a report.
     Evaluate(evaluate::EvaluateArgs),
+    /// Match audit-log files against Sigma detection rules and report the alerts.
+    Detect(detect::DetectArgs),
     /// List, show and test policy packs.
     #[command(subcommand)]
     Packs(packs::PacksCommand),
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Detect(args) => detect::run(args),
         Command::Packs(cmd) => packs::run(cmd),
         Command::Collect(cmd) => collect::run_collect(cmd),
         Command::Scan(cmd) => collect::run_scan(cmd),

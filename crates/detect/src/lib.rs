@@ -14,6 +14,7 @@
 //! ```
 
 pub mod detector;
+pub mod ocsf;
 mod error;
 pub mod read;
 pub mod rules;
