@@ -42,6 +42,15 @@ pub const BUCKET: i64 = 5 * MINUTE;
 /// Japan Standard Time, the tenants' local time (diurnal shape, business hours).
 pub const JST_OFFSET: i64 = 9 * HOUR;
 
+/// Ordinary events per user per day in the imitation servers' streams.
+pub const SERVER_EVENTS_PER_USER_DAY: f64 = 12.0;
+
+/// An imitation server's log clock: the given time, or the wall clock, to the minute.
+pub fn clock_ms(given: Option<jiff::Timestamp>) -> i64 {
+    let t = given.unwrap_or_else(jiff::Timestamp::now).as_millisecond();
+    t - t.rem_euclid(MINUTE)
+}
+
 /// Where an event comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -166,7 +175,7 @@ impl LogSpec {
             end_ms: now_ms,
             m365: Some(Population::m365_demo()),
             gws: Some(Population::gws_demo()),
-            events_per_user_day: 22.0,
+            events_per_user_day: SERVER_EVENTS_PER_USER_DAY,
             attacks: true,
         }
     }
