@@ -188,6 +188,65 @@ pub const ADMIN_LOG_EVENTS: &[&str] = &[
 ];
 
 
+/// Users ScubaGoggles counts as privileged: super and delegated admins and users assigned a
+/// role with an administrative privilege.
+fn privileged_emails(t: &Tenant) -> Vec<String> {
+    let privileged_roles: HashSet<&str> = t
+        .roles
+        .iter()
+        .filter(|r| {
+            r["isSuperAdminRole"] == true
+                || r["rolePrivileges"].as_array().is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        matches!(
+                            p["privilegeName"].as_str().unwrap_or(""),
+                            "ADMIN_OAUTH_PRIVILEGE_GROUP"
+                                | "ADMIN_ROLE_MANAGEMENT"
+                                | "GROUPS_ALL"
+                                | "MANAGE_USER_LICENSES"
+                                | "MOBILE_ALL"
+                                | "ORGANIZATION_UNITS_ALL"
+                                | "SERVICES_ALL"
+                                | "USERS_ALL"
+                                | "USERS_CREATE"
+                                | "USERS_SECURITY"
+                                | "USERS_UPDATE"
+                        )
+                    })
+                })
+        })
+        .filter_map(|r| r["roleId"].as_str())
+        .collect();
+    let assigned: HashSet<&str> = t
+        .role_assignments
+        .iter()
+        .filter(|a| {
+            a["assigneeType"]
+                .as_str()
+                .is_none_or(|k| k.eq_ignore_ascii_case("user"))
+        })
+        .filter(|a| {
+            a["roleId"]
+                .as_str()
+                .is_some_and(|r| privileged_roles.contains(r))
+        })
+        .filter_map(|a| a["assignedTo"].as_str())
+        .collect();
+    let mut out: Vec<String> = t
+        .users
+        .iter()
+        .filter(|u| {
+            u["isAdmin"] == true
+                || u["isDelegatedAdmin"] == true
+                || u["id"].as_str().is_some_and(|id| assigned.contains(id))
+        })
+        .filter_map(|u| u["primaryEmail"].as_str().map(str::to_lowercase))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 struct Shared {
     tenant: Arc<Tenant>,
     tokens: TokenStore,

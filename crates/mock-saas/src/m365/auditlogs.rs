@@ -42,16 +42,20 @@ pub fn time_filter(filter: &str, property: &str) -> Option<(i64, i64)> {
         if !p.eq_ignore_ascii_case(property) || value.starts_with('\'') {
             return None;
         }
+        // Records compare by the time they show, which is to the second.
         let t = parse_time(value)?;
+        let floor = t - t.rem_euclid(1000);
+        let ceil = if t == floor { t } else { floor + 1000 };
         match op.to_ascii_lowercase().as_str() {
-            "ge" => from = from.max(t),
-            "gt" => from = from.max(t + 1),
-            "le" => to = to.min(t + 1),
-            "lt" => to = to.min(t),
-            "eq" => {
+            "ge" => from = from.max(ceil),
+            "gt" => from = from.max(floor + 1000),
+            "le" => to = to.min(floor + 1000),
+            "lt" => to = to.min(ceil),
+            "eq" if t == floor => {
                 from = from.max(t);
-                to = to.min(t + 1);
+                to = to.min(t + 1000);
             }
+            "eq" => return Some((0, 0)),
             _ => return None,
         }
     }
