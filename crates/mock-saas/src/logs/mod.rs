@@ -353,7 +353,9 @@ fn ordinary_bucket(spec: &LogSpec, bucket: i64, out: &mut Vec<LogEvent>) {
         }
         for _ in 0..n {
             let p = pick_person(&mut rng, pop);
-            let t = t0 + rng.below(BUCKET as usize) as i64;
+            // Follow-ups (a retry after a mistyped password) come at most a minute later and stay
+            // in the bucket.
+            let t = t0 + rng.below((BUCKET - 61_000) as usize) as i64;
             if tag == 1 {
                 m365::ordinary(pop, p, t, &mut rng, out);
             } else {

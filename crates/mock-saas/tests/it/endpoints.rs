@@ -173,7 +173,7 @@ async fn graph_audit_logs_filter_page_newest_first() {
     // The filter is to the second.
     let (from, to) = (from - from % 1000, to - to % 1000);
     let filter = format!("createdDateTime ge {} and createdDateTime le {}", iso_z(from), iso_z(to));
-    let mut url = format!("{}/graph/beta/auditLogs/signIns?$filter={}&$top=100", mock.base_url(), urlencode(&filter));
+    let mut url = format!("{}/graph/beta/auditLogs/signIns?$filter={}&$top=10", mock.base_url(), urlencode(&filter));
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
