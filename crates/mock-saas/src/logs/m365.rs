@@ -318,6 +318,7 @@ pub(super) fn directory_audit(
 }
 
 /// An Exchange admin cmdlet (Audit.Exchange, RecordType 1) with its `Parameters`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn exchange_admin(
     pop: &Population,
     t: i64,

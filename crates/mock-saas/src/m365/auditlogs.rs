@@ -144,7 +144,7 @@ fn list(s: &M365State, version: &str, headers: &HeaderMap, uri: &Uri, stream: &s
         let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
         let mut params: Vec<(String, String)> = q.into_iter().filter(|(k, _)| k != "$skiptoken").collect();
         params.sort();
-        params.push(("$skiptoken".into(), format!("{:016x}_{}", total as u64 * 0x9E37_79B9 ^ from as u64, offset + top)));
+        params.push(("$skiptoken".into(), format!("{:016x}_{}", (total as u64 * 0x9E37_79B9) ^ from as u64, offset + top)));
         let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
         let link = format!("http://{host}{}?{query}", uri.path());
         body.push_str(",\"@odata.nextLink\":");

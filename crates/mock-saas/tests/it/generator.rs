@@ -199,7 +199,7 @@ fn a_large_tenant_streams_without_holding_events() {
         last = e.time_ms;
         n += 1;
         bytes += e.record.to_string().len();
-        if n % 50 == 0 {
+        if n % 50 == 7 {
             users.insert(e.record["UserId"].as_str().or(e.record["userPrincipalName"].as_str()).unwrap_or("").to_string());
         }
     }
