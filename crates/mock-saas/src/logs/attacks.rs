@@ -34,6 +34,7 @@ pub enum AttackKind {
     /// Mail forwarded to an external address (inbox rule and mailbox forwarding).
     MailForwarding,
     /// Consent to an application with high-risk scopes.
+    #[serde(rename = "oauth_consent")]
     OAuthConsent,
     /// Hundreds of downloads by one user within half an hour.
     MassDownload,
