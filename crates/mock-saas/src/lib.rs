@@ -15,6 +15,7 @@ pub mod common;
 pub mod dns;
 pub mod gws;
 pub mod keys;
+pub mod logs;
 pub mod m365;
 pub mod names;
 pub mod synth;

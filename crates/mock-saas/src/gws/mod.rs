@@ -12,6 +12,8 @@ pub use tenant::{setting_type, GwsTenantSpec, Tenant, SKUS};
 use crate::common::{
     self, error_response, json_response, Behaviour, ErrorStyle, Grant, RunningServer, TokenStore,
 };
+use crate::logs::store::Entry;
+use crate::logs::{LogSpec, LogStore, Population, Source};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -54,9 +56,21 @@ pub struct GwsMock {
     /// The canonical customer id (`C0…`).
     pub customer_id: String,
     pub tenant: Arc<Tenant>,
+    shared: Arc<Shared>,
 }
 
 impl GwsMock {
+    /// The tenant's audit-log streams as the Reports API serves them (generated on first use;
+    /// `admin` and `token` also hold the posture tenant's activities).
+    pub fn logs(&self) -> Arc<LogStore> {
+        self.shared.logs()
+    }
+
+    /// The audit-log clock (milliseconds since the epoch).
+    pub fn log_now_ms(&self) -> i64 {
+        self.shared.log_now_ms
+    }
+
     pub fn base_url(&self) -> String {
         self.server.base_url()
     }
@@ -132,35 +146,22 @@ impl GwsMock {
             })
             .sum();
         b.insert("license_data".into(), licences);
+        let logs = self.logs();
+        let admin = &logs.stream("admin").entries;
+        let served = |e: &str| admin.iter().filter(|a| a.names.iter().any(|n| &**n == e)).count();
         let events: u64 = ADMIN_LOG_EVENTS
             .iter()
-            .map(|e| {
-                pages(
-                    t.admin_activities
-                        .iter()
-                        .filter(|a| has_event(a, e))
-                        .count(),
-                    1000,
-                )
-            })
+            .map(|e| pages(served(e), 1000))
             .sum();
         b.insert("admin_logs".into(), events);
         let dwd: u64 = ["AUTHORIZE_API_CLIENT_ACCESS", "REMOVE_API_CLIENT_ACCESS"]
             .iter()
-            .map(|e| {
-                pages(
-                    t.admin_activities
-                        .iter()
-                        .filter(|a| has_event(a, e))
-                        .count(),
-                    1000,
-                )
-            })
+            .map(|e| pages(served(e), 1000))
             .sum();
         b.insert("mamori_domain_wide_delegation".into(), dwd);
         b.insert(
             "mamori_oauth_tokens".into(),
-            pages(t.token_activities.len(), 1000),
+            pages(logs.stream("token").entries.len(), 1000),
         );
         b
     }
@@ -186,11 +187,6 @@ pub const ADMIN_LOG_EVENTS: &[&str] = &[
     "SIGN_IN_ONLY_THIRD_PARTY_API_ACCESS",
 ];
 
-fn has_event(activity: &Value, name: &str) -> bool {
-    activity["events"]
-        .as_array()
-        .is_some_and(|es| es.iter().any(|e| e["name"] == name))
-}
 
 /// Users ScubaGoggles counts as privileged: super and delegated admins and users assigned a
 /// role with an administrative privilege.
@@ -258,6 +254,45 @@ struct Shared {
     public_pem: String,
     delegated: HashSet<String>,
     token_uri: OnceLock<String>,
+    log_now_ms: i64,
+    log_seed: u64,
+    logs: OnceLock<Arc<LogStore>>,
+}
+
+/// Users whose activity the imitation's log streams carry, at most.
+pub const LOG_USERS_MAX: usize = 5_000;
+
+impl Shared {
+    fn logs(&self) -> Arc<LogStore> {
+        self.logs
+            .get_or_init(|| {
+                let t = &self.tenant;
+                let users = &t.users[..t.users.len().min(LOG_USERS_MAX)];
+                let spec = LogSpec {
+                    seed: self.log_seed,
+                    start_ms: self.log_now_ms - 7 * crate::logs::DAY,
+                    end_ms: self.log_now_ms,
+                    m365: None,
+                    gws: Some(Population::from_gws_users(&t.customer_id, &t.primary_domain, users, self.log_seed)),
+                    events_per_user_day: crate::logs::SERVER_EVENTS_PER_USER_DAY,
+                    attacks: true,
+                };
+                let mut store = LogStore::build(&spec);
+                // The posture tenant's admin and token history is part of the same log.
+                for (app, list) in [("admin", &t.admin_activities), ("token", &t.token_activities)] {
+                    let more = list
+                        .iter()
+                        .filter_map(|a| {
+                            let time = crate::logs::record_time(Source::Gws, a)?;
+                            Some(Entry::new(Source::Gws, time, a))
+                        })
+                        .collect();
+                    store.stream_mut(app).merge(more);
+                }
+                Arc::new(store)
+            })
+            .clone()
+    }
 }
 
 type St = State<Arc<Shared>>;
@@ -302,6 +337,9 @@ pub async fn start(spec: &GwsTenantSpec, behaviour: Behaviour) -> std::io::Resul
         public_pem: pair.public_pem.clone(),
         delegated,
         token_uri: OnceLock::new(),
+        log_now_ms: crate::logs::clock_ms(spec.log_clock),
+        log_seed: spec.seed,
+        logs: OnceLock::new(),
     });
     let router = Router::new()
         .route("/token", post(token))
@@ -321,7 +359,7 @@ pub async fn start(spec: &GwsTenantSpec, behaviour: Behaviour) -> std::io::Resul
         .route("/admin/directory/v1/groups", get(groups))
         .route("/admin/directory/v1/groups/{key}/members", get(members))
         .route(
-            "/admin/reports/v1/activity/users/all/applications/{app}",
+            "/admin/reports/v1/activity/users/{user}/applications/{app}",
             get(activities),
         )
         .route("/admin/reports/v1/usage/users/all/dates/{date}", get(usage))
@@ -359,6 +397,7 @@ pub async fn start(spec: &GwsTenantSpec, behaviour: Behaviour) -> std::io::Resul
         subject,
         customer_id: tenant.customer_id.clone(),
         tenant,
+        shared,
     })
 }
 
@@ -836,30 +875,59 @@ async fn members(
 
 // ---------------------------------------------------------------- Reports
 
+/// The Reports API's applications (`applicationName` values).
+const APPLICATIONS: &[&str] = &[
+    "access_transparency", "admin", "calendar", "chat", "chrome", "context_aware_access",
+    "data_studio", "drive", "gcp", "gemini_in_workspace_apps", "groups", "groups_enterprise",
+    "jamboard", "keep", "login", "meet", "mobile", "rules", "saml", "token", "user_accounts",
+    "vault",
+];
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(s)
+    }
+}
+
+fn rfc3339(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, Response> {
+    match q.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<jiff::Timestamp>()
+            .map(|t| Some(t.as_millisecond()))
+            .map_err(|_| g_err(400, "invalid", &format!("Invalid value for: {key}, {v}"))),
+    }
+}
+
+/// `activities.list`: newest first, `startTime`/`endTime` (RFC 3339), `eventName`,
+/// `actorIpAddress`, `maxResults` (1–1000, default 1000) and `pageToken`.
 async fn activities(
     State(st): St,
     headers: HeaderMap,
-    Path(app): Path<String>,
+    Path((user, app)): Path<(String, String)>,
     Query(q): Params,
 ) -> Response {
     tri!(check(&st, &headers, "admin.reports.audit.readonly"));
-    let source = match app.as_str() {
-        "admin" => &st.tenant.admin_activities,
-        "token" => &st.tenant.token_activities,
-        "login" | "drive" | "groups" | "mobile" | "saml" | "meet" | "chat" | "calendar" => {
-            return list_body::<Value>("admin#reports#activities", "items", &[], None)
+    if !APPLICATIONS.contains(&app.as_str()) {
+        return g_err(400, "invalid", &format!("Invalid value '{app}'. Values must match the following regular expression: '({})'", APPLICATIONS.join(")|(")));
+    }
+    let start = tri!(rfc3339(&q, "startTime"));
+    let end = tri!(rfc3339(&q, "endTime"));
+    if let (Some(a), Some(b)) = (start, end) {
+        if a > b {
+            return g_err(400, "invalid", "Start time must be less than or equal to the end time.");
         }
-        _ => return g_err(400, "invalid", &format!("Invalid value '{app}'. Values must match the following regular expression: '(access_transparency)|(admin)|…'")),
-    };
-    let start = q.get("startTime").map(String::as_str).unwrap_or("");
-    let end = q.get("endTime").map(String::as_str).unwrap_or("~");
-    let list: Vec<&Value> = source
+    }
+    let logs = st.logs();
+    let stream = logs.stream(&app);
+    let range = stream.range(start.unwrap_or(i64::MIN), end.map(|e| e + 1).unwrap_or(i64::MAX));
+    let user = user.to_lowercase();
+    let list: Vec<&Entry> = stream.entries[range]
         .iter()
-        .filter(|a| q.get("eventName").is_none_or(|e| has_event(a, e)))
-        .filter(|a| {
-            let t = a["id"]["time"].as_str().unwrap_or("");
-            t >= start && t <= end
-        })
+        .rev()
+        .filter(|e| q.get("eventName").is_none_or(|n| e.names.iter().any(|x| **x == **n)))
+        .filter(|e| q.get("actorIpAddress").is_none_or(|ip| *e.ip == **ip))
+        .filter(|e| user == "all" || e.raw.get().to_lowercase().contains(&format!("\"email\":\"{user}\"")) || e.raw.get().contains(&format!("\"profileId\":\"{user}\"")))
         .collect();
     let (items, next) = tri!(paged(&list, &q, "maxResults", 1000, 1000, false));
     list_body("admin#reports#activities", "items", items, next)

@@ -28,6 +28,10 @@ pub struct GwsTenantSpec {
     /// Extra admin audit events (beyond the demo's), spread over the settings events, so the
     /// Reports API pages.
     pub extra_audit_events: usize,
+    /// The imitation's clock for the audit-log streams (the seven days before it are served by
+    /// the Reports API's `login`, `admin`, `token`, `drive` and `saml` applications). `None`:
+    /// the wall clock at start, to the minute.
+    pub log_clock: Option<jiff::Timestamp>,
 }
 
 impl GwsTenantSpec {
@@ -41,6 +45,7 @@ impl GwsTenantSpec {
             groups: 12,
             delegated_scopes: None,
             extra_audit_events: 0,
+            log_clock: None,
         }
     }
 
@@ -53,6 +58,7 @@ impl GwsTenantSpec {
             groups: 1_500,
             delegated_scopes: None,
             extra_audit_events: 3_000,
+            log_clock: None,
         }
     }
 }

@@ -6,17 +6,20 @@
 //! The tenant is generated from a seed by `synth::m365_tenant` (the ScubaGear-shape truth);
 //! each API serves its part of it in the API's own documented shape.
 
+pub mod activity;
 pub mod admin;
+pub mod auditlogs;
 pub mod graph;
 pub mod login;
 
 use crate::common::{serve, Behaviour, ErrorStyle, RunningServer, TokenStore};
 use crate::dns::DnsServer;
+use crate::logs::{LogSpec, LogStore, Population};
 use crate::synth::{m365_tenant, TenantSize};
 use axum::Router;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Token audiences (the resource part of the `scope` the client asks for).
 pub mod audience {
@@ -26,6 +29,8 @@ pub mod audience {
     pub const TEAMS: &str = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239";
     pub const POWER_PLATFORM: &str = "https://service.powerapps.com";
     pub const POWER_BI: &str = "https://analysis.windows.net/powerbi/api";
+    /// Office 365 Management APIs (the Management Activity API).
+    pub const MANAGEMENT: &str = "https://manage.office.com";
     /// SharePoint's is per tenant.
     pub fn sharepoint(tenant: &str) -> String {
         format!("https://{tenant}-admin.sharepoint.com")
@@ -42,6 +47,10 @@ pub struct M365TenantSpec {
     pub size: TenantSize,
     /// First label of the initial domain (`sakura-trading` → sakura-trading.onmicrosoft.com).
     pub name: String,
+    /// The imitation's clock for the audit-log streams: they cover the seven days before it
+    /// and the Management Activity API judges its 7-day and 24-hour limits against it. `None`:
+    /// the wall clock at start, to the minute.
+    pub log_clock: Option<jiff::Timestamp>,
 }
 
 impl M365TenantSpec {
@@ -50,6 +59,7 @@ impl M365TenantSpec {
             seed: 20_261_126,
             size: TenantSize::DEMO,
             name: "sakura-trading".into(),
+            log_clock: None,
         }
     }
 
@@ -58,6 +68,7 @@ impl M365TenantSpec {
             seed: 7,
             size: TenantSize::LARGE,
             name: "contoso-large".into(),
+            log_clock: None,
         }
     }
 }
@@ -83,11 +94,46 @@ pub struct M365State {
     pub export: Value,
     pub graph: graph::GraphData,
     pub app: M365App,
+    /// The audit-log clock (milliseconds since the epoch).
+    pub log_now_ms: i64,
+    log_seed: u64,
+    log_users: usize,
+    logs: OnceLock<Arc<LogStore>>,
+    /// Management Activity API subscriptions by content type.
+    pub subscriptions: Mutex<BTreeMap<String, activity::Subscription>>,
 }
+
+/// Users whose activity the imitation's log streams carry, at most (the streaming generator
+/// has no such limit).
+pub const LOG_USERS_MAX: usize = 5_000;
 
 impl M365State {
     pub fn sharepoint_audience(&self) -> String {
         audience::sharepoint(&self.tenant_name)
+    }
+
+    /// The tenant's audit-log streams (the seven days before the log clock), generated on
+    /// first use.
+    pub fn logs(&self) -> Arc<LogStore> {
+        self.logs
+            .get_or_init(|| {
+                let spec = LogSpec {
+                    seed: self.log_seed,
+                    start_ms: self.log_now_ms - 7 * crate::logs::DAY,
+                    end_ms: self.log_now_ms,
+                    m365: Some(Population::from_m365_export(
+                        &self.export,
+                        &self.tenant_name,
+                        self.log_users.min(LOG_USERS_MAX),
+                        self.log_seed,
+                    )),
+                    gws: None,
+                    events_per_user_day: crate::logs::SERVER_EVENTS_PER_USER_DAY,
+                    attacks: true,
+                };
+                Arc::new(LogStore::build(&spec))
+            })
+            .clone()
     }
 }
 
@@ -138,6 +184,7 @@ pub fn full_permissions(tenant_name: &str) -> HashMap<String, HashSet<String>> {
             set(&["PowerPlatform.ManagementApp"]),
         ),
         (audience::POWER_BI.to_string(), set(&["Tenant.Read.All"])),
+        (audience::MANAGEMENT.to_string(), set(&["ActivityFeed.Read"])),
     ])
 }
 
@@ -151,6 +198,11 @@ fn thumbprint(seed: u64) -> String {
 impl M365Mock {
     pub fn base_url(&self) -> String {
         self.server.base_url()
+    }
+
+    /// The Office 365 Management Activity API root (`{root}/api/v1.0/{tenant}/activity/feed/…`).
+    pub fn management_url(&self) -> String {
+        format!("{}/manage", self.base_url())
     }
 
     /// A connector configuration (JSON, the `M365Config` shape) pointing at this imitation.
@@ -228,10 +280,17 @@ pub async fn start_with(
         export,
         graph,
         app,
+        log_now_ms: crate::logs::clock_ms(spec.log_clock),
+        log_seed: spec.seed,
+        log_users: spec.size.users,
+        logs: OnceLock::new(),
+        subscriptions: Mutex::new(BTreeMap::new()),
     });
     let router: Router<()> = Router::new()
         .merge(login::routes())
         .merge(graph::routes())
+        .merge(auditlogs::routes())
+        .merge(activity::routes())
         .merge(admin::routes())
         .with_state(state.clone());
     let server = serve(router, behaviour, ErrorStyle::Microsoft, 0).await?;
