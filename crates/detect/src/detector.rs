@@ -96,7 +96,38 @@ impl Alert {
 /// correlations keep ids rather than copies.
 struct SigmaEvent<'a> {
     record: JsonEvent<'a>,
+    record_value: &'a Value,
     envelope: &'a Envelope,
+}
+
+/// `mamori.params.<name>`: a parameter of the vendors' name/value lists as a plain field, so
+/// correlations can count or group by it (Reports API `events[0].parameters`, Management
+/// Activity API `Parameters`, `ExtendedProperties`, `ModifiedProperties`).
+fn parameter<'v>(record: &'v Value, name: &str) -> Option<EventValue<'v>> {
+    let lists = [
+        record.pointer("/events/0/parameters"),
+        record.get("Parameters"),
+        record.get("ExtendedProperties"),
+        record.get("ModifiedProperties"),
+    ];
+    for list in lists.into_iter().flatten() {
+        for p in list.as_array().into_iter().flatten() {
+            let matches = p
+                .get("name")
+                .or_else(|| p.get("Name"))
+                .and_then(Value::as_str)
+                == Some(name);
+            if !matches {
+                continue;
+            }
+            for key in ["value", "Value", "NewValue", "intValue", "boolValue", "multiValue"] {
+                if let Some(v) = p.get(key) {
+                    return Some(EventValue::from(v));
+                }
+            }
+        }
+    }
+    None
 }
 
 impl rsigma_eval::Event for SigmaEvent<'_> {
@@ -118,7 +149,9 @@ impl rsigma_eval::Event for SigmaEvent<'_> {
                 "outcome" => s(e.outcome),
                 "target" => e.target.as_deref().and_then(s),
                 "service" => s(&e.service),
-                _ => None,
+                _ => field
+                    .strip_prefix("params.")
+                    .and_then(|name| parameter(&self.record_value, name)),
             };
         }
         self.record.get_field(path)
@@ -221,6 +254,7 @@ impl Detector {
         };
         let sigma = SigmaEvent {
             record: JsonEvent::borrow(&event.record),
+            record_value: &event.record,
             envelope: &event.envelope,
         };
         // Rules are routed to a source when loaded; within Google Workspace the logsource
@@ -251,6 +285,10 @@ impl Detector {
         let Some(meta) = self.meta.get(&key) else {
             return;
         };
+        // A rule that only feeds a correlation speaks through it.
+        if !meta.correlation && !meta.alerts_alone {
+            return;
+        }
         let env = &event.envelope;
         let (entities, ids, count) = match &result.body {
             ResultBody::Correlation(body) => {
@@ -272,6 +310,7 @@ impl Detector {
                 let mut entities: Vec<(String, String)> = Vec::new();
                 let sigma = SigmaEvent {
                     record: JsonEvent::borrow(&event.record),
+                    record_value: &event.record,
                     envelope: env,
                 };
                 use rsigma_eval::Event as _;
