@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
+/// Distinct event ids an alert remembers for its count.
+const MAX_IDS_COUNTED: usize = 10_000;
+
 /// Limits that keep one tenant's state bounded.
 #[derive(Debug, Clone)]
 pub struct DetectorOptions {
@@ -60,6 +63,8 @@ pub struct Alert {
     pub response: Localized,
     /// `detection` or `correlation`.
     pub kind: &'static str,
+    #[serde(skip)]
+    seen: std::collections::HashSet<String>,
     #[serde(skip)]
     first_epoch: i64,
     #[serde(skip)]
@@ -204,7 +209,9 @@ impl Detector {
             let config = CorrelationConfig {
                 max_state_entries: options.max_state_entries,
                 max_group_entries: Some(options.max_group_entries),
-                suppress: Some(options.dedup_window_secs.max(0) as u64),
+                // No suppression: a correlation that goes on firing adds its events to the open
+                // alert, which Mamori deduplicates by rule and entity.
+                suppress: None,
                 emit_detections: false,
                 correlation_event_mode: CorrelationEventMode::Refs,
                 max_correlation_events: options.max_event_ids,
@@ -303,7 +310,7 @@ impl Detector {
                     .flatten()
                     .filter_map(|r| r.id.clone())
                     .collect();
-                let count = (body.aggregated_value.max(1.0) as u64).max(ids.len() as u64);
+                let count = ids.len().max(1) as u64;
                 (entities, ids, count)
             }
             _ => {
@@ -338,7 +345,13 @@ impl Detector {
                     alert.last_seen.clone()
                 };
                 for id in ids {
-                    if !alert.event_ids.contains(&id) {
+                    // Past the cap the count goes on, exact no longer (an id may repeat).
+                    let new = if alert.seen.len() < MAX_IDS_COUNTED {
+                        alert.seen.insert(id.clone())
+                    } else {
+                        !alert.event_ids.contains(&id)
+                    };
+                    if new {
                         alert.count += 1;
                         if alert.event_ids.len() < self.options.max_event_ids {
                             alert.event_ids.push(id);
@@ -361,6 +374,8 @@ impl Detector {
                 .unwrap_or(env.epoch),
             _ => env.epoch,
         };
+        let seen: std::collections::HashSet<String> = ids.iter().cloned().collect();
+        let count = count.max(seen.len() as u64);
         let mut event_ids = ids;
         event_ids.truncate(self.options.max_event_ids);
         let alert = Alert {
@@ -376,6 +391,7 @@ impl Detector {
             entities: entities.into_iter().collect(),
             event_ids,
             response: meta.response.clone(),
+            seen,
             kind: if meta.correlation { "correlation" } else { "detection" },
             first_epoch: first,
             last_epoch: env.epoch,

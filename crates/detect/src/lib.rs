@@ -81,6 +81,16 @@ pub fn detect_files(
             }
         }
     }
+    // Quarantined records in file order, whether the reader or the normaliser refused them.
+    run.quarantined.sort_by_key(|q| {
+        let n: u64 = q
+            .position
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        (files.iter().position(|f| f.display().to_string() == q.file), n)
+    });
     // Graph returns the newest first; correlation windows need event time order.
     events.sort_by_key(|e| e.envelope.epoch);
     let mut detector = Detector::new(rules, options)?;

@@ -101,18 +101,32 @@ impl RuleSet {
                 reason: "not a folder".into(),
             });
         }
-        let collection =
-            rsigma_parser::parse_sigma_directory(dir).map_err(|e| DetectError::Rule {
-                origin: dir.display().to_string(),
-                reason: e.to_string(),
-            })?;
-        if let Some(error) = collection.errors.first() {
+        let mut files = Vec::new();
+        rule_files(dir, &mut files).map_err(|e| DetectError::Rule {
+            origin: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        files.sort();
+        let mut collection = SigmaCollection::new();
+        let mut errors = Vec::new();
+        for file in &files {
+            match rsigma_parser::parse_sigma_file(file) {
+                Ok(parsed) => {
+                    errors.extend(parsed.errors.iter().map(|e| format!("{}: {e}", file.display())));
+                    collection.rules.extend(parsed.rules);
+                    collection.correlations.extend(parsed.correlations);
+                    collection.filters.extend(parsed.filters);
+                }
+                Err(e) => errors.push(format!("{}: {e}", file.display())),
+            }
+        }
+        if let Some(error) = errors.first() {
             return Err(DetectError::Rule {
                 origin: dir.display().to_string(),
                 reason: format!(
                     "{error}{}",
-                    if collection.errors.len() > 1 {
-                        format!(" (and {} more)", collection.errors.len() - 1)
+                    if errors.len() > 1 {
+                        format!(" (and {} more)", errors.len() - 1)
                     } else {
                         String::new()
                     }
@@ -382,6 +396,26 @@ transformations:
         product: azure
         service: auditlogs
 "#;
+
+/// Every `*.yml` / `*.yaml` under `dir`, following no symbolic link out of it.
+fn rule_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
+            rule_files(&path, out)?;
+        } else if kind.is_file()
+            && matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yml" | "yaml")
+            )
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
 
 fn collect_embedded<'a>(dir: &'a include_dir::Dir<'a>, out: &mut Vec<(String, &'a str)>) {
     for file in dir.files() {

@@ -3,4 +3,6 @@
 
 mod browser;
 mod cli;
+mod detect;
+mod ocsf;
 mod reliability;
