@@ -31,6 +31,7 @@ pub struct DetectorOptions {
     pub max_event_ids: usize,
     /// Open alerts kept before the oldest are handed out.
     pub max_open_alerts: usize,
+    pub stateful: crate::stateful::StatefulOptions,
 }
 
 impl Default for DetectorOptions {
@@ -41,6 +42,7 @@ impl Default for DetectorOptions {
             max_group_entries: 10_000,
             max_event_ids: 100,
             max_open_alerts: 10_000,
+            stateful: crate::stateful::StatefulOptions::default(),
         }
     }
 }
@@ -196,6 +198,7 @@ pub struct Detector {
     /// Detection hits of rules only correlations use, kept for the ids of correlation alerts:
     /// (correlation-relevant rule key, group values) → recent event ids.
     events_seen: u64,
+    stateful: crate::stateful::Stateful,
 }
 
 impl Detector {
@@ -232,9 +235,16 @@ impl Detector {
                 })?;
             engines.insert(source, engine);
         }
+        let mut meta = rules.metadata();
+        if rules.has_builtin() {
+            for m in crate::stateful::catalogue() {
+                meta.insert(m.rule_id.clone(), m);
+            }
+        }
         Ok(Detector {
             engines,
-            meta: rules.metadata(),
+            stateful: crate::stateful::Stateful::new(options.stateful.clone()),
+            meta,
             options,
             open: HashMap::new(),
             done: Vec::new(),
@@ -248,7 +258,7 @@ impl Detector {
 
     /// Correlation state entries held now (bounded by the options).
     pub fn state_entries(&self) -> usize {
-        self.engines.values().map(|e| e.state_count()).sum()
+        self.engines.values().map(|e| e.state_count()).sum::<usize>() + self.stateful.state_entries()
     }
 
     /// Runs every rule of the event's source on it. Events should come in time order per
@@ -280,6 +290,9 @@ impl Detector {
             engine.process_with_detections(&sigma, detections, event.envelope.epoch);
         for result in results {
             self.raise(result, event);
+        }
+        for hit in self.stateful.observe(event) {
+            self.raise_hit(hit, event);
         }
     }
 
@@ -334,6 +347,38 @@ impl Detector {
                 (entities, vec![env.id.clone()], 1)
             }
         };
+        let first = match &result.body {
+            ResultBody::Correlation(body) => body
+                .event_refs
+                .iter()
+                .flatten()
+                .map(|r| r.timestamp)
+                .min()
+                .unwrap_or(env.epoch),
+            _ => env.epoch,
+        };
+        let meta = meta.clone();
+        self.open_or_merge(&meta, entities, ids, count, first, env);
+    }
+
+    /// A stateful detection's hit, through the same deduplication.
+    fn raise_hit(&mut self, hit: crate::stateful::Hit, event: &Event) {
+        let Some(meta) = self.meta.get(&hit.rule_id).cloned() else {
+            return;
+        };
+        let count = hit.event_ids.len().max(1) as u64;
+        self.open_or_merge(&meta, hit.entities, hit.event_ids, count, hit.first_epoch, &event.envelope);
+    }
+
+    fn open_or_merge(
+        &mut self,
+        meta: &RuleMeta,
+        entities: Vec<(String, String)>,
+        ids: Vec<String>,
+        count: u64,
+        first: i64,
+        env: &Envelope,
+    ) {
         let dedup_key = (meta.rule_id.clone(), entities.clone());
         let window = self.options.dedup_window_secs;
         if let Some(alert) = self.open.get_mut(&dedup_key) {
@@ -364,16 +409,6 @@ impl Detector {
                 self.done.push(old);
             }
         }
-        let first = match &result.body {
-            ResultBody::Correlation(body) => body
-                .event_refs
-                .iter()
-                .flatten()
-                .map(|r| r.timestamp)
-                .min()
-                .unwrap_or(env.epoch),
-            _ => env.epoch,
-        };
         let seen: std::collections::HashSet<String> = ids.iter().cloned().collect();
         let count = count.max(seen.len() as u64);
         let mut event_ids = ids;

@@ -19,6 +19,7 @@ mod error;
 pub mod read;
 pub mod rules;
 pub mod source;
+pub mod stateful;
 
 pub use detector::{Alert, Detector, DetectorOptions};
 pub use error::DetectError;

@@ -178,6 +178,11 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Whether Mamori's own rules are in the set (the stateful detections come with them).
+    pub fn has_builtin(&self) -> bool {
+        self.loaded.iter().any(|l| l.builtin)
+    }
+
     pub fn rule_count(&self) -> usize {
         self.loaded
             .iter()
@@ -261,14 +266,18 @@ impl RuleSet {
                     ),
                 );
             }
-            let _ = loaded.builtin;
         }
         out
     }
 
-    /// Every rule's metadata, for listings and tests.
+    /// Every rule's metadata, for listings and tests — with the stateful detections when
+    /// Mamori's own rules are in the set.
     pub fn rules(&self) -> Vec<RuleMeta> {
-        self.metadata().into_values().collect()
+        let mut out: Vec<RuleMeta> = self.metadata().into_values().collect();
+        if self.has_builtin() {
+            out.extend(crate::stateful::catalogue());
+        }
+        out
     }
 }
 
