@@ -7,6 +7,7 @@
 
 mod api;
 mod collect;
+mod detect;
 mod schedule;
 
 use anyhow::{Context, Result};
@@ -87,6 +88,13 @@ pub struct BenchArgs {
     /// Google Workspace) from the imitation APIs, run in a child process.
     #[arg(long)]
     pub collect: bool,
+    /// Instead: threat detection throughput on a generated mixed audit-log corpus (parse alone,
+    /// every rule on every event, and Mamori's detector end to end, per core).
+    #[arg(long)]
+    pub detect: bool,
+    /// With --detect: events in the corpus.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub events: usize,
     /// With --collect: latency added to every response.
     #[arg(long, default_value_t = 50, value_name = "MS")]
     pub latency_ms: u64,
@@ -135,6 +143,12 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 pub fn run(args: BenchArgs) -> Result<u8> {
     if args.collect {
         return collect::run(&args);
+    }
+    if args.detect {
+        return detect::run(&detect::DetectBenchArgs {
+            events: args.events,
+            iterations: args.iterations.min(3),
+        });
     }
     if args.server.api {
         return api::run(&args.server);

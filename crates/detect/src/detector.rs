@@ -137,14 +137,14 @@ fn parameter<'v>(record: &'v Value, name: &str) -> Option<EventValue<'v>> {
     None
 }
 
-impl rsigma_eval::Event for SigmaEvent<'_> {
+impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         if let Some(field) = path
             .strip_prefix(ENVELOPE)
             .and_then(|p| p.strip_prefix('.'))
         {
             let e = self.envelope;
-            let s = |v: &str| Some(EventValue::Str(Cow::Owned(v.to_string())));
+            let s = |v: &'a str| Some(EventValue::Str(Cow::Borrowed(v)));
             return match field {
                 "tenant" => s(&e.tenant),
                 "source" => s(e.source.as_str()),
@@ -432,19 +432,37 @@ impl Detector {
             last_epoch: env.epoch,
         };
         if self.open.len() >= self.options.max_open_alerts {
-            // Hand out the alert quiet for longest: its window has most likely passed.
-            if let Some(oldest) = self
+            self.make_room(env.epoch);
+        }
+        self.open.insert(dedup_key, alert);
+    }
+
+    /// The open-alert table is full: hand out every alert whose window has passed; if that
+    /// frees too little, the quietest tenth. Amortised, so a flood of alerts stays linear.
+    fn make_room(&mut self, now_epoch: i64) {
+        let window = self.options.dedup_window_secs;
+        let before = self.open.len();
+        let done = &mut self.done;
+        self.open.retain(|_, a| {
+            let keep = now_epoch - a.last_epoch <= window;
+            if !keep {
+                done.push(a.clone());
+            }
+            keep
+        });
+        if self.open.len() * 10 > before * 9 {
+            let mut ages: Vec<(i64, (String, Vec<(String, String)>))> = self
                 .open
                 .iter()
-                .min_by_key(|(_, a)| a.last_epoch)
-                .map(|(k, _)| k.clone())
-            {
-                if let Some(a) = self.open.remove(&oldest) {
+                .map(|(k, a)| (a.last_epoch, k.clone()))
+                .collect();
+            ages.sort();
+            for (_, k) in ages.into_iter().take(before / 10 + 1) {
+                if let Some(a) = self.open.remove(&k) {
                     self.done.push(a);
                 }
             }
         }
-        self.open.insert(dedup_key, alert);
     }
 
     /// Alerts whose dedup window has passed by `now` (event time), handed out once.

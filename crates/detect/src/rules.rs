@@ -191,7 +191,7 @@ impl RuleSet {
     }
 
     /// The rules (and correlations over them) that read `source`, as one collection.
-    pub(crate) fn collection_for(&self, source: Source) -> SigmaCollection {
+    pub fn collection_for(&self, source: Source) -> SigmaCollection {
         let mut out = SigmaCollection::new();
         for loaded in &self.loaded {
             let rules: Vec<&SigmaRule> = loaded
