@@ -225,6 +225,7 @@ impl M365Mock {
                 "teams": format!("{base}/teams"),
                 "power_platform": format!("{base}/bap"),
                 "power_bi": format!("{base}/powerbi"),
+                "management": format!("{base}/manage"),
             },
             "dns_server": self.dns.addr.to_string(),
         });
