@@ -728,6 +728,21 @@ pub(crate) fn origin(u: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A pull can run on a spawned task (the worker's scheduler does that).
+    #[allow(dead_code)]
+    fn pull_is_send(config: &AppConfig, checkpoint: &LogCheckpoint) {
+        fn send<T: Send>(_: &T) {}
+        let mut sink = sink_fn(|_b: Batch| Ok(()));
+        let future = pull(
+            config,
+            LogSource::Gws,
+            checkpoint,
+            Timestamp::UNIX_EPOCH,
+            &mut sink,
+        );
+        send(&future);
+    }
+
     #[test]
     fn source_names_round_trip() {
         for s in LogSource::ALL {
