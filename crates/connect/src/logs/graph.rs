@@ -8,8 +8,8 @@
 //! recent sign-ins are returned first"), which [`super::read_newest_first`] relies on.
 
 use super::{
-    iso_seconds, origin, parse_time, read_newest_first, LogSink, LogSource, NewestFirst,
-    PullError, PullOptions, Run,
+    iso_seconds, origin, parse_time, read_newest_first, LogSink, LogSource, NewestFirst, PullError,
+    PullOptions, Run,
 };
 use crate::http::{Api, ApiError, Call};
 use crate::m365::config::scopes;
@@ -76,10 +76,7 @@ impl NewestFirst for GraphList {
 
     fn key(&self, record: &Value) -> Option<(i64, String)> {
         let t = parse_time(record.get(self.property)?.as_str()?)?;
-        Some((
-            t.as_millisecond(),
-            record.get("id")?.as_str()?.to_string(),
-        ))
+        Some((t.as_millisecond(), record.get("id")?.as_str()?.to_string()))
     }
 }
 
@@ -92,10 +89,7 @@ pub(crate) async fn pull<S: LogSink>(
     let mut config = config.clone();
     config.validate().map_err(PullError::Config)?;
     let base = Api::new(options.http.clone(), None);
-    let api = base.with_auth(Arc::new(crate::m365::token_source(
-        &config,
-        scopes::GRAPH,
-    )));
+    let api = base.with_auth(Arc::new(crate::m365::token_source(&config, scopes::GRAPH)));
     // Wrong credentials stop here, with the token endpoint's words.
     api.check_auth().await?;
     let source = run.source;
@@ -110,10 +104,7 @@ pub(crate) async fn pull<S: LogSink>(
     let lister = GraphList {
         api,
         section: source.name(),
-        url: format!(
-            "{}/{path}",
-            config.endpoints.graph.trim_end_matches('/')
-        ),
+        url: format!("{}/{path}", config.endpoints.graph.trim_end_matches('/')),
         property,
         top: options.page_size.clamp(1, 1000),
     };

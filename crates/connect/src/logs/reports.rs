@@ -6,8 +6,8 @@
 //! account (domain-wide delegation) like the posture collector's scopes.
 
 use super::{
-    enc, iso_millis, parse_time, read_newest_first, LogSink, NewestFirst, PullError,
-    PullOptions, Run,
+    enc, iso_millis, parse_time, read_newest_first, LogSink, NewestFirst, PullError, PullOptions,
+    Run,
 };
 use crate::auth::AuthError;
 use crate::gws::client::SCOPE_AUDIT;
@@ -87,8 +87,7 @@ pub(crate) async fn pull<S: LogSink>(
     match api.check_auth().await {
         Ok(()) => {}
         // The key is good but the scope is not delegated: this source fails, not the pull.
-        Err(e)
-            if matches!(&e, AuthError::Rejected { error, .. } if error == "unauthorized_client") =>
+        Err(e) if matches!(&e, AuthError::Rejected { error, .. } if error == "unauthorized_client") =>
         {
             let e = ApiError::Auth(e);
             for app in APPLICATIONS {

@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use jiff::Timestamp;
 use mamori_connect::logs::{
     pull_with, sink_fn, Batch, LogCheckpoint, LogSource, PullError, PullOptions, PullOutcome,
 };
@@ -14,7 +15,6 @@ use mamori_mock_saas::gws::{self, GwsMock, GwsTenantSpec};
 use mamori_mock_saas::logs::{self as gen, record_id, record_time, Source, DAY, HOUR, MINUTE};
 use mamori_mock_saas::m365::{self, audience, M365Mock, M365TenantSpec};
 use mamori_mock_saas::Behaviour;
-use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -165,7 +165,7 @@ async fn pull_through(
                 assert_eq!(batch.source, source);
                 assert!(!batch.records.is_empty());
                 calls += 1;
-                if fail_every.is_some_and(|n| calls % n == 0) {
+                if fail_every.is_some_and(|n| calls.is_multiple_of(n)) {
                     return Err("the store is full".into());
                 }
                 got.extend(batch.records.iter().map(|r| id_of(source, r)));
@@ -199,7 +199,11 @@ async fn pull_through(
 fn assert_exactly(source: LogSource, pulled: &Pulled, expected: &[String]) {
     let got = pulled.sorted();
     let distinct: HashSet<&String> = got.iter().collect();
-    assert_eq!(distinct.len(), got.len(), "{source}: a record was delivered twice");
+    assert_eq!(
+        distinct.len(),
+        got.len(),
+        "{source}: a record was delivered twice"
+    );
     assert!(!expected.is_empty(), "{source}: the window has records");
     assert_eq!(got.len(), expected.len(), "{source}: record count");
     assert_eq!(got, expected, "{source}: record ids");
@@ -223,12 +227,17 @@ async fn nothing_new(config: &AppConfig, source: LogSource, checkpoint: &LogChec
     assert!(again.ids.is_empty(), "{source}: {} again", again.ids.len());
     assert_eq!(again.outcome.batches, 0);
     assert!(again.outcome.is_complete(), "{:?}", again.outcome);
-    assert_eq!(&again.checkpoint, checkpoint, "{source}: the checkpoint stays");
+    assert_eq!(
+        &again.checkpoint, checkpoint,
+        "{source}: the checkpoint stays"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn m365_week_from_an_old_checkpoint_is_clamped_complete_and_not_repeated() {
-    let mock = m365::start(&m365_spec(), Behaviour::default()).await.unwrap();
+    let mock = m365::start(&m365_spec(), Behaviour::default())
+        .await
+        .unwrap();
     let config = m365_config(&mock);
     let source = LogSource::M365;
     // Eight days back: a day more than the API lists.
@@ -243,14 +252,18 @@ async fn m365_week_from_an_old_checkpoint_is_clamped_complete_and_not_repeated()
     }
     let expected = expected_m365(&mock, source, oldest, now_ms());
     let got = pulled.sorted();
-    assert_eq!(got, expected, "every record of the blobs created since the clamp");
+    assert_eq!(
+        got, expected,
+        "every record of the blobs created since the clamp"
+    );
     assert!(pulled.outcome.streams.values().all(|s| s.error.is_none()));
     assert!(pulled.outcome.batches > 100, "one batch per blob");
     // Every content type was subscribed.
-    let subs = mock.state.subscriptions.lock().unwrap();
-    assert_eq!(subs.len(), 4);
-    assert!(subs.values().all(|s| s.enabled));
-    drop(subs);
+    {
+        let subs = mock.state.subscriptions.lock().unwrap();
+        assert_eq!(subs.len(), 4);
+        assert!(subs.values().all(|s| s.enabled));
+    }
     // The lookback: the cursor is an hour before the end, with the blobs of that hour seen.
     for ct in source.streams() {
         let c = pulled.checkpoint.cursor(ct);
@@ -258,28 +271,52 @@ async fn m365_week_from_an_old_checkpoint_is_clamped_complete_and_not_repeated()
         assert!(!c.seen.is_empty(), "{ct}");
     }
     // Again: subscriptions already enabled (AF20024), the last hour listed again, nothing new.
-    let again = pull_through(&config, source, pulled.checkpoint.clone(), now_ms(), &options(1000), None).await;
+    let again = pull_through(
+        &config,
+        source,
+        pulled.checkpoint.clone(),
+        now_ms(),
+        &options(1000),
+        None,
+    )
+    .await;
     assert!(again.ids.is_empty());
     assert!(again.outcome.is_complete(), "{:?}", again.outcome);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn m365_interrupted_pull_resumes_with_every_record_once() {
-    let mock = m365::start(&m365_spec(), Behaviour::default()).await.unwrap();
+    let mock = m365::start(&m365_spec(), Behaviour::default())
+        .await
+        .unwrap();
     let config = m365_config(&mock);
     let source = LogSource::M365;
     let from = now_ms() - 30 * HOUR;
     let checkpoint = LogCheckpoint::new("sakura-m365", source, at(from));
-    let pulled = pull_through(&config, source, checkpoint, now_ms(), &options(1000), Some(3)).await;
+    let pulled = pull_through(
+        &config,
+        source,
+        checkpoint,
+        now_ms(),
+        &options(1000),
+        Some(3),
+    )
+    .await;
     assert!(pulled.interruptions >= 10, "{}", pulled.interruptions);
-    assert_exactly(source, &pulled, &expected_m365(&mock, source, from, now_ms()));
+    assert_exactly(
+        source,
+        &pulled,
+        &expected_m365(&mock, source, from, now_ms()),
+    );
     // Two windows (30 hours > 24): the second one starts where the first ended.
     nothing_new(&config, source, &pulled.checkpoint).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entra_pulls_page_complete_and_resume_exactly_once() {
-    let mock = m365::start(&m365_spec(), Behaviour::default()).await.unwrap();
+    let mock = m365::start(&m365_spec(), Behaviour::default())
+        .await
+        .unwrap();
     let config = m365_config(&mock);
     for source in [LogSource::EntraSignin, LogSource::EntraAudit] {
         // The whole week, pages of 500.
@@ -300,7 +337,15 @@ async fn entra_pulls_page_complete_and_resume_exactly_once() {
         let expected = expected_m365(&mock, source, from, now_ms());
         let page = (expected.len() / 30).max(1);
         let checkpoint = LogCheckpoint::new("sakura-m365", source, at(from));
-        let pulled = pull_through(&config, source, checkpoint, now_ms(), &options(page), Some(4)).await;
+        let pulled = pull_through(
+            &config,
+            source,
+            checkpoint,
+            now_ms(),
+            &options(page),
+            Some(4),
+        )
+        .await;
         assert!(
             pulled.interruptions >= (expected.len() / page / 4).min(5),
             "{source}: {} interruptions, {} records",
@@ -314,13 +359,22 @@ async fn entra_pulls_page_complete_and_resume_exactly_once() {
         // Pulled in steps (a scheduler's runs): the steps add up to the whole.
         let mut checkpoint = LogCheckpoint::new("sakura-m365", source, at(from));
         let mut ids = Vec::new();
-        for step in [from + 5 * HOUR + 17_000, from + 5 * HOUR + 17_000, from + DAY, now_ms()] {
+        for step in [
+            from + 5 * HOUR + 17_000,
+            from + 5 * HOUR + 17_000,
+            from + DAY,
+            now_ms(),
+        ] {
             let p = pull_through(&config, source, checkpoint, step, &options(200), None).await;
             ids.extend(p.ids);
             checkpoint = p.checkpoint;
         }
         ids.sort();
-        assert_eq!(ids, expected_m365(&mock, source, from, now_ms()), "{source}: in steps");
+        assert_eq!(
+            ids,
+            expected_m365(&mock, source, from, now_ms()),
+            "{source}: in steps"
+        );
     }
 }
 
@@ -340,7 +394,15 @@ async fn gws_pull_reads_every_application_exactly_once() {
 
     let from = now_ms() - 2 * DAY;
     let checkpoint = LogCheckpoint::new("sakura-gws", source, at(from));
-    let pulled = pull_through(&config, source, checkpoint, now_ms(), &options(100), Some(2)).await;
+    let pulled = pull_through(
+        &config,
+        source,
+        checkpoint,
+        now_ms(),
+        &options(100),
+        Some(2),
+    )
+    .await;
     assert!(pulled.interruptions >= 5, "{}", pulled.interruptions);
     assert_exactly(source, &pulled, &expected_gws(&mock, from, now_ms()));
     nothing_new(&config, source, &pulled.checkpoint).await;
@@ -359,28 +421,59 @@ async fn throttled_log_requests_are_retried() {
         let from = now_ms() - 3 * HOUR;
         let checkpoint = LogCheckpoint::new("sakura-m365", source, at(from));
         let pulled = pull_through(&config, source, checkpoint, now_ms(), &options(40), None).await;
-        assert_exactly(source, &pulled, &expected_m365(&mock, source, from, now_ms()));
+        assert_exactly(
+            source,
+            &pulled,
+            &expected_m365(&mock, source, from, now_ms()),
+        );
     }
-    assert!(mock.server.counters.throttled() >= 2, "{}", mock.server.counters.throttled());
+    assert!(
+        mock.server.counters.throttled() >= 2,
+        "{}",
+        mock.server.counters.throttled()
+    );
 
     let mock = gws::start(&gws_spec(), behaviour).await.unwrap();
     let from = now_ms() - 6 * HOUR;
     let checkpoint = LogCheckpoint::new("sakura-gws", LogSource::Gws, at(from));
-    let pulled = pull_through(&gws_config(&mock), LogSource::Gws, checkpoint, now_ms(), &options(50), None).await;
-    assert_exactly(LogSource::Gws, &pulled, &expected_gws(&mock, from, now_ms()));
+    let pulled = pull_through(
+        &gws_config(&mock),
+        LogSource::Gws,
+        checkpoint,
+        now_ms(),
+        &options(50),
+        None,
+    )
+    .await;
+    assert_exactly(
+        LogSource::Gws,
+        &pulled,
+        &expected_gws(&mock, from, now_ms()),
+    );
     assert!(mock.server.counters.throttled() >= 1);
 }
 
-async fn pull_once(config: &AppConfig, source: LogSource, from: i64) -> (LogCheckpoint, PullOutcome, usize) {
+async fn pull_once(
+    config: &AppConfig,
+    source: LogSource,
+    from: i64,
+) -> (LogCheckpoint, PullOutcome, usize) {
     let checkpoint = LogCheckpoint::new("t", source, at(from));
     let mut n = 0;
     let mut sink = sink_fn(|b: Batch| {
         n += b.records.len();
         Ok(())
     });
-    let (c, o) = pull_with(config, source, &checkpoint, clock(), &options(1000), &mut sink)
-        .await
-        .unwrap_or_else(|e| panic!("{source}: {e}"));
+    let (c, o) = pull_with(
+        config,
+        source,
+        &checkpoint,
+        clock(),
+        &options(1000),
+        &mut sink,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{source}: {e}"));
     (c, o, n)
 }
 
@@ -406,8 +499,16 @@ async fn a_missing_permission_fails_only_its_source() {
         assert_eq!(errors.len(), 1, "{source}");
         let failure = errors[0].1;
         assert_eq!(failure.http_status, Some(403));
-        assert!(failure.message.contains("Authorization_RequestDenied"), "{}", failure.message);
-        assert!(failure.message.contains("AuditLog.Read.All"), "{}", failure.message);
+        assert!(
+            failure.message.contains("Authorization_RequestDenied"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure.message.contains("AuditLog.Read.All"),
+            "{}",
+            failure.message
+        );
         assert_eq!(failure.permission.as_deref(), Some(source.permission()));
         // Nothing read, nothing moved.
         assert_eq!(checkpoint.cursor(source.streams()[0]).time, at(from));
@@ -430,7 +531,11 @@ async fn a_missing_permission_fails_only_its_source() {
     assert_eq!(errors.len(), 4);
     for (_, f) in errors {
         assert_eq!(f.http_status, Some(403));
-        assert!(f.message.contains("AF10001") && f.message.contains("ActivityFeed.Read"), "{}", f.message);
+        assert!(
+            f.message.contains("AF10001") && f.message.contains("ActivityFeed.Read"),
+            "{}",
+            f.message
+        );
     }
     let (_, outcome, n) = pull_once(&config, LogSource::EntraAudit, now_ms() - DAY).await;
     assert!(outcome.is_complete(), "{outcome:?}");
@@ -454,14 +559,20 @@ async fn a_missing_permission_fails_only_its_source() {
     assert_eq!(errors.len(), 5);
     for (_, f) in errors {
         assert!(f.message.contains("unauthorized_client"), "{}", f.message);
-        assert!(f.message.contains("admin.reports.audit.readonly"), "{}", f.message);
+        assert!(
+            f.message.contains("admin.reports.audit.readonly"),
+            "{}",
+            f.message
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_credentials_are_clear_errors_and_no_secret_is_printed() {
     let logs = common::capture_logs();
-    let mock = m365::start(&m365_spec(), Behaviour::default()).await.unwrap();
+    let mock = m365::start(&m365_spec(), Behaviour::default())
+        .await
+        .unwrap();
     let gmock = gws::start(&gws_spec(), Behaviour::default()).await.unwrap();
     let mut texts = Vec::new();
     let from = now_ms() - HOUR;
@@ -473,7 +584,10 @@ async fn wrong_credentials_are_clear_errors_and_no_secret_is_printed() {
         (gws_config(&gmock), LogSource::Gws),
     ] {
         let (checkpoint, outcome, _) = pull_once(&config, source, from).await;
-        texts.push(format!("{outcome:?} {}", serde_json::to_string(&checkpoint).unwrap()));
+        texts.push(format!(
+            "{outcome:?} {}",
+            serde_json::to_string(&checkpoint).unwrap()
+        ));
     }
     // A wrong client secret, for both Microsoft APIs.
     let mut wrong = m365_config(&mock);
@@ -483,9 +597,16 @@ async fn wrong_credentials_are_clear_errors_and_no_secret_is_printed() {
     for source in [LogSource::M365, LogSource::EntraAudit] {
         let checkpoint = LogCheckpoint::new("t", source, at(from));
         let mut sink = sink_fn(|_b: Batch| Ok(()));
-        let e = pull_with(&wrong, source, &checkpoint, clock(), &options(1000), &mut sink)
-            .await
-            .unwrap_err();
+        let e = pull_with(
+            &wrong,
+            source,
+            &checkpoint,
+            clock(),
+            &options(1000),
+            &mut sink,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, PullError::Auth(_)), "{e}");
         let text = e.to_string();
         assert!(text.contains("refused the credentials"), "{text}");
@@ -498,17 +619,31 @@ async fn wrong_credentials_are_clear_errors_and_no_secret_is_printed() {
     }
     let checkpoint = LogCheckpoint::new("t", LogSource::Gws, at(from));
     let mut sink = sink_fn(|_b: Batch| Ok(()));
-    let e = pull_with(&stranger, LogSource::Gws, &checkpoint, clock(), &options(1000), &mut sink)
-        .await
-        .unwrap_err();
+    let e = pull_with(
+        &stranger,
+        LogSource::Gws,
+        &checkpoint,
+        clock(),
+        &options(1000),
+        &mut sink,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, PullError::Auth(_)), "{e}");
     assert!(e.to_string().contains("invalid_grant"), "{e}");
     texts.push(format!("{e} {e:?}"));
     // A source read with the other application's configuration.
     let mut sink = sink_fn(|_b: Batch| Ok(()));
-    let e = pull_with(&m365_config(&mock), LogSource::Gws, &checkpoint, clock(), &options(1000), &mut sink)
-        .await
-        .unwrap_err();
+    let e = pull_with(
+        &m365_config(&mock),
+        LogSource::Gws,
+        &checkpoint,
+        clock(),
+        &options(1000),
+        &mut sink,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, PullError::WrongConfig { .. }), "{e}");
 
     let logs = logs.text();
@@ -516,7 +651,10 @@ async fn wrong_credentials_are_clear_errors_and_no_secret_is_printed() {
     texts.push(logs);
     let all = texts.join("\n");
     let app = &mock.state.app;
-    let mut secrets = vec![app.client_secret.clone(), "Wrong~Log~Secret~4321".to_string()];
+    let mut secrets = vec![
+        app.client_secret.clone(),
+        "Wrong~Log~Secret~4321".to_string(),
+    ];
     secrets.extend(
         gmock.key["private_key"]
             .as_str()
@@ -528,6 +666,9 @@ async fn wrong_credentials_are_clear_errors_and_no_secret_is_printed() {
     for secret in &secrets {
         assert!(!all.contains(secret.as_str()), "a secret leaked: {secret}");
     }
-    assert!(!all.contains("eyJ0eXAiOiJKV1Qi.mock."), "an access token leaked");
+    assert!(
+        !all.contains("eyJ0eXAiOiJKV1Qi.mock."),
+        "an access token leaked"
+    );
     assert!(!all.contains("ya29."), "a Google access token leaked");
 }
