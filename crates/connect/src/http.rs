@@ -326,6 +326,16 @@ impl Api {
     /// Sends one call, retrying what can be retried, and parses the JSON answer.
     /// A `204 No Content` answers `Value::Null`.
     pub async fn json(&self, section: &str, call: Call<'_>) -> Result<Value, ApiError> {
+        self.json_with_headers(section, call).await.map(|(v, _)| v)
+    }
+
+    /// Like [`Api::json`], with the response headers (paging links such as the Management
+    /// Activity API's `NextPageUri` travel in a header).
+    pub async fn json_with_headers(
+        &self,
+        section: &str,
+        call: Call<'_>,
+    ) -> Result<(Value, reqwest::header::HeaderMap), ApiError> {
         let url = call.url.clone();
         let mut refreshed = false;
         let mut last = String::new();
@@ -416,6 +426,7 @@ impl Api {
                 self.retry_pause(section, attempt, &last).await;
                 continue;
             }
+            let headers = resp.headers().clone();
             let body = match read_limited(resp, self.settings.max_body_bytes).await {
                 Ok(body) => body,
                 Err(message) if message.contains("exceeds") => {
@@ -442,12 +453,14 @@ impl Api {
                 });
             }
             if body.is_empty() || status == 204 {
-                return Ok(Value::Null);
+                return Ok((Value::Null, headers));
             }
-            return serde_json::from_slice(&body).map_err(|e| ApiError::Malformed {
-                url,
-                message: e.to_string(),
-            });
+            return serde_json::from_slice(&body)
+                .map(|v| (v, headers))
+                .map_err(|e| ApiError::Malformed {
+                    url,
+                    message: e.to_string(),
+                });
         }
         if last.starts_with("timed out") {
             return Err(ApiError::Timeout {

@@ -50,7 +50,7 @@ pub enum CollectError {
 }
 
 /// Reads the key file without ever echoing its content in an error.
-fn load_key(config: &GwsConfig) -> Result<ServiceAccountKey, CollectError> {
+pub(crate) fn load_key(config: &GwsConfig) -> Result<ServiceAccountKey, CollectError> {
     let (text, origin) =
         match (
             &config.service_account_key_file,
@@ -84,6 +84,26 @@ fn load_key(config: &GwsConfig) -> Result<ServiceAccountKey, CollectError> {
         )));
     }
     Ok(key)
+}
+
+/// An API client whose token carries only `scope`, on `base`'s budget (the audit-log pull).
+pub(crate) fn scoped_api(config: &GwsConfig, base: &Api, scope: &str) -> Result<Api, CollectError> {
+    let key = load_key(config)?;
+    let token_uri = config
+        .endpoints
+        .token_uri
+        .clone()
+        .or(key.token_uri.clone())
+        .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into());
+    let source = TokenSource::new(TokenRequest::GoogleServiceAccount {
+        token_uri,
+        client_email: key.client_email,
+        private_key_id: key.private_key_id,
+        private_key_pem: key.private_key,
+        subject: config.subject.clone(),
+        scopes: vec![scope.to_string()],
+    });
+    Ok(base.with_auth(Arc::new(source)))
 }
 
 /// One tenant's API access: one token source per scope on a shared budget.

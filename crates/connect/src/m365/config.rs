@@ -56,6 +56,8 @@ pub struct M365Endpoints {
     pub teams: String,
     pub power_platform: String,
     pub power_bi: String,
+    /// Office 365 Management APIs (the Management Activity API of the audit-log pull).
+    pub management: String,
 }
 
 impl Default for M365Endpoints {
@@ -69,6 +71,7 @@ impl Default for M365Endpoints {
             teams: "https://api.interfaces.records.teams.microsoft.com".into(),
             power_platform: "https://api.bap.microsoft.com".into(),
             power_bi: "https://api.powerbi.com".into(),
+            management: "https://manage.office.com".into(),
         }
     }
 }
@@ -82,6 +85,8 @@ pub mod scopes {
     pub const TEAMS: &str = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239/.default";
     pub const POWER_PLATFORM: &str = "https://service.powerapps.com/.default";
     pub const POWER_BI: &str = "https://analysis.windows.net/powerbi/api/.default";
+    /// Office 365 Management APIs (`ActivityFeed.Read`), audience `https://manage.office.com`.
+    pub const MANAGEMENT: &str = "https://manage.office.com/.default";
 }
 
 impl M365Config {

@@ -5,6 +5,7 @@
 mod common;
 mod gws;
 mod gws_secrets;
+mod logs;
 mod m365;
 mod m365_admin;
 mod m365_secrets;

@@ -66,6 +66,13 @@ impl GwsMock {
         self.shared.logs()
     }
 
+    /// The generator spec of the tenant's Reports API activities: `logs::generate` of it gives
+    /// what the API serves, except the posture tenant's own admin and token history
+    /// (`tenant.admin_activities`, `tenant.token_activities`), which is merged in by time.
+    pub fn log_spec(&self) -> LogSpec {
+        self.shared.log_spec()
+    }
+
     /// The audit-log clock (milliseconds since the epoch).
     pub fn log_now_ms(&self) -> i64 {
         self.shared.log_now_ms
@@ -263,21 +270,25 @@ struct Shared {
 pub const LOG_USERS_MAX: usize = 5_000;
 
 impl Shared {
+    fn log_spec(&self) -> LogSpec {
+        let t = &self.tenant;
+        let users = &t.users[..t.users.len().min(LOG_USERS_MAX)];
+        LogSpec {
+            seed: self.log_seed,
+            start_ms: self.log_now_ms - 7 * crate::logs::DAY,
+            end_ms: self.log_now_ms,
+            m365: None,
+            gws: Some(Population::from_gws_users(&t.customer_id, &t.primary_domain, users, self.log_seed)),
+            events_per_user_day: crate::logs::SERVER_EVENTS_PER_USER_DAY,
+            attacks: true,
+        }
+    }
+
     fn logs(&self) -> Arc<LogStore> {
         self.logs
             .get_or_init(|| {
                 let t = &self.tenant;
-                let users = &t.users[..t.users.len().min(LOG_USERS_MAX)];
-                let spec = LogSpec {
-                    seed: self.log_seed,
-                    start_ms: self.log_now_ms - 7 * crate::logs::DAY,
-                    end_ms: self.log_now_ms,
-                    m365: None,
-                    gws: Some(Population::from_gws_users(&t.customer_id, &t.primary_domain, users, self.log_seed)),
-                    events_per_user_day: crate::logs::SERVER_EVENTS_PER_USER_DAY,
-                    attacks: true,
-                };
-                let mut store = LogStore::build(&spec);
+                let mut store = LogStore::build(&self.log_spec());
                 // The posture tenant's admin and token history is part of the same log.
                 for (app, list) in [("admin", &t.admin_activities), ("token", &t.token_activities)] {
                     let more = list

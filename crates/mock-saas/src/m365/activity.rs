@@ -143,10 +143,14 @@ async fn start(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMap,
         }
         _ => Value::Null,
     };
-    s.subscriptions
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(ct.to_string(), Subscription { enabled: true, webhook: webhook.clone() });
+    let mut subs = s.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
+    // Starting an enabled subscription again without a change is refused (microsoft/coe-starter-kit
+    // issue 2807: HTTP 400, AF20024 "The subscription is already enabled. No property change.").
+    if subs.get(ct).is_some_and(|sub| sub.enabled && sub.webhook == webhook) {
+        return af(400, "AF20024", "The subscription is already enabled. No property change.");
+    }
+    subs.insert(ct.to_string(), Subscription { enabled: true, webhook: webhook.clone() });
+    drop(subs);
     crate::common::json_response(&json!({"contentType": ct, "status": "enabled", "webhook": webhook}))
 }
 

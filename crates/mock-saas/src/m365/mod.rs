@@ -116,24 +116,27 @@ impl M365State {
     /// first use.
     pub fn logs(&self) -> Arc<LogStore> {
         self.logs
-            .get_or_init(|| {
-                let spec = LogSpec {
-                    seed: self.log_seed,
-                    start_ms: self.log_now_ms - 7 * crate::logs::DAY,
-                    end_ms: self.log_now_ms,
-                    m365: Some(Population::from_m365_export(
-                        &self.export,
-                        &self.tenant_name,
-                        self.log_users.min(LOG_USERS_MAX),
-                        self.log_seed,
-                    )),
-                    gws: None,
-                    events_per_user_day: crate::logs::SERVER_EVENTS_PER_USER_DAY,
-                    attacks: true,
-                };
-                Arc::new(LogStore::build(&spec))
-            })
+            .get_or_init(|| Arc::new(LogStore::build(&self.log_spec())))
             .clone()
+    }
+
+    /// The generator spec of the tenant's audit-log streams (the seven days before the log
+    /// clock): `logs::generate(&state.log_spec())` gives exactly what the log APIs serve.
+    pub fn log_spec(&self) -> LogSpec {
+        LogSpec {
+            seed: self.log_seed,
+            start_ms: self.log_now_ms - 7 * crate::logs::DAY,
+            end_ms: self.log_now_ms,
+            m365: Some(Population::from_m365_export(
+                &self.export,
+                &self.tenant_name,
+                self.log_users.min(LOG_USERS_MAX),
+                self.log_seed,
+            )),
+            gws: None,
+            events_per_user_day: crate::logs::SERVER_EVENTS_PER_USER_DAY,
+            attacks: true,
+        }
     }
 }
 
@@ -222,6 +225,7 @@ impl M365Mock {
                 "teams": format!("{base}/teams"),
                 "power_platform": format!("{base}/bap"),
                 "power_bi": format!("{base}/powerbi"),
+                "management": format!("{base}/manage"),
             },
             "dns_server": self.dns.addr.to_string(),
         });

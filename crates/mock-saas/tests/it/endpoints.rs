@@ -74,6 +74,9 @@ async fn management_activity_api_lists_pages_and_serves_content() {
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body, json!({"contentType": sp, "status": "enabled", "webhook": null}));
+    // Started again without a change: AF20024, the subscription stays enabled.
+    let r = api.post(&format!("{root}/subscriptions/start?contentType={sp}")).await;
+    assert_eq!(error_code(r).await, (400, "AF20024".into()));
     let r = api.post(&format!("{root}/subscriptions/start?contentType=Audit.Nothing")).await;
     assert_eq!(error_code(r).await, (400, "AF20020".into()));
     let list: Value = api.get(&format!("{root}/subscriptions/list")).await.json().await.unwrap();
