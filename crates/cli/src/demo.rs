@@ -70,11 +70,64 @@ pub fn run(options: &DemoOptions) -> Result<u8> {
         let m365_credentials = m365.config(true);
         let gws_credentials = crate::imitate::gws_config_json(&gws);
         write_reports(out_dir, &engine, collected, started)?;
+        // The demo tenants' last week of audit logs, pulled and matched by the rules.
+        let rules = mamori_detect::RuleSet::builtin().context("the built-in detection rules")?;
+        let until = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(5);
+        let since = until - jiff::SignedDuration::from_hours(7 * 24 - 1);
+        let tenant_id = m365_credentials["tenant_id"].as_str().unwrap_or("sakura-trading").to_string();
+        let (m365_logs, gws_logs) = tokio::join!(
+            crate::logs::pull_and_detect(&m365_config, &tenant_id, since, until, &rules),
+            crate::logs::pull_and_detect(&gws_config, "sakura-trading-gws", since, until, &rules),
+        );
+        write_alerts(out_dir, &[m365_logs?, gws_logs?])?;
         if !options.serve {
             return Ok(0);
         }
         serve(options, engine, m365_credentials, gws_credentials).await
     })
+}
+
+/// `alerts.jsonl` in the `mamori detect --format json` shape, and a summary on stdout.
+fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()> {
+    let lang = crate::text::lang();
+    let mut body = String::new();
+    let mut alerts: Vec<&mamori_detect::Alert> = detected.iter().flat_map(|d| &d.alerts).collect();
+    alerts.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.rule_id.cmp(&b.rule_id)));
+    for alert in &alerts {
+        body.push_str(&serde_json::to_string(&alert.to_json(Lang::En))?);
+        body.push('\n');
+    }
+    let path = out_dir.join("alerts.jsonl");
+    write_atomically(&path, body.as_bytes())?;
+    let events: usize = detected.iter().map(|d| d.events).sum();
+    println!(
+        "{}",
+        crate::text::format(
+            lang,
+            "demo_alerts",
+            &[("alerts", &alerts.len()), ("events", &events), ("path", &path.display())]
+        )
+    );
+    for d in detected {
+        for (source, result) in &d.sources {
+            if let Err(why) = result {
+                eprintln!(
+                    "mamori: {}: {}",
+                    crate::text::get(lang, "warning"),
+                    crate::text::format(lang, "demo_log_failed", &[("source", source), ("why", why)])
+                );
+            }
+        }
+    }
+    let mut by_severity: Vec<&&mamori_detect::Alert> = alerts
+        .iter()
+        .filter(|a| matches!(a.severity.as_str(), "critical" | "high"))
+        .collect();
+    by_severity.sort_by_key(|a| if a.severity == "critical" { 0 } else { 1 });
+    for alert in by_severity.iter().take(12) {
+        println!("  [{}] {} — {}", alert.severity, alert.title.get(lang), alert.first_seen);
+    }
+    Ok(())
 }
 
 fn write_reports(

@@ -6,6 +6,7 @@ mod demo;
 mod detect;
 mod evaluate;
 mod imitate;
+mod logs;
 mod output;
 mod packs;
 mod permissions;

@@ -403,6 +403,30 @@ fn demo_writes_reports_in_both_languages() {
     }
     let ja = std::fs::read_to_string(dir.path().join("report-ja.html")).unwrap();
     assert!(ja.contains("lang=\"ja\"") && ja.contains("製品別サマリー"));
+    // The demo tenants' audit logs were pulled and matched: the week's attacks are alerts, in
+    // the `mamori detect --format json` shape, and every log source was read.
+    assert!(stdout(&o).contains("alerts.jsonl"), "demo says where alerts.jsonl is");
+    assert!(!stderr(&o).contains("not read"), "{}", stderr(&o));
+    let alerts: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rules: std::collections::BTreeSet<&str> =
+        alerts.iter().filter_map(|a| a["rule_id"].as_str()).collect();
+    for must in [
+        "mamori.entra-signin.password_spray",
+        "mamori.entra-signin.mfa_fatigue",
+        "mamori.entra-audit.consent_high_risk_scopes",
+        "mamori.gws.oauth_high_risk_scopes",
+        "mamori.entra-signin.impossible_travel",
+    ] {
+        assert!(rules.contains(must), "no {must} alert in the demo: {rules:?}");
+    }
+    for a in &alerts {
+        assert!(a["event_ids"].as_array().is_some_and(|ids| !ids.is_empty()), "{a}");
+        assert!(a["attack"].as_array().is_some_and(|t| !t.is_empty()), "{a}");
+    }
     // The collected snapshots evaluate through the normal path too, with no control in error:
     // every section the packs read was collected through the connectors.
     for file in [
