@@ -116,7 +116,9 @@ pub fn run(args: &DetectBenchArgs) -> Result<u8> {
     for e in logs::stream(&spec).take(args.events) {
         let line = serde_json::to_vec(&e.record)?;
         bytes += line.len() + 1;
-        *per_source.entry(source_of(e.source).as_str()).or_insert(0usize) += 1;
+        *per_source
+            .entry(source_of(e.source).as_str())
+            .or_insert(0usize) += 1;
         corpus.push((source_of(e.source), line));
     }
     println!(
@@ -128,7 +130,9 @@ pub fn run(args: &DetectBenchArgs) -> Result<u8> {
     );
     let (rules, _dir) = rules_with_variants(150).context("rules with variants")?;
     let all_rules = rules.rules().len();
-    println!("rules: {all_rules} (Mamori's own, their generated variants and the stateful detections)");
+    println!(
+        "rules: {all_rules} (Mamori's own, their generated variants and the stateful detections)"
+    );
 
     let n = corpus.len() as f64;
     let best = |f: &mut dyn FnMut() -> Result<u64>| -> Result<(f64, u64)> {
@@ -193,13 +197,21 @@ pub fn run(args: &DetectBenchArgs) -> Result<u8> {
             *by_rule.entry(a.rule_id.as_str()).or_default() += 1;
         }
         let mut top: Vec<_> = by_rule.into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1));
-        top_rules = top.iter().take(6).map(|(r, n)| format!("{r} {n}")).collect::<Vec<_>>().join(", ");
+        top.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+        top_rules = top
+            .iter()
+            .take(6)
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         Ok(alerts as u64)
     })?;
 
     let rate = |s: f64| n / s;
-    println!("  (b) parse only:                      {:>10.0} events/s", rate(parse_s));
+    println!(
+        "  (b) parse only:                      {:>10.0} events/s",
+        rate(parse_s)
+    );
     println!(
         "  (a) parse + every rule on every event ({naive_rules} detection rules, {naive_hits} matches): {:>10.0} events/s",
         rate(naive_s)

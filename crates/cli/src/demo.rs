@@ -74,7 +74,10 @@ pub fn run(options: &DemoOptions) -> Result<u8> {
         let rules = mamori_detect::RuleSet::builtin().context("the built-in detection rules")?;
         let until = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(5);
         let since = until - jiff::SignedDuration::from_hours(7 * 24 - 1);
-        let tenant_id = m365_credentials["tenant_id"].as_str().unwrap_or("sakura-trading").to_string();
+        let tenant_id = m365_credentials["tenant_id"]
+            .as_str()
+            .unwrap_or("sakura-trading")
+            .to_string();
         let (m365_logs, gws_logs) = tokio::join!(
             crate::logs::pull_and_detect(&m365_config, &tenant_id, since, until, &rules),
             crate::logs::pull_and_detect(&gws_config, "sakura-trading-gws", since, until, &rules),
@@ -92,7 +95,11 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
     let lang = crate::text::lang();
     let mut body = String::new();
     let mut alerts: Vec<&mamori_detect::Alert> = detected.iter().flat_map(|d| &d.alerts).collect();
-    alerts.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.rule_id.cmp(&b.rule_id)));
+    alerts.sort_by(|a, b| {
+        a.first_seen
+            .cmp(&b.first_seen)
+            .then(a.rule_id.cmp(&b.rule_id))
+    });
     for alert in &alerts {
         body.push_str(&serde_json::to_string(&alert.to_json(Lang::En))?);
         body.push('\n');
@@ -105,7 +112,11 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
         crate::text::format(
             lang,
             "demo_alerts",
-            &[("alerts", &alerts.len()), ("events", &events), ("path", &path.display())]
+            &[
+                ("alerts", &alerts.len()),
+                ("events", &events),
+                ("path", &path.display())
+            ]
         )
     );
     for d in detected {
@@ -114,7 +125,11 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
                 eprintln!(
                     "mamori: {}: {}",
                     crate::text::get(lang, "warning"),
-                    crate::text::format(lang, "demo_log_failed", &[("source", source), ("why", why)])
+                    crate::text::format(
+                        lang,
+                        "demo_log_failed",
+                        &[("source", source), ("why", why)]
+                    )
                 );
             }
         }
@@ -125,7 +140,12 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
         .collect();
     by_severity.sort_by_key(|a| if a.severity == "critical" { 0 } else { 1 });
     for alert in by_severity.iter().take(12) {
-        println!("  [{}] {} — {}", alert.severity, alert.title.get(lang), alert.first_seen);
+        println!(
+            "  [{}] {} — {}",
+            alert.severity,
+            alert.title.get(lang),
+            alert.first_seen
+        );
     }
     Ok(())
 }

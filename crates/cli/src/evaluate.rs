@@ -99,7 +99,9 @@ pub fn run(args: EvaluateArgs) -> Result<u8> {
         }
         match evaluation {
             Ok((_, evaluation, unmarked))
-                if evaluation.results.is_empty() && !unmarked.is_empty() && args.products.is_empty() => {}
+                if evaluation.results.is_empty()
+                    && !unmarked.is_empty()
+                    && args.products.is_empty() => {}
             Ok((schema, evaluation, _)) if evaluation.results.is_empty() => {
                 tool_errors += 1;
                 let kind = schema.as_str();

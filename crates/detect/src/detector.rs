@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
+/// Rule id and entity: what makes two hits one alert.
+type DedupKey = (String, Vec<(String, String)>);
+
 /// Distinct event ids an alert remembers for its count.
 const MAX_IDS_COUNTED: usize = 10_000;
 
@@ -127,7 +130,14 @@ fn parameter<'v>(record: &'v Value, name: &str) -> Option<EventValue<'v>> {
             if !matches {
                 continue;
             }
-            for key in ["value", "Value", "NewValue", "intValue", "boolValue", "multiValue"] {
+            for key in [
+                "value",
+                "Value",
+                "NewValue",
+                "intValue",
+                "boolValue",
+                "multiValue",
+            ] {
                 if let Some(v) = p.get(key) {
                     return Some(EventValue::from(v));
                 }
@@ -158,7 +168,7 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
                 "service" => s(&e.service),
                 _ => field
                     .strip_prefix("params.")
-                    .and_then(|name| parameter(&self.record_value, name)),
+                    .and_then(|name| parameter(self.record_value, name)),
             };
         }
         self.record.get_field(path)
@@ -193,7 +203,7 @@ pub struct Detector {
     engines: HashMap<Source, CorrelationEngine>,
     meta: BTreeMap<String, RuleMeta>,
     options: DetectorOptions,
-    open: HashMap<(String, Vec<(String, String)>), Alert>,
+    open: HashMap<DedupKey, Alert>,
     done: Vec<Alert>,
     /// Detection hits of rules only correlations use, kept for the ids of correlation alerts:
     /// (correlation-relevant rule key, group values) → recent event ids.
@@ -258,7 +268,11 @@ impl Detector {
 
     /// Correlation state entries held now (bounded by the options).
     pub fn state_entries(&self) -> usize {
-        self.engines.values().map(|e| e.state_count()).sum::<usize>() + self.stateful.state_entries()
+        self.engines
+            .values()
+            .map(|e| e.state_count())
+            .sum::<usize>()
+            + self.stateful.state_entries()
     }
 
     /// Runs every rule of the event's source on it. Events should come in time order per
@@ -286,8 +300,7 @@ impl Detector {
         } else {
             engine.engine().evaluate(&sigma)
         };
-        let results =
-            engine.process_with_detections(&sigma, detections, event.envelope.epoch);
+        let results = engine.process_with_detections(&sigma, detections, event.envelope.epoch);
         for result in results {
             self.raise(result, event);
         }
@@ -367,7 +380,14 @@ impl Detector {
             return;
         };
         let count = hit.event_ids.len().max(1) as u64;
-        self.open_or_merge(&meta, hit.entities, hit.event_ids, count, hit.first_epoch, &event.envelope);
+        self.open_or_merge(
+            &meta,
+            hit.entities,
+            hit.event_ids,
+            count,
+            hit.first_epoch,
+            &event.envelope,
+        );
     }
 
     fn open_or_merge(
@@ -427,7 +447,11 @@ impl Detector {
             event_ids,
             response: meta.response.clone(),
             seen,
-            kind: if meta.correlation { "correlation" } else { "detection" },
+            kind: if meta.correlation {
+                "correlation"
+            } else {
+                "detection"
+            },
             first_epoch: first,
             last_epoch: env.epoch,
         };
@@ -451,7 +475,7 @@ impl Detector {
             keep
         });
         if self.open.len() * 10 > before * 9 {
-            let mut ages: Vec<(i64, (String, Vec<(String, String)>))> = self
+            let mut ages: Vec<(i64, DedupKey)> = self
                 .open
                 .iter()
                 .map(|(k, a)| (a.last_epoch, k.clone()))

@@ -14,8 +14,8 @@
 //! ```
 
 pub mod detector;
-pub mod ocsf;
 mod error;
+pub mod ocsf;
 pub mod read;
 pub mod rules;
 pub mod source;
@@ -90,7 +90,10 @@ pub fn detect_files(
             .next()
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        (files.iter().position(|f| f.display().to_string() == q.file), n)
+        (
+            files.iter().position(|f| f.display().to_string() == q.file),
+            n,
+        )
     });
     // Graph returns the newest first; correlation windows need event time order.
     events.sort_by_key(|e| e.envelope.epoch);

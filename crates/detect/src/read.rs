@@ -190,9 +190,17 @@ mod tests {
         let arr = read_bytes("b", b"[{\"id\":1}, 5, {\"id\":3}]").unwrap();
         assert_eq!(arr.records.len(), 2);
         assert_eq!(arr.quarantined[0].position, "item 2");
-        let page = read_bytes("c", b"{\"@odata.nextLink\": \"x\", \"value\": [{\"id\":1}]}").unwrap();
+        let page = read_bytes(
+            "c",
+            b"{\"@odata.nextLink\": \"x\", \"value\": [{\"id\":1}]}",
+        )
+        .unwrap();
         assert_eq!(page.records.len(), 1);
-        let items = read_bytes("d", b"{\"kind\": \"admin#reports#activities\", \"items\": [{}, {}]}").unwrap();
+        let items = read_bytes(
+            "d",
+            b"{\"kind\": \"admin#reports#activities\", \"items\": [{}, {}]}",
+        )
+        .unwrap();
         assert_eq!(items.records.len(), 2);
         let empty_page = read_bytes("e", b"{\"kind\": \"admin#reports#activities\"}").unwrap();
         assert!(empty_page.records.is_empty() && empty_page.quarantined.is_empty());

@@ -112,7 +112,12 @@ impl RuleSet {
         for file in &files {
             match rsigma_parser::parse_sigma_file(file) {
                 Ok(parsed) => {
-                    errors.extend(parsed.errors.iter().map(|e| format!("{}: {e}", file.display())));
+                    errors.extend(
+                        parsed
+                            .errors
+                            .iter()
+                            .map(|e| format!("{}: {e}", file.display())),
+                    );
                     collection.rules.extend(parsed.rules);
                     collection.correlations.extend(parsed.correlations);
                     collection.filters.extend(parsed.filters);
@@ -232,19 +237,23 @@ impl RuleSet {
         for loaded in &self.loaded {
             for rule in &loaded.collection.rules {
                 let key = rule.id.clone().unwrap_or_else(|| rule.title.clone());
-                let feeds_only = rule.name.iter().chain(rule.id.iter()).any(|n| fed.contains(n));
+                let feeds_only = rule
+                    .name
+                    .iter()
+                    .chain(rule.id.iter())
+                    .any(|n| fed.contains(n));
                 let mut m = meta(
-                        &loaded.origin,
-                        rule.name.as_deref(),
-                        rule.id.as_deref(),
-                        &rule.title,
-                        rule.description.as_deref(),
-                        rule.level.as_ref().map(|l| format!("{l:?}")),
-                        &rule.tags,
-                        &rule.custom_attributes,
-                        false,
-                        string_list(rule.custom_attributes.get(ENTITY)),
-                    );
+                    &loaded.origin,
+                    rule.name.as_deref(),
+                    rule.id.as_deref(),
+                    &rule.title,
+                    rule.description.as_deref(),
+                    rule.level.as_ref().map(|l| format!("{l:?}")),
+                    &rule.tags,
+                    &rule.custom_attributes,
+                    false,
+                    string_list(rule.custom_attributes.get(ENTITY)),
+                );
                 m.alerts_alone = !feeds_only;
                 out.insert(key, m);
             }
@@ -303,7 +312,10 @@ fn meta(
             .or(id)
             .map(str::to_string)
             .unwrap_or_else(|| title.to_string()),
-        title: Localized::new(title, custom_text(TITLE_JA).unwrap_or_else(|| title.to_string())),
+        title: Localized::new(
+            title,
+            custom_text(TITLE_JA).unwrap_or_else(|| title.to_string()),
+        ),
         response: Localized::new(
             response_en.clone(),
             custom_text(RESPONSE_JA).unwrap_or(response_en),
@@ -464,7 +476,11 @@ fn validate_common(
         return Err(invalid(path, title, "no `name` (mamori.<source>.<what>)"));
     };
     if !name.starts_with("mamori.") {
-        return Err(invalid(path, title, format!("name {name:?} does not start with `mamori.`")));
+        return Err(invalid(
+            path,
+            title,
+            format!("name {name:?} does not start with `mamori.`"),
+        ));
     }
     let Some(id) = id else {
         return Err(invalid(path, title, "no `id` (a UUID)"));
@@ -500,7 +516,11 @@ fn validate_builtin_rule(path: &str, rule: &SigmaRule) -> Result<(), DetectError
         &rule.custom_attributes,
     )?;
     if attack_techniques(&rule.tags).is_empty() {
-        return Err(invalid(path, &rule.title, "no ATT&CK technique tag (attack.tNNNN)"));
+        return Err(invalid(
+            path,
+            &rule.title,
+            "no ATT&CK technique tag (attack.tNNNN)",
+        ));
     }
     if sources_of(&rule.logsource).is_empty() {
         return Err(invalid(
@@ -523,7 +543,11 @@ fn validate_builtin_correlation(path: &str, corr: &CorrelationRule) -> Result<()
         &corr.custom_attributes,
     )?;
     if attack_techniques(&corr.tags).is_empty() {
-        return Err(invalid(path, &corr.title, "no ATT&CK technique tag (attack.tNNNN)"));
+        return Err(invalid(
+            path,
+            &corr.title,
+            "no ATT&CK technique tag (attack.tNNNN)",
+        ));
     }
     Ok(())
 }

@@ -73,7 +73,9 @@ impl FromStr for Source {
             .into_iter()
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown source {s:?}: expected one of m365, entra-signin, entra-audit, gws")
+                format!(
+                    "unknown source {s:?}: expected one of m365, entra-signin, entra-audit, gws"
+                )
             })
     }
 }
@@ -144,7 +146,10 @@ pub fn parse_time(raw: &str) -> Option<Timestamp> {
         return Some(ts);
     }
     let civil: jiff::civil::DateTime = raw.parse().ok()?;
-    civil.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+    civil
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
 }
 
 /// `ClientIP` of the Management Activity API carries a port at times (`1.2.3.4:5678`,
@@ -201,9 +206,8 @@ fn check(source: Source, record: &Value) -> Result<(String, i64), Malformed> {
             }
         }
     }
-    let time_raw = text(record, source.time_field()).ok_or_else(|| {
-        Malformed(format!("no `{}` (the record's time)", source.time_field()))
-    })?;
+    let time_raw = text(record, source.time_field())
+        .ok_or_else(|| Malformed(format!("no `{}` (the record's time)", source.time_field())))?;
     let time = parse_time(&time_raw).ok_or_else(|| {
         Malformed(format!(
             "`{}` is not a time: {:?}",
@@ -211,7 +215,10 @@ fn check(source: Source, record: &Value) -> Result<(String, i64), Malformed> {
             truncate(&time_raw, 60)
         ))
     })?;
-    Ok((time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(), time.as_second()))
+    Ok((
+        time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        time.as_second(),
+    ))
 }
 
 fn build(
@@ -225,8 +232,18 @@ fn build(
     match source {
         Source::M365 => {
             let outcome = match text(&record, "ResultStatus").as_deref() {
-                Some(s) if ["succeeded", "success", "true"].contains(&s.to_ascii_lowercase().as_str()) => "success",
-                Some(s) if ["failed", "failure", "false"].contains(&s.to_ascii_lowercase().as_str()) => "failure",
+                Some(s)
+                    if ["succeeded", "success", "true"]
+                        .contains(&s.to_ascii_lowercase().as_str()) =>
+                {
+                    "success"
+                }
+                Some(s)
+                    if ["failed", "failure", "false"]
+                        .contains(&s.to_ascii_lowercase().as_str()) =>
+                {
+                    "failure"
+                }
                 _ if text(&record, "Operation").as_deref() == Some("UserLoginFailed") => "failure",
                 _ => "unknown",
             };
@@ -332,13 +349,25 @@ fn normalise_gws(record: Value, tenant: Option<&str>, time: String, epoch: i64) 
         record.insert("events".into(), Value::Array(vec![event]));
         let record = Value::Object(record);
         let outcome = match name.as_deref() {
-            Some(n) if n.contains("failure") || n == "login_challenge" && params.get("login_challenge_status").and_then(Value::as_str) == Some("Challenge Failed") => "failure",
+            Some(n)
+                if n.contains("failure")
+                    || n == "login_challenge"
+                        && params.get("login_challenge_status").and_then(Value::as_str)
+                            == Some("Challenge Failed") =>
+            {
+                "failure"
+            }
             Some(n) if n.contains("success") => "success",
             _ => "unknown",
         };
-        let target = ["doc_title", "USER_EMAIL", "app_name", "affected_email_address"]
-            .iter()
-            .find_map(|k| params.get(*k).and_then(Value::as_str).map(str::to_string));
+        let target = [
+            "doc_title",
+            "USER_EMAIL",
+            "app_name",
+            "affected_email_address",
+        ]
+        .iter()
+        .find_map(|k| params.get(*k).and_then(Value::as_str).map(str::to_string));
         let envelope = Envelope {
             tenant: tenant
                 .map(str::to_string)
@@ -372,9 +401,15 @@ fn parameter_map(parameters: Option<&Value>) -> Map<String, Value> {
         let Some(name) = p.get("name").and_then(Value::as_str) else {
             continue;
         };
-        let value = ["value", "intValue", "boolValue", "multiValue", "multiIntValue"]
-            .iter()
-            .find_map(|k| p.get(*k).cloned());
+        let value = [
+            "value",
+            "intValue",
+            "boolValue",
+            "multiValue",
+            "multiIntValue",
+        ]
+        .iter()
+        .find_map(|k| p.get(*k).cloned());
         if let Some(v) = value {
             out.insert(name.to_string(), v);
         }
@@ -462,11 +497,19 @@ mod tests {
         assert_eq!(err.record, json!({"id": "x"}), "handed back whole");
         let err = normalise(Source::EntraSignin, json!([1]), None).unwrap_err();
         assert!(err.why.0.contains("not a JSON object"), "{}", err.why);
-        let err = normalise(Source::Gws, json!({"id": {"time": "yesterday"}, "events": [{}]}), None)
-            .unwrap_err();
+        let err = normalise(
+            Source::Gws,
+            json!({"id": {"time": "yesterday"}, "events": [{}]}),
+            None,
+        )
+        .unwrap_err();
         assert!(err.why.0.contains("not a time"), "{}", err.why);
-        let err = normalise(Source::Gws, json!({"id": {"time": "2026-12-01T00:00:00Z"}, "events": []}), None)
-            .unwrap_err();
+        let err = normalise(
+            Source::Gws,
+            json!({"id": {"time": "2026-12-01T00:00:00Z"}, "events": []}),
+            None,
+        )
+        .unwrap_err();
         assert!(err.why.0.contains("without `events`"), "{}", err.why);
     }
 }

@@ -246,7 +246,6 @@ impl Stateful {
 
     pub fn observe(&mut self, event: &Event) -> Vec<Hit> {
         let env = &event.envelope;
-        let record = &event.record;
         let mut hits = Vec::new();
         let since = *self.since.entry(env.source).or_insert(env.epoch);
         match env.source {
@@ -281,9 +280,14 @@ impl Stateful {
         };
         if grant && env.outcome != "failure" {
             if let Some(actor) = env.actor.as_deref() {
-                if let Some(hit) =
-                    self.grant(env.source, actor, env.epoch, &env.id, env.target.as_deref(), since, record)
-                {
+                if let Some(hit) = self.grant(
+                    env.source,
+                    actor,
+                    env.epoch,
+                    &env.id,
+                    env.target.as_deref(),
+                    since,
+                ) {
                     hits.push(hit);
                 }
             }
@@ -395,7 +399,6 @@ impl Stateful {
         id: &str,
         target: Option<&str>,
         since: i64,
-        _record: &Value,
     ) -> Option<Hit> {
         let (start, end) = self.options.business_hours;
         let local = epoch + self.options.utc_offset_hours as i64 * 3600;
@@ -465,16 +468,28 @@ mod tests {
     fn a_new_granter_counts_only_after_the_learning_period() {
         let mut s = Stateful::new(StatefulOptions::default());
         // Monday 2026-11-02 10:00 JST = 01:00 UTC: business hours.
-        assert!(s.observe(&grant_event("a@example.jp", "2026-11-02T01:00:00Z")).is_empty());
-        assert!(s.observe(&grant_event("b@example.jp", "2026-11-03T01:00:00Z")).is_empty());
+        assert!(s
+            .observe(&grant_event("a@example.jp", "2026-11-02T01:00:00Z"))
+            .is_empty());
+        assert!(s
+            .observe(&grant_event("b@example.jp", "2026-11-03T01:00:00Z"))
+            .is_empty());
         // Ten days on, b has granted before, c never has.
-        assert!(s.observe(&grant_event("b@example.jp", "2026-11-12T01:00:00Z")).is_empty());
+        assert!(s
+            .observe(&grant_event("b@example.jp", "2026-11-12T01:00:00Z"))
+            .is_empty());
         let hits = s.observe(&grant_event("c@example.jp", "2026-11-12T02:00:00Z"));
         assert_eq!(hits.len(), 1);
-        assert!(hits[0].entities.iter().any(|(k, v)| k == "why" && v.contains("first grant")));
+        assert!(hits[0]
+            .entities
+            .iter()
+            .any(|(k, v)| k == "why" && v.contains("first grant")));
         // 03:00 JST on a weekday is outside business hours, whoever grants.
         let hits = s.observe(&grant_event("b@example.jp", "2026-11-12T18:00:00Z"));
-        assert!(hits[0].entities.iter().any(|(k, v)| k == "why" && v == "outside business hours"));
+        assert!(hits[0]
+            .entities
+            .iter()
+            .any(|(k, v)| k == "why" && v == "outside business hours"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn every_rule_case_raises_exactly_where_it_should() {
             let run = match detect_files(
                 &rules,
                 source,
-                &[file.clone()],
+                std::slice::from_ref(&file),
                 Some("test-tenant"),
                 DetectorOptions::default(),
                 1 << 30,
@@ -76,7 +76,12 @@ fn every_rule_case_raises_exactly_where_it_should() {
         }
     }
     assert!(cases > 0, "no rule cases found");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Every rule that can raise an alert has its two cases; rules used only inside correlations

@@ -30,7 +30,10 @@ fn detect_stream(spec: &LogSpec) -> (Vec<Alert>, logs::Manifest) {
 
 #[test]
 fn every_placed_attack_raises_an_alert() {
-    let now = "2026-12-07T00:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let now = "2026-12-07T00:00:00Z"
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_millisecond();
     let (alerts, manifest) = detect_stream(&LogSpec::demo(now));
     let mut missed = Vec::new();
     let mut caught: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -53,7 +56,12 @@ fn every_placed_attack_raises_an_alert() {
     }
     eprintln!("{caught:#?}");
     assert!(missed.is_empty(), "attacks without an alert: {missed:?}");
-    for must in ["PasswordSpray", "MfaFatigue", "OAuthConsent", "ImpossibleTravel"] {
+    for must in [
+        "PasswordSpray",
+        "MfaFatigue",
+        "OAuthConsent",
+        "ImpossibleTravel",
+    ] {
         assert!(
             caught.keys().any(|k| k.starts_with(must)),
             "the demo stream has no {must}"

@@ -646,7 +646,12 @@ async fn walk(b: Browser) {
             .await?;
         eventually!("the exception to be shown as approved", {
             // Any error here is the row being replaced by the reload: look again.
-            match b.all(&row_css).await.ok().and_then(|rows| rows.into_iter().next()) {
+            match b
+                .all(&row_css)
+                .await
+                .ok()
+                .and_then(|rows| rows.into_iter().next())
+            {
                 Some(row) => match row.find(Locator::Css(".state")).await {
                     Ok(s) => s
                         .attr("class")

@@ -405,15 +405,20 @@ fn demo_writes_reports_in_both_languages() {
     assert!(ja.contains("lang=\"ja\"") && ja.contains("製品別サマリー"));
     // The demo tenants' audit logs were pulled and matched: the week's attacks are alerts, in
     // the `mamori detect --format json` shape, and every log source was read.
-    assert!(stdout(&o).contains("alerts.jsonl"), "demo says where alerts.jsonl is");
+    assert!(
+        stdout(&o).contains("alerts.jsonl"),
+        "demo says where alerts.jsonl is"
+    );
     assert!(!stderr(&o).contains("not read"), "{}", stderr(&o));
     let alerts: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("alerts.jsonl"))
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let rules: std::collections::BTreeSet<&str> =
-        alerts.iter().filter_map(|a| a["rule_id"].as_str()).collect();
+    let rules: std::collections::BTreeSet<&str> = alerts
+        .iter()
+        .filter_map(|a| a["rule_id"].as_str())
+        .collect();
     for must in [
         "mamori.entra-signin.password_spray",
         "mamori.entra-signin.mfa_fatigue",
@@ -421,10 +426,16 @@ fn demo_writes_reports_in_both_languages() {
         "mamori.gws.oauth_high_risk_scopes",
         "mamori.entra-signin.impossible_travel",
     ] {
-        assert!(rules.contains(must), "no {must} alert in the demo: {rules:?}");
+        assert!(
+            rules.contains(must),
+            "no {must} alert in the demo: {rules:?}"
+        );
     }
     for a in &alerts {
-        assert!(a["event_ids"].as_array().is_some_and(|ids| !ids.is_empty()), "{a}");
+        assert!(
+            a["event_ids"].as_array().is_some_and(|ids| !ids.is_empty()),
+            "{a}"
+        );
         assert!(a["attack"].as_array().is_some_and(|t| !t.is_empty()), "{a}");
     }
     // The collected snapshots evaluate through the normal path too, with no control in error:
@@ -842,14 +853,37 @@ fn product_sections_without_their_command_list_are_named() {
     assert!(stdout(&run).contains("MS.SHAREPOINT."), "{}", stdout(&run));
     assert!(!stdout(&run).contains("MS.EXO."), "{}", stdout(&run));
 
-    let ja = mamori(&["evaluate", "--from", "scubagear", path, "--format", "json", "--lang", "ja"]);
+    let ja = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        path,
+        "--format",
+        "json",
+        "--lang",
+        "ja",
+    ]);
     let err = stderr(&ja);
-    assert!(err.contains("警告") && err.contains("評価していません"), "{err}");
+    assert!(
+        err.contains("警告") && err.contains("評価していません"),
+        "{err}"
+    );
 
     // Naming the product evaluates it, and says nothing more.
     let named = mamori(&[
-        "evaluate", "--from", "scubagear", path, "--format", "json", "--product", "exo",
+        "evaluate",
+        "--from",
+        "scubagear",
+        path,
+        "--format",
+        "json",
+        "--product",
+        "exo",
     ]);
     assert!(stdout(&named).contains("MS.EXO."), "{}", stdout(&named));
-    assert!(!stderr(&named).contains("exo_successful_commands"), "{}", stderr(&named));
+    assert!(
+        !stderr(&named).contains("exo_successful_commands"),
+        "{}",
+        stderr(&named)
+    );
 }

@@ -45,8 +45,16 @@ fn spray_lines() -> Vec<Value> {
 fn json_alerts_have_the_documented_shape_and_exit_1() {
     let file = case(SPRAY, "positive");
     let out = mamori(&[
-        "detect", "--source", "entra-signin", file.to_str().unwrap(), "--format", "json",
-        "--tenant", "sakura", "--lang", "en",
+        "detect",
+        "--source",
+        "entra-signin",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+        "--tenant",
+        "sakura",
+        "--lang",
+        "en",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let alerts: Vec<Value> = stdout(&out)
@@ -58,8 +66,17 @@ fn json_alerts_have_the_documented_shape_and_exit_1() {
         .find(|a| a["rule_id"] == SPRAY)
         .expect("the spray alert");
     for key in [
-        "rule_id", "title", "severity", "source", "tenant", "first_seen", "last_seen", "count",
-        "attack", "entities", "event_ids",
+        "rule_id",
+        "title",
+        "severity",
+        "source",
+        "tenant",
+        "first_seen",
+        "last_seen",
+        "count",
+        "attack",
+        "entities",
+        "event_ids",
     ] {
         assert!(spray.get(key).is_some(), "no {key} in {spray}");
     }
@@ -72,20 +89,44 @@ fn json_alerts_have_the_documented_shape_and_exit_1() {
     assert!(!spray["event_ids"].as_array().unwrap().is_empty());
     assert!(spray["first_seen"].as_str().unwrap() <= spray["last_seen"].as_str().unwrap());
     // The base rule feeding the correlation never alerts alone.
-    assert!(alerts.iter().all(|a| a["rule_id"] != "mamori.entra-signin.wrong_password"));
+    assert!(alerts
+        .iter()
+        .all(|a| a["rule_id"] != "mamori.entra-signin.wrong_password"));
 
     let ja = mamori(&[
-        "detect", "--source", "entra-signin", file.to_str().unwrap(), "--format", "json", "--lang", "ja",
+        "detect",
+        "--source",
+        "entra-signin",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+        "--lang",
+        "ja",
     ]);
-    assert!(stdout(&ja).contains("パスワード スプレー"), "{}", stdout(&ja));
+    assert!(
+        stdout(&ja).contains("パスワード スプレー"),
+        "{}",
+        stdout(&ja)
+    );
 }
 
 #[test]
 fn no_alert_exits_0_with_a_summary() {
     let file = case(SPRAY, "negative");
-    let out = mamori(&["detect", "--source", "entra-signin", file.to_str().unwrap(), "--lang", "en"]);
+    let out = mamori(&[
+        "detect",
+        "--source",
+        "entra-signin",
+        file.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("0 alerts from 24 events"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("0 alerts from 24 events"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -93,15 +134,25 @@ fn pages_arrays_and_gzip_read_alike_and_repeats_count_once() {
     let dir = tempfile::tempdir().unwrap();
     let lines = spray_lines();
     let page = dir.path().join("page.json");
-    std::fs::write(&page, serde_json::json!({"@odata.context": "x", "value": lines}).to_string()).unwrap();
+    std::fs::write(
+        &page,
+        serde_json::json!({"@odata.context": "x", "value": lines}).to_string(),
+    )
+    .unwrap();
     let gz = dir.path().join("array.json.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(Value::Array(lines.clone()).to_string().as_bytes()).unwrap();
+    enc.write_all(Value::Array(lines.clone()).to_string().as_bytes())
+        .unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
     // The same events twice (a page saved again): each counted once.
     let out = mamori(&[
-        "detect", "--source", "entra-signin", page.to_str().unwrap(), gz.to_str().unwrap(),
-        "--format", "json",
+        "detect",
+        "--source",
+        "entra-signin",
+        page.to_str().unwrap(),
+        gz.to_str().unwrap(),
+        "--format",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let spray: Value = stdout(&out)
@@ -111,9 +162,19 @@ fn pages_arrays_and_gzip_read_alike_and_repeats_count_once() {
         .unwrap();
     assert_eq!(spray["count"].as_u64(), Some(lines.len() as u64), "{spray}");
     let table = mamori(&[
-        "detect", "--source", "entra-signin", page.to_str().unwrap(), gz.to_str().unwrap(), "--lang", "en",
+        "detect",
+        "--source",
+        "entra-signin",
+        page.to_str().unwrap(),
+        gz.to_str().unwrap(),
+        "--lang",
+        "en",
     ]);
-    assert!(stdout(&table).contains(&format!("{} duplicates skipped", lines.len())), "{}", stdout(&table));
+    assert!(
+        stdout(&table).contains(&format!("{} duplicates skipped", lines.len())),
+        "{}",
+        stdout(&table)
+    );
 }
 
 #[test]
@@ -134,7 +195,14 @@ fn a_bad_file_is_one_line_naming_it_and_exit_2() {
 
     let empty = dir.path().join("empty.jsonl");
     std::fs::write(&empty, b"\n").unwrap();
-    let out = mamori(&["detect", "--source", "gws", empty.to_str().unwrap(), "--lang", "en"]);
+    let out = mamori(&[
+        "detect",
+        "--source",
+        "gws",
+        empty.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]);
     assert_eq!(out.status.code(), Some(2), "no event is not a clean result");
     assert!(stderr(&out).contains("no gws event"), "{}", stderr(&out));
 
@@ -160,11 +228,28 @@ fn malformed_records_are_quarantined_not_dropped() {
     std::fs::write(&file, text).unwrap();
     let quarantine = dir.path().join("q.jsonl");
     let out = mamori(&[
-        "detect", "--source", "entra-signin", file.to_str().unwrap(), "--format", "json",
-        "--quarantine", quarantine.to_str().unwrap(), "--lang", "en",
+        "detect",
+        "--source",
+        "entra-signin",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+        "--quarantine",
+        quarantine.to_str().unwrap(),
+        "--lang",
+        "en",
     ]);
-    assert_eq!(out.status.code(), Some(1), "the good events still alert: {}", stderr(&out));
-    assert!(stderr(&out).contains("3 records could not be used"), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the good events still alert: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("3 records could not be used"),
+        "{}",
+        stderr(&out)
+    );
     let kept: Vec<Value> = std::fs::read_to_string(&quarantine)
         .unwrap()
         .lines()
@@ -172,7 +257,14 @@ fn malformed_records_are_quarantined_not_dropped() {
         .collect();
     assert_eq!(kept.len(), 3);
     assert_eq!(kept[0]["position"], "line 5");
-    assert!(kept[1]["reason"].as_str().unwrap().contains("createdDateTime"), "{}", kept[1]);
+    assert!(
+        kept[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("createdDateTime"),
+        "{}",
+        kept[1]
+    );
     assert_eq!(kept[1]["raw"], "{\"id\":\"no-time\"}");
 }
 
@@ -198,18 +290,36 @@ fn third_party_rule_folders_are_mapped_or_counted() {
     .unwrap();
     let file = case(SPRAY, "negative");
     let out = mamori(&[
-        "detect", "--source", "entra-signin", file.to_str().unwrap(), "--rules", rules.to_str().unwrap(),
-        "--no-builtin-rules", "--format", "json", "--lang", "en",
+        "detect",
+        "--source",
+        "entra-signin",
+        file.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--no-builtin-rules",
+        "--format",
+        "json",
+        "--lang",
+        "en",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("1 rules read logs Mamori does not collect"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 rules read logs Mamori does not collect"),
+        "{}",
+        stderr(&out)
+    );
     let first: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
     assert_eq!(first["rule_id"], "9a4f2c1e-0000-4000-8000-000000000001");
     assert_eq!(first["severity"], "low");
 
     std::fs::write(rules.join("broken.yml"), "title: [unclosed\n").unwrap();
     let out = mamori(&[
-        "detect", "--source", "entra-signin", file.to_str().unwrap(), "--rules", rules.to_str().unwrap(),
+        "detect",
+        "--source",
+        "entra-signin",
+        file.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("broken.yml"), "{}", stderr(&out));
@@ -221,8 +331,16 @@ fn ocsf_detection_findings() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("findings.ocsf.jsonl");
     let out = mamori(&[
-        "detect", "--source", "entra-signin", file.to_str().unwrap(), "--format", "ocsf",
-        "--out", out_path.to_str().unwrap(), "--lang", "en",
+        "detect",
+        "--source",
+        "entra-signin",
+        file.to_str().unwrap(),
+        "--format",
+        "ocsf",
+        "--out",
+        out_path.to_str().unwrap(),
+        "--lang",
+        "en",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = std::fs::read_to_string(&out_path).unwrap();
@@ -235,7 +353,10 @@ fn ocsf_detection_findings() {
         );
         assert_eq!(f["finding_info"]["analytic"]["uid"], SPRAY);
         assert_eq!(f["finding_info"]["attacks"][0]["technique"]["uid"], "T1110");
-        assert_eq!(f["finding_info"]["attacks"][0]["sub_technique"]["uid"], "T1110.003");
+        assert_eq!(
+            f["finding_info"]["attacks"][0]["sub_technique"]["uid"],
+            "T1110.003"
+        );
         assert_eq!(f["severity_id"], 4);
     }
     crate::ocsf::validate(&out_path);

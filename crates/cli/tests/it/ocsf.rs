@@ -18,9 +18,13 @@ pub fn validate(file: &Path) {
                 .unwrap_or(false);
             if !usable {
                 if std::env::var("CI").as_deref() == Ok("true") {
-                    panic!("OCSF validation needs MAMORI_OCSF_PYTHON (set by .ci/run) under CI=true");
+                    panic!(
+                        "OCSF validation needs MAMORI_OCSF_PYTHON (set by .ci/run) under CI=true"
+                    );
                 }
-                println!("SKIPPED: OCSF schema validation (pip install ocsf-json-schema jsonschema)");
+                println!(
+                    "SKIPPED: OCSF schema validation (pip install ocsf-json-schema jsonschema)"
+                );
                 return;
             }
             "python3".into()

@@ -155,7 +155,12 @@ impl GwsMock {
         b.insert("license_data".into(), licences);
         let logs = self.logs();
         let admin = &logs.stream("admin").entries;
-        let served = |e: &str| admin.iter().filter(|a| a.names.iter().any(|n| &**n == e)).count();
+        let served = |e: &str| {
+            admin
+                .iter()
+                .filter(|a| a.names.iter().any(|n| &**n == e))
+                .count()
+        };
         let events: u64 = ADMIN_LOG_EVENTS
             .iter()
             .map(|e| pages(served(e), 1000))
@@ -193,7 +198,6 @@ pub const ADMIN_LOG_EVENTS: &[&str] = &[
     "UNBLOCK_ALL_THIRD_PARTY_API_ACCESS",
     "SIGN_IN_ONLY_THIRD_PARTY_API_ACCESS",
 ];
-
 
 /// Users ScubaGoggles counts as privileged: super and delegated admins and users assigned a
 /// role with an administrative privilege.
@@ -278,7 +282,12 @@ impl Shared {
             start_ms: self.log_now_ms - 7 * crate::logs::DAY,
             end_ms: self.log_now_ms,
             m365: None,
-            gws: Some(Population::from_gws_users(&t.customer_id, &t.primary_domain, users, self.log_seed)),
+            gws: Some(Population::from_gws_users(
+                &t.customer_id,
+                &t.primary_domain,
+                users,
+                self.log_seed,
+            )),
             events_per_user_day: crate::logs::SERVER_EVENTS_PER_USER_DAY,
             attacks: true,
         }
@@ -290,7 +299,10 @@ impl Shared {
                 let t = &self.tenant;
                 let mut store = LogStore::build(&self.log_spec());
                 // The posture tenant's admin and token history is part of the same log.
-                for (app, list) in [("admin", &t.admin_activities), ("token", &t.token_activities)] {
+                for (app, list) in [
+                    ("admin", &t.admin_activities),
+                    ("token", &t.token_activities),
+                ] {
                     let more = list
                         .iter()
                         .filter_map(|a| {
@@ -888,9 +900,27 @@ async fn members(
 
 /// The Reports API's applications (`applicationName` values).
 const APPLICATIONS: &[&str] = &[
-    "access_transparency", "admin", "calendar", "chat", "chrome", "context_aware_access",
-    "data_studio", "drive", "gcp", "gemini_in_workspace_apps", "groups", "groups_enterprise",
-    "jamboard", "keep", "login", "meet", "mobile", "rules", "saml", "token", "user_accounts",
+    "access_transparency",
+    "admin",
+    "calendar",
+    "chat",
+    "chrome",
+    "context_aware_access",
+    "data_studio",
+    "drive",
+    "gcp",
+    "gemini_in_workspace_apps",
+    "groups",
+    "groups_enterprise",
+    "jamboard",
+    "keep",
+    "login",
+    "meet",
+    "mobile",
+    "rules",
+    "saml",
+    "token",
+    "user_accounts",
     "vault",
 ];
 
@@ -920,25 +950,49 @@ async fn activities(
 ) -> Response {
     tri!(check(&st, &headers, "admin.reports.audit.readonly"));
     if !APPLICATIONS.contains(&app.as_str()) {
-        return g_err(400, "invalid", &format!("Invalid value '{app}'. Values must match the following regular expression: '({})'", APPLICATIONS.join(")|(")));
+        return g_err(
+            400,
+            "invalid",
+            &format!(
+                "Invalid value '{app}'. Values must match the following regular expression: '({})'",
+                APPLICATIONS.join(")|(")
+            ),
+        );
     }
     let start = tri!(rfc3339(&q, "startTime"));
     let end = tri!(rfc3339(&q, "endTime"));
     if let (Some(a), Some(b)) = (start, end) {
         if a > b {
-            return g_err(400, "invalid", "Start time must be less than or equal to the end time.");
+            return g_err(
+                400,
+                "invalid",
+                "Start time must be less than or equal to the end time.",
+            );
         }
     }
     let logs = st.logs();
     let stream = logs.stream(&app);
-    let range = stream.range(start.unwrap_or(i64::MIN), end.map(|e| e + 1).unwrap_or(i64::MAX));
+    let range = stream.range(
+        start.unwrap_or(i64::MIN),
+        end.map(|e| e + 1).unwrap_or(i64::MAX),
+    );
     let user = user.to_lowercase();
     let list: Vec<&Entry> = stream.entries[range]
         .iter()
         .rev()
-        .filter(|e| q.get("eventName").is_none_or(|n| e.names.iter().any(|x| **x == **n)))
+        .filter(|e| {
+            q.get("eventName")
+                .is_none_or(|n| e.names.iter().any(|x| **x == **n))
+        })
         .filter(|e| q.get("actorIpAddress").is_none_or(|ip| *e.ip == **ip))
-        .filter(|e| user == "all" || e.raw.get().to_lowercase().contains(&format!("\"email\":\"{user}\"")) || e.raw.get().contains(&format!("\"profileId\":\"{user}\"")))
+        .filter(|e| {
+            user == "all"
+                || e.raw
+                    .get()
+                    .to_lowercase()
+                    .contains(&format!("\"email\":\"{user}\""))
+                || e.raw.get().contains(&format!("\"profileId\":\"{user}\""))
+        })
         .collect();
     let (items, next) = tri!(paged(&list, &q, "maxResults", 1000, 1000, false));
     list_body("admin#reports#activities", "items", items, next)

@@ -1,7 +1,9 @@
 //! Google Workspace records: Admin SDK Reports API `activity` resources for the `login`,
 //! `admin`, `token`, `drive` and `saml` applications.
 
-use super::{business_hours, iso_millis, office_ip, usual_ip, LogEvent, Person, Population, Source};
+use super::{
+    business_hours, iso_millis, office_ip, usual_ip, LogEvent, Person, Population, Source,
+};
 use crate::names::Rng;
 use serde_json::{json, Value};
 
@@ -117,18 +119,38 @@ pub(super) struct Doc {
 }
 
 const TITLES: [&str; 10] = [
-    "営業会議 議事録", "見積書テンプレート", "2026年度 予算案", "顧客一覧", "Product Roadmap",
-    "採用候補者リスト", "経費精算ルール", "契約書ひな形", "Quarterly Review", "出張申請",
+    "営業会議 議事録",
+    "見積書テンプレート",
+    "2026年度 予算案",
+    "顧客一覧",
+    "Product Roadmap",
+    "採用候補者リスト",
+    "経費精算ルール",
+    "契約書ひな形",
+    "Quarterly Review",
+    "出張申請",
 ];
 const KINDS: [&str; 4] = ["document", "spreadsheet", "presentation", "pdf"];
 
 pub(super) fn random_doc(rng: &mut Rng, owner: &Person) -> Doc {
     Doc {
-        id: format!("1{}", (0..32).map(|_| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[rng.below(64)] as char).collect::<String>()),
+        id: format!(
+            "1{}",
+            (0..32)
+                .map(
+                    |_| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                        [rng.below(64)] as char
+                )
+                .collect::<String>()
+        ),
         title: format!("{} {}", TITLES[rng.below(TITLES.len())], rng.below(300)),
         kind: KINDS[rng.below(KINDS.len())],
         owner: owner.upn.clone(),
-        visibility: ["private", "shared_internally", "people_within_domain_with_link"][rng.below(3)],
+        visibility: [
+            "private",
+            "shared_internally",
+            "people_within_domain_with_link",
+        ][rng.below(3)],
     }
 }
 
@@ -159,38 +181,89 @@ pub(super) fn authorize(
     scopes: &[&str],
     rng: &mut Rng,
 ) -> LogEvent {
-    activity(pop, "token", t, p, Some(ip), "auth", "authorize", vec![
-        P::S("client_id", client_id.into()),
-        P::S("app_name", app_name.into()),
-        P::S("client_type", "WEB".into()),
-        P::M("scope", scopes.iter().map(|s| s.to_string()).collect()),
-    ], rng)
+    activity(
+        pop,
+        "token",
+        t,
+        p,
+        Some(ip),
+        "auth",
+        "authorize",
+        vec![
+            P::S("client_id", client_id.into()),
+            P::S("app_name", app_name.into()),
+            P::S("client_type", "WEB".into()),
+            P::M("scope", scopes.iter().map(|s| s.to_string()).collect()),
+        ],
+        rng,
+    )
 }
 
 /// Third-party apps the demo's users already use (client ids and scopes of the posture
 /// tenant's tokens, none of them high-risk).
 const KNOWN_APPS: [(&str, &str, &[&str]); 2] = [
-    ("58201937465-zm0k2b8v1q7r3c9x5n4t6y.apps.googleusercontent.com", "Zoom Workplace",
-        &["openid", "https://www.googleapis.com/auth/userinfo.email", "https://www.googleapis.com/auth/userinfo.profile", "https://www.googleapis.com/auth/calendar.events"]),
-    ("71930284615-s1ack9h2j4k6l8m0n2p4q6r8.apps.googleusercontent.com", "Slack",
-        &["openid", "https://www.googleapis.com/auth/userinfo.email", "https://www.googleapis.com/auth/userinfo.profile"]),
+    (
+        "58201937465-zm0k2b8v1q7r3c9x5n4t6y.apps.googleusercontent.com",
+        "Zoom Workplace",
+        &[
+            "openid",
+            "https://www.googleapis.com/auth/userinfo.email",
+            "https://www.googleapis.com/auth/userinfo.profile",
+            "https://www.googleapis.com/auth/calendar.events",
+        ],
+    ),
+    (
+        "71930284615-s1ack9h2j4k6l8m0n2p4q6r8.apps.googleusercontent.com",
+        "Slack",
+        &[
+            "openid",
+            "https://www.googleapis.com/auth/userinfo.email",
+            "https://www.googleapis.com/auth/userinfo.profile",
+        ],
+    ),
 ];
 
 const SAML_APPS: [&str; 3] = ["Salesforce", "Zoom", "Box"];
 
 /// An ordinary Google Workspace event of `p` at `t`.
-pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out: &mut Vec<LogEvent>) {
+pub(super) fn ordinary(
+    pop: &Population,
+    p: &Person,
+    t: i64,
+    rng: &mut Rng,
+    out: &mut Vec<LogEvent>,
+) {
     let ip = usual_ip(p, t);
     let r = rng.below(1000);
     if r < 150 {
         if rng.chance(3) {
-            out.push(login(pop, t, p, &ip, Some("login_failure_invalid_password"), false, rng));
-            out.push(login(pop, t + 15_000 + rng.below(30_000) as i64, p, &ip, None, false, rng));
+            out.push(login(
+                pop,
+                t,
+                p,
+                &ip,
+                Some("login_failure_invalid_password"),
+                false,
+                rng,
+            ));
+            out.push(login(
+                pop,
+                t + 15_000 + rng.below(30_000) as i64,
+                p,
+                &ip,
+                None,
+                false,
+                rng,
+            ));
         } else {
             out.push(login(pop, t, p, &ip, None, false, rng));
         }
     } else if r < 880 {
-        let owner = if rng.chance(60) { p } else { &pop.people[rng.below(pop.people.len())] };
+        let owner = if rng.chance(60) {
+            p
+        } else {
+            &pop.people[rng.below(pop.people.len())]
+        };
         let doc = random_doc(rng, owner);
         let (kind, name) = match rng.below(1000) {
             0..=619 => ("access", "view"),
@@ -201,19 +274,41 @@ pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out:
             _ => ("acl_change", "change_user_access"),
         };
         let extra = if name == "change_user_access" {
-            vec![P::S("target_user", pop.people[rng.below(pop.people.len())].upn.clone()),
-                P::M("old_value", vec!["none".into()]), P::M("new_value", vec!["can_view".into()])]
+            vec![
+                P::S(
+                    "target_user",
+                    pop.people[rng.below(pop.people.len())].upn.clone(),
+                ),
+                P::M("old_value", vec!["none".into()]),
+                P::M("new_value", vec!["can_view".into()]),
+            ]
         } else {
             Vec::new()
         };
         out.push(drive(pop, t, p, &ip, kind, name, &doc, extra, rng));
     } else if r < 950 {
-        out.push(activity(pop, "saml", t, p, Some(&ip), "login", "login_success", vec![
-            P::S("application_name", SAML_APPS[rng.below(SAML_APPS.len())].into()),
-            P::S("initiated_by", "sp".into()),
-            P::S("orgunit_path", p.org_unit.clone()),
-            P::S("saml_status_code", "urn:oasis:names:tc:SAML:2.0:status:Success".into()),
-        ], rng));
+        out.push(activity(
+            pop,
+            "saml",
+            t,
+            p,
+            Some(&ip),
+            "login",
+            "login_success",
+            vec![
+                P::S(
+                    "application_name",
+                    SAML_APPS[rng.below(SAML_APPS.len())].into(),
+                ),
+                P::S("initiated_by", "sp".into()),
+                P::S("orgunit_path", p.org_unit.clone()),
+                P::S(
+                    "saml_status_code",
+                    "urn:oasis:names:tc:SAML:2.0:status:Success".into(),
+                ),
+            ],
+            rng,
+        ));
     } else if r < 965 {
         let (client, name, scopes) = KNOWN_APPS[rng.below(KNOWN_APPS.len())];
         out.push(authorize(pop, t, p, &ip, client, name, scopes, rng));
@@ -228,13 +323,55 @@ pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out:
         let target = &pop.people[rng.below(pop.people.len())];
         let ip = office_ip(a);
         let e = match rng.below(10) {
-            0 => admin(pop, t, a, &ip, "DELEGATED_ADMIN_SETTINGS", "ASSIGN_ROLE", vec![
-                P::S("ROLE_NAME", "_GROUPS_ADMIN_ROLE".into()), P::S("USER_EMAIL", target.upn.clone())], rng),
-            1..=4 => admin(pop, t, a, &ip, "USER_SETTINGS", "CHANGE_PASSWORD", vec![P::S("USER_EMAIL", target.upn.clone())], rng),
-            5..=7 => admin(pop, t, a, &ip, "GROUP_SETTINGS", "ADD_GROUP_MEMBER", vec![
-                P::S("USER_EMAIL", target.upn.clone()), P::S("GROUP_EMAIL", format!("all-staff@{}", pop.domain))], rng),
-            _ => admin(pop, t, a, &ip, "USER_SETTINGS", "MOVE_USER_TO_ORG_UNIT", vec![
-                P::S("USER_EMAIL", target.upn.clone()), P::S("ORG_UNIT_NAME", target.org_unit.clone())], rng),
+            0 => admin(
+                pop,
+                t,
+                a,
+                &ip,
+                "DELEGATED_ADMIN_SETTINGS",
+                "ASSIGN_ROLE",
+                vec![
+                    P::S("ROLE_NAME", "_GROUPS_ADMIN_ROLE".into()),
+                    P::S("USER_EMAIL", target.upn.clone()),
+                ],
+                rng,
+            ),
+            1..=4 => admin(
+                pop,
+                t,
+                a,
+                &ip,
+                "USER_SETTINGS",
+                "CHANGE_PASSWORD",
+                vec![P::S("USER_EMAIL", target.upn.clone())],
+                rng,
+            ),
+            5..=7 => admin(
+                pop,
+                t,
+                a,
+                &ip,
+                "GROUP_SETTINGS",
+                "ADD_GROUP_MEMBER",
+                vec![
+                    P::S("USER_EMAIL", target.upn.clone()),
+                    P::S("GROUP_EMAIL", format!("all-staff@{}", pop.domain)),
+                ],
+                rng,
+            ),
+            _ => admin(
+                pop,
+                t,
+                a,
+                &ip,
+                "USER_SETTINGS",
+                "MOVE_USER_TO_ORG_UNIT",
+                vec![
+                    P::S("USER_EMAIL", target.upn.clone()),
+                    P::S("ORG_UNIT_NAME", target.org_unit.clone()),
+                ],
+                rng,
+            ),
         };
         out.push(e);
     }

@@ -19,12 +19,42 @@ pub(super) struct App {
 }
 
 pub(super) const APPS: [App; 6] = [
-    App { name: "Office 365 Exchange Online", id: "00000002-0000-0ff1-ce00-000000000000", resource: "Office 365 Exchange Online", resource_id: "00000002-0000-0ff1-ce00-000000000000" },
-    App { name: "Microsoft Teams", id: "1fec8e78-bce4-4aaf-ab1b-5451cc387264", resource: "Microsoft Teams Services", resource_id: "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe" },
-    App { name: "OfficeHome", id: "4765445b-32c6-49b0-83e6-1d93765276ca", resource: "Office 365 SharePoint Online", resource_id: "00000003-0000-0ff1-ce00-000000000000" },
-    App { name: "Microsoft Office", id: "d3590ed6-52b3-4102-aeff-aad2292ab01c", resource: "Microsoft Graph", resource_id: "00000003-0000-0000-c000-000000000000" },
-    App { name: "Office 365 SharePoint Online", id: "00000003-0000-0ff1-ce00-000000000000", resource: "Office 365 SharePoint Online", resource_id: "00000003-0000-0ff1-ce00-000000000000" },
-    App { name: "Azure Portal", id: "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", resource: "Windows Azure Service Management API", resource_id: "797f4846-ba00-4fd7-ba43-dac1f8f63013" },
+    App {
+        name: "Office 365 Exchange Online",
+        id: "00000002-0000-0ff1-ce00-000000000000",
+        resource: "Office 365 Exchange Online",
+        resource_id: "00000002-0000-0ff1-ce00-000000000000",
+    },
+    App {
+        name: "Microsoft Teams",
+        id: "1fec8e78-bce4-4aaf-ab1b-5451cc387264",
+        resource: "Microsoft Teams Services",
+        resource_id: "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe",
+    },
+    App {
+        name: "OfficeHome",
+        id: "4765445b-32c6-49b0-83e6-1d93765276ca",
+        resource: "Office 365 SharePoint Online",
+        resource_id: "00000003-0000-0ff1-ce00-000000000000",
+    },
+    App {
+        name: "Microsoft Office",
+        id: "d3590ed6-52b3-4102-aeff-aad2292ab01c",
+        resource: "Microsoft Graph",
+        resource_id: "00000003-0000-0000-c000-000000000000",
+    },
+    App {
+        name: "Office 365 SharePoint Online",
+        id: "00000003-0000-0ff1-ce00-000000000000",
+        resource: "Office 365 SharePoint Online",
+        resource_id: "00000003-0000-0ff1-ce00-000000000000",
+    },
+    App {
+        name: "Azure Portal",
+        id: "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+        resource: "Windows Azure Service Management API",
+        resource_id: "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+    },
 ];
 
 /// How a sign-in ends.
@@ -77,12 +107,19 @@ pub(super) fn device_of(p: &Person) -> (&'static str, &'static str) {
 
 /// A PUID-shaped key (`1003200012AB34CD`) stable per person.
 fn puid(p: &Person) -> String {
-    let h = p.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let h = p.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| {
+        (a ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
     format!("10032000{:08X}", h as u32)
 }
 
 fn ev(source: Source, stream: &'static str, t: i64, record: Value) -> LogEvent {
-    LogEvent { source, stream, time_ms: t, record }
+    LogEvent {
+        source,
+        stream,
+        time_ms: t,
+        record,
+    }
 }
 
 /// The sign-in as a Graph `signIn` and as the unified audit log's `UserLoggedIn` /
@@ -119,8 +156,10 @@ pub(super) fn sign_in(s: &SignIn, rng: &mut Rng) -> [LogEvent; 2] {
     };
     let (auth_details, requirement) = match s.outcome {
         Outcome::Success { mfa: true } if s.risk.is_none() && rng.chance(70) => (
-            vec![json!({"authenticationStepDateTime": iso_z(s.t), "authenticationMethod": "Previously satisfied", "authenticationMethodDetail": null,
-                "succeeded": true, "authenticationStepResultDetail": "First factor requirement satisfied by claim in the token", "authenticationStepRequirement": "Primary authentication"})],
+            vec![
+                json!({"authenticationStepDateTime": iso_z(s.t), "authenticationMethod": "Previously satisfied", "authenticationMethodDetail": null,
+                "succeeded": true, "authenticationStepResultDetail": "First factor requirement satisfied by claim in the token", "authenticationStepRequirement": "Primary authentication"}),
+            ],
             "multiFactorAuthentication",
         ),
         Outcome::Success { mfa: true } => (
@@ -130,7 +169,10 @@ pub(super) fn sign_in(s: &SignIn, rng: &mut Rng) -> [LogEvent; 2] {
         Outcome::Success { mfa: false } => (vec![password(true)], "singleFactorAuthentication"),
         Outcome::BadPassword => (vec![password(false)], "singleFactorAuthentication"),
         Outcome::MfaDenied => (
-            vec![password(true), push(false, "MFA denied; user declined the authentication")],
+            vec![
+                password(true),
+                push(false, "MFA denied; user declined the authentication"),
+            ],
             "multiFactorAuthentication",
         ),
     };
@@ -140,7 +182,11 @@ pub(super) fn sign_in(s: &SignIn, rng: &mut Rng) -> [LogEvent; 2] {
     };
     let anonymized = risk_events.contains(&"anonymizedIPAddress");
     let success = error_code == 0;
-    let device_id = if success && s.risk.is_none() { rng.guid() } else { String::new() };
+    let device_id = if success && s.risk.is_none() {
+        rng.guid()
+    } else {
+        String::new()
+    };
     let graph = json!({
         "id": id,
         "createdDateTime": iso_z(s.t),
@@ -275,7 +321,9 @@ pub(super) fn directory_audit(
         .flatten()
         .map(|m| json!({"Name": m["displayName"], "NewValue": m["newValue"], "OldValue": m["oldValue"]}))
         .collect();
-    let mut target = vec![json!({"ID": format!("{}_{}", first["type"].as_str().unwrap_or("User"), first["id"].as_str().unwrap_or_default()), "Type": 2})];
+    let mut target = vec![
+        json!({"ID": format!("{}_{}", first["type"].as_str().unwrap_or("User"), first["id"].as_str().unwrap_or_default()), "Type": 2}),
+    ];
     if let Some(upn) = first["userPrincipalName"].as_str() {
         target.push(json!({"ID": upn, "Type": 5}));
     }
@@ -363,11 +411,33 @@ pub(super) struct FileRef {
     pub name: String,
 }
 
-const SITES: [&str; 6] = ["Sales", "Finance", "HR", "Engineering", "AllCompany", "Legal"];
-const FOLDERS: [&str; 4] = ["Shared Documents", "Shared Documents/2026", "Shared Documents/顧客", "Shared Documents/Archive"];
+const SITES: [&str; 6] = [
+    "Sales",
+    "Finance",
+    "HR",
+    "Engineering",
+    "AllCompany",
+    "Legal",
+];
+const FOLDERS: [&str; 4] = [
+    "Shared Documents",
+    "Shared Documents/2026",
+    "Shared Documents/顧客",
+    "Shared Documents/Archive",
+];
 const STEMS: [&str; 12] = [
-    "見積書", "契約書_ドラフト", "議事録", "売上報告", "Board_Minutes", "Pricing", "顧客リスト",
-    "経費精算", "採用計画", "Roadmap", "請求書", "提案書",
+    "見積書",
+    "契約書_ドラフト",
+    "議事録",
+    "売上報告",
+    "Board_Minutes",
+    "Pricing",
+    "顧客リスト",
+    "経費精算",
+    "採用計画",
+    "Roadmap",
+    "請求書",
+    "提案書",
 ];
 const EXTENSIONS: [&str; 5] = ["xlsx", "docx", "pptx", "pdf", "csv"];
 
@@ -395,9 +465,15 @@ pub(super) fn sharepoint(
     file: &FileRef,
     rng: &mut Rng,
 ) -> LogEvent {
-    let site_url = format!("https://{}.sharepoint.com/sites/{}/", pop.tenant_name, file.site);
+    let site_url = format!(
+        "https://{}.sharepoint.com/sites/{}/",
+        pop.tenant_name, file.site
+    );
     let ext = file.name.rsplit('.').next().unwrap_or_default();
-    let sharing = matches!(operation, "SharingSet" | "AnonymousLinkCreated" | "SharingInvitationCreated");
+    let sharing = matches!(
+        operation,
+        "SharingSet" | "AnonymousLinkCreated" | "SharingInvitationCreated"
+    );
     let mut record = json!({
         "CreationTime": iso_plain(t),
         "Id": rng.guid(),
@@ -435,7 +511,13 @@ pub(super) fn sharepoint(
 }
 
 /// An ordinary Microsoft 365 event (or a few related ones) of `p` at `t`.
-pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out: &mut Vec<LogEvent>) {
+pub(super) fn ordinary(
+    pop: &Population,
+    p: &Person,
+    t: i64,
+    rng: &mut Rng,
+    out: &mut Vec<LogEvent>,
+) {
     let ip = usual_ip(p, t);
     let r = rng.below(1000);
     if r < 150 || (r >= 960 && !p.admin) {
@@ -447,7 +529,9 @@ pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out:
             ip: ip.clone(),
             place: PLACES[p.home],
             app,
-            outcome: Outcome::Success { mfa: !ip.starts_with("203.0.113.") || rng.chance(20) },
+            outcome: Outcome::Success {
+                mfa: !ip.starts_with("203.0.113.") || rng.chance(20),
+            },
             risk: None,
             device: device_of(p),
         };
@@ -477,13 +561,39 @@ pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out:
             let staff = pop.staff();
             let owner = staff[rng.below(staff.len())];
             let delegate = staff[rng.below(staff.len())];
-            out.push(exchange_admin(pop, t, p, &ip, "Add-MailboxPermission", &owner.upn,
-                &[("Identity", &owner.upn), ("User", &delegate.upn), ("AccessRights", "FullAccess"), ("InheritanceType", "All")], rng));
+            out.push(exchange_admin(
+                pop,
+                t,
+                p,
+                &ip,
+                "Add-MailboxPermission",
+                &owner.upn,
+                &[
+                    ("Identity", &owner.upn),
+                    ("User", &delegate.upn),
+                    ("AccessRights", "FullAccess"),
+                    ("InheritanceType", "All"),
+                ],
+                rng,
+            ));
         } else if rng.chance(2) {
             // An inbox rule that files newsletters: internal, no forwarding.
             let name = "ニュースレター";
-            out.push(exchange_admin(pop, t, p, &ip, "New-InboxRule", &format!("{}\\{name}", p.upn),
-                &[("Name", name), ("From", "news@example.com"), ("MoveToFolder", "ニュースレター"), ("StopProcessingRules", "True")], rng));
+            out.push(exchange_admin(
+                pop,
+                t,
+                p,
+                &ip,
+                "New-InboxRule",
+                &format!("{}\\{name}", p.upn),
+                &[
+                    ("Name", name),
+                    ("From", "news@example.com"),
+                    ("MoveToFolder", "ニュースレター"),
+                    ("StopProcessingRules", "True"),
+                ],
+                rng,
+            ));
         } else {
             out.push(ev(Source::M365, "Audit.Exchange", t, json!({
                 "CreationTime": iso_plain(t), "Id": rng.guid(), "Operation": "Send", "OrganizationId": pop.tenant_id,
@@ -500,7 +610,11 @@ pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out:
             })));
         }
     } else if r < 960 {
-        let op = if rng.chance(85) { "TeamsSessionStarted" } else { "MemberAdded" };
+        let op = if rng.chance(85) {
+            "TeamsSessionStarted"
+        } else {
+            "MemberAdded"
+        };
         let mut record = json!({
             "CreationTime": iso_plain(t), "Id": rng.guid(), "Operation": op, "OrganizationId": pop.tenant_id,
             "RecordType": 25, "UserKey": p.id, "UserType": 0, "Version": 1, "Workload": "MicrosoftTeams",
@@ -510,7 +624,10 @@ pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out:
         if op == "MemberAdded" {
             let staff = pop.staff();
             let m = staff[rng.below(staff.len())];
-            record["TeamName"] = json!(format!("{}チーム", ["営業", "経理", "開発", "総務"][rng.below(4)]));
+            record["TeamName"] = json!(format!(
+                "{}チーム",
+                ["営業", "経理", "開発", "総務"][rng.below(4)]
+            ));
             record["TeamGuid"] = json!(format!("19:{}@thread.tacv2", rng.guid().replace('-', "")));
             record["Members"] = json!([{"UPN": m.upn, "Role": 1, "DisplayName": m.display}]);
         }
@@ -528,19 +645,77 @@ pub(super) fn ordinary(pop: &Population, p: &Person, t: i64, rng: &mut Rng, out:
             0 if std::ptr::eq(p, admins[0]) => {
                 // The role administrator assigns a helpdesk role now and then.
                 let role = ["Helpdesk Administrator", "User Administrator"][rng.below(2)];
-                let template = if role == "Helpdesk Administrator" { "729827e3-9c14-49f7-bb1b-9608f156bbb8" } else { "fe930be7-5e62-47db-91af-98c3a49a38b1" };
-                out.extend(directory_audit(pop, t, p, &ip, "Add member to role", "RoleManagement", "Assign",
-                    vec![user_target(target, &[("Role.DisplayName", "", &format!("\"{role}\"")), ("Role.TemplateId", "", &format!("\"{template}\""))])], rng));
+                let template = if role == "Helpdesk Administrator" {
+                    "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+                } else {
+                    "fe930be7-5e62-47db-91af-98c3a49a38b1"
+                };
+                out.extend(directory_audit(
+                    pop,
+                    t,
+                    p,
+                    &ip,
+                    "Add member to role",
+                    "RoleManagement",
+                    "Assign",
+                    vec![user_target(
+                        target,
+                        &[
+                            ("Role.DisplayName", "", &format!("\"{role}\"")),
+                            ("Role.TemplateId", "", &format!("\"{template}\"")),
+                        ],
+                    )],
+                    rng,
+                ));
             }
-            0..=9 => out.extend(directory_audit(pop, t, p, &ip, "Update user", "UserManagement", "Update",
-                vec![user_target(target, &[("JobTitle", "[]", "[\"主任\"]"), ("Included Updated Properties", "", "\"JobTitle\"")])], rng)),
+            0..=9 => out.extend(directory_audit(
+                pop,
+                t,
+                p,
+                &ip,
+                "Update user",
+                "UserManagement",
+                "Update",
+                vec![user_target(
+                    target,
+                    &[
+                        ("JobTitle", "[]", "[\"主任\"]"),
+                        ("Included Updated Properties", "", "\"JobTitle\""),
+                    ],
+                )],
+                rng,
+            )),
             10..=16 => {
-                let group = format!("{}-members", ["sales", "finance", "engineering", "all-staff"][rng.below(4)]);
-                out.extend(directory_audit(pop, t, p, &ip, "Add member to group", "GroupManagement", "Assign",
-                    vec![user_target(target, &[("Group.DisplayName", "", &format!("\"{group}\""))])], rng));
+                let group = format!(
+                    "{}-members",
+                    ["sales", "finance", "engineering", "all-staff"][rng.below(4)]
+                );
+                out.extend(directory_audit(
+                    pop,
+                    t,
+                    p,
+                    &ip,
+                    "Add member to group",
+                    "GroupManagement",
+                    "Assign",
+                    vec![user_target(
+                        target,
+                        &[("Group.DisplayName", "", &format!("\"{group}\""))],
+                    )],
+                    rng,
+                ));
             }
-            _ => out.extend(directory_audit(pop, t, p, &ip, "Reset user password", "UserManagement", "Update",
-                vec![user_target(target, &[])], rng)),
+            _ => out.extend(directory_audit(
+                pop,
+                t,
+                p,
+                &ip,
+                "Reset user password",
+                "UserManagement",
+                "Update",
+                vec![user_target(target, &[])],
+                rng,
+            )),
         }
     }
 }

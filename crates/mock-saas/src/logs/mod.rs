@@ -271,7 +271,8 @@ impl Iterator for LogStream {
             self.next = 0;
             ordinary_bucket(&self.spec, self.bucket, &mut self.buffer);
             let t1 = t0 + BUCKET;
-            while self.attack_next < self.attacks.len() && self.attacks[self.attack_next].time_ms < t1
+            while self.attack_next < self.attacks.len()
+                && self.attacks[self.attack_next].time_ms < t1
             {
                 let e = self.attacks[self.attack_next].clone();
                 self.attack_next += 1;
@@ -388,12 +389,20 @@ impl Population {
 
     /// The users of an M365 posture export (`synth::m365_tenant`): `mamori_users` as the
     /// administrators, then generated staff up to `users` people.
-    pub fn from_m365_export(export: &Value, tenant_name: &str, users: usize, seed: u64) -> Population {
+    pub fn from_m365_export(
+        export: &Value,
+        tenant_name: &str,
+        users: usize,
+        seed: u64,
+    ) -> Population {
         let tenant_id = export["tenant_id"].as_str().unwrap_or_default().to_string();
         let mut rng = Rng::new(seed ^ 0x1065);
         let mut people = Vec::new();
         for u in export["mamori_users"].as_array().into_iter().flatten() {
-            let upn = u["userPrincipalName"].as_str().unwrap_or_default().to_string();
+            let upn = u["userPrincipalName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             // The break-glass account never signs in.
             if upn.ends_with(&format!("admin0000@{tenant_name}.co.jp")) {
                 continue;
@@ -446,24 +455,40 @@ impl Population {
     /// The GWS demo tenant's users (`gws::Tenant` for `GwsTenantSpec::demo()`).
     pub fn gws_demo() -> Population {
         let tenant = crate::gws::Tenant::generate(&crate::gws::GwsTenantSpec::demo());
-        Population::from_gws_users(&tenant.customer_id, &tenant.primary_domain, &tenant.users, 7)
+        Population::from_gws_users(
+            &tenant.customer_id,
+            &tenant.primary_domain,
+            &tenant.users,
+            7,
+        )
     }
 
     /// The users of a Google Workspace tenant (Directory `user` resources); suspended users and
     /// the scanner account are left out.
-    pub fn from_gws_users(customer_id: &str, domain: &str, users: &[Value], seed: u64) -> Population {
+    pub fn from_gws_users(
+        customer_id: &str,
+        domain: &str,
+        users: &[Value],
+        seed: u64,
+    ) -> Population {
         let mut rng = Rng::new(seed ^ 0x6775);
         let mut admins = Vec::new();
         let mut staff = Vec::new();
         for u in users {
             let email = u["primaryEmail"].as_str().unwrap_or_default().to_string();
-            if u["suspended"] == true || email.starts_with("scanner@") || email.starts_with("breakglass") {
+            if u["suspended"] == true
+                || email.starts_with("scanner@")
+                || email.starts_with("breakglass")
+            {
                 continue;
             }
             let p = Person {
                 id: u["id"].as_str().unwrap_or_default().to_string(),
                 upn: email,
-                display: u["name"]["fullName"].as_str().unwrap_or_default().to_string(),
+                display: u["name"]["fullName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 admin: u["isAdmin"] == true,
                 home: rng.below(HOME_PLACES),
                 weight: 1 + rng.below(4) as u8,
@@ -497,7 +522,12 @@ impl Population {
             pop.people.push(Person {
                 id: format!("1{:020}", rng.next_u64() % 10u64.pow(18) + i as u64),
                 upn: format!("{local}@{domain}"),
-                display: if i == 0 { "山田 太郎" } else { "佐藤 健一" }.to_string(),
+                display: if i == 0 {
+                    "山田 太郎"
+                } else {
+                    "佐藤 健一"
+                }
+                .to_string(),
                 admin: true,
                 home: 0,
                 weight: 2,
@@ -509,7 +539,13 @@ impl Population {
     }
 
     fn add_staff(&mut self, rng: &mut Rng, total: usize, google: bool) {
-        const UNITS: [&str; 5] = ["/営業部", "/経理部", "/総務部", "/開発部", "/営業部/大阪営業所"];
+        const UNITS: [&str; 5] = [
+            "/営業部",
+            "/経理部",
+            "/総務部",
+            "/開発部",
+            "/営業部/大阪営業所",
+        ];
         let mut i = self.people.len();
         while self.people.len() < total.max(self.people.len()) {
             let (local, display) = crate::names::person(rng, i);
@@ -572,17 +608,83 @@ const HOME_PLACES: usize = 5;
 
 /// The tenants' home cities first (`HOME_PLACES` of them), then places attacks come from.
 pub const PLACES: [Place; 11] = [
-    Place { city: "Tokyo", state: "Tokyo", country: "JP", lat: 35.6895, lon: 139.6917 },
-    Place { city: "Osaka", state: "Osaka", country: "JP", lat: 34.6937, lon: 135.5023 },
-    Place { city: "Nagoya", state: "Aichi", country: "JP", lat: 35.1815, lon: 136.9066 },
-    Place { city: "Fukuoka", state: "Fukuoka", country: "JP", lat: 33.5904, lon: 130.4017 },
-    Place { city: "Sapporo", state: "Hokkaido", country: "JP", lat: 43.0618, lon: 141.3545 },
-    Place { city: "Amsterdam", state: "North Holland", country: "NL", lat: 52.3676, lon: 4.9041 },
-    Place { city: "London", state: "England", country: "GB", lat: 51.5072, lon: -0.1276 },
-    Place { city: "Sao Paulo", state: "Sao Paulo", country: "BR", lat: -23.5505, lon: -46.6333 },
-    Place { city: "Frankfurt am Main", state: "Hesse", country: "DE", lat: 50.1109, lon: 8.6821 },
-    Place { city: "Lagos", state: "Lagos", country: "NG", lat: 6.5244, lon: 3.3792 },
-    Place { city: "Ashburn", state: "Virginia", country: "US", lat: 39.0438, lon: -77.4874 },
+    Place {
+        city: "Tokyo",
+        state: "Tokyo",
+        country: "JP",
+        lat: 35.6895,
+        lon: 139.6917,
+    },
+    Place {
+        city: "Osaka",
+        state: "Osaka",
+        country: "JP",
+        lat: 34.6937,
+        lon: 135.5023,
+    },
+    Place {
+        city: "Nagoya",
+        state: "Aichi",
+        country: "JP",
+        lat: 35.1815,
+        lon: 136.9066,
+    },
+    Place {
+        city: "Fukuoka",
+        state: "Fukuoka",
+        country: "JP",
+        lat: 33.5904,
+        lon: 130.4017,
+    },
+    Place {
+        city: "Sapporo",
+        state: "Hokkaido",
+        country: "JP",
+        lat: 43.0618,
+        lon: 141.3545,
+    },
+    Place {
+        city: "Amsterdam",
+        state: "North Holland",
+        country: "NL",
+        lat: 52.3676,
+        lon: 4.9041,
+    },
+    Place {
+        city: "London",
+        state: "England",
+        country: "GB",
+        lat: 51.5072,
+        lon: -0.1276,
+    },
+    Place {
+        city: "Sao Paulo",
+        state: "Sao Paulo",
+        country: "BR",
+        lat: -23.5505,
+        lon: -46.6333,
+    },
+    Place {
+        city: "Frankfurt am Main",
+        state: "Hesse",
+        country: "DE",
+        lat: 50.1109,
+        lon: 8.6821,
+    },
+    Place {
+        city: "Lagos",
+        state: "Lagos",
+        country: "NG",
+        lat: 6.5244,
+        lon: 3.3792,
+    },
+    Place {
+        city: "Ashburn",
+        state: "Virginia",
+        country: "US",
+        lat: 39.0438,
+        lon: -77.4874,
+    },
 ];
 
 /// The company's office egress address for a person's home city (203.0.113.0/24).
@@ -592,9 +694,16 @@ pub fn office_ip(p: &Person) -> String {
 
 /// A person's home or mobile address (198.51.100.0/24 or 2001:db8::/32), stable per person.
 pub fn home_ip(p: &Person) -> String {
-    let h = p.id.bytes().fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b as u64));
+    let h =
+        p.id.bytes()
+            .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b as u64));
     if h % 5 == 0 {
-        format!("2001:db8:{:x}:{:x}::{:x}", (h >> 8) & 0xffff, (h >> 24) & 0xffff, 1 + (h >> 40) % 0xfff)
+        format!(
+            "2001:db8:{:x}:{:x}::{:x}",
+            (h >> 8) & 0xffff,
+            (h >> 24) & 0xffff,
+            1 + (h >> 40) % 0xfff
+        )
     } else {
         format!("198.51.100.{}", 1 + h % 254)
     }
@@ -630,7 +739,15 @@ fn parts(t_ms: i64) -> (i64, u32, u32, i64, i64, i64, i64) {
     let days = t_ms.div_euclid(DAY);
     let rem = t_ms.rem_euclid(DAY);
     let (y, m, d) = civil(days);
-    (y, m, d, rem / HOUR, rem % HOUR / MINUTE, rem % MINUTE / 1000, rem % 1000)
+    (
+        y,
+        m,
+        d,
+        rem / HOUR,
+        rem % HOUR / MINUTE,
+        rem % MINUTE / 1000,
+        rem % 1000,
+    )
 }
 
 /// `2026-11-26T09:15:02Z` (Graph).
@@ -665,7 +782,9 @@ pub fn parse_time(s: &str) -> Option<i64> {
         return Some(ts.as_millisecond());
     }
     let dt = if s.len() == 10 {
-        s.parse::<jiff::civil::Date>().ok()?.to_datetime(jiff::civil::Time::midnight())
+        s.parse::<jiff::civil::Date>()
+            .ok()?
+            .to_datetime(jiff::civil::Time::midnight())
     } else {
         s.parse::<jiff::civil::DateTime>().ok()?
     };
@@ -701,14 +820,20 @@ mod tests {
 
     #[test]
     fn time_formats() {
-        let t = "2026-11-26T09:15:02.123Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let t = "2026-11-26T09:15:02.123Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
         assert_eq!(iso_z(t), "2026-11-26T09:15:02Z");
         assert_eq!(iso_millis(t), "2026-11-26T09:15:02.123Z");
         assert_eq!(iso_plain(t), "2026-11-26T09:15:02");
         assert_eq!(parse_time("2026-11-26T09:15:02.123Z"), Some(t));
         assert_eq!(parse_time("2026-11-26T09:15:02"), Some(t - 123));
         assert_eq!(parse_time("2026-11-26T09:15"), Some(t - 2123));
-        assert_eq!(parse_time("2026-11-26"), Some(t - 2123 - 15 * MINUTE - 9 * HOUR));
+        assert_eq!(
+            parse_time("2026-11-26"),
+            Some(t - 2123 - 15 * MINUTE - 9 * HOUR)
+        );
         assert_eq!(parse_time("yesterday"), None);
         // 2026-11-26 is a Thursday: 18:15 JST.
         assert_eq!(jst_hour_of_week(t), 3 * 24 + 18);

@@ -36,9 +36,8 @@ impl Entry {
         let text = serde_json::to_string(record).unwrap_or_else(|_| "null".into());
         Entry {
             time_ms,
-            raw: RawValue::from_string(text).unwrap_or_else(|_| {
-                RawValue::from_string("null".into()).expect("null is JSON")
-            }),
+            raw: RawValue::from_string(text)
+                .unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON")),
             names,
             ip,
         }
@@ -138,7 +137,9 @@ impl LogStore {
                     let n = list
                         .iter()
                         .rev()
-                        .take_while(|b| b.id.starts_with(&super::compact_minute(window * BLOB_WINDOW_MS)))
+                        .take_while(|b| {
+                            b.id.starts_with(&super::compact_minute(window * BLOB_WINDOW_MS))
+                        })
                         .count();
                     list.push(Blob {
                         content_type: ct,

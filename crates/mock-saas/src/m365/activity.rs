@@ -34,7 +34,11 @@ type Shared = State<Arc<M365State>>;
 
 fn af(status: u16, code: &str, message: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
 }
 
 fn query(uri: &Uri) -> HashMap<String, String> {
@@ -67,7 +71,11 @@ fn check(s: &M365State, headers: &HeaderMap, tenant: &str) -> Result<(), Respons
         return Err(if guid {
             af(400, "AF20010", &format!("The tenant ID passed in the URL ({tenant}) does not match the tenant ID passed in the access token ({}).", s.tenant_id))
         } else {
-            af(400, "AF20013", &format!("The tenant ID passed in the URL ({tenant}) is not a valid GUID."))
+            af(
+                400,
+                "AF20013",
+                &format!("The tenant ID passed in the URL ({tenant}) is not a valid GUID."),
+            )
         });
     }
     Ok(())
@@ -89,7 +97,11 @@ fn subscribed(s: &M365State, ct: &str) -> Result<(), Response> {
     let subs = s.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
     match subs.get(ct) {
         Some(sub) if sub.enabled => Ok(()),
-        _ => Err(af(400, "AF20022", "No subscription found for the specified content type.")),
+        _ => Err(af(
+            400,
+            "AF20022",
+            "No subscription found for the specified content type.",
+        )),
     }
 }
 
@@ -120,7 +132,13 @@ pub fn routes() -> Router<Arc<M365State>> {
         .route(&format!("{root}/audit/{{id}}"), get(blob))
 }
 
-async fn start(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+async fn start(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     tri!(check(&s, &headers, &tenant));
     let q = query(&uri);
     let ct = tri!(content_type(&q));
@@ -129,12 +147,22 @@ async fn start(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMap,
     } else {
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) => v.get("webhook").cloned().unwrap_or(Value::Null),
-            Err(_) => return af(400, "AF20002", "Invalid parameter type: webhook. Expected type: object"),
+            Err(_) => {
+                return af(
+                    400,
+                    "AF20002",
+                    "Invalid parameter type: webhook. Expected type: object",
+                )
+            }
         }
     };
     let webhook = match webhook {
         Value::Object(w) => {
-            let address = w.get("address").and_then(Value::as_str).unwrap_or_default().to_string();
+            let address = w
+                .get("address")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             if !address.starts_with("https://") {
                 return af(400, "AF20021", &format!("The webhook endpoint {address} could not be validated. The address must begin with HTTPS."));
             }
@@ -146,15 +174,35 @@ async fn start(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMap,
     let mut subs = s.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
     // Starting an enabled subscription again without a change is refused (microsoft/coe-starter-kit
     // issue 2807: HTTP 400, AF20024 "The subscription is already enabled. No property change.").
-    if subs.get(ct).is_some_and(|sub| sub.enabled && sub.webhook == webhook) {
-        return af(400, "AF20024", "The subscription is already enabled. No property change.");
+    if subs
+        .get(ct)
+        .is_some_and(|sub| sub.enabled && sub.webhook == webhook)
+    {
+        return af(
+            400,
+            "AF20024",
+            "The subscription is already enabled. No property change.",
+        );
     }
-    subs.insert(ct.to_string(), Subscription { enabled: true, webhook: webhook.clone() });
+    subs.insert(
+        ct.to_string(),
+        Subscription {
+            enabled: true,
+            webhook: webhook.clone(),
+        },
+    );
     drop(subs);
-    crate::common::json_response(&json!({"contentType": ct, "status": "enabled", "webhook": webhook}))
+    crate::common::json_response(
+        &json!({"contentType": ct, "status": "enabled", "webhook": webhook}),
+    )
 }
 
-async fn stop(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMap, uri: Uri) -> Response {
+async fn stop(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     tri!(check(&s, &headers, &tenant));
     let q = query(&uri);
     let ct = tri!(content_type(&q));
@@ -164,7 +212,11 @@ async fn stop(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMap, 
             sub.enabled = false;
             StatusCode::OK.into_response()
         }
-        _ => af(400, "AF20022", "No subscription found for the specified content type."),
+        _ => af(
+            400,
+            "AF20022",
+            "No subscription found for the specified content type.",
+        ),
     }
 }
 
@@ -184,8 +236,20 @@ pub fn window(q: &HashMap<String, String>, now_ms: i64) -> Result<(i64, i64), Re
     match (q.get("startTime"), q.get("endTime")) {
         (None, None) => Ok((now_ms - 24 * HOUR, now_ms)),
         (Some(a), Some(b)) => {
-            let start = parse_time(a).ok_or_else(|| af(400, "AF20002", "Invalid parameter type: startTime. Expected type: datetime"))?;
-            let end = parse_time(b).ok_or_else(|| af(400, "AF20002", "Invalid parameter type: endTime. Expected type: datetime"))?;
+            let start = parse_time(a).ok_or_else(|| {
+                af(
+                    400,
+                    "AF20002",
+                    "Invalid parameter type: startTime. Expected type: datetime",
+                )
+            })?;
+            let end = parse_time(b).ok_or_else(|| {
+                af(
+                    400,
+                    "AF20002",
+                    "Invalid parameter type: endTime. Expected type: datetime",
+                )
+            })?;
             if start >= end || end - start > 24 * HOUR || start < now_ms - RETENTION_MS {
                 return Err(af(400, "AF20055", BAD));
             }
@@ -205,7 +269,12 @@ fn blob_item(host: &str, tenant: &str, b: &Blob) -> Value {
     })
 }
 
-async fn content(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMap, uri: Uri) -> Response {
+async fn content(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     tri!(check(&s, &headers, &tenant));
     let q = query(&uri);
     let ct = tri!(content_type(&q));
@@ -213,7 +282,10 @@ async fn content(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMa
     let (start, end) = tri!(window(&q, s.log_now_ms));
     let offset = match q.get("nextPage") {
         None => 0,
-        Some(token) => match token.split_once('R').and_then(|(_, n)| n.parse::<usize>().ok()) {
+        Some(token) => match token
+            .split_once('R')
+            .and_then(|(_, n)| n.parse::<usize>().ok())
+        {
             Some(n) => n,
             None => return af(400, "AF20031", &format!("Invalid nextPage Input: {token}.")),
         },
@@ -240,9 +312,14 @@ async fn content(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMa
             .append_pair("contentType", ct)
             .append_pair("startTime", &iso_plain(start))
             .append_pair("endTime", &iso_plain(end))
-            .append_pair("nextPage", &format!("{}R{next:09}", crate::logs::compact_minute(start)))
+            .append_pair(
+                "nextPage",
+                &format!("{}R{next:09}", crate::logs::compact_minute(start)),
+            )
             .finish();
-        let uri = format!("http://{host}/manage/api/v1.0/{tenant}/activity/feed/subscriptions/content?{params}");
+        let uri = format!(
+            "http://{host}/manage/api/v1.0/{tenant}/activity/feed/subscriptions/content?{params}"
+        );
         if let Ok(v) = HeaderValue::from_str(&uri) {
             response.headers_mut().insert("NextPageUri", v);
         }
@@ -250,14 +327,26 @@ async fn content(State(s): Shared, Path(tenant): Path<String>, headers: HeaderMa
     response
 }
 
-async fn blob(State(s): Shared, Path((tenant, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn blob(
+    State(s): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     tri!(check(&s, &headers, &tenant));
     let logs = s.logs();
     let Some(b) = logs.blob(&id).filter(|b| b.created_ms <= s.log_now_ms) else {
         return if id.split('$').count() != 4 {
-            af(400, "AF20052", &format!("Content ID {id} in the URL is invalid."))
+            af(
+                400,
+                "AF20052",
+                &format!("Content ID {id} in the URL is invalid."),
+            )
         } else {
-            af(404, "AF20050", &format!("The specified content ({id}) does not exist."))
+            af(
+                404,
+                "AF20050",
+                &format!("The specified content ({id}) does not exist."),
+            )
         };
     };
     tri!(subscribed(&s, b.content_type));
@@ -265,7 +354,8 @@ async fn blob(State(s): Shared, Path((tenant, id)): Path<(String, String)>, head
         return af(400, "AF20051", &format!("Content requested with the key {id} has already expired. Content older than 7 days cannot be retrieved."));
     }
     let entries = &logs.stream(b.content_type).entries[b.range.clone()];
-    let mut body = String::with_capacity(entries.iter().map(|e| e.raw.get().len() + 1).sum::<usize>() + 2);
+    let mut body =
+        String::with_capacity(entries.iter().map(|e| e.raw.get().len() + 1).sum::<usize>() + 2);
     body.push('[');
     for (i, e) in entries.iter().enumerate() {
         if i > 0 {

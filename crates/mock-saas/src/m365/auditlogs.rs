@@ -19,12 +19,21 @@ use std::sync::Arc;
 pub const MAX_TOP: usize = 1000;
 
 /// Properties of the beta `signIn` the v1.0 resource does not have.
-const BETA_ONLY: [&str; 3] = ["authenticationDetails", "authenticationMethodsUsed", "networkLocationDetails"];
+const BETA_ONLY: [&str; 3] = [
+    "authenticationDetails",
+    "authenticationMethodsUsed",
+    "networkLocationDetails",
+];
 
 type Shared = State<Arc<M365State>>;
 
 fn bad_filter() -> Response {
-    error_response(ErrorStyle::Microsoft, 400, "BadRequest", "Invalid filter clause")
+    error_response(
+        ErrorStyle::Microsoft,
+        400,
+        "BadRequest",
+        "Invalid filter clause",
+    )
 }
 
 /// `[from, to)` in milliseconds from a `$filter` on `property`.
@@ -34,9 +43,15 @@ pub fn time_filter(filter: &str, property: &str) -> Option<(i64, i64)> {
     let lower = filter.to_string();
     let clauses: Vec<&str> = split_and(&lower);
     for clause in clauses {
-        let clause = clause.trim().trim_start_matches('(').trim_end_matches(')').trim();
+        let clause = clause
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim();
         let mut parts = clause.split_whitespace();
-        let (Some(p), Some(op), Some(value), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(p), Some(op), Some(value), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return None;
         };
         if !p.eq_ignore_ascii_case(property) || value.starts_with('\'') {
@@ -84,28 +99,50 @@ pub fn routes() -> Router<Arc<M365State>> {
     Router::new()
         .route(
             "/graph/{version}/auditLogs/signIns",
-            get(|State(s): Shared, Path(v): Path<String>, h: HeaderMap, uri: Uri| async move {
-                list(&s, &v, &h, &uri, "signIns", "createdDateTime")
-            }),
+            get(
+                |State(s): Shared, Path(v): Path<String>, h: HeaderMap, uri: Uri| async move {
+                    list(&s, &v, &h, &uri, "signIns", "createdDateTime")
+                },
+            ),
         )
         .route(
             "/graph/{version}/auditLogs/directoryAudits",
-            get(|State(s): Shared, Path(v): Path<String>, h: HeaderMap, uri: Uri| async move {
-                list(&s, &v, &h, &uri, "directoryAudits", "activityDateTime")
-            }),
+            get(
+                |State(s): Shared, Path(v): Path<String>, h: HeaderMap, uri: Uri| async move {
+                    list(&s, &v, &h, &uri, "directoryAudits", "activityDateTime")
+                },
+            ),
         )
 }
 
-fn list(s: &M365State, version: &str, headers: &HeaderMap, uri: &Uri, stream: &str, property: &str) -> Response {
-    if let Err(r) = s.tokens.check(headers, audience::GRAPH, &["AuditLog.Read.All"], ErrorStyle::Microsoft) {
+fn list(
+    s: &M365State,
+    version: &str,
+    headers: &HeaderMap,
+    uri: &Uri,
+    stream: &str,
+    property: &str,
+) -> Response {
+    if let Err(r) = s.tokens.check(
+        headers,
+        audience::GRAPH,
+        &["AuditLog.Read.All"],
+        ErrorStyle::Microsoft,
+    ) {
         return r;
     }
     if version != "v1.0" && version != "beta" {
-        return error_response(ErrorStyle::Microsoft, 400, "BadRequest", &format!("Invalid version: {version}"));
+        return error_response(
+            ErrorStyle::Microsoft,
+            400,
+            "BadRequest",
+            &format!("Invalid version: {version}"),
+        );
     }
-    let q: HashMap<String, String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let q: HashMap<String, String> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
     let (from, to) = match q.get("$filter") {
         None => (i64::MIN, i64::MAX),
         Some(f) => match time_filter(f, property) {
@@ -117,17 +154,32 @@ fn list(s: &M365State, version: &str, headers: &HeaderMap, uri: &Uri, stream: &s
         None => MAX_TOP,
         Some(Ok(t)) if (1..=MAX_TOP).contains(&t) => t,
         Some(_) => {
-            return error_response(ErrorStyle::Microsoft, 400, "BadRequest", &format!(
-                "Invalid page size specified: '{}'. Must be between 1 and {MAX_TOP} inclusive.",
-                q["$top"]
-            ))
+            return error_response(
+                ErrorStyle::Microsoft,
+                400,
+                "BadRequest",
+                &format!(
+                    "Invalid page size specified: '{}'. Must be between 1 and {MAX_TOP} inclusive.",
+                    q["$top"]
+                ),
+            )
         }
     };
     let offset = match q.get("$skiptoken") {
         None => 0,
-        Some(t) => match t.rsplit_once('_').and_then(|(_, n)| n.parse::<usize>().ok()) {
+        Some(t) => match t
+            .rsplit_once('_')
+            .and_then(|(_, n)| n.parse::<usize>().ok())
+        {
             Some(n) => n,
-            None => return error_response(ErrorStyle::Microsoft, 400, "BadRequest", "The $skiptoken is invalid."),
+            None => {
+                return error_response(
+                    ErrorStyle::Microsoft,
+                    400,
+                    "BadRequest",
+                    "The $skiptoken is invalid.",
+                )
+            }
         },
     };
     let logs = s.logs();
@@ -135,17 +187,34 @@ fn list(s: &M365State, version: &str, headers: &HeaderMap, uri: &Uri, stream: &s
     let range = logs.stream(stream).range(from, to);
     // Newest first.
     let total = range.len();
-    let page: Vec<usize> = (0..total).skip(offset).take(top).map(|k| range.end - 1 - k).collect();
+    let page: Vec<usize> = (0..total)
+        .skip(offset)
+        .take(top)
+        .map(|k| range.end - 1 - k)
+        .collect();
     let mut body = String::new();
     body.push_str(&format!(
         "{{\"@odata.context\":\"https://graph.microsoft.com/{version}/$metadata#auditLogs/{stream}\""
     ));
     if offset + top < total {
-        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-        let mut params: Vec<(String, String)> = q.into_iter().filter(|(k, _)| k != "$skiptoken").collect();
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let mut params: Vec<(String, String)> =
+            q.into_iter().filter(|(k, _)| k != "$skiptoken").collect();
         params.sort();
-        params.push(("$skiptoken".into(), format!("{:016x}_{}", (total as u64 * 0x9E37_79B9) ^ from as u64, offset + top)));
-        let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        params.push((
+            "$skiptoken".into(),
+            format!(
+                "{:016x}_{}",
+                (total as u64 * 0x9E37_79B9) ^ from as u64,
+                offset + top
+            ),
+        ));
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
         let link = format!("http://{host}{}?{query}", uri.path());
         body.push_str(",\"@odata.nextLink\":");
         body.push_str(&serde_json::to_string(&link).unwrap_or_default());
@@ -187,9 +256,18 @@ mod tests {
             time_filter("createdDateTime ge 2026-11-20T00:00:00Z and createdDateTime lt 2026-11-21T00:00:00Z", "createdDateTime"),
             Some((t("2026-11-20T00:00:00Z"), t("2026-11-21T00:00:00Z")))
         );
-        assert_eq!(time_filter("createdDateTime ge '2026-11-20'", "createdDateTime"), None);
-        assert_eq!(time_filter("userPrincipalName eq 'a@b'", "createdDateTime"), None);
-        assert_eq!(time_filter("createdDateTime foo 2026-11-20", "createdDateTime"), None);
+        assert_eq!(
+            time_filter("createdDateTime ge '2026-11-20'", "createdDateTime"),
+            None
+        );
+        assert_eq!(
+            time_filter("userPrincipalName eq 'a@b'", "createdDateTime"),
+            None
+        );
+        assert_eq!(
+            time_filter("createdDateTime foo 2026-11-20", "createdDateTime"),
+            None
+        );
         assert!(time_filter("activityDateTime le 2026-11-20", "activityDateTime").is_some());
     }
 }

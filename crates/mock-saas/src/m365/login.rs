@@ -159,6 +159,15 @@ async fn token(
 
 fn known_audience(state: &M365State, scope: &str) -> bool {
     use super::audience::*;
-    [GRAPH, EXCHANGE, COMPLIANCE, TEAMS, POWER_PLATFORM, POWER_BI, MANAGEMENT].contains(&scope)
+    [
+        GRAPH,
+        EXCHANGE,
+        COMPLIANCE,
+        TEAMS,
+        POWER_PLATFORM,
+        POWER_BI,
+        MANAGEMENT,
+    ]
+    .contains(&scope)
         || scope == state.sharepoint_audience()
 }

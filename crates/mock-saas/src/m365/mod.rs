@@ -187,7 +187,10 @@ pub fn full_permissions(tenant_name: &str) -> HashMap<String, HashSet<String>> {
             set(&["PowerPlatform.ManagementApp"]),
         ),
         (audience::POWER_BI.to_string(), set(&["Tenant.Read.All"])),
-        (audience::MANAGEMENT.to_string(), set(&["ActivityFeed.Read"])),
+        (
+            audience::MANAGEMENT.to_string(),
+            set(&["ActivityFeed.Read"]),
+        ),
     ])
 }
 
