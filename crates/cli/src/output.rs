@@ -20,6 +20,8 @@ pub enum Format {
     Json,
     Csv,
     Html,
+    /// One OCSF Compliance Finding (class 2003) per control per line.
+    Ocsf,
 }
 
 /// Where and how a report is written; shared by `evaluate` and `scan`.
@@ -74,6 +76,9 @@ pub fn render(
         Format::Json => mamori_report::render_json_lines(evaluations, lang)?,
         Format::Csv => mamori_report::render_csv(evaluations, lang)?,
         Format::Html => mamori_report::render_html(evaluations, lang, &now_text())?,
+        Format::Ocsf => {
+            mamori_report::render_ocsf(evaluations, lang, jiff::Timestamp::now().as_millisecond())
+        }
     })
 }
 

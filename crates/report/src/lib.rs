@@ -2,6 +2,7 @@
 
 mod html;
 mod i18n;
+pub mod ocsf;
 mod table;
 
 pub use html::render_html;
@@ -103,6 +104,8 @@ pub fn render_json_line(evaluation: &Evaluation, lang: Lang) -> Result<String, R
 }
 
 /// JSON Lines for many inputs, one line each.
+pub use ocsf::render_ocsf;
+
 pub fn render_json_lines(evaluations: &[Evaluation], lang: Lang) -> Result<String, ReportError> {
     let mut out = String::new();
     for e in evaluations {

@@ -361,3 +361,58 @@ fn ocsf_detection_findings() {
     }
     crate::ocsf::validate(&out_path);
 }
+
+/// Posture results as OCSF Compliance Findings: one per control, status mapped (a control that
+/// could not see its data is Unknown, never Pass), validated against the schema.
+#[test]
+fn posture_results_as_ocsf_compliance_findings() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/samples/scubagear-ProviderSettingsExport.json.gz");
+    if !sample.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "../shared missing under CI"
+        );
+        println!("SKIPPED: no ../shared/samples");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("posture.ocsf.jsonl");
+    let out = mamori(&[
+        "evaluate",
+        "--from",
+        "scubagear",
+        sample.to_str().unwrap(),
+        "--format",
+        "ocsf",
+        "--out",
+        out_path.to_str().unwrap(),
+        "--lang",
+        "ja",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    let findings: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(findings.len() > 100, "{}", findings.len());
+    let statuses: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["compliance"]["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains("Pass") && statuses.contains("Fail"),
+        "{statuses:?}"
+    );
+    for f in &findings {
+        assert_eq!(f["class_uid"], 2003);
+        assert_eq!(f["type_uid"], 200301);
+        let control = f["compliance"]["control"].as_str().unwrap();
+        assert!(
+            control.starts_with("MS.") || control.starts_with("MAMORI."),
+            "{control}"
+        );
+    }
+    crate::ocsf::validate(&out_path);
+}
