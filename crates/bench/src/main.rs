@@ -95,6 +95,9 @@ pub struct BenchArgs {
     /// With --detect: events in the corpus.
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub events: usize,
+    /// With --detect: stream this many GB of generated events instead (memory as it goes).
+    #[arg(long, value_name = "GB")]
+    pub stream_gb: Option<f64>,
     /// With --collect: latency added to every response.
     #[arg(long, default_value_t = 50, value_name = "MS")]
     pub latency_ms: u64,
@@ -148,6 +151,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         return detect::run(&detect::DetectBenchArgs {
             events: args.events,
             iterations: args.iterations.min(3),
+            stream_gb: args.stream_gb,
         });
     }
     if args.server.api {
