@@ -48,7 +48,7 @@ fn stream(gb: f64) -> Result<u8> {
                 detector.process(ev);
             }
             if let Some(last) = list.last() {
-                if events % 100_000 == 0 {
+                if events.is_multiple_of(100_000) {
                     alerts += detector.take_closed(last.envelope.epoch).len();
                 }
             }
