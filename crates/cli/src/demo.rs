@@ -96,8 +96,8 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
     let mut body = String::new();
     let mut alerts: Vec<&mamori_detect::Alert> = detected.iter().flat_map(|d| &d.alerts).collect();
     alerts.sort_by(|a, b| {
-        a.first_seen
-            .cmp(&b.first_seen)
+        a.first_epoch
+            .cmp(&b.first_epoch)
             .then(a.rule_id.cmp(&b.rule_id))
     });
     for alert in &alerts {
@@ -144,7 +144,7 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
             "  [{}] {} — {}",
             alert.severity,
             alert.title.get(lang),
-            alert.first_seen
+            alert.first_seen()
         );
     }
     Ok(())

@@ -196,8 +196,8 @@ fn table(run: &mamori_detect::Run, lang: Lang, colour: bool) -> String {
             out,
             "    {} {} – {}, {} {}, ATT&CK {}",
             text::get(lang, "seen"),
-            alert.first_seen,
-            alert.last_seen,
+            alert.first_seen(),
+            alert.last_seen(),
             alert.count,
             text::get(lang, "events"),
             alert.attack.join(", ")

@@ -3,7 +3,7 @@
 
 use crate::error::DetectError;
 use crate::rules::{RuleMeta, RuleSet, AZURE_PIPELINE};
-use crate::source::{Envelope, Event, Source, ENVELOPE};
+use crate::source::{epoch_text, Envelope, Event, Source, ENVELOPE};
 use mamori_core::Localized;
 use rsigma_eval::{
     CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult, EventValue,
@@ -58,8 +58,6 @@ pub struct Alert {
     pub severity: String,
     pub source: Source,
     pub tenant: String,
-    pub first_seen: String,
-    pub last_seen: String,
     /// Events behind the alert (for a correlation: the events it counted).
     pub count: u64,
     pub attack: Vec<String>,
@@ -70,10 +68,10 @@ pub struct Alert {
     pub kind: &'static str,
     #[serde(skip)]
     seen: std::collections::HashSet<String>,
-    #[serde(skip)]
-    first_epoch: i64,
-    #[serde(skip)]
-    last_epoch: i64,
+    /// Unix seconds of the first and last event behind the alert; the RFC 3339 forms are
+    /// derived (`first_seen`, `last_seen`).
+    pub first_epoch: i64,
+    pub last_epoch: i64,
 }
 
 impl Alert {
@@ -85,8 +83,8 @@ impl Alert {
             "severity": self.severity,
             "source": self.source,
             "tenant": self.tenant,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
+            "first_seen": self.first_seen(),
+            "last_seen": self.last_seen(),
             "count": self.count,
             "attack": self.attack,
             "entities": self.entities,
@@ -96,8 +94,14 @@ impl Alert {
         })
     }
 
-    pub fn first_epoch(&self) -> i64 {
-        self.first_epoch
+    /// RFC 3339, UTC.
+    pub fn first_seen(&self) -> String {
+        epoch_text(self.first_epoch)
+    }
+
+    /// RFC 3339, UTC.
+    pub fn last_seen(&self) -> String {
+        epoch_text(self.last_epoch)
     }
 }
 
@@ -158,7 +162,7 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
             return match field {
                 "tenant" => s(&e.tenant),
                 "source" => s(e.source.as_str()),
-                "time" => s(&e.time),
+                "time" => Some(EventValue::Str(Cow::Owned(e.time()))),
                 "id" => s(&e.id),
                 "actor" => e.actor.as_deref().and_then(s),
                 "src_ip" => e.src_ip.as_deref().and_then(s),
@@ -205,10 +209,9 @@ pub struct Detector {
     options: DetectorOptions,
     open: HashMap<DedupKey, Alert>,
     done: Vec<Alert>,
-    /// Detection hits of rules only correlations use, kept for the ids of correlation alerts:
-    /// (correlation-relevant rule key, group values) → recent event ids.
-    events_seen: u64,
     stateful: crate::stateful::Stateful,
+    /// The Sigma logsource of each Google Workspace application seen.
+    gws_logsources: HashMap<String, LogSource>,
 }
 
 impl Detector {
@@ -254,16 +257,12 @@ impl Detector {
         Ok(Detector {
             engines,
             stateful: crate::stateful::Stateful::new(options.stateful.clone()),
+            gws_logsources: HashMap::new(),
             meta,
             options,
             open: HashMap::new(),
             done: Vec::new(),
-            events_seen: 0,
         })
-    }
-
-    pub fn events_seen(&self) -> u64 {
-        self.events_seen
     }
 
     /// Correlation state entries held now (bounded by the options).
@@ -278,7 +277,6 @@ impl Detector {
     /// Runs every rule of the event's source on it. Events should come in time order per
     /// source (correlation windows are in event time).
     pub fn process(&mut self, event: &Event) {
-        self.events_seen += 1;
         let source = event.envelope.source;
         let Some(engine) = self.engines.get_mut(&source) else {
             return;
@@ -290,13 +288,22 @@ impl Detector {
         };
         // Rules are routed to a source when loaded; within Google Workspace the logsource
         // service is the Reports API application, so a `login` rule never sees `drive` events.
+        // One LogSource per application, built once (not two strings per event).
         let detections = if source == Source::Gws {
-            let logsource = LogSource {
-                product: Some(source.product().to_string()),
-                service: Some(event.envelope.service.clone()),
-                ..LogSource::default()
-            };
-            engine.engine().evaluate_with_logsource(&sigma, &logsource)
+            let service = &event.envelope.service;
+            if !self.gws_logsources.contains_key(service) {
+                self.gws_logsources.insert(
+                    service.clone(),
+                    LogSource {
+                        product: Some(source.product().to_string()),
+                        service: Some(service.clone()),
+                        ..LogSource::default()
+                    },
+                );
+            }
+            engine
+                .engine()
+                .evaluate_with_logsource(&sigma, &self.gws_logsources[service])
         } else {
             engine.engine().evaluate(&sigma)
         };
@@ -404,11 +411,6 @@ impl Detector {
         if let Some(alert) = self.open.get_mut(&dedup_key) {
             if env.epoch - alert.last_epoch <= window {
                 alert.last_epoch = alert.last_epoch.max(env.epoch);
-                alert.last_seen = if alert.last_epoch == env.epoch {
-                    env.time.clone()
-                } else {
-                    alert.last_seen.clone()
-                };
                 for id in ids {
                     // Past the cap the count goes on, exact no longer (an id may repeat).
                     let new = if alert.seen.len() < MAX_IDS_COUNTED {
@@ -439,8 +441,6 @@ impl Detector {
             severity: meta.severity.clone(),
             source: env.source,
             tenant: env.tenant.clone(),
-            first_seen: epoch_text(first),
-            last_seen: env.time.clone(),
             count,
             attack: meta.attack.clone(),
             entities: entities.into_iter().collect(),
@@ -543,10 +543,4 @@ fn value_text(v: &EventValue<'_>) -> Option<String> {
         EventValue::Array(items) => items.iter().find_map(value_text),
         _ => None,
     }
-}
-
-fn epoch_text(epoch: i64) -> String {
-    jiff::Timestamp::from_second(epoch)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
 }

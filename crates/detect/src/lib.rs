@@ -77,7 +77,7 @@ pub fn detect_files(
                     file: name.clone(),
                     position,
                     reason: rejected.why.0,
-                    raw: read_raw(&rejected.record),
+                    raw: read::keep(&rejected.record.to_string()),
                 }),
             }
         }
@@ -104,17 +104,4 @@ pub fn detect_files(
     run.events = events.len() as u64;
     run.alerts = detector.finish();
     Ok(run)
-}
-
-fn read_raw(record: &serde_json::Value) -> String {
-    let text = record.to_string();
-    if text.len() > 64 << 10 {
-        let mut end = 64 << 10;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text[..end].to_string()
-    } else {
-        text
-    }
 }

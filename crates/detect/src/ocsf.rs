@@ -21,13 +21,6 @@ pub fn severity_id(level: &str) -> u32 {
     }
 }
 
-fn millis(rfc3339: &str) -> i64 {
-    rfc3339
-        .parse::<jiff::Timestamp>()
-        .map(|t| t.as_millisecond())
-        .unwrap_or(0)
-}
-
 /// One alert as a Detection Finding.
 pub fn detection_finding(alert: &Alert, lang: Lang, product_version: &str) -> Value {
     let activity = ACTIVITY_CREATE;
@@ -53,7 +46,7 @@ pub fn detection_finding(alert: &Alert, lang: Lang, product_version: &str) -> Va
         "{}:{}:{}:{}",
         alert.tenant,
         alert.rule_id,
-        alert.first_seen,
+        alert.first_epoch,
         alert
             .entities
             .values()
@@ -71,9 +64,9 @@ pub fn detection_finding(alert: &Alert, lang: Lang, product_version: &str) -> Va
         "type_uid": DETECTION_FINDING * 100 + activity,
         "severity_id": severity_id(&alert.severity),
         "severity": alert.severity,
-        "time": millis(&alert.last_seen),
-        "start_time": millis(&alert.first_seen),
-        "end_time": millis(&alert.last_seen),
+        "time": alert.last_epoch * 1000,
+        "start_time": alert.first_epoch * 1000,
+        "end_time": alert.last_epoch * 1000,
         "count": alert.count,
         "status_id": 1,
         "status": "New",
@@ -88,8 +81,8 @@ pub fn detection_finding(alert: &Alert, lang: Lang, product_version: &str) -> Va
         "finding_info": {
             "uid": uid,
             "title": alert.title.get(lang),
-            "first_seen_time": millis(&alert.first_seen),
-            "last_seen_time": millis(&alert.last_seen),
+            "first_seen_time": alert.first_epoch * 1000,
+            "last_seen_time": alert.last_epoch * 1000,
             "analytic": {"uid": alert.rule_id, "name": alert.title.get(lang), "type_id": 1, "type": "Rule"},
             "attacks": attacks,
             "related_events": alert.event_ids.iter().map(|id| json!({"uid": id})).collect::<Vec<_>>(),

@@ -32,7 +32,8 @@ pub struct Records {
 
 const RAW_KEEP: usize = 64 << 10;
 
-fn keep(raw: &str) -> String {
+/// At most 64 KiB of a record's text, cut on a character boundary.
+pub(crate) fn keep(raw: &str) -> String {
     if raw.len() <= RAW_KEEP {
         return raw.to_string();
     }

@@ -85,10 +85,7 @@ impl FromStr for Source {
 pub struct Envelope {
     pub tenant: String,
     pub source: Source,
-    /// RFC 3339, UTC.
-    pub time: String,
-    /// Unix seconds of `time`.
-    #[serde(skip)]
+    /// Unix seconds of the record's time ([`Envelope::time`] gives its RFC 3339 form).
     pub epoch: i64,
     /// The vendor's record id (for Google Workspace, the activity's id plus the event's index).
     pub id: String,
@@ -101,6 +98,20 @@ pub struct Envelope {
     /// The Sigma logsource service of this event (Google Workspace: the application name;
     /// Entra ID: `signin` / `audit`; Microsoft 365: the record's workload).
     pub service: String,
+}
+
+impl Envelope {
+    /// The record's time, RFC 3339 in UTC: derived when shown, not built for every event.
+    pub fn time(&self) -> String {
+        epoch_text(self.epoch)
+    }
+}
+
+/// Unix seconds as RFC 3339 in UTC (`2026-12-01T10:00:00Z`).
+pub fn epoch_text(epoch: i64) -> String {
+    Timestamp::from_second(epoch)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
 }
 
 /// One event ready for the rules: the vendor's record with the envelope under `mamori`.
@@ -176,12 +187,12 @@ pub fn normalise(
     tenant: Option<&str>,
 ) -> Result<Vec<Event>, Rejected> {
     match check(source, &record) {
-        Ok((time_text, epoch)) => build(source, record, tenant, time_text, epoch),
+        Ok(epoch) => build(source, record, tenant, epoch),
         Err(why) => Err(Rejected { why, record }),
     }
 }
 
-fn check(source: Source, record: &Value) -> Result<(String, i64), Malformed> {
+fn check(source: Source, record: &Value) -> Result<i64, Malformed> {
     let Value::Object(_) = record else {
         return Err(Malformed(format!(
             "not a JSON object but {}",
@@ -215,17 +226,13 @@ fn check(source: Source, record: &Value) -> Result<(String, i64), Malformed> {
             truncate(&time_raw, 60)
         ))
     })?;
-    Ok((
-        time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        time.as_second(),
-    ))
+    Ok(time.as_second())
 }
 
 fn build(
     source: Source,
     record: Value,
     tenant: Option<&str>,
-    time_text: String,
     epoch: i64,
 ) -> Result<Vec<Event>, Rejected> {
     let named_tenant = |path: &str| text(&record, path);
@@ -253,7 +260,6 @@ fn build(
                     .or_else(|| named_tenant("OrganizationId"))
                     .unwrap_or_default(),
                 source,
-                time: time_text,
                 epoch,
                 id: text(&record, "Id").unwrap_or_else(|| content_id(&record)),
                 actor: text(&record, "UserId"),
@@ -280,7 +286,6 @@ fn build(
                     .or_else(|| named_tenant("homeTenantId"))
                     .unwrap_or_default(),
                 source,
-                time: time_text,
                 epoch,
                 id: text(&record, "id").unwrap_or_else(|| content_id(&record)),
                 actor: text(&record, "userPrincipalName").or_else(|| text(&record, "userId")),
@@ -305,7 +310,6 @@ fn build(
             let envelope = Envelope {
                 tenant: tenant.map(str::to_string).unwrap_or_default(),
                 source,
-                time: time_text,
                 epoch,
                 id: text(&record, "id").unwrap_or_else(|| content_id(&record)),
                 actor: text(&record, "initiatedBy.user.userPrincipalName")
@@ -318,14 +322,14 @@ fn build(
             };
             Ok(vec![Event { envelope, record }])
         }
-        Source::Gws => Ok(normalise_gws(record, tenant, time_text, epoch)),
+        Source::Gws => Ok(normalise_gws(record, tenant, epoch)),
     }
 }
 
 /// A Reports API activity lists one or more events; each becomes its own event, with the
 /// activity's other members and an `events` array holding just that one, so a rule's
 /// `events.name` and `events.parameters.*` conditions speak of the same event.
-fn normalise_gws(record: Value, tenant: Option<&str>, time: String, epoch: i64) -> Vec<Event> {
+fn normalise_gws(record: Value, tenant: Option<&str>, epoch: i64) -> Vec<Event> {
     let Value::Object(mut activity) = record else {
         unreachable!("checked: an object")
     };
@@ -374,7 +378,6 @@ fn normalise_gws(record: Value, tenant: Option<&str>, time: String, epoch: i64) 
                 .or_else(|| text(&record, "id.customerId"))
                 .unwrap_or_default(),
             source: Source::Gws,
-            time: time.clone(),
             epoch,
             id: if count == 1 {
                 base_id.clone()
@@ -463,7 +466,7 @@ mod tests {
         )
         .unwrap();
         let e = &events[0].envelope;
-        assert_eq!(e.time, "2026-12-01T10:00:00Z");
+        assert_eq!(e.time(), "2026-12-01T10:00:00Z");
         assert_eq!(e.src_ip.as_deref(), Some("203.0.113.7"));
         assert_eq!(e.outcome, "failure");
         assert_eq!(e.tenant, "t1");
