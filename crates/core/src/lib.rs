@@ -115,6 +115,17 @@ impl Status {
 }
 
 text_enum! {
+    /// An audit-log source Mamori reads for threat detection; its text is the `--source` of
+    /// `mamori detect`, the push-ingest path segment and the stored form.
+    pub enum LogSource("log source") {
+        M365 = "m365",
+        EntraSignin = "entra-signin",
+        EntraAudit = "entra-audit",
+        Gws = "gws",
+    }
+}
+
+text_enum! {
     /// SCuBA criticality: a `shall` is mandatory, a `should` is a recommendation.
     pub enum Criticality("criticality") {
         Shall = "shall",

@@ -44,12 +44,22 @@ mamori_core::text_enum! {
     }
 }
 
-/// A scan to run for a tenant: queued by the scheduler (for a schedule slot) or by hand, and
+mamori_core::text_enum! {
+    /// What a job does: a posture scan, or one pull of the tenant's audit logs for threat
+    /// detection. A tenant runs at most one job of each kind at a time.
+    pub enum JobKind("job kind") {
+        Scan = "scan",
+        Logs = "logs",
+    }
+}
+
+/// A scan (or a log pull, by `kind`) to run for a tenant: queued by the scheduler (for a schedule slot) or by hand, and
 /// claimed by a worker under a lease.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: i64,
     pub tenant_id: i64,
+    pub kind: JobKind,
     pub status: JobStatus,
     /// The schedule slot it runs for; `None` for a manual scan.
     pub scheduled_for: Option<Timestamp>,
@@ -70,6 +80,7 @@ pub struct Job {
 struct JobRow {
     id: i64,
     tenant_id: i64,
+    kind: String,
     status: String,
     scheduled_for: Option<i64>,
     run_after: i64,
@@ -89,6 +100,7 @@ impl TryFrom<JobRow> for Job {
         Ok(Job {
             id: r.id,
             tenant_id: r.tenant_id,
+            kind: r.kind.parse()?,
             status: r.status.parse()?,
             scheduled_for: r.scheduled_for.map(ts),
             run_after: ts(r.run_after),
@@ -104,7 +116,8 @@ impl TryFrom<JobRow> for Job {
     }
 }
 
-const JOB_COLS: &str = "id, tenant_id, status, scheduled_for, run_after, attempts, max_attempts, \
+const JOB_COLS: &str =
+    "id, tenant_id, kind, status, scheduled_for, run_after, attempts, max_attempts, \
     lease_owner, lease_expires_at, scan_id, error, created_at, finished_at";
 
 /// A tenant with a schedule, for the scheduler.
@@ -255,12 +268,22 @@ impl Store {
         tenant_id: i64,
         scheduled_for: Option<Timestamp>,
     ) -> Result<Option<Job>> {
+        self.enqueue_job(JobKind::Scan, tenant_id, scheduled_for)
+            .await
+    }
+
+    pub(crate) async fn enqueue_job(
+        &self,
+        kind: JobKind,
+        tenant_id: i64,
+        scheduled_for: Option<Timestamp>,
+    ) -> Result<Option<Job>> {
         let now = now_us();
         let slot = scheduled_for.map(|t| t.as_microsecond());
         let sql = format!(
-            "INSERT INTO jobs (tenant_id, status, scheduled_for, run_after, attempts, max_attempts, created_at) \
-             VALUES ($1, 'queued', $2, $3, 0, $4, $5) \
-             ON CONFLICT (tenant_id, scheduled_for) DO NOTHING RETURNING {JOB_COLS}"
+            "INSERT INTO jobs (tenant_id, status, scheduled_for, run_after, attempts, max_attempts, created_at, kind) \
+             VALUES ($1, 'queued', $2, $3, 0, $4, $5, $6) \
+             ON CONFLICT (tenant_id, kind, scheduled_for) DO NOTHING RETURNING {JOB_COLS}"
         );
         let result: std::result::Result<Option<JobRow>, sqlx::Error> = with_pool!(self, pool => {
             sqlx::query_as(&sql)
@@ -269,6 +292,7 @@ impl Store {
                 .bind(slot.unwrap_or(now))
                 .bind(JOB_MAX_ATTEMPTS)
                 .bind(now)
+                .bind(kind.as_str())
                 .fetch_optional(pool)
                 .await
         });
@@ -294,8 +318,8 @@ impl Store {
         check_worker(worker)?;
         let begin = self.begin_write();
         let candidate_sql = format!(
-            "SELECT j.id, j.tenant_id FROM jobs j WHERE j.status = 'queued' AND j.run_after <= $1 \
-             AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.tenant_id = j.tenant_id AND r.status = 'running') \
+            "SELECT j.id, j.tenant_id FROM jobs j WHERE j.kind = 'scan' AND j.status = 'queued' AND j.run_after <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.tenant_id = j.tenant_id AND r.kind = 'scan' AND r.status = 'running') \
              ORDER BY j.run_after, j.id LIMIT 1{}",
             self.skip_locked()
         );
@@ -341,6 +365,72 @@ impl Store {
                 Ok(row) => return row.map(TryInto::try_into).transpose(),
                 // Another worker started a job of the same tenant meanwhile: look again (its
                 // job is running now, so the tenant is skipped).
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Claims the oldest due queued job of `kind` whose tenant runs no job of that kind and is
+    /// not in `exclude`; no scan is created (that is [`Store::claim_job`]'s).
+    pub(crate) async fn claim_kind(
+        &self,
+        kind: JobKind,
+        worker: &str,
+        lease: Duration,
+        exclude: &[i64],
+    ) -> Result<Option<Job>> {
+        check_worker(worker)?;
+        let begin = self.begin_write();
+        let excluded = if exclude.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND j.tenant_id NOT IN ({})",
+                exclude
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let candidate_sql = format!(
+            "SELECT j.id FROM jobs j WHERE j.kind = $2 AND j.status = 'queued' AND j.run_after <= $1{excluded} \
+             AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.tenant_id = j.tenant_id AND r.kind = $2 AND r.status = 'running') \
+             ORDER BY j.run_after, j.id LIMIT 1{}",
+            self.skip_locked()
+        );
+        let claim_sql = format!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+             attempts = attempts + 1, error = NULL WHERE id = $3 AND status = 'queued' RETURNING {JOB_COLS}"
+        );
+        for _ in 0..16 {
+            let now = now_us();
+            let outcome: std::result::Result<Option<JobRow>, sqlx::Error> = with_pool!(self, pool => {
+                async {
+                    let mut tx = pool.begin_with(begin).await?;
+                    let candidate: Option<i64> = sqlx::query_scalar(&candidate_sql)
+                        .bind(now)
+                        .bind(kind.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(job_id) = candidate else {
+                        return Ok(None);
+                    };
+                    let row: Option<JobRow> = sqlx::query_as(&claim_sql)
+                        .bind(worker)
+                        .bind(now.saturating_add(duration_us(lease)))
+                        .bind(job_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+                .await
+            });
+            match outcome {
+                Ok(row) => return row.map(TryInto::try_into).transpose(),
                 Err(e) if is_unique_violation(&e) => continue,
                 Err(e) => return Err(e.into()),
             }

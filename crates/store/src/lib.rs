@@ -23,12 +23,14 @@ mod auth;
 pub mod bench_seed;
 mod crypto;
 mod jobs;
+mod logs;
 mod model;
 mod posture;
 
 pub use auth::*;
 pub use crypto::{key_file_path, Credentials, MasterKey, MASTER_KEY_ENV, MASTER_KEY_FILE};
 pub use jobs::*;
+pub use logs::*;
 pub use model::*;
 pub use posture::*;
 

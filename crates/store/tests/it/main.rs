@@ -3,5 +3,6 @@
 
 #[macro_use]
 mod common;
+mod logs;
 mod platform;
 mod store;

@@ -48,7 +48,7 @@ async fn succeeded_scan(store: &Store, tenant_id: i64, results: &[ResultInput]) 
 
 both_backends!(migrations_on_empty_db_and_reopen, migrations_body);
 async fn migrations_body(ctx: Ctx) {
-    assert_eq!(ctx.store.schema_version().await.unwrap(), 3);
+    assert_eq!(ctx.store.schema_version().await.unwrap(), 4);
     let c = ctx
         .store
         .create_customer(&NewCustomer::new("Kept"))
