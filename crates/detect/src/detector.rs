@@ -4,16 +4,19 @@
 use crate::error::DetectError;
 use crate::rules::{RuleMeta, RuleSet, AZURE_PIPELINE};
 use crate::source::{epoch_text, Envelope, Event, Source, ENVELOPE};
+use crate::stateful::StatefulState;
 use mamori_core::Localized;
 use rsigma_eval::{
-    CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult, EventValue,
-    JsonEvent, ResultBody,
+    CorrelationConfig, CorrelationEngine, CorrelationEventMode, CorrelationSnapshot,
+    EvaluationResult, EventValue, JsonEvent, ResultBody,
 };
 use rsigma_parser::LogSource;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
 
 /// Rule id and entity: what makes two hits one alert.
 type DedupKey = (String, Vec<(String, String)>);
@@ -50,8 +53,32 @@ impl Default for DetectorOptions {
     }
 }
 
+/// Whether an alert comes from a single event's detection or from a correlation (the stateful
+/// detections count as correlations: they too join several events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    Detection,
+    Correlation,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Detection => "detection",
+            AlertKind::Correlation => "correlation",
+        }
+    }
+}
+
+impl std::fmt::Display for AlertKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An alert: one rule, one entity, the events behind it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Alert {
     pub rule_id: String,
     pub title: Localized,
@@ -64,10 +91,12 @@ pub struct Alert {
     pub entities: BTreeMap<String, String>,
     pub event_ids: Vec<String>,
     pub response: Localized,
-    /// `detection` or `correlation`.
-    pub kind: &'static str,
+    pub kind: AlertKind,
+    /// Event ids counted while the alert is open, so an event seen again is not counted twice.
+    /// Emptied when the alert leaves the detector; saved in a [`DetectorState`] apart from the
+    /// alert's own shape.
     #[serde(skip)]
-    seen: std::collections::HashSet<String>,
+    seen: HashSet<String>,
     /// Unix seconds of the first and last event behind the alert; the RFC 3339 forms are
     /// derived (`first_seen`, `last_seen`).
     pub first_epoch: i64,
@@ -92,6 +121,57 @@ impl Alert {
             "response": self.response.get(lang),
             "kind": self.kind,
         })
+    }
+
+    /// A name that stays the same while later batches add events to the alert, for upserting
+    /// it: the first 128 bits of SHA-256 over rule, entities and first event time, in hex.
+    /// Unique within a tenant (another tenant may have the same rule, user and second).
+    pub fn key(&self) -> String {
+        let mut hash = Sha256::new();
+        // Each text behind its length, so no two different alerts hash the same bytes.
+        let mut part = |text: &str| {
+            hash.update((text.len() as u64).to_le_bytes());
+            hash.update(text.as_bytes());
+        };
+        part(&self.rule_id);
+        for (name, value) in &self.entities {
+            part(name);
+            part(value);
+        }
+        hash.update(self.first_epoch.to_le_bytes());
+        let digest = hash.finalize();
+        let mut hex = String::with_capacity(32);
+        for b in &digest[..16] {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+        }
+        hex
+    }
+
+    /// The alert as handed out: what it counted stays behind.
+    fn leaving(mut self) -> Alert {
+        self.seen = HashSet::new();
+        self
+    }
+
+    /// A copy of an open alert as handed out, without copying what it counted.
+    fn copy_out(&self) -> Alert {
+        Alert {
+            rule_id: self.rule_id.clone(),
+            title: self.title.clone(),
+            severity: self.severity.clone(),
+            source: self.source,
+            tenant: self.tenant.clone(),
+            count: self.count,
+            attack: self.attack.clone(),
+            entities: self.entities.clone(),
+            event_ids: self.event_ids.clone(),
+            response: self.response.clone(),
+            kind: self.kind,
+            seen: HashSet::new(),
+            first_epoch: self.first_epoch,
+            last_epoch: self.last_epoch,
+        }
     }
 
     /// RFC 3339, UTC.
@@ -209,6 +289,9 @@ pub struct Detector {
     options: DetectorOptions,
     open: HashMap<DedupKey, Alert>,
     done: Vec<Alert>,
+    /// Open alerts created or changed since the last `take_changed`; closed ones leave it, so
+    /// it is bounded by the open table whether or not anyone takes the changes.
+    dirty: HashSet<DedupKey>,
     stateful: crate::stateful::Stateful,
     /// The Sigma logsource of each Google Workspace application seen.
     gws_logsources: HashMap<String, LogSource>,
@@ -262,6 +345,7 @@ impl Detector {
             options,
             open: HashMap::new(),
             done: Vec::new(),
+            dirty: HashSet::new(),
         })
     }
 
@@ -410,6 +494,7 @@ impl Detector {
         let window = self.options.dedup_window_secs;
         if let Some(alert) = self.open.get_mut(&dedup_key) {
             if env.epoch - alert.last_epoch <= window {
+                let before = (alert.count, alert.last_epoch);
                 alert.last_epoch = alert.last_epoch.max(env.epoch);
                 for id in ids {
                     // Past the cap the count goes on, exact no longer (an id may repeat).
@@ -425,13 +510,16 @@ impl Detector {
                         }
                     }
                 }
+                if (alert.count, alert.last_epoch) != before {
+                    self.dirty.insert(dedup_key);
+                }
                 return;
             }
             if let Some(old) = self.open.remove(&dedup_key) {
-                self.done.push(old);
+                self.done.push(old.leaving());
             }
         }
-        let seen: std::collections::HashSet<String> = ids.iter().cloned().collect();
+        let seen: HashSet<String> = ids.iter().cloned().collect();
         let count = count.max(seen.len() as u64);
         let mut event_ids = ids;
         event_ids.truncate(self.options.max_event_ids);
@@ -448,9 +536,9 @@ impl Detector {
             response: meta.response.clone(),
             seen,
             kind: if meta.correlation {
-                "correlation"
+                AlertKind::Correlation
             } else {
-                "detection"
+                AlertKind::Detection
             },
             first_epoch: first,
             last_epoch: env.epoch,
@@ -458,6 +546,7 @@ impl Detector {
         if self.open.len() >= self.options.max_open_alerts {
             self.make_room(env.epoch);
         }
+        self.dirty.insert(dedup_key.clone());
         self.open.insert(dedup_key, alert);
     }
 
@@ -466,14 +555,13 @@ impl Detector {
     fn make_room(&mut self, now_epoch: i64) {
         let window = self.options.dedup_window_secs;
         let before = self.open.len();
-        let done = &mut self.done;
-        self.open.retain(|_, a| {
-            let keep = now_epoch - a.last_epoch <= window;
-            if !keep {
-                done.push(a.clone());
-            }
-            keep
-        });
+        for (k, a) in self
+            .open
+            .extract_if(|_, a| now_epoch - a.last_epoch > window)
+        {
+            self.dirty.remove(&k);
+            self.done.push(a.leaving());
+        }
         if self.open.len() * 10 > before * 9 {
             let mut ages: Vec<(i64, DedupKey)> = self
                 .open
@@ -483,7 +571,8 @@ impl Detector {
             ages.sort();
             for (_, k) in ages.into_iter().take(before / 10 + 1) {
                 if let Some(a) = self.open.remove(&k) {
-                    self.done.push(a);
+                    self.dirty.remove(&k);
+                    self.done.push(a.leaving());
                 }
             }
         }
@@ -500,7 +589,8 @@ impl Detector {
             .collect();
         for k in closed {
             if let Some(a) = self.open.remove(&k) {
-                self.done.push(a);
+                self.dirty.remove(&k);
+                self.done.push(a.leaving());
             }
         }
         let mut out = std::mem::take(&mut self.done);
@@ -508,12 +598,202 @@ impl Detector {
         out
     }
 
+    /// What a caller storing alerts after each batch upserts (by [`Alert::key`]): alerts that
+    /// closed (their window passed by `now`, event time, or the open table was full) and
+    /// copies of open alerts created or changed (count, last event) since the last call.
+    /// Closed alerts are handed out once, here or by `take_closed`: a caller uses one of them.
+    pub fn take_changed(&mut self, now_epoch: i64) -> Vec<Alert> {
+        let mut out = self.take_closed(now_epoch);
+        for k in self.dirty.drain() {
+            if let Some(a) = self.open.get(&k) {
+                out.push(a.copy_out());
+            }
+        }
+        sort_alerts(&mut out);
+        out
+    }
+
     /// Every alert, open or not, in time order.
     pub fn finish(mut self) -> Vec<Alert> {
         let mut out = std::mem::take(&mut self.done);
-        out.extend(self.open.drain().map(|(_, a)| a));
+        out.extend(self.open.drain().map(|(_, a)| a.leaving()));
         sort_alerts(&mut out);
         out
+    }
+
+    /// Everything the detector remembers between events, to be saved with the alerts and the
+    /// checkpoint of a batch so that a restarted worker resumes where this one stopped.
+    pub fn export_state(&self) -> DetectorState {
+        let mut correlations = BTreeMap::new();
+        for (source, engine) in &self.engines {
+            correlations.insert(*source, engine.export_state());
+        }
+        let open = self
+            .open
+            .iter()
+            .map(|(key, alert)| OpenAlert {
+                entities: key.1.clone(),
+                alert: alert.copy_out(),
+                seen: alert.seen.iter().cloned().collect(),
+                changed: self.dirty.contains(key),
+            })
+            .collect();
+        DetectorState {
+            version: STATE_VERSION,
+            correlations,
+            stateful: self.stateful.export_state(),
+            open,
+            closed: self.done.clone(),
+        }
+    }
+
+    /// Restores a saved state into a detector that has processed nothing yet (correlation
+    /// state already held would be merged with the saved one; the rest is replaced). Refused
+    /// whole, before anything changes, if the state or one of its correlation snapshots is of
+    /// a version this build cannot read. State of rules no longer loaded is dropped, as rsigma
+    /// drops it; alerts already raised are kept whatever became of their rule.
+    pub fn import_state(&mut self, state: DetectorState) -> Result<(), DetectError> {
+        if state.version != STATE_VERSION {
+            return Err(version_refused(state.version));
+        }
+        // rsigma does not publish its snapshot version; an empty engine's snapshot carries it.
+        let readable = CorrelationEngine::new(CorrelationConfig::default())
+            .export_state()
+            .version;
+        for (source, snapshot) in &state.correlations {
+            if snapshot.version != readable {
+                return Err(DetectError::State {
+                    reason: format!(
+                        "{source} correlation snapshot version {} (rsigma reads version {readable})",
+                        snapshot.version
+                    ),
+                });
+            }
+        }
+        for (source, snapshot) in state.correlations {
+            // A source whose rules are all gone has no engine to hold its state.
+            if let Some(engine) = self.engines.get_mut(&source) {
+                if !engine.import_state(snapshot) {
+                    return Err(DetectError::State {
+                        reason: format!("{source} correlation snapshot refused by rsigma"),
+                    });
+                }
+            }
+        }
+        self.stateful.import_state(state.stateful);
+        self.open.clear();
+        self.dirty.clear();
+        for saved in state.open {
+            let mut alert = saved.alert;
+            alert.seen = saved.seen.into_iter().collect();
+            let key = (alert.rule_id.clone(), saved.entities);
+            if saved.changed {
+                self.dirty.insert(key.clone());
+            }
+            self.open.insert(key, alert);
+        }
+        self.done = state.closed;
+        Ok(())
+    }
+}
+
+/// Layout version of [`DetectorState`]. A state of another version is refused rather than
+/// guessed at: the caller then starts the tenant's detector afresh.
+pub const STATE_VERSION: u32 = 1;
+
+/// Decompressed size a saved state may reach before it is refused: a bounded detector's state
+/// is far smaller, and a corrupt or hostile blob must not exhaust memory.
+pub const MAX_STATE_BYTES: u64 = 256 << 20;
+
+/// A detector's state, as [`Detector::export_state`] gives it: per source the rsigma
+/// correlation snapshot, the stateful detections' tables, and the alerts not yet handed out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectorState {
+    pub version: u32,
+    correlations: BTreeMap<Source, CorrelationSnapshot>,
+    stateful: StatefulState,
+    open: Vec<OpenAlert>,
+    /// Alerts closed but not yet taken.
+    closed: Vec<Alert>,
+}
+
+/// An open alert with what its deduplication needs beyond the alert's shape.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OpenAlert {
+    /// The dedup key's entities in the rule's order (the alert's map is sorted and would not
+    /// give back the same key).
+    entities: Vec<(String, String)>,
+    alert: Alert,
+    seen: Vec<String>,
+    /// Changed since the last `take_changed`.
+    changed: bool,
+}
+
+impl DetectorState {
+    /// Alerts open in the saved detector.
+    pub fn open_alerts(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Gzip-compressed JSON.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, DetectError> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        serde_json::to_writer(&mut gz, self).map_err(|e| DetectError::State {
+            reason: format!("cannot be written: {e}"),
+        })?;
+        gz.finish().map_err(|e| DetectError::State {
+            reason: format!("cannot be compressed: {e}"),
+        })
+    }
+
+    /// Reads what [`DetectorState::to_bytes`] wrote, refusing input that is not gzip, not a
+    /// state, or larger than [`MAX_STATE_BYTES`] once decompressed.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DetectError> {
+        Self::from_bytes_capped(bytes, MAX_STATE_BYTES)
+    }
+
+    fn from_bytes_capped(bytes: &[u8], max: u64) -> Result<Self, DetectError> {
+        if !bytes.starts_with(&[0x1f, 0x8b]) {
+            return Err(DetectError::State {
+                reason: "not gzip-compressed".into(),
+            });
+        }
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .take(max + 1)
+            .read_to_end(&mut json)
+            .map_err(|e| DetectError::State {
+                reason: format!("not gzip-compressed or truncated: {e}"),
+            })?;
+        if json.len() as u64 > max {
+            return Err(DetectError::State {
+                reason: format!("larger than {max} bytes after decompression"),
+            });
+        }
+        match serde_json::from_slice::<DetectorState>(&json) {
+            Ok(state) if state.version == STATE_VERSION => Ok(state),
+            Ok(state) => Err(version_refused(state.version)),
+            Err(e) => {
+                // Another layout fails on some field; its version says why better than the
+                // field does.
+                #[derive(Deserialize)]
+                struct Version {
+                    version: u32,
+                }
+                match serde_json::from_slice::<Version>(&json) {
+                    Ok(v) if v.version != STATE_VERSION => Err(version_refused(v.version)),
+                    _ => Err(DetectError::State {
+                        reason: format!("not a detector state: {e}"),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn version_refused(version: u32) -> DetectError {
+    DetectError::State {
+        reason: format!("version {version} (this build reads version {STATE_VERSION})"),
     }
 }
 
@@ -542,5 +822,48 @@ fn value_text(v: &EventValue<'_>) -> Option<String> {
         EventValue::Bool(b) => Some(b.to_string()),
         EventValue::Array(items) => items.iter().find_map(value_text),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_state_past_the_cap_is_refused() {
+        // Blanks compress a thousandfold: a small blob that would grow past the cap.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b' '; 1 << 20]).unwrap();
+        let bytes = gz.finish().unwrap();
+        let e = DetectorState::from_bytes_capped(&bytes, 4096).unwrap_err();
+        assert!(e.to_string().contains("larger than 4096 bytes"), "{e}");
+    }
+
+    #[test]
+    fn the_kind_is_written_as_before() {
+        let alert = Alert {
+            rule_id: "r".into(),
+            title: Localized::default(),
+            severity: "high".into(),
+            source: Source::Gws,
+            tenant: "t".into(),
+            count: 1,
+            attack: Vec::new(),
+            entities: BTreeMap::new(),
+            event_ids: Vec::new(),
+            response: Localized::default(),
+            kind: AlertKind::Correlation,
+            seen: HashSet::new(),
+            first_epoch: 0,
+            last_epoch: 0,
+        };
+        assert_eq!(
+            alert.to_json(mamori_core::Lang::En)["kind"],
+            json!("correlation")
+        );
+        assert_eq!(serde_json::to_value(&alert).unwrap()["kind"], "correlation");
+        let back: Alert = serde_json::from_value(serde_json::to_value(&alert).unwrap()).unwrap();
+        assert_eq!(back, alert);
     }
 }

@@ -14,4 +14,7 @@ pub enum DetectError {
     Format { path: String, reason: String },
     #[error("rule {origin}: {reason}")]
     Rule { origin: String, reason: String },
+    /// A saved detector state that cannot be written, read or restored.
+    #[error("detector state: {reason}")]
+    State { reason: String },
 }

@@ -21,7 +21,7 @@ pub mod rules;
 pub mod source;
 pub mod stateful;
 
-pub use detector::{Alert, Detector, DetectorOptions};
+pub use detector::{Alert, AlertKind, Detector, DetectorOptions, DetectorState};
 pub use error::DetectError;
 pub use read::Quarantined;
 pub use rules::{RuleMeta, RuleSet};

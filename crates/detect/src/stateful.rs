@@ -7,8 +7,9 @@
 use crate::rules::RuleMeta;
 use crate::source::{Event, Source};
 use mamori_core::Localized;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A stateful detection's finding, raised through the detector's deduplication.
 #[derive(Debug, Clone)]
@@ -142,11 +143,18 @@ impl Default for StatefulOptions {
 }
 
 /// A map that forgets its least recently touched keys past a bound.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Bounded<V> {
     map: HashMap<String, (u64, V)>,
     clock: u64,
+    /// The bound is the detector's option, not part of the saved state: a restored table takes
+    /// the bound of the detector it is restored into.
+    #[serde(skip, default = "one")]
     max: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl<V: Default> Bounded<V> {
@@ -181,12 +189,33 @@ impl<V: Default> Bounded<V> {
     fn len(&self) -> usize {
         self.map.len()
     }
+
+    /// Takes a restored table's entries under this table's bound, forgetting the least recently
+    /// seen if the bound is now smaller than when the state was saved.
+    fn restore(&mut self, saved: Bounded<V>) {
+        self.map = saved.map;
+        self.clock = saved.clock;
+        if self.map.len() > self.max {
+            let mut ages: Vec<(u64, String)> =
+                self.map.iter().map(|(k, (t, _))| (*t, k.clone())).collect();
+            ages.sort();
+            let excess = self.map.len() - self.max;
+            for (_, k) in ages.into_iter().take(excess) {
+                self.map.remove(&k);
+            }
+        }
+        // A clock behind a saved entry's time would make new entries look older than it.
+        let newest = self.map.values().map(|(t, _)| *t).max().unwrap_or(0);
+        self.clock = self.clock.max(newest);
+    }
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct LastSignin {
     epoch: i64,
+    #[serde(with = "exact_f64")]
     lat: f64,
+    #[serde(with = "exact_f64")]
     lon: f64,
     place: String,
     id: String,
@@ -194,7 +223,7 @@ struct LastSignin {
 }
 
 /// Per user: file operations in the current hour, and finished days' totals.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct FileActivity {
     hour_start: i64,
     hour_ids: Vec<String>,
@@ -216,6 +245,22 @@ impl FileActivity {
     }
 }
 
+/// Coordinates as text, written and read by Rust's own shortest round-trip formatting:
+/// serde_json's default number parser may round a 17-digit float one unit off, and a restored
+/// detector must compute the same distances as the one that saved it.
+mod exact_f64 {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
+}
+
 #[derive(Debug)]
 pub struct Stateful {
     options: StatefulOptions,
@@ -225,6 +270,16 @@ pub struct Stateful {
     granters: Bounded<u32>,
     /// Time of the first event seen, per source: the start of the learning period.
     since: HashMap<Source, i64>,
+}
+
+/// The stateful detections' tables, saved with a detector's state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatefulState {
+    signins: Bounded<LastSignin>,
+    downloads: Bounded<FileActivity>,
+    deletes: Bounded<FileActivity>,
+    granters: Bounded<u32>,
+    since: BTreeMap<Source, i64>,
 }
 
 impl Stateful {
@@ -242,6 +297,25 @@ impl Stateful {
 
     pub fn state_entries(&self) -> usize {
         self.signins.len() + self.downloads.len() + self.deletes.len() + self.granters.len()
+    }
+
+    pub fn export_state(&self) -> StatefulState {
+        StatefulState {
+            signins: self.signins.clone(),
+            downloads: self.downloads.clone(),
+            deletes: self.deletes.clone(),
+            granters: self.granters.clone(),
+            since: self.since.iter().map(|(s, t)| (*s, *t)).collect(),
+        }
+    }
+
+    /// Replaces every table with the saved one, under this detector's bounds.
+    pub fn import_state(&mut self, state: StatefulState) {
+        self.signins.restore(state.signins);
+        self.downloads.restore(state.downloads);
+        self.deletes.restore(state.deletes);
+        self.granters.restore(state.granters);
+        self.since = state.since.into_iter().collect();
     }
 
     pub fn observe(&mut self, event: &Event) -> Vec<Hit> {
@@ -500,5 +574,38 @@ mod tests {
         }
         assert!(b.len() <= 100);
         assert!(b.map.contains_key("k999"));
+    }
+
+    #[test]
+    fn a_restored_table_keeps_its_clock_and_takes_the_new_bound() {
+        let mut b: Bounded<u32> = Bounded::new(100);
+        for i in 0..50 {
+            *b.entry(&format!("k{i}")) += 1;
+        }
+        let text = serde_json::to_string(&b).unwrap();
+        let mut small: Bounded<u32> = Bounded::new(10);
+        small.restore(serde_json::from_str(&text).unwrap());
+        assert_eq!(small.len(), 10);
+        assert_eq!(small.clock, 50);
+        // The ten most recently seen survive.
+        assert!((40..50).all(|i| small.map.contains_key(&format!("k{i}"))));
+    }
+
+    #[test]
+    fn coordinates_survive_json_exactly() {
+        // Computed values print with up to 17 significant digits, where a float parser that is
+        // not correctly rounded slips (0.1 + 0.2 is 0.30000000000000004).
+        for i in 0..2_000 {
+            let lat = (i as f64 * std::f64::consts::PI / 180.0).sin() * 90.0;
+            let last = LastSignin {
+                lat,
+                lon: 0.1 + 0.2 * i as f64 / 3.0,
+                ..LastSignin::default()
+            };
+            let text = serde_json::to_string(&last).unwrap();
+            let back: LastSignin = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.lat.to_bits(), last.lat.to_bits(), "{text}");
+            assert_eq!(back.lon.to_bits(), last.lon.to_bits(), "{text}");
+        }
     }
 }
