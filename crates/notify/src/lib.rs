@@ -37,6 +37,11 @@ pub enum EventKind {
     ScanFindings,
     /// The scan could not run or did not finish.
     ScanFailed,
+    /// Threat detection raised new alerts from the tenant's audit logs (`findings` lists them:
+    /// `control_id` is the rule, `resource` the entities).
+    ThreatAlerts,
+    /// The flood guard suspended the tenant's log processing (`error` says why).
+    LogsSuspended,
 }
 
 impl EventKind {
@@ -46,6 +51,8 @@ impl EventKind {
         match self {
             EventKind::ScanFindings => "scan_findings",
             EventKind::ScanFailed => "scan_failed",
+            EventKind::ThreatAlerts => "threat_alerts",
+            EventKind::LogsSuspended => "logs_suspended",
         }
     }
 }

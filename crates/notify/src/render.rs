@@ -75,6 +75,22 @@ pub const NOTIFY: Catalog = Catalog(&[
         "新しい重大な検出事項はありません",
     ),
     ("list_separator", ", ", "、"),
+    (
+        "threat_alerts_one",
+        "{count} new threat alert",
+        "新しい脅威アラート {count} 件",
+    ),
+    (
+        "threat_alerts_many",
+        "{count} new threat alerts",
+        "新しい脅威アラート {count} 件",
+    ),
+    (
+        "logs_suspended",
+        "Log processing suspended (log flood)",
+        "ログ処理を停止しました（ログの大量流入）",
+    ),
+    ("change_alert", "threat alert", "脅威アラート"),
     ("more", "…and {count} more", "ほか {count} 件"),
 ]);
 
@@ -114,6 +130,7 @@ fn change_label(change: &str, lang: Lang) -> String {
     match change.trim().to_ascii_lowercase().as_str() {
         "new" => word(lang, "change_new").to_owned(),
         "regression" => word(lang, "change_regression").to_owned(),
+        "alert" => word(lang, "change_alert").to_owned(),
         _ => clip(change, 30),
     }
 }
@@ -131,6 +148,16 @@ pub(crate) fn headline(n: &Notification) -> String {
     let lang = lang_of(n);
     match n.event {
         EventKind::ScanFailed => word(lang, "scan_failed").to_owned(),
+        EventKind::LogsSuspended => word(lang, "logs_suspended").to_owned(),
+        EventKind::ThreatAlerts => {
+            let count = n.findings.len();
+            let key = if count == 1 {
+                "threat_alerts_one"
+            } else {
+                "threat_alerts_many"
+            };
+            NOTIFY.format(lang, key, &[("count", &count)])
+        }
         EventKind::ScanFindings => {
             let regressions = n.findings.iter().filter(|f| is_regression(f)).count();
             let new = n.findings.len() - regressions;
@@ -219,13 +246,18 @@ fn finding_line_plain(f: &NotifiedFinding, lang: Lang) -> String {
 
 /// Context facts shared by all formats: (label, value).
 fn facts(n: &Notification, lang: Lang) -> Vec<(&'static str, String)> {
-    vec![
+    let mut facts = vec![
         (word(lang, "customer"), clip(&n.customer, MAX_FIELD_CHARS)),
         (word(lang, "tenant"), clip(&n.tenant, MAX_FIELD_CHARS)),
         (word(lang, "service"), app_label(&n.app)),
         (word(lang, "scan"), format!("#{}", n.scan_id)),
         (word(lang, "time"), clip(&n.at, 60)),
-    ]
+    ];
+    // Threat alerts and the flood guard concern no scan.
+    if n.scan_id == 0 {
+        facts.remove(3);
+    }
+    facts
 }
 
 // ---------------------------------------------------------------------------
@@ -263,7 +295,7 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
         }),
     ];
 
-    if n.event == EventKind::ScanFindings && !n.findings.is_empty() {
+    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts) && !n.findings.is_empty() {
         let (shown, rest) = listed(n);
         // Split the list into sections under Slack's per-section limit.
         let mut chunk = format!("*{}*", word(lang, "findings"));
@@ -325,7 +357,7 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
 /// Card attachment.
 pub(crate) fn teams_payload(n: &Notification) -> Value {
     let lang = lang_of(n);
-    let attention = n.event == EventKind::ScanFailed
+    let attention = matches!(n.event, EventKind::ScanFailed | EventKind::LogsSuspended)
         || n.findings.iter().any(|f| severity_rank(&f.severity) == 0);
 
     let mut body = vec![
@@ -347,7 +379,7 @@ pub(crate) fn teams_payload(n: &Notification) -> Value {
         }),
     ];
 
-    if n.event == EventKind::ScanFindings && !n.findings.is_empty() {
+    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts) && !n.findings.is_empty() {
         let (shown, rest) = listed(n);
         body.push(json!({
             "type": "TextBlock", "text": word(lang, "findings"), "weight": "Bolder", "spacing": "Medium", "wrap": true
@@ -428,7 +460,7 @@ pub(crate) fn email_body(n: &Notification) -> String {
     for (k, v) in facts(n, lang) {
         out.push_str(&format!("{k}: {v}\n"));
     }
-    if n.event == EventKind::ScanFindings && !n.findings.is_empty() {
+    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts) && !n.findings.is_empty() {
         let (shown, rest) = listed(n);
         out.push_str(&format!("\n{}:\n", word(lang, "findings")));
         for f in shown {

@@ -58,7 +58,7 @@ async fn migrations_body(ctx: Ctx) {
     let again = Store::open(&ctx.url)
         .await
         .expect("re-open runs no migration twice");
-    assert_eq!(again.schema_version().await.unwrap(), 3);
+    assert_eq!(again.schema_version().await.unwrap(), 4);
     assert_eq!(
         again.get_customer(c.id).await.unwrap().unwrap().name,
         "Kept"
