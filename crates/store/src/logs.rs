@@ -846,10 +846,12 @@ impl Store {
         }
     }
 
-    /// Leases the oldest spooled batch of some (tenant, source) whose queue head is free, to
+    /// Leases the head (oldest batch) of one (tenant, source) queue whose head is free, to
     /// `worker` until `lease` from now. Only a queue's head is ever leased, so batches of one
     /// tenant and source are processed in the order they arrived; workers skip each other's
-    /// rows (`SKIP LOCKED` on PostgreSQL). `exclude` names tenants not to take now (suspended
+    /// rows (`SKIP LOCKED` on PostgreSQL). Among queues, the one whose stream was committed
+    /// longest ago goes first: a tenant that pushes a backlog of thousands of batches is served
+    /// in turn with the others, never before them. `exclude` names tenants not to take now (suspended
     /// by the flood guard).
     pub async fn claim_spooled(
         &self,
@@ -875,7 +877,8 @@ impl Store {
         let sql = format!(
             "SELECT s.id FROM log_spool s WHERE (s.lease_expires_at IS NULL OR s.lease_expires_at < $1){excluded} \
              AND NOT EXISTS (SELECT 1 FROM log_spool o WHERE o.tenant_id = s.tenant_id AND o.source = s.source AND o.id < s.id) \
-             ORDER BY s.id LIMIT 1{}",
+             ORDER BY COALESCE((SELECT ls.updated_at FROM log_streams ls WHERE ls.tenant_id = s.tenant_id AND ls.source = s.source), 0), s.id \
+             LIMIT 1{}",
             self.skip_locked()
         );
         type Row = (i64, i64, String, Vec<u8>, i64, i64, i64, i64);
@@ -986,6 +989,31 @@ impl Store {
                 bytes,
             })
             .collect())
+    }
+
+    /// Adds events and bytes to a tenant's metering in the minute of `at` (pulls and pushes
+    /// meter themselves; this is for imports and tests).
+    pub async fn meter_logs(
+        &self,
+        tenant_id: i64,
+        at: Timestamp,
+        events: i64,
+        bytes: i64,
+    ) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO log_meter (tenant_id, minute, events, bytes) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, minute) DO UPDATE SET events = log_meter.events + $3, \
+                 bytes = log_meter.bytes + $4",
+            )
+            .bind(tenant_id)
+            .bind(unix_minute(at.as_microsecond()))
+            .bind(events)
+            .bind(bytes)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     /// The guard's decision about a tenant; `None` when it was never throttled or suspended.

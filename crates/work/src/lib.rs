@@ -20,6 +20,7 @@
 //! ```
 
 pub mod catalog;
+pub mod logs;
 pub mod metrics;
 pub mod notify;
 pub mod scan;
@@ -57,6 +58,8 @@ pub struct WorkConfig {
     /// Let notification channels reach loopback, private and link-local addresses (an internal
     /// relay). Off: a channel's address is typed in by users, possibly a customer's.
     pub notify_private_targets: bool,
+    /// Audit-log collection, threat detection and the flood guard.
+    pub logs: logs::LogsConfig,
 }
 
 impl Default for WorkConfig {
@@ -74,6 +77,7 @@ impl Default for WorkConfig {
             worker_concurrency: 2,
             http: mamori_connect::HttpSettings::default(),
             notify_private_targets: false,
+            logs: logs::LogsConfig::default(),
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct WorkInner {
     pub metrics: metrics::Metrics,
     pub collector: Arc<dyn Collector>,
     pub notifier: mamori_notify::Notifier,
+    /// Detection rules and warm detectors (see [`logs`]).
+    pub detection: logs::Detection,
 }
 
 impl std::ops::Deref for WorkState {
@@ -118,6 +124,7 @@ impl WorkState {
             collector,
             notifier: mamori_notify::Notifier::new()
                 .allow_private_targets(config.notify_private_targets),
+            detection: logs::Detection::default(),
             config,
         }))
     }
@@ -133,6 +140,13 @@ pub fn spawn(state: &WorkState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<(
         tasks.push(tokio::spawn(scan::run_worker(
             state.clone(),
             format!("{}#{n}", state.config.worker_id),
+            stop.clone(),
+        )));
+    }
+    for n in 0..state.config.logs.workers {
+        tasks.push(tokio::spawn(logs::run_worker(
+            state.clone(),
+            format!("{}#logs{n}", state.config.worker_id),
             stop.clone(),
         )));
     }

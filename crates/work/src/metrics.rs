@@ -29,6 +29,9 @@ pub struct Metrics {
     pub notifications_failed: AtomicU64,
     pub notifications_dead: AtomicU64,
     pub exceptions_expired: AtomicU64,
+    pub log_events: AtomicU64,
+    pub alerts_raised: AtomicU64,
+    pub log_suspensions: AtomicU64,
 }
 
 impl Metrics {
@@ -52,6 +55,10 @@ impl Metrics {
 
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition, with `jobs` (queue counts by status) as a gauge.
@@ -131,6 +138,21 @@ impl Metrics {
                 "mamori_exceptions_expired_total",
                 "Risk acceptances this process expired.",
                 vec![("", &self.exceptions_expired)],
+            ),
+            (
+                "mamori_log_events_total",
+                "Audit-log events this process ran through detection (after deduplication).",
+                vec![("", &self.log_events)],
+            ),
+            (
+                "mamori_alerts_raised_total",
+                "Threat alerts this process raised.",
+                vec![("", &self.alerts_raised)],
+            ),
+            (
+                "mamori_log_suspensions_total",
+                "Tenants whose log processing the flood guard suspended.",
+                vec![("", &self.log_suspensions)],
             ),
         ];
         for (name, help, series) in counters {

@@ -151,7 +151,10 @@ async fn enqueue(
     }
 }
 
-async fn load_channel(state: &WorkState, channel_id: i64) -> anyhow::Result<StoredChannel> {
+pub(crate) async fn load_channel(
+    state: &WorkState,
+    channel_id: i64,
+) -> anyhow::Result<StoredChannel> {
     let bytes = state.store.channel_config(&state.key, channel_id).await?;
     Ok(serde_json::from_slice(&bytes)?)
 }

@@ -34,8 +34,18 @@ pub async fn run(state: WorkState, mut stop: watch::Receiver<bool>) {
                 tracing::warn!(error = %format!("{e:#}"), "scheduler tick failed; retrying next tick")
             }
         }
+        match crate::logs::tick(&state, Timestamp::now()).await {
+            Ok(g) if g != crate::logs::GuardTick::default() => tracing::warn!(?g, "flood guard"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "log scheduling failed; retrying next tick")
+            }
+        }
         ticks += 1;
         if ticks.is_multiple_of(240) {
+            if let Err(e) = crate::logs::prune(&state, Timestamp::now()).await {
+                tracing::warn!(error = %format!("{e:#}"), "pruning processed event ids failed");
+            }
             let _ = state.store.purge_expired_sessions().await;
             if let Err(e) = state.store.optimize().await {
                 tracing::warn!(error = %format!("{e:#}"), "refreshing the planner's statistics failed");

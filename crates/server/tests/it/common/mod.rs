@@ -30,6 +30,8 @@ pub struct Options {
     pub collector: Arc<dyn Collector>,
     /// Scheduler period (long = the scheduler ticks once at start, so tests tick it by hand).
     pub tick: Duration,
+    /// Log detection and the flood guard.
+    pub logs: mamori_work::logs::LogsConfig,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
         Options {
             collector: Arc::new(ConnectorCollector),
             tick: Duration::from_secs(1),
+            logs: mamori_work::logs::LogsConfig::default(),
         }
     }
 }
@@ -180,6 +183,7 @@ impl World {
                 public_url: Some("https://mamori.example".into()),
                 // The receivers in these tests listen on loopback.
                 notify_private_targets: true,
+                logs: options.logs,
                 ..WorkConfig::default()
             },
             ..ServerConfig::default()
