@@ -295,7 +295,9 @@ pub(crate) fn slack_payload(n: &Notification) -> Value {
         }),
     ];
 
-    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts) && !n.findings.is_empty() {
+    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts)
+        && !n.findings.is_empty()
+    {
         let (shown, rest) = listed(n);
         // Split the list into sections under Slack's per-section limit.
         let mut chunk = format!("*{}*", word(lang, "findings"));
@@ -379,7 +381,9 @@ pub(crate) fn teams_payload(n: &Notification) -> Value {
         }),
     ];
 
-    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts) && !n.findings.is_empty() {
+    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts)
+        && !n.findings.is_empty()
+    {
         let (shown, rest) = listed(n);
         body.push(json!({
             "type": "TextBlock", "text": word(lang, "findings"), "weight": "Bolder", "spacing": "Medium", "wrap": true
@@ -460,7 +464,9 @@ pub(crate) fn email_body(n: &Notification) -> String {
     for (k, v) in facts(n, lang) {
         out.push_str(&format!("{k}: {v}\n"));
     }
-    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts) && !n.findings.is_empty() {
+    if matches!(n.event, EventKind::ScanFindings | EventKind::ThreatAlerts)
+        && !n.findings.is_empty()
+    {
         let (shown, rest) = listed(n);
         out.push_str(&format!("\n{}:\n", word(lang, "findings")));
         for f in shown {
