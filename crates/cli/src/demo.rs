@@ -337,6 +337,13 @@ async fn serve(
         work: mamori_work::WorkConfig {
             public_url: Some(url.clone()),
             tick: std::time::Duration::from_secs(5),
+            // The demo tenants' audit logs (the imitation's week of activity, attacks among it)
+            // are pulled through the log workers into alerts on the dashboard.
+            logs: mamori_work::logs::LogsConfig {
+                pull_interval: Some(std::time::Duration::from_secs(300)),
+                first_pull_lookback: std::time::Duration::from_secs(7 * 24 * 3600 - 3600),
+                ..mamori_work::logs::LogsConfig::default()
+            },
             ..mamori_work::WorkConfig::default()
         },
         ..mamori_server::ServerConfig::default()
@@ -350,6 +357,7 @@ async fn serve(
     );
     for t in &tenants {
         store.enqueue_scan(t.id, None).await?;
+        store.enqueue_log_pull(t.id, None).await?;
     }
     let server = tokio::spawn(mamori_server::run(
         listener,

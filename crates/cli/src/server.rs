@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use mamori_server::{AppState, Role as ProcessRole, ServerConfig};
 use mamori_store::{MasterKey, NewUser, Role, Store};
+use mamori_work::logs::{GuardConfig, LogsConfig};
 use mamori_work::{ConnectorCollector, WorkConfig};
 
 use crate::{load_engine, PackArgs};
@@ -107,6 +108,36 @@ pub struct ServerArgs {
     pub notify_private_targets: bool,
     #[command(flatten)]
     pub packs: PackArgs,
+    /// Seconds between pulls of each tenant's audit logs (threat detection); 0: no scheduled
+    /// pulls (logs only pushed to the API).
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub log_pull_secs: u64,
+    /// How far back a tenant's first log pull reaches (hours; the sources keep 7 days).
+    #[arg(long, default_value_t = 24, value_name = "HOURS")]
+    pub log_lookback_hours: u64,
+    /// Log workers of this process (pushed batches and log pulls).
+    #[arg(long, default_value_t = 1)]
+    pub log_workers: usize,
+    /// A folder of Sigma rules to load beside Mamori's own (repeatable), e.g. a SigmaHQ checkout.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Leave Mamori's own detection rules out (only those of --rules).
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+    /// Flood guard: complete minutes a tenant's log rate must stay over a limit.
+    #[arg(long, default_value_t = 5, value_name = "MINUTES")]
+    pub flood_window_minutes: i64,
+    /// Flood guard: events per minute (sustained) over which a tenant is throttled.
+    #[arg(long, default_value_t = 60_000, value_name = "EVENTS")]
+    pub flood_throttle_events: i64,
+    /// Flood guard: events per minute (sustained) over which a tenant's log processing is
+    /// suspended.
+    #[arg(long, default_value_t = 240_000, value_name = "EVENTS")]
+    pub flood_suspend_events: i64,
+    /// Flood guard: hours a suspension lasts before processing resumes by itself; 0: until an
+    /// operator resumes it.
+    #[arg(long, default_value_t = 6, value_name = "HOURS")]
+    pub flood_suspend_hours: u64,
 }
 
 pub fn config(args: &ServerArgs) -> ServerConfig {
@@ -123,6 +154,25 @@ pub fn config(args: &ServerArgs) -> ServerConfig {
             notify_private_targets: args.notify_private_targets
                 || std::env::var("MAMORI_NOTIFY_PRIVATE_TARGETS")
                     .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            logs: LogsConfig {
+                rules_dirs: args.rules.clone(),
+                no_builtin_rules: args.no_builtin_rules,
+                pull_interval: (args.log_pull_secs > 0)
+                    .then(|| Duration::from_secs(args.log_pull_secs)),
+                first_pull_lookback: Duration::from_secs(
+                    args.log_lookback_hours.clamp(1, 168) * 3600,
+                ),
+                workers: args.log_workers,
+                guard: GuardConfig {
+                    window_minutes: args.flood_window_minutes.max(1),
+                    throttle_events_per_minute: args.flood_throttle_events.max(1),
+                    suspend_events_per_minute: args.flood_suspend_events.max(1),
+                    suspend_for: (args.flood_suspend_hours > 0)
+                        .then(|| Duration::from_secs(args.flood_suspend_hours * 3600)),
+                    ..GuardConfig::default()
+                },
+                ..LogsConfig::default()
+            },
             ..WorkConfig::default()
         },
         ..ServerConfig::default()
@@ -145,6 +195,12 @@ pub fn run_server(args: ServerArgs) -> Result<u8> {
             Arc::new(ConnectorCollector),
             config(&args),
         );
+        // A rule folder that does not load stops the server at start, not its first batch.
+        state
+            .work
+            .detection
+            .rules(&state.work.config.logs)
+            .context("loading the detection rules")?;
         let role = match args.role {
             ServerRole::All => ProcessRole::All,
             ServerRole::Api => ProcessRole::Api,
