@@ -115,6 +115,10 @@ pub struct ServerArgs {
     /// How far back a tenant's first log pull reaches (hours; the sources keep 7 days).
     #[arg(long, default_value_t = 24, value_name = "HOURS")]
     pub log_lookback_hours: u64,
+    /// Start tenants' first log pulls at this time instead (RFC 3339; a backfill). The sources
+    /// refuse more than 7 days back.
+    #[arg(long, value_name = "TIME")]
+    pub log_start: Option<jiff::Timestamp>,
     /// Log workers of this process (pushed batches and log pulls).
     #[arg(long, default_value_t = 1)]
     pub log_workers: usize,
@@ -162,6 +166,7 @@ pub fn config(args: &ServerArgs) -> ServerConfig {
                 first_pull_lookback: Duration::from_secs(
                     args.log_lookback_hours.clamp(1, 168) * 3600,
                 ),
+                first_pull_start: args.log_start,
                 workers: args.log_workers,
                 guard: GuardConfig {
                     window_minutes: args.flood_window_minutes.max(1),

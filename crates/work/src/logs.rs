@@ -34,6 +34,8 @@ pub struct LogsConfig {
     pub pull_interval: Option<Duration>,
     /// Where a tenant's first pull starts, before now.
     pub first_pull_lookback: Duration,
+    /// A fixed start for first pulls instead (a backfill from a known time).
+    pub first_pull_start: Option<Timestamp>,
     /// Log workers per process (each takes pushed batches and pull jobs in turn).
     pub workers: usize,
     /// How long a leased spooled batch stays ours.
@@ -53,6 +55,7 @@ impl Default for LogsConfig {
             // test that only pushes gets no pulls behind its back.
             pull_interval: None,
             first_pull_lookback: Duration::from_secs(24 * 3600),
+            first_pull_start: None,
             workers: 1,
             spool_lease: Duration::from_secs(120),
             seen_retention: Duration::from_secs(8 * 24 * 3600),
@@ -694,9 +697,11 @@ async fn pull_source(
         None => LogCheckpoint::new(
             tenant_key,
             connect_source(source),
-            Timestamp::now()
-                - SignedDuration::try_from(state.config.logs.first_pull_lookback)
-                    .unwrap_or(SignedDuration::from_hours(24)),
+            state.config.logs.first_pull_start.unwrap_or_else(|| {
+                Timestamp::now()
+                    - SignedDuration::try_from(state.config.logs.first_pull_lookback)
+                        .unwrap_or(SignedDuration::from_hours(24))
+            }),
         ),
     };
     let options = PullOptions {
