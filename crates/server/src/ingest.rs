@@ -33,6 +33,8 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 fn size(bytes: u64) -> String {
     if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
         format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
     }

@@ -83,6 +83,7 @@ async fn scan_accept_regress_notify_expire() {
             break_ca: break_ca.clone(),
         }),
         tick: Duration::from_secs(3600),
+        ..Options::default()
     })
     .await;
     let (oa, an, ca) = (w.actor("OA"), w.actor("AN"), w.actor("CA"));
