@@ -340,7 +340,7 @@ fn schemas() -> Value {
         "LogStatus": {"type": "object", "required": ["tenant_id", "streams", "guard_state", "meter", "spool"], "properties": {
             "tenant_id": int(),
             "streams": {"type": "array", "items": {"type": "object", "properties": {
-                "source": {"type": "string"}, "checkpoint": {"nullable": true}, "version": int(), "events": int(), "duplicates": int(),
+                "source": {"type": "string"}, "checkpoint": {"type": "object", "nullable": true, "description": "The pull connector's checkpoint"}, "version": int(), "events": int(), "duplicates": int(),
                 "quarantined": int(), "last_event_at": ts_null, "last_error": {"type": "string", "nullable": true}, "updated_at": ts}}},
             "guard": {"allOf": [reference("LogGuard")], "nullable": true},
             "guard_state": {"type": "string", "enum": ["normal", "throttled", "suspended"], "description": "The state in force now"},

@@ -293,7 +293,7 @@ async fn alerts_and_scan_results_as_ocsf_findings() {
     let by_id = |id: i64| {
         findings
             .iter()
-            .find(|f| f["metadata"]["uid"] == id.to_string())
+            .find(|f| f["metadata"]["uid"].as_str() == Some(id.to_string().as_str()))
             .unwrap()
     };
     assert_eq!(
