@@ -4,15 +4,17 @@
 //! first check the role ([`Principal::require`]); the customer boundary is the [`Scope`] passed
 //! to the store, so an id outside the caller's customer answers 404 exactly like a missing one.
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use jiff::Timestamp;
-use mamori_core::Severity;
+use mamori_core::{LogSource, Severity};
 use mamori_store::{
-    App, ExceptionStatus, FindingQuery, FindingStatus, JobStatus, NewCustomer, Role, Scope,
+    AlertFilter, AlertStatus, App, ExceptionStatus, FindingQuery, FindingStatus, JobStatus,
+    NewCustomer, Role, Scope,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -37,12 +39,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tenants/{id}/schedule", put(set_schedule))
         .route("/api/v1/tenants/{id}/scores", get(tenant_scores))
         .route("/api/v1/tenants/{id}/scans", post(start_scan))
+        .route("/api/v1/tenants/{id}/logs", get(log_status))
+        .route("/api/v1/tenants/{id}/logs/suspend", post(suspend_logs))
+        .route("/api/v1/tenants/{id}/logs/resume", post(resume_logs))
+        .route("/api/v1/tenants/{id}/logs/{source}", post(push_logs))
         .route("/api/v1/scans", get(list_scans))
         .route("/api/v1/scans/{id}", get(get_scan))
         .route("/api/v1/scans/{id}/results", get(scan_results))
         .route("/api/v1/scans/{id}/drift", get(scan_drift))
         .route("/api/v1/findings", get(list_findings))
         .route("/api/v1/findings/{id}", get(get_finding))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}", get(get_alert))
+        .route("/api/v1/alerts/{id}/status", post(set_alert_status))
         .route(
             "/api/v1/exceptions",
             get(list_exceptions).post(request_exception),
@@ -312,13 +321,40 @@ async fn get_scan(
     Ok(Json(json!(service::scan(&s, &p, id).await?)))
 }
 
+#[derive(Deserialize)]
+struct FormatParam {
+    format: Option<String>,
+}
+
+/// `format=ocsf` (OCSF findings, a JSON array) or the default, `json`.
+fn wants_ocsf(format: Option<&str>) -> ApiResult<bool> {
+    match format {
+        None | Some("") | Some("json") => Ok(false),
+        Some("ocsf") => Ok(true),
+        Some(_) => Err(bad("format must be json or ocsf")),
+    }
+}
+
 async fn scan_results(
     State(s): State<AppState>,
     p: Principal,
     Path(id): Path<i64>,
+    Query(f): Query<FormatParam>,
 ) -> ApiResult<Json<Value>> {
-    service::scan(&s, &p, id).await?;
-    Ok(items(s.store.control_results(id).await?))
+    let scan = service::scan(&s, &p, id).await?;
+    let ocsf = wants_ocsf(f.format.as_deref())?;
+    let results = s.store.control_results(id).await?;
+    if !ocsf {
+        return Ok(items(results));
+    }
+    let tenant = service::tenant(&s, &p, scan.tenant_id).await?;
+    Ok(Json(Value::Array(crate::ocsf::compliance_findings(
+        &s.engine,
+        &tenant.display_name,
+        &scan,
+        &results,
+        p.lang(),
+    ))))
 }
 
 async fn scan_drift(
@@ -449,6 +485,225 @@ async fn get_finding(
     Ok(Json(
         json!({ "finding": finding, "control": control, "history": history }),
     ))
+}
+
+// ---- threat alerts ----
+
+/// The alert listing's query (the API's and the page's).
+#[derive(Deserialize, Default)]
+pub struct AlertParams {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub tenant_id: Option<i64>,
+    /// One of the triage states, or `active` (open or acknowledged).
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub source: Option<String>,
+    pub rule_id: Option<String>,
+    /// Only alerts that still need attention (open or acknowledged).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub active: Option<bool>,
+    /// RFC 3339: alerts whose last event is at or after this.
+    pub since: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub limit: Option<i64>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub offset: Option<i64>,
+    pub format: Option<String>,
+}
+
+fn listed<T: std::fmt::Display>(all: &[T]) -> String {
+    all.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// An empty query value means "all", as the page's filter form sends it.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|x| !x.is_empty())
+}
+
+impl AlertParams {
+    pub fn filter(&self) -> ApiResult<AlertFilter> {
+        let (status, active) = match given(&self.status) {
+            None => (None, self.active.unwrap_or(false)),
+            Some("active") => (None, true),
+            Some(x) => (
+                Some(x.parse::<AlertStatus>().map_err(|_| {
+                    bad(format!(
+                        "status must be active, {}",
+                        listed(AlertStatus::ALL)
+                    ))
+                })?),
+                false,
+            ),
+        };
+        let severity = given(&self.severity)
+            .map(|x| {
+                x.parse::<Severity>()
+                    .map_err(|_| bad(format!("severity must be one of {}", listed(Severity::ALL))))
+            })
+            .transpose()?;
+        let source = given(&self.source)
+            .map(|x| {
+                x.parse::<LogSource>()
+                    .map_err(|_| bad(format!("source must be one of {}", listed(LogSource::ALL))))
+            })
+            .transpose()?;
+        let since = given(&self.since)
+            .map(|x| {
+                x.parse::<Timestamp>()
+                    .map_err(|e| bad(format!("since must be an RFC 3339 time: {e}")))
+            })
+            .transpose()?;
+        Ok(AlertFilter {
+            tenant_id: self.tenant_id,
+            status,
+            active,
+            severity,
+            source,
+            rule_id: given(&self.rule_id).map(str::to_string),
+            since,
+        })
+    }
+
+    pub fn limit(&self) -> i64 {
+        self.limit.unwrap_or(50).clamp(1, 1000)
+    }
+
+    pub fn offset(&self) -> i64 {
+        self.offset.unwrap_or(0).clamp(0, i64::MAX / 2)
+    }
+}
+
+async fn list_alerts(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(f): Query<AlertParams>,
+) -> ApiResult<Json<Value>> {
+    let (limit, offset) = (f.limit(), f.offset());
+    let alerts = service::alerts(&s, &p, f.filter(), limit, offset).await?;
+    if wants_ocsf(f.format.as_deref())? {
+        let lang = p.lang();
+        return Ok(Json(Value::Array(
+            alerts
+                .iter()
+                .map(|a| crate::ocsf::detection_finding(a, lang, env!("CARGO_PKG_VERSION")))
+                .collect(),
+        )));
+    }
+    Ok(Json(
+        json!({ "items": alerts, "limit": limit, "offset": offset }),
+    ))
+}
+
+async fn get_alert(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let service::AlertDetail { alert, history } = service::alert(&s, &p, id).await?;
+    Ok(Json(json!({ "alert": alert, "history": history })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertStatusBody {
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn set_alert_status(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<AlertStatusBody>,
+) -> ApiResult<Json<Value>> {
+    let status = body.status.parse::<AlertStatus>().map_err(|_| {
+        bad(format!(
+            "status must be one of {}",
+            listed(AlertStatus::ALL)
+        ))
+    });
+    let a =
+        service::set_alert_status(&s, &p, csrf_header(&headers), id, status, &body.note).await?;
+    Ok(Json(json!(a)))
+}
+
+// ---- audit logs ----
+
+async fn push_logs(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path((id, source)): Path<(i64, String)>,
+    body: Body,
+) -> ApiResult<impl IntoResponse> {
+    let source = source.parse::<LogSource>().map_err(|_| {
+        bad(format!(
+            "unknown log source {:?}: push to one of {}",
+            source.chars().take(40).collect::<String>(),
+            listed(LogSource::ALL)
+        ))
+    });
+    let (max_body, max_decompressed) = (
+        s.config.log_push_max_body,
+        s.config.log_push_max_decompressed,
+    );
+    // Read only once the caller, the tenant and the flood guard allow the push.
+    let batch = async {
+        let gzip = crate::ingest::declared_gzip(&headers)?;
+        let raw = crate::ingest::read_body(&headers, body, max_body).await?;
+        tokio::task::spawn_blocking(move || crate::ingest::prepare(raw, gzip, max_decompressed))
+            .await
+            .map_err(|e| ApiError::Internal(format!("reading a pushed batch: {e}")))?
+    };
+    let spooled = service::push_logs(&s, &p, csrf_header(&headers), id, source, batch).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(spooled))))
+}
+
+async fn log_status(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(service::log_status(&s, &p, id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuspendBody {
+    reason: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ResumeBody {
+    #[serde(default)]
+    note: String,
+}
+
+async fn suspend_logs(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<SuspendBody>,
+) -> ApiResult<Json<Value>> {
+    let g =
+        service::set_log_suspension(&s, &p, csrf_header(&headers), id, true, &body.reason).await?;
+    Ok(Json(json!(g)))
+}
+
+async fn resume_logs(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Option<Json<ResumeBody>>,
+) -> ApiResult<Json<Value>> {
+    let note = body.map(|Json(b)| b.note).unwrap_or_default();
+    let g = service::set_log_suspension(&s, &p, csrf_header(&headers), id, false, &note).await?;
+    Ok(Json(json!(g)))
 }
 
 // ---- exceptions ----

@@ -8,7 +8,8 @@ use mamori_store::Role;
 pub enum Action {
     /// Customers list and names (billing needs them; posture data is separate).
     ViewCustomers,
-    /// Tenants, scans, results, findings, drift, scores, exceptions.
+    /// Tenants, scans, results, findings, drift, scores, exceptions; threat alerts and the
+    /// tenant's log streams and flood guard.
     ViewPosture,
     /// Create customers and tenants, store credentials, set schedules.
     ManageTenants,
@@ -24,10 +25,16 @@ pub enum Action {
     ManageNotifications,
     /// The audit log and the job queue.
     ViewOperations,
+    /// Move a threat alert through its triage (acknowledge, resolve, false positive, reopen).
+    TriageAlerts,
+    /// Push audit-log batches for a tenant (`POST /api/v1/tenants/{id}/logs/{source}`).
+    PushLogs,
+    /// Suspend or resume a tenant's log processing (the flood guard, by hand).
+    ManageLogGuard,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewCustomers,
         Action::ViewPosture,
         Action::ManageTenants,
@@ -37,11 +44,15 @@ impl Action {
         Action::ManageUsers,
         Action::ManageNotifications,
         Action::ViewOperations,
+        Action::TriageAlerts,
+        Action::PushLogs,
+        Action::ManageLogGuard,
     ];
 }
 
 /// The role matrix. Investigators read posture but change nothing (their case-bound access to
-/// communication data is a separate grant); billing sees customers, not findings.
+/// communication data is a separate grant); billing sees customers, not findings. Suspending and
+/// resuming log processing is the operator's alone.
 pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
@@ -49,7 +60,13 @@ pub fn allows(role: Role, action: Action) -> bool {
         OperatorAdmin => true,
         Analyst => matches!(
             action,
-            ViewCustomers | ViewPosture | RunScan | RequestException | DecideException
+            ViewCustomers
+                | ViewPosture
+                | RunScan
+                | RequestException
+                | DecideException
+                | TriageAlerts
+                | PushLogs
         ),
         Investigator => matches!(action, ViewCustomers | ViewPosture),
         Billing => matches!(action, ViewCustomers),
@@ -62,6 +79,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | DecideException
                 | ManageUsers
                 | ManageNotifications
+                | TriageAlerts
+                | PushLogs
         ),
         CustomerViewer => matches!(action, ViewCustomers | ViewPosture),
     }

@@ -1,5 +1,6 @@
 //! Errors of the HTTP surface: one JSON shape for the API
-//! (`{"error": {"code": "...", "message": "..."}}`) and the status that fits each kind.
+//! (`{"error": {"code": "...", "message": "..."}}`, plus `reason` and `since` when the flood
+//! guard refuses pushed logs) and the status that fits each kind.
 //! Database details are logged, never sent.
 
 use axum::http::{HeaderValue, StatusCode};
@@ -22,6 +23,24 @@ pub enum ApiError {
     Csrf,
     #[error("too many attempts; try again in {0} s")]
     TooMany(u64),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// The flood guard throttles the tenant's log processing: 429 with `Retry-After`.
+    #[error("log processing for this tenant is throttled since {since}: {reason}; retry in {retry_after} s")]
+    LogsThrottled {
+        reason: String,
+        since: jiff::Timestamp,
+        retry_after: u64,
+    },
+    /// The tenant's log processing is suspended (by an operator or the flood guard): 403 until
+    /// it is resumed.
+    #[error("log processing for this tenant is suspended since {since}: {reason}")]
+    LogsSuspended {
+        reason: String,
+        since: jiff::Timestamp,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -30,11 +49,15 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Csrf | ApiError::LogsSuspended { .. } => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooMany(_) | ApiError::LogsThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -48,6 +71,10 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Csrf => "csrf",
             ApiError::TooMany(_) => "rate_limited",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMedia(_) => "unsupported_media_type",
+            ApiError::LogsThrottled { .. } => "log_processing_throttled",
+            ApiError::LogsSuspended { .. } => "log_processing_suspended",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -71,9 +98,21 @@ impl From<mamori_store::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}});
-        let mut response = (status, Json(body)).into_response();
-        if let ApiError::TooMany(secs) = self {
+        let mut error = serde_json::json!({"code": self.code(), "message": self.to_string()});
+        // The flood guard's decision, for machines: why and since when.
+        if let ApiError::LogsThrottled { reason, since, .. }
+        | ApiError::LogsSuspended { reason, since } = &self
+        {
+            error["reason"] = serde_json::json!(reason);
+            error["since"] = serde_json::json!(since);
+        }
+        let retry_after = match self {
+            ApiError::TooMany(secs) => Some(secs),
+            ApiError::LogsThrottled { retry_after, .. } => Some(retry_after),
+            _ => None,
+        };
+        let mut response = (status, Json(serde_json::json!({ "error": error }))).into_response();
+        if let Some(secs) = retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert("retry-after", v);
             }

@@ -16,7 +16,9 @@ pub mod auth;
 pub mod authz;
 pub mod error;
 pub mod i18n;
+pub mod ingest;
 pub mod metrics;
+pub mod ocsf;
 pub mod openapi;
 pub mod pages;
 mod security;
@@ -40,6 +42,11 @@ pub struct ServerConfig {
     /// Failed logins allowed per client address and per user name in `login_window`.
     pub login_attempts: usize,
     pub login_window: Duration,
+    /// Pushed audit logs (`POST /api/v1/tenants/{id}/logs/{source}`): the most bytes a request
+    /// body may carry as sent, gzip or not (16 MiB) …
+    pub log_push_max_body: u64,
+    /// … and after decompression (128 MiB). Over either: 413.
+    pub log_push_max_decompressed: u64,
     /// The background work's settings (public URL, worker id, lease, tick, retention,
     /// concurrency, connector HTTP, notification targets).
     pub work: WorkConfig,
@@ -52,6 +59,8 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(8 * 3600),
             login_attempts: 5,
             login_window: Duration::from_secs(300),
+            log_push_max_body: 16 << 20,
+            log_push_max_decompressed: 128 << 20,
             work: WorkConfig::default(),
         }
     }

@@ -38,8 +38,10 @@ fn errors(statuses: &[&str]) -> Map<String, Value> {
             "403" => "The role may not do this, or the CSRF token is missing.",
             "404" => "No such object in the caller's scope.",
             "409" => "The object is in a state that forbids this.",
-            "415" => "The body is not JSON (Content-Type: application/json).",
+            "413" => "The body is larger than the server accepts (as sent or decompressed).",
+            "415" => "The body is not JSON (Content-Type: application/json), or its Content-Encoding is neither gzip nor identity.",
             "422" => "The body does not have the expected fields.",
+            "429" => "Log processing of the tenant is throttled: retry after the Retry-After header's seconds (code log_processing_throttled, with reason and since).",
             _ => "Error.",
         };
         m.insert(
@@ -54,8 +56,11 @@ struct Op {
     method: &'static str,
     path: &'static str,
     summary: &'static str,
+    description: Option<&'static str>,
     params: Vec<Value>,
     body: Option<Value>,
+    /// A request body other than JSON: its `content` map.
+    raw_body: Option<Value>,
     ok: (&'static str, Option<Value>),
     errors: &'static [&'static str],
     public: bool,
@@ -66,8 +71,10 @@ fn op(method: &'static str, path: &'static str, summary: &'static str) -> Op {
         method,
         path,
         summary,
+        description: None,
         params: vec![],
         body: None,
+        raw_body: None,
         ok: ("200", Some(json!({"type": "object"}))),
         errors: &["401", "403"],
         public: false,
@@ -91,6 +98,14 @@ impl Op {
         self.errors = e;
         self
     }
+    fn description(mut self, d: &'static str) -> Self {
+        self.description = Some(d);
+        self
+    }
+    fn raw_body(mut self, content: Value) -> Self {
+        self.raw_body = Some(content);
+        self
+    }
 }
 
 fn operations() -> Vec<Op> {
@@ -100,6 +115,13 @@ fn operations() -> Vec<Op> {
     let exception_status = json!({"type": "string", "enum": ["requested", "approved", "rejected", "expired", "revoked"]});
     let job_status =
         json!({"type": "string", "enum": ["queued", "running", "succeeded", "failed"]});
+    let alert_status =
+        json!({"type": "string", "enum": ["open", "acknowledged", "resolved", "false_positive"]});
+    let alert_status_filter = json!({"type": "string", "enum": ["active", "open", "acknowledged", "resolved", "false_positive"]});
+    let log_source =
+        json!({"type": "string", "enum": ["m365", "entra-signin", "entra-audit", "gws"]});
+    let format = json!({"type": "string", "enum": ["json", "ocsf"]});
+    let ndjson = json!({"type": "string", "description": "NDJSON: one JSON object (an audit record as the source's API returns it) per line"});
     vec![
         Op { public: true, ..op("get", "/api/v1/openapi.json", "This document").errors(&[]) },
         op("get", "/api/v1/me", "The caller, its role and what it may do").errors(&["401"]),
@@ -139,18 +161,41 @@ fn operations() -> Vec<Op> {
             .ok("200", Some(list_of("ScorePoint"))).errors(&["400", "401", "403", "404"]),
         op("post", "/api/v1/tenants/{id}/scans", "Queue a scan now").params(vec![id_param("id")])
             .ok("202", Some(reference("Job"))).errors(&["400", "401", "403", "404", "409"]),
+        op("get", "/api/v1/tenants/{id}/logs", "The tenant's audit-log processing: streams, flood guard, the last hour's metering, spooled batches")
+            .params(vec![id_param("id")]).ok("200", Some(reference("LogStatus"))).errors(&["400", "401", "403", "404"]),
+        op("post", "/api/v1/tenants/{id}/logs/{source}", "Push a batch of the tenant's audit logs (NDJSON, gzip allowed) for threat detection")
+            .description("Roles: operator_admin, analyst, customer_admin (its own customer's tenants). The body is NDJSON,                 one audit record per line, plain or gzip (Content-Encoding: gzip, or recognised by gzip's magic bytes);                 at most 16 MiB as sent and 128 MiB decompressed by default (413 beyond). An empty body, or one without                 a single JSON object line, is refused (400, naming the first bad line); other lines that are not JSON                 objects are accepted, counted in malformed_lines and quarantined by the worker. An unknown source is 400                 with the list of sources. The flood guard: while the tenant is throttled, 429 with Retry-After (seconds                 until the throttle ends, 60 when it has no end) and code log_processing_throttled; while its log                 processing is suspended, 403 with code log_processing_suspended, the reason and the time since when.                 202: the batch is spooled; the workers process batches of one tenant and source in arrival order.")
+            .params(vec![id_param("id"), json!({"name": "source", "in": "path", "required": true, "schema": log_source.clone()})])
+            .raw_body(json!({
+                "application/x-ndjson": {"schema": ndjson},
+                "text/plain": {"schema": ndjson},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary", "description": "NDJSON, gzip-compressed or plain"}}}))
+            .ok("202", Some(reference("SpooledBatch")))
+            .errors(&["400", "401", "403", "404", "413", "415", "429"]),
+        op("post", "/api/v1/tenants/{id}/logs/suspend", "Suspend the tenant's log processing (operator_admin): pushes are refused, pulls and spooled batches wait")
+            .params(vec![id_param("id")])
+            .body(json!({"type": "object", "required": ["reason"], "additionalProperties": false, "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}}))
+            .ok("200", Some(reference("LogGuard"))).errors(&["400", "401", "403", "404", "422"]),
+        op("post", "/api/v1/tenants/{id}/logs/resume", "Resume the tenant's log processing (operator_admin)")
+            .params(vec![id_param("id")])
+            .body(json!({"type": "object", "additionalProperties": false, "properties": {
+                "note": {"type": "string", "maxLength": 2000}}}))
+            .ok("200", Some(reference("LogGuard"))).errors(&["400", "401", "403", "404", "422"]),
         op("get", "/api/v1/scans", "Scans, newest first")
             .params(vec![query("tenant_id", int(), "Only this tenant's"), query("limit", limit(500), "Page size")])
             .ok("200", Some(list_of("Scan"))).errors(&["400", "401", "403"]),
         op("get", "/api/v1/scans/{id}", "One scan").params(vec![id_param("id")])
             .ok("200", Some(reference("Scan"))).errors(&["400", "401", "403", "404"]),
-        op("get", "/api/v1/scans/{id}/results", "Control results of a scan").params(vec![id_param("id")])
+        op("get", "/api/v1/scans/{id}/results", "Control results of a scan; format=ocsf: a JSON array of OCSF 1.3.0 Compliance Findings (class_uid 2003)")
+            .params(vec![id_param("id"), query("format", format.clone(), "json (default): {items}; ocsf: OCSF Compliance Findings")])
+            .ok("200", Some(json!({"oneOf": [list_of("ControlResult"), {"type": "array", "items": reference("OcsfFinding")}]})))
             .errors(&["400", "401", "403", "404"]),
         op("get", "/api/v1/scans/{id}/drift", "New failures, regressions, resolved controls and changed settings since the previous scan")
             .params(vec![id_param("id")]).errors(&["400", "401", "403", "404"]),
         op("get", "/api/v1/findings", "Findings with filters and paging (most severe first)")
             .params(vec![query("customer_id", int(), ""), query("tenant_id", int(), ""),
-                query("status", status_filter, "active = open or reopened"), query("severity", severity, ""),
+                query("status", status_filter, "active = open or reopened"), query("severity", severity.clone(), ""),
                 query("control", json!({"type": "string"}), "Control id prefix, e.g. MS.AAD"),
                 query("accepted", json!({"type": "boolean"}), "Covered by an approved exception"),
                 query("limit", limit(500), "Page size (default 50)"),
@@ -162,6 +207,30 @@ fn operations() -> Vec<Op> {
             .errors(&["400", "401", "403"]),
         op("get", "/api/v1/findings/{id}", "A finding with its control (remediation) and history")
             .params(vec![id_param("id")]).errors(&["400", "401", "403", "404"]),
+        op("get", "/api/v1/alerts", "Threat alerts, most recent activity first; format=ocsf: a JSON array of OCSF 1.3.0 Detection Findings (class_uid 2004)")
+            .params(vec![query("tenant_id", int(), "Only this tenant's"),
+                query("status", alert_status_filter, "A triage state; active = open or acknowledged"),
+                query("severity", severity.clone(), ""), query("source", log_source, ""),
+                query("rule_id", json!({"type": "string"}), "Exact rule id, e.g. mamori.entra_signin.password_spray"),
+                query("active", json!({"type": "boolean"}), "Only alerts that still need attention (open or acknowledged)"),
+                query("since", json!({"type": "string", "format": "date-time"}), "Alerts whose last event is at or after this"),
+                query("limit", limit(1000), "Page size (default 50)"),
+                query("offset", json!({"type": "integer", "format": "int64", "minimum": 0}), ""),
+                query("format", format, "json (default): {items, limit, offset}; ocsf: OCSF Detection Findings")])
+            .ok("200", Some(json!({"oneOf": [
+                {"type": "object", "required": ["items", "limit", "offset"], "properties": {
+                    "items": {"type": "array", "items": reference("Alert")}, "limit": int(), "offset": int()}},
+                {"type": "array", "items": reference("OcsfFinding")}]})))
+            .errors(&["400", "401", "403"]),
+        op("get", "/api/v1/alerts/{id}", "An alert with its status history").params(vec![id_param("id")])
+            .ok("200", Some(json!({"type": "object", "required": ["alert", "history"], "properties": {
+                "alert": reference("Alert"), "history": {"type": "array", "items": reference("AlertEvent")}}})))
+            .errors(&["400", "401", "403", "404"]),
+        op("post", "/api/v1/alerts/{id}/status", "Move an alert through its triage (operator_admin, analyst, customer_admin); audited")
+            .params(vec![id_param("id")])
+            .body(json!({"type": "object", "required": ["status"], "additionalProperties": false, "properties": {
+                "status": alert_status, "note": {"type": "string", "maxLength": 2000}}}))
+            .ok("200", Some(reference("Alert"))).errors(&["400", "401", "403", "404", "409", "422"]),
         op("get", "/api/v1/exceptions", "Risk acceptances")
             .params(vec![query("tenant_id", int(), ""), query("status", exception_status, "")])
             .ok("200", Some(list_of("Exception"))).errors(&["400", "401", "403"]),
@@ -241,6 +310,47 @@ fn schemas() -> Value {
             "status": {"type": "string", "enum": ["requested", "approved", "rejected", "expired", "revoked"]},
             "expires_at": ts, "needs_review": {"type": "boolean"}}},
         "Decision": {"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string"}}},
+        "ControlResult": {"type": "object", "required": ["scan_id", "control_id", "status", "severity"], "properties": {
+            "scan_id": int(), "control_id": {"type": "string"}, "status": {"type": "string"}, "severity": {"type": "string"},
+            "details_en": {"type": "string"}, "details_ja": {"type": "string"}, "resources": {"type": "array", "items": {"type": "string"}}}},
+        "OcsfFinding": {"type": "object", "description": "An OCSF 1.3.0 finding: type_uid = class_uid * 100 + activity_id",
+            "required": ["class_uid", "category_uid", "activity_id", "type_uid", "severity_id", "time", "metadata", "finding_info"], "properties": {
+            "class_uid": {"type": "integer", "enum": [2003, 2004]}, "category_uid": {"type": "integer"}, "activity_id": {"type": "integer"},
+            "type_uid": {"type": "integer"}, "severity_id": {"type": "integer"}, "status_id": {"type": "integer"}, "time": int(),
+            "metadata": {"type": "object"}, "finding_info": {"type": "object"}}},
+        "Alert": {"type": "object", "required": ["id", "tenant_id", "customer_id", "rule_id", "source", "severity", "title", "status", "count", "first_seen", "last_seen"], "properties": {
+            "id": int(), "tenant_id": int(), "customer_id": int(), "tenant_name": {"type": "string"}, "rule_id": {"type": "string"},
+            "source": {"type": "string", "enum": ["m365", "entra-signin", "entra-audit", "gws"]},
+            "kind": {"type": "string", "enum": ["detection", "correlation"]},
+            "severity": {"type": "string", "enum": ["critical", "high", "medium", "low", "info"]},
+            "title": reference("Localized"), "response": reference("Localized"),
+            "attack": {"type": "array", "items": {"type": "string"}, "description": "MITRE ATT&CK technique ids"},
+            "entities": {"type": "object", "additionalProperties": {"type": "string"}},
+            "event_ids": {"type": "array", "items": {"type": "string"}}, "count": int(),
+            "first_seen": ts, "last_seen": ts,
+            "status": {"type": "string", "enum": ["open", "acknowledged", "resolved", "false_positive"]},
+            "created_at": ts, "updated_at": ts}},
+        "AlertEvent": {"type": "object", "required": ["id", "alert_id", "at", "to_status"], "properties": {
+            "id": int(), "alert_id": int(), "at": ts, "actor_user_id": {"type": "integer", "format": "int64", "nullable": true},
+            "from_status": {"type": "string", "nullable": true}, "to_status": {"type": "string"}, "note": {"type": "string"}}},
+        "Localized": {"type": "object", "required": ["en", "ja"], "properties": {"en": {"type": "string"}, "ja": {"type": "string"}}},
+        "LogGuard": {"type": "object", "required": ["tenant_id", "state", "reason", "since"], "properties": {
+            "tenant_id": int(), "state": {"type": "string", "enum": ["normal", "throttled", "suspended"]}, "reason": {"type": "string"},
+            "since": ts, "until": ts_null, "set_by": {"type": "integer", "format": "int64", "nullable": true}, "updated_at": ts}},
+        "LogStatus": {"type": "object", "required": ["tenant_id", "streams", "guard_state", "meter", "spool"], "properties": {
+            "tenant_id": int(),
+            "streams": {"type": "array", "items": {"type": "object", "properties": {
+                "source": {"type": "string"}, "checkpoint": {"type": "object", "nullable": true, "description": "The pull connector's checkpoint"}, "version": int(), "events": int(), "duplicates": int(),
+                "quarantined": int(), "last_event_at": ts_null, "last_error": {"type": "string", "nullable": true}, "updated_at": ts}}},
+            "guard": {"allOf": [reference("LogGuard")], "nullable": true},
+            "guard_state": {"type": "string", "enum": ["normal", "throttled", "suspended"], "description": "The state in force now"},
+            "meter": {"type": "array", "description": "Events and bytes per minute (unix minutes), the last 60 minutes",
+                "items": {"type": "object", "properties": {"tenant_id": int(), "minute": int(), "events": int(), "bytes": int()}}},
+            "spool": {"type": "object", "properties": {"batches": int(), "bytes": int()}}}},
+        "SpooledBatch": {"type": "object", "required": ["batch_id", "events", "bytes", "malformed_lines"], "properties": {
+            "batch_id": int(), "events": {"type": "integer", "format": "int64", "description": "Non-empty lines"},
+            "bytes": {"type": "integer", "format": "int64", "description": "Bytes after decompression"},
+            "malformed_lines": {"type": "integer", "format": "int64", "description": "Lines that are not a JSON object; the worker quarantines them"}}},
     })
 }
 
@@ -251,6 +361,9 @@ pub fn document() -> Value {
         let mut responses = errors(o.errors);
         if o.body.is_some() {
             responses.extend(errors(&["400", "415", "422"]));
+        }
+        if o.raw_body.is_some() {
+            responses.extend(errors(&["400", "413", "415"]));
         }
         let mut ok = json!({"description": "Success."});
         if let Some(schema) = o.ok.1 {
@@ -266,9 +379,15 @@ pub fn document() -> Value {
         if o.public {
             operation["security"] = json!([]);
         }
+        if let Some(d) = o.description {
+            operation["description"] = json!(d);
+        }
         if let Some(body) = o.body {
             operation["requestBody"] =
                 json!({"required": true, "content": {"application/json": {"schema": body}}});
+        }
+        if let Some(content) = o.raw_body {
+            operation["requestBody"] = json!({"required": true, "content": content});
         }
         paths
             .entry(o.path.to_string())
@@ -280,7 +399,8 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {"title": "Mamori API", "version": env!("CARGO_PKG_VERSION"),
-            "description": "SaaS security posture management: customers, tenants, scans, findings, risk acceptances. \
+            "description": "SaaS security posture management: customers, tenants, scans, findings, risk acceptances; \
+                            threat alerts from audit logs (pulled or pushed). \
                             Authenticate with `Authorization: Bearer mmr_…` (API token) or the dashboard's session \
                             cookie plus the `X-CSRF-Token` header for writes."},
         "servers": [{"url": "/"}],

@@ -13,11 +13,11 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiff::Timestamp;
 use mamori_core::{Lang, Severity};
-use mamori_store::{ExceptionStatus, FindingQuery};
+use mamori_store::{AlertFilter, ExceptionStatus, FindingQuery, GuardState, LogGuard};
 use minijinja::{context, Environment, Value};
 use serde::Deserialize;
 
-use crate::api::FindingFilter;
+use crate::api::{AlertParams, FindingFilter};
 use crate::auth::{self, Principal, LANG_COOKIE, SESSION_COOKIE};
 use crate::authz::{allows, Action};
 use crate::error::ApiError;
@@ -44,6 +44,8 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/exceptions.html"),
             ),
             ("scan.html", include_str!("../templates/scan.html")),
+            ("alerts.html", include_str!("../templates/alerts.html")),
+            ("alert.html", include_str!("../templates/alert.html")),
             ("settings.html", include_str!("../templates/settings.html")),
             ("error.html", include_str!("../templates/error.html")),
         ] {
@@ -68,6 +70,9 @@ pub fn routes() -> Router<AppState> {
         .route("/findings/{id}/exception", post(request_exception))
         .route("/exceptions", get(exceptions))
         .route("/exceptions/{id}/{decision}", post(decide_exception))
+        .route("/alerts", get(alerts))
+        .route("/alerts/{id}", get(alert))
+        .route("/alerts/{id}/status", post(set_alert_status))
         .route("/scans/{id}", get(scan))
         .route("/settings", get(settings))
         .route("/settings/lang", post(set_lang))
@@ -356,6 +361,22 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
         );
     }
     let tenants = s.store.tenant_overview(p.scope(), None).await?;
+    // Active threat alerts beside each customer's score: context, not part of the score.
+    let mut alerts = s.store.active_alert_counts_by_customer(p.scope()).await?;
+    let tenant_names: BTreeMap<i64, &str> = tenants
+        .iter()
+        .map(|t| (t.tenant.id, t.tenant.display_name.as_str()))
+        .collect();
+    let guards: Vec<Value> = s
+        .store
+        .log_guards(p.scope())
+        .await?
+        .into_iter()
+        .filter_map(|g| {
+            let name = tenant_names.get(&g.tenant_id).copied().unwrap_or_default();
+            guard_notice(g, "Asia/Tokyo").map(|n| context! { tenant_name => name, ..n })
+        })
+        .collect();
     // Per customer: name, tenants, the tenants' latest scores, active findings by severity.
     type CustomerTotals = (String, usize, Vec<f64>, BTreeMap<Severity, i64>);
     let mut by_customer: BTreeMap<i64, CustomerTotals> = BTreeMap::new();
@@ -381,7 +402,8 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
         .map(|(id, (name, n, scores, sev))| {
             let score = (!scores.is_empty())
                 .then(|| (scores.iter().sum::<f64>() / scores.len() as f64 * 10.0).round() / 10.0);
-            context! { id, name, tenants => n, score, sev }
+            let alerts = alerts.remove(&id).unwrap_or_default();
+            context! { id, name, tenants => n, score, sev, alerts }
         })
         .collect();
     // Worst first: lowest score, then most critical findings.
@@ -422,7 +444,7 @@ async fn overview(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
     render(
         &p,
         "overview.html",
-        context! { customers => rows, worst, pending },
+        context! { customers => rows, worst, pending, guards },
     )
 }
 
@@ -507,10 +529,42 @@ async fn tenant(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i6
         .collect();
     let counts = s.store.severity_counts(p.scope(), Some(id)).await?;
     let sev: BTreeMap<Severity, i64> = counts.into_iter().map(|(_, s, n)| (s, n)).collect();
+    // Threat detection: the flood guard's decision when it holds the tenant's logs back, and
+    // the tenant's alerts by day, newest first.
+    let guard = s
+        .store
+        .log_guard(id)
+        .await?
+        .and_then(|g| guard_notice(g, &tz));
+    let active_alerts = s.store.active_alert_counts(p.scope(), Some(id)).await?;
+    let filter = AlertFilter {
+        tenant_id: Some(id),
+        ..AlertFilter::default()
+    };
+    let recent = service::alerts(&s, &p, Ok(filter), TIMELINE_ALERTS, 0)
+        .await
+        .map_err(with_lang(&p))?;
+    let lang = p.lang();
+    let zone = jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut timeline: Vec<(String, Vec<Value>)> = Vec::new();
+    for a in &recent {
+        let at = a.last_seen.to_zoned(zone.clone());
+        let day = at.strftime("%Y-%m-%d").to_string();
+        let row = context! { a => a, title => a.title.get(lang), time => at.strftime("%H:%M").to_string() };
+        match timeline.last_mut() {
+            Some((d, rows)) if *d == day => rows.push(row),
+            _ => timeline.push((day, vec![row])),
+        }
+    }
+    let timeline: Vec<Value> = timeline
+        .into_iter()
+        .map(|(day, alerts)| context! { day, alerts })
+        .collect();
     render(
         &p,
         "tenant.html",
-        context! { tenant => t, customer => c, chart, latest, frameworks, scans, next_runs, sev, points => scores.len() },
+        context! { tenant => t, customer => c, chart, latest, frameworks, scans, next_runs, sev, points => scores.len(),
+        guard, active_alerts, timeline, timeline_full => recent.len() as i64 == TIMELINE_ALERTS },
     )
 }
 
@@ -758,6 +812,142 @@ async fn decide_exception(
         .await
         .map_err(with_lang(&p))?;
     Ok(Redirect::to("/exceptions").into_response())
+}
+
+// ---- threat alerts ----
+
+/// Alerts shown in a tenant's timeline (the rest are a link away).
+const TIMELINE_ALERTS: i64 = 100;
+
+/// The flood guard's decision as a notice, when it holds the tenant's logs back now.
+fn guard_notice(g: LogGuard, tz: &str) -> Option<Value> {
+    let state = g.effective(Timestamp::now());
+    (state != GuardState::Normal).then(|| {
+        context! { tenant_id => g.tenant_id, state => state.as_str(), reason => g.reason,
+        since => local_time(Some(g.since), tz), until => local_time(g.until, tz) }
+    })
+}
+
+async fn alerts(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(f): Query<AlertParams>,
+) -> PageResult {
+    let p = signed_in(&s, &headers).await?;
+    let mut f = f;
+    if f.status.is_none() && f.active.is_none() {
+        f.status = Some("active".into());
+    }
+    let (limit, offset) = (f.limit(), f.offset());
+    // One more than shown: whether there is a next page.
+    let mut list = service::alerts(&s, &p, f.filter(), limit + 1, offset)
+        .await
+        .map_err(with_lang(&p))?;
+    let more = list.len() as i64 > limit;
+    list.truncate(limit as usize);
+    let lang = p.lang();
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|a| {
+            context! { a => a, title => a.title.get(lang),
+            last_seen => local_time(Some(a.last_seen), "Asia/Tokyo") }
+        })
+        .collect();
+    let tenants = s.store.list_tenants_scoped(p.scope(), None).await?;
+    let base = |offset: i64| {
+        let mut u = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(x) = f.tenant_id {
+            u.append_pair("tenant_id", &x.to_string());
+        }
+        for (k, v) in [
+            ("status", &f.status),
+            ("severity", &f.severity),
+            ("source", &f.source),
+            ("rule_id", &f.rule_id),
+        ] {
+            if let Some(v) = v {
+                u.append_pair(k, v);
+            }
+        }
+        u.append_pair("offset", &offset.to_string());
+        format!("/alerts?{}", u.finish())
+    };
+    let prev = (offset > 0).then(|| base((offset - limit).max(0)));
+    let next = more.then(|| base(offset + limit));
+    render(
+        &p,
+        "alerts.html",
+        context! {
+            rows, prev, next, tenants,
+            filter => context! { tenant_id => f.tenant_id, status => f.status, severity => f.severity },
+        },
+    )
+}
+
+async fn alert(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> PageResult {
+    let p = signed_in(&s, &headers).await?;
+    let service::AlertDetail { alert: a, history } =
+        service::alert(&s, &p, id).await.map_err(with_lang(&p))?;
+    let lang = p.lang();
+    let mut users: BTreeMap<i64, String> = BTreeMap::new();
+    for e in &history {
+        if let Some(id) = e.actor_user_id {
+            if let std::collections::btree_map::Entry::Vacant(v) = users.entry(id) {
+                if let Some(u) = s.store.get_user(id).await? {
+                    v.insert(u.display_name);
+                }
+            }
+        }
+    }
+    let history: Vec<Value> = history
+        .iter()
+        .map(|e| {
+            let at = Timestamp::from_microsecond(e.at).ok();
+            context! { e => e, at => local_time(at, "Asia/Tokyo"),
+            actor => e.actor_user_id.and_then(|u| users.get(&u)) }
+        })
+        .collect();
+    let next: Vec<&str> = mamori_store::AlertStatus::ALL
+        .iter()
+        .filter(|x| **x != a.status)
+        .map(|x| x.as_str())
+        .collect();
+    render(
+        &p,
+        "alert.html",
+        context! { a => a, title => a.title.get(lang), response => a.response.get(lang), history, next,
+        first_seen => local_time(Some(a.first_seen), "Asia/Tokyo"),
+        last_seen => local_time(Some(a.last_seen), "Asia/Tokyo") },
+    )
+}
+
+#[derive(Deserialize)]
+struct AlertStatusForm {
+    #[serde(default)]
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn set_alert_status(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<AlertStatusForm>,
+) -> PageResult {
+    let p = signed_in(&s, &headers).await?;
+    p.check_csrf(Some(&form.csrf)).map_err(with_lang(&p))?;
+    let status = form
+        .status
+        .parse::<mamori_store::AlertStatus>()
+        .map_err(|e| ApiError::BadRequest(e.to_string()));
+    match service::set_alert_status(&s, &p, Some(&form.csrf), id, status, &form.note).await {
+        // Already in that state (someone else was quicker): the page shows where it is.
+        Ok(_) | Err(ApiError::Conflict(_)) => {}
+        Err(e) => return Err(PageError::Api(e, p.lang())),
+    }
+    Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
 }
 
 // ---- scans ----

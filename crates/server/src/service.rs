@@ -9,11 +9,12 @@
 //! the caller's customer answers 404 exactly like a missing one.
 
 use jiff::Timestamp;
-use mamori_core::Severity;
+use mamori_core::{LogSource, Severity};
 use mamori_store::{
-    ApiToken, App, Customer, Drift, DriftItem, Exception, ExceptionStatus, FindingEvent,
-    FindingView, Job, NewCustomer, NewTenant, NewUser, NotificationChannel, Page, Role, Scan,
-    Scope, Tenant, User,
+    Alert, AlertEvent, AlertFilter, AlertStatus, ApiToken, App, Customer, Drift, DriftItem,
+    Exception, ExceptionStatus, FindingEvent, FindingView, GuardState, Job, LogGuard, LogStream,
+    MeterRow, NewCustomer, NewTenant, NewUser, NotificationChannel, Page, Role, Scan, Scope,
+    Tenant, User,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -22,6 +23,7 @@ use crate::api::FindingFilter;
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
+use crate::ingest::LogBatch;
 use crate::AppState;
 
 /// The role check, then the CSRF token. The role comes first (the API's order since its first
@@ -666,4 +668,238 @@ pub async fn delete_channel(
         "",
     )
     .await
+}
+
+// ---- threat alerts ----
+
+/// Alerts the caller may see, the most recent activity first. `filter` is the parsed query; a
+/// bad one is reported after the role check.
+pub async fn alerts(
+    s: &AppState,
+    p: &Principal,
+    filter: ApiResult<AlertFilter>,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<Vec<Alert>> {
+    p.require(Action::ViewPosture)?;
+    let filter = filter?;
+    Ok(s.store
+        .list_alerts(p.scope(), &filter, limit.clamp(1, 1000), offset.max(0))
+        .await?)
+}
+
+/// An alert with its status history (oldest first).
+pub struct AlertDetail {
+    pub alert: Alert,
+    pub history: Vec<AlertEvent>,
+}
+
+pub async fn alert(s: &AppState, p: &Principal, id: i64) -> ApiResult<AlertDetail> {
+    p.require(Action::ViewPosture)?;
+    let alert = s
+        .store
+        .get_alert(p.scope(), id)
+        .await?
+        .ok_or(ApiError::NotFound("alert"))?;
+    let history = s.store.alert_history(p.scope(), id).await?;
+    Ok(AlertDetail { alert, history })
+}
+
+/// Notes on alerts, risk acceptances and log suspensions are at most this long.
+pub const MAX_NOTE: usize = 2000;
+
+/// Moves an alert through its triage, with a note kept in its history and the audit log.
+/// Setting the status it already has is [`ApiError::Conflict`].
+pub async fn set_alert_status(
+    s: &AppState,
+    p: &Principal,
+    csrf: Option<&str>,
+    id: i64,
+    status: ApiResult<AlertStatus>,
+    note: &str,
+) -> ApiResult<Alert> {
+    authorise(p, Action::TriageAlerts, csrf)?;
+    let status = status?;
+    let note = note.trim();
+    if note.chars().count() > MAX_NOTE {
+        return Err(bad(format!("note: at most {MAX_NOTE} characters")));
+    }
+    let a = s
+        .store
+        .set_alert_status(p.scope(), id, status, Some(p.user.id), note)
+        .await?;
+    let detail = if note.is_empty() {
+        status.to_string()
+    } else {
+        format!("{status}: {note}")
+    };
+    audit(
+        s,
+        p,
+        Some(a.customer_id),
+        "alert.status",
+        &format!("alert/{}", a.id),
+        &detail,
+    )
+    .await?;
+    Ok(a)
+}
+
+// ---- audit logs: push ingest, status, the flood guard ----
+
+/// A tenant's log processing: its streams, the flood guard's decision (and the state in force
+/// now), the last hour's metering per minute and the pushed batches waiting.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogStatus {
+    pub tenant_id: i64,
+    pub streams: Vec<LogStream>,
+    pub guard: Option<LogGuard>,
+    pub guard_state: GuardState,
+    pub meter: Vec<MeterRow>,
+    pub spool: SpoolDepth,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SpoolDepth {
+    pub batches: i64,
+    pub bytes: i64,
+}
+
+pub async fn log_status(s: &AppState, p: &Principal, tenant_id: i64) -> ApiResult<LogStatus> {
+    let t = tenant(s, p, tenant_id).await?;
+    let now = Timestamp::now();
+    let streams = s.store.list_log_streams(p.scope(), Some(t.id)).await?;
+    let guard = s.store.log_guard(t.id).await?;
+    let since = now
+        .checked_sub(jiff::SignedDuration::from_mins(60))
+        .unwrap_or(now);
+    let meter = s.store.log_meter(p.scope(), Some(t.id), since).await?;
+    let (batches, bytes) = s.store.spool_depth(Some(t.id)).await?;
+    Ok(LogStatus {
+        tenant_id: t.id,
+        streams,
+        guard_state: guard
+            .as_ref()
+            .map_or(GuardState::Normal, |g| g.effective(now)),
+        guard,
+        meter,
+        spool: SpoolDepth { batches, bytes },
+    })
+}
+
+/// The flood guard's answer to a push for the tenant now: throttled → [`ApiError::LogsThrottled`]
+/// (429, `Retry-After` until the throttle ends, 60 s when it has no end), suspended →
+/// [`ApiError::LogsSuspended`] (403, until an operator resumes it).
+async fn guard_allows_push(s: &AppState, tenant_id: i64) -> ApiResult<()> {
+    let Some(g) = s.store.log_guard(tenant_id).await? else {
+        return Ok(());
+    };
+    let now = Timestamp::now();
+    match g.effective(now) {
+        GuardState::Normal => Ok(()),
+        GuardState::Throttled => {
+            let retry_after = g
+                .until
+                .map(|until| {
+                    let ms = until.duration_since(now).as_millis().max(0);
+                    ((ms + 999) / 1000).max(1) as u64
+                })
+                .unwrap_or(60);
+            Err(ApiError::LogsThrottled {
+                reason: g.reason,
+                since: g.since,
+                retry_after,
+            })
+        }
+        GuardState::Suspended => Err(ApiError::LogsSuspended {
+            reason: g.reason,
+            since: g.since,
+        }),
+    }
+}
+
+/// What a push spooled (the 202 body).
+#[derive(Debug, Clone, Serialize)]
+pub struct Spooled {
+    pub batch_id: i64,
+    pub events: i64,
+    pub bytes: i64,
+    pub malformed_lines: i64,
+}
+
+/// Spools a pushed batch of a tenant's audit logs for the workers. In order: the role (and
+/// CSRF), the source, the tenant in the caller's scope (404), the flood guard (429 / 403), and
+/// only then the body (`batch`: read and checked by the adapter, 413 / 400 / 415). Not audited
+/// one by one: every batch is metered and spooled with its tenant, source and time.
+pub async fn push_logs(
+    s: &AppState,
+    p: &Principal,
+    csrf: Option<&str>,
+    tenant_id: i64,
+    source: ApiResult<LogSource>,
+    batch: impl std::future::Future<Output = ApiResult<LogBatch>>,
+) -> ApiResult<Spooled> {
+    authorise(p, Action::PushLogs, csrf)?;
+    let source = source?;
+    let t = s
+        .store
+        .get_tenant_scoped(p.scope(), tenant_id)
+        .await?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    guard_allows_push(s, t.id).await?;
+    let batch = batch.await?;
+    let batch_id = s
+        .store
+        .spool_log_batch(t.id, source, &batch.gzip, batch.events, batch.bytes)
+        .await?;
+    Ok(Spooled {
+        batch_id,
+        events: batch.events,
+        bytes: batch.bytes,
+        malformed_lines: batch.malformed_lines,
+    })
+}
+
+/// Suspends (`Some(reason)`) or resumes (`None`, with a note) a tenant's log processing by
+/// hand: pushes are refused and its pulls and spooled batches wait until it is resumed.
+pub async fn set_log_suspension(
+    s: &AppState,
+    p: &Principal,
+    csrf: Option<&str>,
+    tenant_id: i64,
+    suspend: bool,
+    text: &str,
+) -> ApiResult<LogGuard> {
+    authorise(p, Action::ManageLogGuard, csrf)?;
+    let text = text.trim();
+    if suspend && text.is_empty() {
+        return Err(bad("reason: say why log processing is suspended"));
+    }
+    if text.chars().count() > MAX_NOTE {
+        return Err(bad(format!("at most {MAX_NOTE} characters")));
+    }
+    let t = s
+        .store
+        .get_tenant_scoped(p.scope(), tenant_id)
+        .await?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    let (state, action) = if suspend {
+        (GuardState::Suspended, "logs.suspend")
+    } else {
+        (GuardState::Normal, "logs.resume")
+    };
+    let g = s
+        .store
+        .set_log_guard(t.id, state, text, None, Some(p.user.id))
+        .await?;
+    audit(
+        s,
+        p,
+        Some(t.customer_id),
+        action,
+        &format!("tenant/{}", t.id),
+        text,
+    )
+    .await?;
+    Ok(g)
 }

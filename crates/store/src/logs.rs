@@ -792,6 +792,29 @@ impl Store {
         rows.into_iter().map(|(s, n)| Ok((s.parse()?, n))).collect()
     }
 
+    /// Active (open or acknowledged) alerts per customer and severity, in the scope: the
+    /// overview's context beside each customer's posture score, in one query.
+    pub async fn active_alert_counts_by_customer(
+        &self,
+        scope: Scope,
+    ) -> Result<BTreeMap<i64, BTreeMap<Severity, i64>>> {
+        let sql = format!(
+            "SELECT t.customer_id, a.severity, COUNT(*) FROM alerts a JOIN tenants t ON t.id = a.tenant_id \
+             WHERE a.status IN ('open', 'acknowledged') AND {} GROUP BY t.customer_id, a.severity",
+            filter(scope.customer().is_some(), "$1", "t.customer_id = $1"),
+        );
+        let rows: Vec<(i64, String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(scope.customer()).fetch_all(pool).await?
+        });
+        let mut out: BTreeMap<i64, BTreeMap<Severity, i64>> = BTreeMap::new();
+        for (customer, severity, n) in rows {
+            out.entry(customer)
+                .or_default()
+                .insert(severity.parse()?, n);
+        }
+        Ok(out)
+    }
+
     // ---- spool ----
 
     /// Spools a pushed batch (already gzip-compressed) and meters it. Returns its id.

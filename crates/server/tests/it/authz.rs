@@ -26,12 +26,20 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/tenants/{id}/schedule", "OA"),
     ("GET", "/api/v1/tenants/{id}/scores", "OA AN IN CA CV"),
     ("POST", "/api/v1/tenants/{id}/scans", "OA AN CA"),
+    ("GET", "/api/v1/tenants/{id}/logs", "OA AN IN CA CV"),
+    ("POST", "/api/v1/tenants/{id}/logs/{source}", "OA AN CA"),
+    // After the pushes: suspended, then resumed.
+    ("POST", "/api/v1/tenants/{id}/logs/suspend", "OA"),
+    ("POST", "/api/v1/tenants/{id}/logs/resume", "OA"),
     ("GET", "/api/v1/scans", "OA AN IN CA CV"),
     ("GET", "/api/v1/scans/{id}", "OA AN IN CA CV"),
     ("GET", "/api/v1/scans/{id}/results", "OA AN IN CA CV"),
     ("GET", "/api/v1/scans/{id}/drift", "OA AN IN CA CV"),
     ("GET", "/api/v1/findings", "OA AN IN CA CV"),
     ("GET", "/api/v1/findings/{id}", "OA AN IN CA CV"),
+    ("GET", "/api/v1/alerts", "OA AN IN CA CV"),
+    ("GET", "/api/v1/alerts/{id}", "OA AN IN CA CV"),
+    ("POST", "/api/v1/alerts/{id}/status", "OA AN CA"),
     ("GET", "/api/v1/exceptions", "OA AN IN CA CV"),
     ("POST", "/api/v1/exceptions", "OA AN CA"),
     ("GET", "/api/v1/exceptions/{id}", "OA AN IN CA CV"),
@@ -96,6 +104,7 @@ async fn prepare(
         p if p.starts_with("/api/v1/tenants/") => tenant,
         p if p.starts_with("/api/v1/scans/") => scan,
         p if p.starts_with("/api/v1/findings/") => finding,
+        p if p.starts_with("/api/v1/alerts/") => w.alert(tenant).await,
         "/api/v1/exceptions/{id}" => w.exception(tenant, None).await,
         "/api/v1/exceptions/{id}/approve" | "/api/v1/exceptions/{id}/reject" => {
             w.exception(tenant, None).await
@@ -115,6 +124,15 @@ async fn prepare(
             "tenant_id": tenant, "control_id": w.control_a, "resource_key": format!("r{unique}"),
             "reason": "compensating control", "expires_at": in_days(30)})),
         ("POST", p) if p.starts_with("/api/v1/exceptions/") => Some(json!({"note": "ok"})),
+        ("POST", "/api/v1/alerts/{id}/status") => {
+            Some(json!({"status": "acknowledged", "note": "looking into it"}))
+        }
+        // One NDJSON line (the JSON body is one object on one line).
+        ("POST", "/api/v1/tenants/{id}/logs/{source}") => {
+            Some(json!({"id": format!("event-{unique}"), "userPrincipalName": "a@example.com"}))
+        }
+        ("POST", "/api/v1/tenants/{id}/logs/suspend") => Some(json!({"reason": "flooding"})),
+        ("POST", "/api/v1/tenants/{id}/logs/resume") => Some(json!({"note": "calm again"})),
         ("POST", "/api/v1/users") => Some(json!({
             "username": format!("user{unique}"), "role": "customer_viewer",
             "customer_id": customer, "password": "long-enough-password"})),
@@ -124,7 +142,11 @@ async fn prepare(
             "config": {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "s3cret-value-0123456789"}})),
         _ => None,
     };
-    (path.replace("{id}", &id.to_string()), body)
+    (
+        path.replace("{id}", &id.to_string())
+            .replace("{source}", "entra-signin"),
+        body,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -195,6 +195,19 @@ async fn batch_body(ctx: Ctx) {
     assert_eq!(meter.iter().map(|m| m.events).sum::<i64>(), 3);
     assert_eq!(meter.iter().map(|m| m.bytes).sum::<i64>(), 2000);
 
+    // Active alerts per customer, for the overview: only the scope's.
+    let by_customer = s.active_alert_counts_by_customer(Scope::All).await.unwrap();
+    assert_eq!(
+        by_customer.get(&customer),
+        Some(&BTreeMap::from([(Severity::High, 1)]))
+    );
+    let momiji = s.get_tenant(other).await.unwrap().unwrap().customer_id;
+    assert!(s
+        .active_alert_counts_by_customer(Scope::Customer(momiji))
+        .await
+        .unwrap()
+        .is_empty());
+
     // Triage with history; customers see only their own alerts.
     let id = a.id;
     let acked = s
@@ -299,6 +312,11 @@ async fn batch_body(ctx: Ctx) {
         .is_empty());
     assert!(s
         .active_alert_counts(Scope::All, Some(t))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .active_alert_counts_by_customer(Scope::All)
         .await
         .unwrap()
         .is_empty());

@@ -7,18 +7,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use mamori_core::{Localized, LogSource};
 use mamori_mock_saas::m365::{M365Mock, M365TenantSpec};
 use mamori_mock_saas::Behaviour;
 use mamori_server::{AppState, Role, ServerConfig};
 use mamori_store::{
-    FindingQuery, MasterKey, NewCustomer, NewException, NewTenant, NewUser, Role as UserRole,
-    ScanStatus, Scope, Store,
+    FindingQuery, LogCommit, MasterKey, NewAlert, NewCustomer, NewException, NewTenant, NewUser,
+    Role as UserRole, ScanStatus, Scope, Store,
 };
 use mamori_work::{Collector, ConnectorCollector, WorkConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery";
+pub const ALERT_RULE: &str = "mamori.entra_signin.password_spray";
+pub const ALERT_TITLE_EN: &str = "Password spray against many accounts";
+pub const ALERT_TITLE_JA: &str = "多数のアカウントへのパスワードスプレー";
 
 pub struct Actor {
     pub user_id: i64,
@@ -32,6 +36,8 @@ pub struct Options {
     pub tick: Duration,
     /// Log detection and the flood guard.
     pub logs: mamori_work::logs::LogsConfig,
+    /// Changes to the server's settings (e.g. smaller push limits).
+    pub configure: fn(&mut ServerConfig),
 }
 
 impl Default for Options {
@@ -40,6 +46,7 @@ impl Default for Options {
             collector: Arc::new(ConnectorCollector),
             tick: Duration::from_secs(1),
             logs: mamori_work::logs::LogsConfig::default(),
+            configure: |_| {},
         }
     }
 }
@@ -176,7 +183,7 @@ impl World {
         let approver = user("approver", UserRole::OperatorAdmin, None).await;
 
         let engine = mamori_policy::Engine::with_builtin_packs().unwrap();
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             work: WorkConfig {
                 tick: options.tick,
                 worker_concurrency: 2,
@@ -188,6 +195,7 @@ impl World {
             },
             ..ServerConfig::default()
         };
+        (options.configure)(&mut config);
         let state = AppState::new(
             store.clone(),
             key.clone(),
@@ -346,6 +354,61 @@ impl World {
         e.id
     }
 
+    /// A threat alert raised on the tenant as the detector would (a password spray from one
+    /// address, high), under a key of its own; returns its id.
+    pub async fn alert(&self, tenant: i64) -> i64 {
+        let n = unique();
+        let source = LogSource::EntraSignin;
+        let version = self
+            .store
+            .log_stream(tenant, source)
+            .await
+            .unwrap()
+            .map_or(0, |s| s.version);
+        let at = jiff::Timestamp::now();
+        let alerts = [NewAlert {
+            alert_key: format!("test-alert-{n}"),
+            rule_id: ALERT_RULE.into(),
+            source,
+            kind: "correlation".into(),
+            severity: mamori_core::Severity::High,
+            title: Localized::new(ALERT_TITLE_EN, ALERT_TITLE_JA),
+            response: Localized::new(
+                "Block the source address and reset the targeted passwords.",
+                "送信元アドレスを遮断し、狙われたパスワードをリセットする。",
+            ),
+            attack: vec!["T1110.003".into()],
+            entities: std::collections::BTreeMap::from([(
+                "ip".to_string(),
+                format!("203.0.113.{}", n % 250),
+            )]),
+            event_ids: vec![format!("event-{n}-1"), format!("event-{n}-2")],
+            count: 25,
+            first_seen: at - jiff::SignedDuration::from_mins(10),
+            last_seen: at,
+        }];
+        let committed = self
+            .store
+            .commit_log_batch(&LogCommit {
+                tenant_id: tenant,
+                source,
+                expected_version: version,
+                checkpoint: None,
+                state: b"test",
+                seen: &[],
+                alerts: &alerts,
+                events: 0,
+                duplicates: 0,
+                quarantined: 0,
+                last_event_at: None,
+                metered_bytes: None,
+                spool: None,
+            })
+            .await
+            .unwrap();
+        committed.created[0]
+    }
+
     pub async fn token_of(&self, user_id: i64) -> i64 {
         self.store
             .create_api_token(user_id, "to delete", None)
@@ -392,6 +455,31 @@ impl World {
         let status = r.status();
         let text = r.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Pushes an audit-log batch as `actor`: the body as given, with `Content-Encoding: gzip`
+    /// when `gzip_header`.
+    pub async fn push(
+        &self,
+        actor: &Actor,
+        tenant: i64,
+        source: &str,
+        body: Vec<u8>,
+        gzip_header: bool,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!(
+                "{}/api/v1/tenants/{tenant}/logs/{source}",
+                self.base
+            ))
+            .bearer_auth(&actor.token)
+            .header("content-type", "application/x-ndjson")
+            .body(body);
+        if gzip_header {
+            req = req.header("content-encoding", "gzip");
+        }
+        req.send().await.unwrap()
     }
 
     pub async fn call_anonymous(
