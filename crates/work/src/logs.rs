@@ -633,7 +633,30 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
 
 /// Pulls every log source of the job's tenant from its checkpoint to now.
 async fn run_pull(state: &WorkState, worker: &str, job: Job) {
+    // The lease is kept while the pull runs (a week of logs takes minutes); a worker that
+    // loses it stops at its next batch, and the stream's version keeps two from committing
+    // the same records meanwhile.
+    let heartbeat = {
+        let state = state.clone();
+        let worker = worker.to_string();
+        tokio::spawn(async move {
+            let every = state.config.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                match state
+                    .store
+                    .heartbeat(job.id, &worker, state.config.lease)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => tracing::warn!(job = job.id, error = %e, "heartbeat failed"),
+                }
+            }
+        })
+    };
     let result = pull_tenant(state, job.tenant_id).await;
+    heartbeat.abort();
     let outcome = result.map_err(|e| format!("{e:#}"));
     if let Err(e) = &outcome {
         tracing::warn!(job = job.id, tenant = job.tenant_id, error = %e, "log pull failed");

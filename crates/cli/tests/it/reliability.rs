@@ -238,7 +238,10 @@ fn log_totals(api: &Api, tenant: i64) -> (BTreeMap<String, (i64, i64)>, BTreeSet
         .map(|s| {
             (
                 s["source"].as_str().unwrap().to_string(),
-                (s["events"].as_i64().unwrap(), s["duplicates"].as_i64().unwrap()),
+                (
+                    s["events"].as_i64().unwrap(),
+                    s["duplicates"].as_i64().unwrap(),
+                ),
             )
         })
         .collect();
@@ -247,7 +250,12 @@ fn log_totals(api: &Api, tenant: i64) -> (BTreeMap<String, (i64, i64)>, BTreeSet
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| format!("{} {} {} {}", a["rule_id"], a["entities"], a["first_seen"], a["count"]))
+        .map(|a| {
+            format!(
+                "{} {} {} {}",
+                a["rule_id"], a["entities"], a["first_seen"], a["count"]
+            )
+        })
         .collect();
     (streams, alerts)
 }
@@ -278,7 +286,14 @@ fn log_worker_killed_mid_pull(db: Database, reference: Database) {
     let imitation = Imitation::start(dir.path(), 15);
     let log_start = (t0 - jiff::SignedDuration::from_hours(48)).to_string();
     let flags = [
-        "--lease-secs", "3", "--tick", "1", "--log-pull-secs", "86400", "--log-start", &log_start,
+        "--lease-secs",
+        "3",
+        "--tick",
+        "1",
+        "--log-pull-secs",
+        "86400",
+        "--log-start",
+        &log_start,
     ];
     let run = |db: &Database, name: &str| {
         let data = dir.path().join(format!("data-{name}"));
@@ -293,34 +308,68 @@ fn log_worker_killed_mid_pull(db: Database, reference: Database) {
     let (data, api_server, client) = run(&db, "killed");
     let mut victim = Server::start("logs-1", "worker", &db, &data, &flags, dir.path());
     let tenant = create_tenant(&client, &imitation.m365_credentials());
-    wait_until("the first batches to be committed", Duration::from_secs(120), || {
-        let (streams, _) = log_totals(&client, tenant);
-        (streams.values().map(|(e, _)| e).sum::<i64>() > 500).then_some(())
-    });
+    wait_until(
+        "the first batches to be committed",
+        Duration::from_secs(120),
+        || {
+            let (streams, _) = log_totals(&client, tenant);
+            (streams.values().map(|(e, _)| e).sum::<i64>() > 500).then_some(())
+        },
+    );
     let (before, _) = log_totals(&client, tenant);
     let exit = victim.proc.kill9();
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&exit), Some(9));
-    log(format!("[{}] killed the log worker mid-pull at {before:?}", db.label()));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&exit),
+        Some(9)
+    );
+    log(format!(
+        "[{}] killed the log worker mid-pull at {before:?}",
+        db.label()
+    ));
     let survivor = Server::start("logs-2", "worker", &db, &data, &flags, dir.path());
     let job = wait_pull_done(&client, tenant, "the pull to be taken over and finish");
-    assert_eq!(job["attempts"], 2, "one lost attempt, one that finished: {job:#}");
+    assert_eq!(
+        job["attempts"], 2,
+        "one lost attempt, one that finished: {job:#}"
+    );
     let (streams, alerts) = log_totals(&client, tenant);
 
     // The reference: the same records, never interrupted.
     let (ref_data, ref_api_server, ref_client) = run(&reference, "reference");
-    let ref_worker = Server::start("logs-ref", "worker", &reference, &ref_data, &flags, dir.path());
+    let ref_worker = Server::start(
+        "logs-ref",
+        "worker",
+        &reference,
+        &ref_data,
+        &flags,
+        dir.path(),
+    );
     let ref_tenant = create_tenant(&ref_client, &imitation.m365_credentials());
     wait_pull_done(&ref_client, ref_tenant, "the reference pull");
     let (ref_streams, ref_alerts) = log_totals(&ref_client, ref_tenant);
 
-    assert!(ref_streams.values().map(|(e, _)| e).sum::<i64>() > 1000, "{ref_streams:?}");
+    assert!(
+        ref_streams.values().map(|(e, _)| e).sum::<i64>() > 1000,
+        "{ref_streams:?}"
+    );
     let events = |m: &BTreeMap<String, (i64, i64)>| -> BTreeMap<String, i64> {
         m.iter().map(|(k, (e, _))| (k.clone(), *e)).collect()
     };
-    assert_eq!(events(&streams), events(&ref_streams), "no gap and no duplicate");
+    assert_eq!(
+        events(&streams),
+        events(&ref_streams),
+        "no gap and no duplicate"
+    );
     assert!(!ref_alerts.is_empty());
     assert_eq!(alerts, ref_alerts, "the same alerts");
-    for p in [&api_server.proc, &survivor.proc, &ref_api_server.proc, &ref_worker.proc] {
+    let (mut api_server, mut survivor, mut ref_api_server, mut ref_worker) =
+        (api_server, survivor, ref_api_server, ref_worker);
+    for p in [
+        &mut api_server.proc,
+        &mut survivor.proc,
+        &mut ref_api_server.proc,
+        &mut ref_worker.proc,
+    ] {
         p.assert_alive();
     }
     log(format!(
