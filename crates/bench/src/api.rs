@@ -29,6 +29,20 @@ pub struct ServerBenchArgs {
     /// schedules; checks that no slot is missed or run twice.
     #[arg(long)]
     pub schedule: bool,
+    /// Instead: the log path on one database — pushed batches spooled and consumed by log
+    /// workers (detect + commit) — with the workers of --ingest-workers; `--events` sets the
+    /// corpus.
+    #[arg(long)]
+    pub ingest: bool,
+    /// With --ingest: tenants the corpus is shared among.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub ingest_tenants: usize,
+    /// With --ingest: events per pushed batch.
+    #[arg(long, default_value_t = 2_000, value_name = "N")]
+    pub ingest_batch: usize,
+    /// With --ingest: log workers of each round, e.g. `1,2,4`.
+    #[arg(long, default_value = "1,2", value_name = "LIST")]
+    pub ingest_workers: String,
     /// With --api/--schedule: postgres://USER@HOST:PORT/DB (a database to connect to for
     /// creating and dropping a fresh mamori_bench_* database), or sqlite:///new/file.db;
     /// default: a SQLite file in a temporary directory.

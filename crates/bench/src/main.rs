@@ -8,6 +8,7 @@
 mod api;
 mod collect;
 mod detect;
+mod ingest;
 mod schedule;
 
 use anyhow::{Context, Result};
@@ -153,6 +154,9 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             iterations: args.iterations.min(3),
             stream_gb: args.stream_gb,
         });
+    }
+    if args.server.ingest {
+        return ingest::run(&args.server, args.events);
     }
     if args.server.api {
         return api::run(&args.server);

@@ -69,7 +69,6 @@ pub fn run(options: &DemoOptions) -> Result<u8> {
         let collected = vec![a, b?];
         let m365_credentials = m365.config(true);
         let gws_credentials = crate::imitate::gws_config_json(&gws);
-        write_reports(out_dir, &engine, collected, started)?;
         // The demo tenants' last week of audit logs, pulled and matched by the rules.
         let rules = mamori_detect::RuleSet::builtin().context("the built-in detection rules")?;
         let until = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(5);
@@ -82,7 +81,15 @@ pub fn run(options: &DemoOptions) -> Result<u8> {
             crate::logs::pull_and_detect(&m365_config, &tenant_id, since, until, &rules),
             crate::logs::pull_and_detect(&gws_config, "sakura-trading-gws", since, until, &rules),
         );
-        write_alerts(out_dir, &[m365_logs?, gws_logs?])?;
+        let detected = [m365_logs?, gws_logs?];
+        write_reports(
+            out_dir,
+            &engine,
+            collected,
+            started,
+            &threat_section(&detected),
+        )?;
+        write_alerts(out_dir, &detected)?;
         if !options.serve {
             return Ok(0);
         }
@@ -150,11 +157,65 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
     Ok(())
 }
 
+/// The reports' threat section: every alert, and the log sources that could not be read.
+fn threat_section(detected: &[crate::logs::Detected]) -> mamori_report::ThreatSection {
+    let mut alerts: Vec<&mamori_detect::Alert> = detected.iter().flat_map(|d| &d.alerts).collect();
+    // Worst first, then by time.
+    let rank = |level: &str| match level {
+        "critical" => 0,
+        "high" => 1,
+        "medium" => 2,
+        "low" => 3,
+        _ => 4,
+    };
+    alerts.sort_by(|a, b| {
+        rank(&a.severity)
+            .cmp(&rank(&b.severity))
+            .then(a.first_epoch.cmp(&b.first_epoch))
+    });
+    mamori_report::ThreatSection {
+        events: detected.iter().map(|d| d.events).sum(),
+        alerts: alerts
+            .into_iter()
+            .map(|a| mamori_report::ReportAlert {
+                tenant: a.tenant.clone(),
+                rule_id: a.rule_id.clone(),
+                title: a.title.clone(),
+                severity: if a.severity == "informational" {
+                    "info".into()
+                } else {
+                    a.severity.clone()
+                },
+                first_seen: a.first_seen(),
+                last_seen: a.last_seen(),
+                count: a.count,
+                entities: a
+                    .entities
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                response: a.response.clone(),
+            })
+            .collect(),
+        missing: detected
+            .iter()
+            .flat_map(|d| &d.sources)
+            .filter_map(|(source, r)| {
+                r.as_ref()
+                    .err()
+                    .map(|why| (source.name().to_string(), why.clone()))
+            })
+            .collect(),
+    }
+}
+
 fn write_reports(
     out_dir: &Path,
     engine: &mamori_policy::Engine,
     collected: Vec<mamori_connect::collection::Collected>,
     started: std::time::Instant,
+    threats: &mamori_report::ThreatSection,
 ) -> Result<()> {
     let engine = engine.clone();
 
@@ -193,7 +254,8 @@ fn write_reports(
         let html = out_dir.join(format!("report-{}.html", lang.code()));
         write_atomically(
             &html,
-            mamori_report::render_html(&evaluations, lang, &generated)?.as_bytes(),
+            mamori_report::render_html_with_threats(&evaluations, Some(threats), lang, &generated)?
+                .as_bytes(),
         )?;
         let csv = out_dir.join(format!("action-plan-{}.csv", lang.code()));
         write_atomically(

@@ -117,6 +117,7 @@ impl Status {
 text_enum! {
     /// An audit-log source Mamori reads for threat detection; its text is the `--source` of
     /// `mamori detect`, the push-ingest path segment and the stored form.
+    #[derive(PartialOrd, Ord)]
     pub enum LogSource("log source") {
         M365 = "m365",
         EntraSignin = "entra-signin",

@@ -112,9 +112,59 @@ fn score<'a>(results: impl Iterator<Item = &'a ControlResult>) -> u32 {
     (pass * 100 + judged / 2).checked_div(judged).unwrap_or(100)
 }
 
+/// One threat alert as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportAlert {
+    pub tenant: String,
+    pub rule_id: String,
+    pub title: mamori_core::Localized,
+    /// Mamori's severity (`critical` … `info`).
+    pub severity: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub count: u64,
+    /// `name=value`, space-separated.
+    pub entities: String,
+    pub response: mamori_core::Localized,
+}
+
+/// The report's threat section: what was read and what it raised. Sources that could not be
+/// read are listed as not collected — never shown as "no alerts".
+#[derive(Debug, Clone, Default)]
+pub struct ThreatSection {
+    pub events: usize,
+    pub alerts: Vec<ReportAlert>,
+    /// (source, why it was not collected).
+    pub missing: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct AlertRow<'a> {
+    tenant: &'a str,
+    rule_id: &'a str,
+    title: &'a str,
+    severity: &'a str,
+    severity_label: &'static str,
+    first_seen: &'a str,
+    last_seen: &'a str,
+    count: u64,
+    entities: &'a str,
+    response: &'a str,
+}
+
 /// Renders the HTML report; `generated` is the timestamp shown in the header.
 pub fn render_html(
     evaluations: &[Evaluation],
+    lang: Lang,
+    generated: &str,
+) -> Result<String, ReportError> {
+    render_html_with_threats(evaluations, None, lang, generated)
+}
+
+/// [`render_html`] with a section of threat alerts from the tenants' audit logs.
+pub fn render_html_with_threats(
+    evaluations: &[Evaluation],
+    threats: Option<&ThreatSection>,
     lang: Lang,
     generated: &str,
 ) -> Result<String, ReportError> {
@@ -182,8 +232,34 @@ pub fn render_html(
         .collect();
     let mut env = Environment::new();
     env.add_template("report.html", TEMPLATE)?;
-    let html = env
-        .get_template("report.html")?
-        .render(context! { c => c.all(), inputs => inputs, generated => generated })?;
+    let html = env.get_template("report.html")?.render(context! {
+        c => c.all(),
+        inputs => inputs,
+        generated => generated,
+        threats => threats.map(|t| context! {
+            summary => crate::REPORT.format(
+                lang,
+                "threats_summary",
+                &[("alerts", &t.alerts.len()), ("events", &t.events)],
+            ),
+            missing => t.missing,
+            alerts => t.alerts.iter().map(|a| AlertRow {
+                tenant: &a.tenant,
+                rule_id: &a.rule_id,
+                title: a.title.get(lang),
+                severity: &a.severity,
+                severity_label: a
+                    .severity
+                    .parse::<mamori_core::Severity>()
+                    .map(|s| s.label(lang))
+                    .unwrap_or("-"),
+                first_seen: &a.first_seen,
+                last_seen: &a.last_seen,
+                count: a.count,
+                entities: &a.entities,
+                response: a.response.get(lang),
+            }).collect::<Vec<_>>(),
+        }),
+    })?;
     Ok(html)
 }

@@ -71,6 +71,33 @@ pub const REPORT: Catalog = Catalog(&[
     ),
     ("mapped_controls", "Mapped controls", "対応するコントロール"),
     ("controls_tab", "Controls", "コントロール"),
+    (
+        "threats_title",
+        "Threat alerts from audit logs",
+        "監査ログから検知した脅威アラート",
+    ),
+    (
+        "threats_summary",
+        "{alerts} alerts from {events} events read",
+        "読み込んだ {events} 件のイベントから {alerts} 件のアラート",
+    ),
+    (
+        "threats_none",
+        "No rule matched the events read.",
+        "読み込んだイベントに該当するルールはありませんでした。",
+    ),
+    (
+        "threats_missing",
+        "Not collected (no detection on these logs)",
+        "未収集（これらのログは検知の対象外）",
+    ),
+    ("rule", "Rule", "ルール"),
+    ("tenant", "Tenant", "テナント"),
+    ("first_seen", "First seen", "初回検知"),
+    ("last_seen", "Last seen", "最終検知"),
+    ("count", "Events", "イベント数"),
+    ("entities", "Entities", "対象"),
+    ("response", "Response", "推奨対応"),
 ]);
 
 /// The report's words in one language.

@@ -5,7 +5,7 @@ mod i18n;
 pub mod ocsf;
 mod table;
 
-pub use html::render_html;
+pub use html::{render_html, render_html_with_threats, ReportAlert, ThreatSection};
 pub use i18n::{Words, REPORT};
 pub use table::{display_width, render_table};
 

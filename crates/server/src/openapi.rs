@@ -346,7 +346,10 @@ fn schemas() -> Value {
             "guard_state": {"type": "string", "enum": ["normal", "throttled", "suspended"], "description": "The state in force now"},
             "meter": {"type": "array", "description": "Events and bytes per minute (unix minutes), the last 60 minutes",
                 "items": {"type": "object", "properties": {"tenant_id": int(), "minute": int(), "events": int(), "bytes": int()}}},
-            "spool": {"type": "object", "properties": {"batches": int(), "bytes": int()}}}},
+            "spool": {"type": "object", "properties": {"batches": int(), "bytes": int()}},
+            "quarantine": {"type": "array", "description": "The newest 20 records that could not become events (the first 64 KiB of each)",
+                "items": {"type": "object", "properties": {"id": int(), "tenant_id": int(), "source": {"type": "string"}, "at": ts,
+                    "reason": {"type": "string"}, "raw": {"type": "string"}}}}}},
         "SpooledBatch": {"type": "object", "required": ["batch_id", "events", "bytes", "malformed_lines"], "properties": {
             "batch_id": int(), "events": {"type": "integer", "format": "int64", "description": "Non-empty lines"},
             "bytes": {"type": "integer", "format": "int64", "description": "Bytes after decompression"},

@@ -757,6 +757,8 @@ pub struct LogStatus {
     pub guard_state: GuardState,
     pub meter: Vec<MeterRow>,
     pub spool: SpoolDepth,
+    /// The newest records that could not become events, with the reason.
+    pub quarantine: Vec<mamori_store::QuarantinedRecord>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -775,7 +777,9 @@ pub async fn log_status(s: &AppState, p: &Principal, tenant_id: i64) -> ApiResul
         .unwrap_or(now);
     let meter = s.store.log_meter(p.scope(), Some(t.id), since).await?;
     let (batches, bytes) = s.store.spool_depth(Some(t.id)).await?;
+    let quarantine = s.store.list_log_quarantine(p.scope(), t.id, 20).await?;
     Ok(LogStatus {
+        quarantine,
         tenant_id: t.id,
         streams,
         guard_state: guard

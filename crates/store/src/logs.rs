@@ -300,6 +300,38 @@ pub struct LogCommit<'a> {
     pub metered_bytes: Option<i64>,
     /// The spooled batch consumed, with the worker holding its lease.
     pub spool: Option<(i64, &'a str)>,
+    /// Records quarantined, as (reason, raw text): the first [`MAX_QUARANTINED_PER_BATCH`]
+    /// are kept, each cut to [`MAX_QUARANTINED_BYTES`].
+    pub quarantine: &'a [(String, String)],
+}
+
+/// Quarantined records kept per batch (all are counted).
+pub const MAX_QUARANTINED_PER_BATCH: usize = 100;
+/// Bytes of a quarantined record kept.
+pub const MAX_QUARANTINED_BYTES: usize = 64 * 1024;
+
+/// A record that could not become an event, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct QuarantinedRecord {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub source: String,
+    #[serde(with = "crate::logs::micros")]
+    pub at: i64,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Alerts a commit created and changed, by id.
@@ -463,10 +495,15 @@ impl Store {
         Ok(seen)
     }
 
-    /// Forgets event ids processed before `before` (the sources never deliver a record later
-    /// than their availability window: 7 days for the Management Activity API).
+    /// Forgets event ids processed, and records quarantined, before `before` (the sources never
+    /// deliver a record later than their availability window: 7 days for the Management
+    /// Activity API). Returns the event ids forgotten.
     pub async fn prune_log_seen(&self, before: Timestamp) -> Result<u64> {
         let n = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM log_quarantine WHERE at < $1")
+                .bind(before.as_microsecond())
+                .execute(pool)
+                .await?;
             sqlx::query("DELETE FROM log_seen WHERE at < $1")
                 .bind(before.as_microsecond())
                 .execute(pool)
@@ -474,6 +511,29 @@ impl Store {
                 .rows_affected()
         });
         Ok(n)
+    }
+
+    /// The newest `limit` (1 to 1000) quarantined records of a tenant visible in the scope.
+    pub async fn list_log_quarantine(
+        &self,
+        scope: Scope,
+        tenant_id: i64,
+        limit: i64,
+    ) -> Result<Vec<QuarantinedRecord>> {
+        let sql = format!(
+            "SELECT q.id, q.tenant_id, q.source, q.at, q.reason, q.raw FROM log_quarantine q \
+             JOIN tenants t ON t.id = q.tenant_id WHERE q.tenant_id = $1 AND {} ORDER BY q.id DESC LIMIT $3",
+            filter(scope.customer().is_some(), "$2", "t.customer_id = $2")
+        );
+        let rows: Vec<QuarantinedRecord> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(tenant_id)
+                .bind(scope.customer())
+                .bind(clamp_limit(limit, 1000))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
     }
 
     /// Commits one batch (see the module documentation). [`Error::Conflict`] when the stream
@@ -556,6 +616,18 @@ impl Store {
                         q = q.bind(*h);
                     }
                     q.execute(&mut *tx).await?;
+                }
+                for (reason, raw) in c.quarantine.iter().take(MAX_QUARANTINED_PER_BATCH) {
+                    sqlx::query(
+                        "INSERT INTO log_quarantine (tenant_id, source, at, reason, raw) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(c.tenant_id)
+                    .bind(c.source.as_str())
+                    .bind(now)
+                    .bind(cut(reason, 1000))
+                    .bind(cut(raw, MAX_QUARANTINED_BYTES))
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 if let Some(bytes) = c.metered_bytes {
                     sqlx::query(

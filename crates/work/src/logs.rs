@@ -226,8 +226,8 @@ pub struct BatchInput {
     pub spool: Option<(i64, String)>,
     /// Bytes to meter (pulls; pushes are metered when received).
     pub metered_bytes: Option<i64>,
-    /// Lines of a pushed batch that were not JSON objects (counted as quarantined).
-    pub bad_lines: i64,
+    /// Lines of a pushed batch that were not JSON objects: (reason, line), quarantined.
+    pub bad_lines: Vec<(String, String)>,
 }
 
 /// What one committed batch did.
@@ -249,18 +249,32 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
     let tenant_key = input.tenant.display_name.clone();
     let records = input.records;
     let bad_lines = input.bad_lines;
+    let keep_raw = |v: &Value| {
+        let text = serde_json::to_string(v).unwrap_or_default();
+        if text.len() > mamori_store::MAX_QUARANTINED_BYTES {
+            let mut end = mamori_store::MAX_QUARANTINED_BYTES;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text[..end].to_string()
+        } else {
+            text
+        }
+    };
     // Normalising is CPU work: off the async threads.
-    let (mut events, quarantined) = tokio::task::spawn_blocking(move || {
+    let (mut events, quarantine) = tokio::task::spawn_blocking(move || {
         let mut events = Vec::with_capacity(records.len());
-        let mut quarantined = 0i64;
+        let mut quarantine = bad_lines;
         for record in records {
             match normalise(source, record, Some(&tenant_key)) {
                 Ok(list) => events.extend(list),
-                Err(_) => quarantined += 1,
+                Err(rejected) => {
+                    quarantine.push((rejected.why.to_string(), keep_raw(&rejected.record)))
+                }
             }
         }
         events.sort_by_key(|e| e.envelope.epoch);
-        (events, quarantined + bad_lines)
+        (events, quarantine)
     })
     .await
     .context("normalising a batch")?;
@@ -341,10 +355,11 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
             alerts: &alerts,
             events: events.len() as i64,
             duplicates,
-            quarantined,
+            quarantined: quarantine.len() as i64,
             last_event_at: last_epoch.and_then(|s| Timestamp::from_second(s).ok()),
             metered_bytes: input.metered_bytes,
             spool: input.spool.as_ref().map(|(id, w)| (*id, w.as_str())),
+            quarantine: &quarantine,
         };
         match state.store.commit_log_batch(&commit).await {
             Ok(committed) => {
@@ -357,7 +372,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
                 return Ok(BatchOutcome {
                     events: events.len() as i64,
                     duplicates,
-                    quarantined,
+                    quarantined: quarantine.len() as i64,
                     committed,
                 });
             }
@@ -523,9 +538,9 @@ pub async fn run_worker(state: WorkState, worker: String, mut stop: watch::Recei
 
 /// Decompresses a spooled body and splits it into records; a line that is not a JSON object is
 /// quarantined (counted, never fatal).
-fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, i64)> {
+fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, Vec<(String, String)>)> {
     let mut text = Vec::new();
-    flate2::read::GzDecoder::new(body)
+    flate2::read::MultiGzDecoder::new(body)
         .take(MAX_SPOOLED_BYTES + 1)
         .read_to_end(&mut text)
         .context("the spooled batch is not valid gzip")?;
@@ -535,15 +550,27 @@ fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, i64)> {
         ));
     }
     let mut records = Vec::new();
-    let mut bad = 0i64;
-    for line in text.split(|b| *b == b'\n') {
+    let mut bad = Vec::new();
+    for (n, line) in text.split(|b| *b == b'\n').enumerate() {
         let line = line.trim_ascii();
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(v @ Value::Object(_)) => records.push(v),
-            _ => bad += 1,
+        let why = match serde_json::from_slice::<Value>(line) {
+            Ok(v @ Value::Object(_)) => {
+                records.push(v);
+                continue;
+            }
+            Ok(_) => format!("line {}: not a JSON object", n + 1),
+            Err(e) => format!("line {}: not JSON ({e})", n + 1),
+        };
+        if bad.len() < mamori_store::MAX_QUARANTINED_PER_BATCH {
+            let raw = String::from_utf8_lossy(
+                &line[..line.len().min(mamori_store::MAX_QUARANTINED_BYTES)],
+            );
+            bad.push((why, raw.into_owned()));
+        } else {
+            bad.push((why, String::new()));
         }
     }
     Ok((records, bad))
@@ -575,7 +602,7 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
                 checkpoint: None,
                 spool: Some((item.id, worker.to_string())),
                 metered_bytes: None,
-                bad_lines: 0,
+                bad_lines: Vec::new(),
             };
             let _ = process_batch(state, empty).await;
             return;
@@ -600,6 +627,8 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
     }
     chunks.push(rest);
     let n = chunks.len();
+    let bad_count = bad.len();
+    let mut bad = Some(bad);
     for (i, chunk) in chunks.into_iter().enumerate() {
         let last = i + 1 == n;
         let input = BatchInput {
@@ -609,12 +638,16 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
             checkpoint: None,
             spool: last.then(|| (item.id, worker.to_string())),
             metered_bytes: None,
-            bad_lines: if last { bad } else { 0 },
+            bad_lines: if last {
+                bad.take().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
         };
         match process_batch(state, input).await {
             Ok(_) => {
-                if last && bad > 0 {
-                    tracing::info!(tenant = tenant.id, source = %item.source, bad, "malformed pushed lines quarantined");
+                if last && bad_count > 0 {
+                    tracing::info!(tenant = tenant.id, source = %item.source, bad = bad_count, "malformed pushed lines quarantined");
                 }
             }
             Err(e) => {
@@ -768,7 +801,7 @@ async fn pull_source(
             checkpoint,
             spool: None,
             metered_bytes: Some(bytes),
-            bad_lines: 0,
+            bad_lines: Vec::new(),
         };
         let result = process_batch(state, input)
             .await

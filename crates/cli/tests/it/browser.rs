@@ -509,6 +509,58 @@ async fn walk(b: Browser) {
         .await;
     eprintln!("browser test: demo customer score {score}");
 
+    // Threat alerts from the demo tenants' audit logs, pulled by the log workers: the password
+    // spray is listed, opens with its ATT&CK technique and response guidance, and the analyst
+    // acknowledges it with a note that shows in its history.
+    let r: anyhow::Result<_> = async {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        let id = loop {
+            b.goto("/alerts?status=&severity=").await?;
+            b.wait_for("#alerts").await?;
+            let rows = b
+                .all("#alerts tr[data-rule=\"mamori.entra-signin.password_spray\"]")
+                .await?;
+            if let Some(row) = rows.first() {
+                break row.attr("data-alert-id").await?.context("data-alert-id")?;
+            }
+            if Instant::now() > deadline {
+                bail!("no password-spray alert on /alerts after 240 s");
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        };
+        b.click_and_leave(&format!("tr[data-alert-id=\"{id}\"] a.alert-link"))
+            .await?;
+        eventually!(format!("/alerts/{id}"), {
+            b.path().await? == format!("/alerts/{id}")
+        });
+        let attack = b.text("#alert-attack").await?;
+        if !attack.contains("T1110") {
+            bail!("the spray's techniques are {attack:?}");
+        }
+        let response = b.text("#alert-response").await?;
+        if response.trim().chars().count() < 20 {
+            bail!("no response guidance: {response:?}");
+        }
+        b.wait_for("#alert-new-status")
+            .await?
+            .select_by_value("acknowledged")
+            .await?;
+        b.fill("#alert-note", "investigating the source address")
+            .await?;
+        b.click_and_leave("#set-alert-status").await?;
+        eventually!("the note in the alert's history", {
+            b.text_now("#alert-history")
+                .await
+                .is_some_and(|t| t.contains("investigating the source address"))
+        });
+        Ok(id)
+    }
+    .await;
+    let alert_id = b
+        .step("the demo's password spray on /alerts, acknowledged", r)
+        .await;
+    eprintln!("browser test: password spray alert #{alert_id} acknowledged");
+
     // Findings filtered to critical; the first one opens with its remediation.
     let r: anyhow::Result<_> = async {
         b.goto("/findings").await?;

@@ -438,6 +438,17 @@ fn demo_writes_reports_in_both_languages() {
         );
         assert!(a["attack"].as_array().is_some_and(|t| !t.is_empty()), "{a}");
     }
+    // The reports carry the same alerts, in their language.
+    let en = std::fs::read_to_string(dir.path().join("report-en.html")).unwrap();
+    assert!(en.contains("Threat alerts from audit logs"));
+    assert!(
+        en.contains(&format!("{} alerts from", alerts.len())),
+        "the report counts every alert"
+    );
+    assert!(en.contains("mamori.entra-signin.password_spray"));
+    let ja = std::fs::read_to_string(dir.path().join("report-ja.html")).unwrap();
+    assert!(ja.contains("監査ログから検知した脅威アラート"));
+    assert!(ja.contains(&format!("{} 件のアラート", alerts.len())));
     // The collected snapshots evaluate through the normal path too, with no control in error:
     // every section the packs read was collected through the connectors.
     for file in [

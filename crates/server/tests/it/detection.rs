@@ -76,8 +76,22 @@ fn logs_config(guard: GuardConfig) -> LogsConfig {
 async fn pushed_logs_raise_alerts_once_and_quarantine_bad_lines() {
     let w = World::start().await;
     let s = &w.store;
-    let text = format!("{}this is not json\n[1, 2]\n", spray_lines());
-    spool(s, w.tenant_a, &text).await;
+    // Two gzip members (a pusher that compresses per chunk), with two lines that are not
+    // JSON objects among the records.
+    let lines = spray_lines();
+    let half = lines.len() / 2;
+    let cut = half + lines[half..].find('\n').unwrap() + 1;
+    let second = format!("{}this is not json\n[1, 2]\n", &lines[cut..]);
+    let body = [gzip(&lines[..cut]), gzip(&second)].concat();
+    s.spool_log_batch(
+        w.tenant_a,
+        LogSource::EntraSignin,
+        &body,
+        14,
+        (cut + second.len()) as i64,
+    )
+    .await
+    .unwrap();
     wait_spool_empty(s, "first push").await;
     let filter = AlertFilter {
         tenant_id: Some(w.tenant_a),
@@ -102,6 +116,13 @@ async fn pushed_logs_raise_alerts_once_and_quarantine_bad_lines() {
     assert_eq!(stream.duplicates, 0);
     // The two lines that are not JSON objects: quarantined and counted, never dropped silently.
     assert_eq!(stream.quarantined, 2);
+    let kept = s
+        .list_log_quarantine(Scope::All, w.tenant_a, 10)
+        .await
+        .unwrap();
+    let raws: Vec<&str> = kept.iter().map(|q| q.raw.as_str()).collect();
+    assert_eq!(raws, ["[1, 2]", "this is not json"], "{kept:?}");
+    assert!(kept[1].reason.contains("not JSON"), "{}", kept[1].reason);
     // Tenant B saw nothing.
     let b = AlertFilter {
         tenant_id: Some(w.tenant_b),

@@ -71,6 +71,7 @@ fn commit<'a>(
         last_event_at: None,
         metered_bytes: Some(1000),
         spool: None,
+        quarantine: &[],
     }
 }
 
@@ -82,7 +83,7 @@ async fn batch_body(ctx: Ctx) {
     let s = &ctx.store;
     let key = MasterKey::generate();
     let (customer, t) = tenant(s, &key, "Sakura").await;
-    let (_, other) = tenant(s, &key, "Momiji").await;
+    let (other_customer, other) = tenant(s, &key, "Momiji").await;
     assert!(s
         .log_stream(t, LogSource::EntraSignin)
         .await
@@ -226,7 +227,6 @@ async fn batch_body(ctx: Ctx) {
             .await,
         Err(Error::Conflict(_))
     ));
-    let other_customer = s.get_tenant(other).await.unwrap().unwrap().customer_id;
     assert!(matches!(
         s.set_alert_status(
             Scope::Customer(other_customer),
@@ -317,6 +317,28 @@ async fn batch_body(ctx: Ctx) {
         .is_empty());
     assert!(s
         .active_alert_counts_by_customer(Scope::All)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Quarantined records are kept with their reason, cut to size, in the tenant's scope.
+    let huge = "x".repeat(100_000);
+    let quarantine = [
+        ("not a JSON object".to_string(), "[1, 2]".to_string()),
+        ("no `createdDateTime`".to_string(), huge),
+    ];
+    let mut q = commit(t, 2, &[], &[], None);
+    q.quarantine = &quarantine;
+    s.commit_log_batch(&q).await.unwrap();
+    let kept = s
+        .list_log_quarantine(Scope::Customer(customer), t, 10)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[1].raw, "[1, 2]");
+    assert_eq!(kept[0].raw.len(), 64 * 1024);
+    assert!(s
+        .list_log_quarantine(Scope::Customer(other_customer), t, 10)
         .await
         .unwrap()
         .is_empty());

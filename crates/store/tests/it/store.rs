@@ -48,7 +48,7 @@ async fn succeeded_scan(store: &Store, tenant_id: i64, results: &[ResultInput]) 
 
 both_backends!(migrations_on_empty_db_and_reopen, migrations_body);
 async fn migrations_body(ctx: Ctx) {
-    assert_eq!(ctx.store.schema_version().await.unwrap(), 4);
+    assert_eq!(ctx.store.schema_version().await.unwrap(), 5);
     let c = ctx
         .store
         .create_customer(&NewCustomer::new("Kept"))
@@ -58,7 +58,7 @@ async fn migrations_body(ctx: Ctx) {
     let again = Store::open(&ctx.url)
         .await
         .expect("re-open runs no migration twice");
-    assert_eq!(again.schema_version().await.unwrap(), 4);
+    assert_eq!(again.schema_version().await.unwrap(), 5);
     assert_eq!(
         again.get_customer(c.id).await.unwrap().unwrap().name,
         "Kept"

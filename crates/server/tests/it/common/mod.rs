@@ -403,6 +403,7 @@ impl World {
                 last_event_at: None,
                 metered_bytes: None,
                 spool: None,
+                quarantine: &[],
             })
             .await
             .unwrap();
