@@ -515,7 +515,8 @@ async fn walk(b: Browser) {
     let r: anyhow::Result<_> = async {
         let deadline = Instant::now() + Duration::from_secs(240);
         let id = loop {
-            b.goto("/alerts?status=&severity=").await?;
+            b.goto("/alerts?rule_id=mamori.entra-signin.password_spray")
+                .await?;
             b.wait_for("#alerts").await?;
             let rows = b
                 .all("#alerts tr[data-rule=\"mamori.entra-signin.password_spray\"]")
@@ -547,7 +548,8 @@ async fn walk(b: Browser) {
             .await?;
         b.fill("#alert-note", "investigating the source address")
             .await?;
-        b.click_and_leave("#set-alert-status").await?;
+        // The form posts and comes back to the same page.
+        b.wait_for("#set-alert-status").await?.click().await?;
         eventually!("the note in the alert's history", {
             b.text_now("#alert-history")
                 .await
