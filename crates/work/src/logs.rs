@@ -538,7 +538,10 @@ pub async fn run_worker(state: WorkState, worker: String, mut stop: watch::Recei
 
 /// Decompresses a spooled body and splits it into records; a line that is not a JSON object is
 /// quarantined (counted, never fatal).
-fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, Vec<(String, String)>)> {
+/// Records quarantined: (reason, raw text).
+type Quarantine = Vec<(String, String)>;
+
+fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, Quarantine)> {
     let mut text = Vec::new();
     flate2::read::MultiGzDecoder::new(body)
         .take(MAX_SPOOLED_BYTES + 1)
