@@ -160,19 +160,9 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
 /// The reports' threat section: every alert, and the log sources that could not be read.
 fn threat_section(detected: &[crate::logs::Detected]) -> mamori_report::ThreatSection {
     let mut alerts: Vec<&mamori_detect::Alert> = detected.iter().flat_map(|d| &d.alerts).collect();
+    let severity = |a: &mamori_detect::Alert| mamori_work::logs::severity_of(&a.severity);
     // Worst first, then by time.
-    let rank = |level: &str| match level {
-        "critical" => 0,
-        "high" => 1,
-        "medium" => 2,
-        "low" => 3,
-        _ => 4,
-    };
-    alerts.sort_by(|a, b| {
-        rank(&a.severity)
-            .cmp(&rank(&b.severity))
-            .then(a.first_epoch.cmp(&b.first_epoch))
-    });
+    alerts.sort_by_key(|a| (severity(a).rank(), a.first_epoch));
     mamori_report::ThreatSection {
         events: detected.iter().map(|d| d.events).sum(),
         alerts: alerts
@@ -181,11 +171,7 @@ fn threat_section(detected: &[crate::logs::Detected]) -> mamori_report::ThreatSe
                 tenant: a.tenant.clone(),
                 rule_id: a.rule_id.clone(),
                 title: a.title.clone(),
-                severity: if a.severity == "informational" {
-                    "info".into()
-                } else {
-                    a.severity.clone()
-                },
+                severity: severity(a).as_str().to_string(),
                 first_seen: a.first_seen(),
                 last_seen: a.last_seen(),
                 count: a.count,

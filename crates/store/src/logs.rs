@@ -323,7 +323,7 @@ pub struct QuarantinedRecord {
 }
 
 /// `text` cut to at most `max` bytes on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
+pub fn truncate_utf8(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
@@ -624,8 +624,8 @@ impl Store {
                     .bind(c.tenant_id)
                     .bind(c.source.as_str())
                     .bind(now)
-                    .bind(cut(reason, 1000))
-                    .bind(cut(raw, MAX_QUARANTINED_BYTES))
+                    .bind(truncate_utf8(reason, 1000))
+                    .bind(truncate_utf8(raw, MAX_QUARANTINED_BYTES))
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -15,7 +15,9 @@ use anyhow::{anyhow, Context};
 use jiff::{SignedDuration, Timestamp};
 use mamori_core::{LogSource, Severity};
 use mamori_detect::{normalise, Detector, DetectorOptions, DetectorState, RuleSet, Source};
-use mamori_notify::{EventKind, Notification, NotifiedFinding};
+use mamori_notify::{EventKind, NotifiedFinding};
+
+use crate::notify::{enqueue_with, Message};
 use mamori_store::{event_id_hash, Committed, GuardState, Job, LogCommit, NewAlert, Store, Tenant};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -190,7 +192,7 @@ pub fn sources_of(app: mamori_core::App) -> Vec<LogSource> {
 }
 
 /// Sigma levels to Mamori's severities.
-fn severity_of(level: &str) -> Severity {
+pub fn severity_of(level: &str) -> Severity {
     match level {
         "informational" => Severity::Info,
         other => other.parse().unwrap_or(Severity::Medium),
@@ -251,15 +253,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
     let bad_lines = input.bad_lines;
     let keep_raw = |v: &Value| {
         let text = serde_json::to_string(v).unwrap_or_default();
-        if text.len() > mamori_store::MAX_QUARANTINED_BYTES {
-            let mut end = mamori_store::MAX_QUARANTINED_BYTES;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text[..end].to_string()
-        } else {
-            text
-        }
+        mamori_store::truncate_utf8(&text, mamori_store::MAX_QUARANTINED_BYTES).to_string()
     };
     // Normalising is CPU work: off the async threads.
     let (mut events, quarantine) = tokio::task::spawn_blocking(move || {
@@ -405,31 +399,17 @@ async fn notify_alerts(state: &WorkState, tenant: &Tenant, ids: &[i64]) {
             alerts.push(a);
         }
     }
-    let channels = match state.store.channels_for_customer(tenant.customer_id).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "notification channels");
-            return;
-        }
+    let message = Message {
+        event: EventKind::ThreatAlerts,
+        scan_id: 0,
+        path: format!("/alerts?tenant_id={}", tenant.id),
+        error: None,
+        operators_only: false,
     };
-    let customer = state
-        .store
-        .get_customer(tenant.customer_id)
-        .await
-        .ok()
-        .flatten();
-    for channel in channels {
-        let Ok(stored) = crate::notify::load_channel(state, channel.id).await else {
-            continue;
-        };
-        let lang = if stored.lang == "en" {
-            mamori_core::Lang::En
-        } else {
-            mamori_core::Lang::Ja
-        };
-        let findings: Vec<NotifiedFinding> = alerts
+    enqueue_with(state, tenant, message, |lang, min| {
+        alerts
             .iter()
-            .filter(|a| a.severity.rank() <= channel.min_severity.rank())
+            .filter(|a| a.severity.rank() <= min.rank())
             .map(|a| NotifiedFinding {
                 control_id: a.rule_id.clone(),
                 title: a.title.get(lang).to_string(),
@@ -442,35 +422,9 @@ async fn notify_alerts(state: &WorkState, tenant: &Tenant, ids: &[i64]) {
                     .collect::<Vec<_>>()
                     .join(" "),
             })
-            .collect();
-        if findings.is_empty() {
-            continue;
-        }
-        let notification = Notification {
-            event: EventKind::ThreatAlerts,
-            customer: customer
-                .as_ref()
-                .map(|c| crate::customer_name(lang, &c.name, c.name_ja.as_deref()).to_string())
-                .unwrap_or_default(),
-            tenant: tenant.display_name.clone(),
-            app: tenant.app.as_str().to_string(),
-            scan_id: 0,
-            at: Timestamp::now().to_string(),
-            lang: lang.code().to_string(),
-            findings,
-            error: None,
-            link: state
-                .config
-                .public_url
-                .as_ref()
-                .map(|u| format!("{}/alerts?tenant_id={}", u.trim_end_matches('/'), tenant.id)),
-        };
-        if let Ok(payload) = serde_json::to_value(&notification) {
-            if let Err(e) = state.store.enqueue_notification(channel.id, &payload).await {
-                tracing::warn!(channel = channel.id, error = %e, "queueing a notification");
-            }
-        }
-    }
+            .collect()
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,10 +522,9 @@ fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, Quarantine)> {
             Err(e) => format!("line {}: not JSON ({e})", n + 1),
         };
         if bad.len() < mamori_store::MAX_QUARANTINED_PER_BATCH {
-            let raw = String::from_utf8_lossy(
-                &line[..line.len().min(mamori_store::MAX_QUARANTINED_BYTES)],
-            );
-            bad.push((why, raw.into_owned()));
+            let raw = String::from_utf8_lossy(line);
+            let raw = mamori_store::truncate_utf8(&raw, mamori_store::MAX_QUARANTINED_BYTES);
+            bad.push((why, raw.to_string()));
         } else {
             bad.push((why, String::new()));
         }
@@ -992,47 +945,14 @@ pub async fn run_guard(state: &WorkState, now: Timestamp) -> anyhow::Result<Guar
 /// Tells the operators (operator-wide channels) that a tenant's logs were suspended; the
 /// customer sees it on its dashboard.
 async fn notify_suspended(state: &WorkState, tenant: &Tenant, reason: &str) {
-    let Ok(channels) = state.store.channels_for_customer(tenant.customer_id).await else {
-        return;
+    let message = Message {
+        event: EventKind::LogsSuspended,
+        scan_id: 0,
+        path: format!("/tenants/{}", tenant.id),
+        error: Some(reason),
+        operators_only: true,
     };
-    let customer = state
-        .store
-        .get_customer(tenant.customer_id)
-        .await
-        .ok()
-        .flatten();
-    for channel in channels.into_iter().filter(|c| c.customer_id.is_none()) {
-        let Ok(stored) = crate::notify::load_channel(state, channel.id).await else {
-            continue;
-        };
-        let lang = if stored.lang == "en" {
-            mamori_core::Lang::En
-        } else {
-            mamori_core::Lang::Ja
-        };
-        let notification = Notification {
-            event: EventKind::LogsSuspended,
-            customer: customer
-                .as_ref()
-                .map(|c| crate::customer_name(lang, &c.name, c.name_ja.as_deref()).to_string())
-                .unwrap_or_default(),
-            tenant: tenant.display_name.clone(),
-            app: tenant.app.as_str().to_string(),
-            scan_id: 0,
-            at: Timestamp::now().to_string(),
-            lang: lang.code().to_string(),
-            findings: Vec::new(),
-            error: Some(reason.to_string()),
-            link: state
-                .config
-                .public_url
-                .as_ref()
-                .map(|u| format!("{}/tenants/{}", u.trim_end_matches('/'), tenant.id)),
-        };
-        if let Ok(payload) = serde_json::to_value(&notification) {
-            let _ = state.store.enqueue_notification(channel.id, &payload).await;
-        }
-    }
+    enqueue_with(state, tenant, message, |_, _| Vec::new()).await;
 }
 
 /// Forgets event ids older than the retention (run hourly).

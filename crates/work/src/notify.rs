@@ -80,6 +80,50 @@ async fn enqueue(
     changes: &[(String, Severity, &'static str)],
     error: Option<&str>,
 ) {
+    let message = Message {
+        event,
+        scan_id,
+        path: format!("/scans/{scan_id}"),
+        error,
+        operators_only: false,
+    };
+    enqueue_with(state, tenant, message, |lang, min| {
+        changes
+            .iter()
+            .filter(|(_, severity, _)| severity.rank() <= min.rank())
+            .map(|(control, severity, change)| NotifiedFinding {
+                control_id: control.clone(),
+                title: state.catalog.title(control, lang),
+                severity: severity.as_str().to_string(),
+                change: change.to_string(),
+                resource: String::new(),
+            })
+            .collect()
+    })
+    .await;
+}
+
+/// What a notification is about, apart from the items each channel gets.
+pub(crate) struct Message<'a> {
+    pub event: EventKind,
+    /// 0 when it concerns no scan.
+    pub scan_id: i64,
+    /// The dashboard page it links to (`/scans/7`).
+    pub path: String,
+    pub error: Option<&'a str>,
+    /// Only operator-wide channels get it.
+    pub operators_only: bool,
+}
+
+/// Queues `message` for every enabled channel of the tenant's customer (and operator-wide
+/// ones), each with the items `items(lang, lowest severity)` gives for it; a channel with no
+/// item and no error gets nothing.
+pub(crate) async fn enqueue_with(
+    state: &WorkState,
+    tenant: &Tenant,
+    message: Message<'_>,
+    items: impl Fn(Lang, Severity) -> Vec<NotifiedFinding>,
+) {
     let channels = match state.store.channels_for_customer(tenant.customer_id).await {
         Ok(c) => c,
         Err(e) => {
@@ -94,6 +138,9 @@ async fn enqueue(
         .ok()
         .flatten();
     for channel in channels {
+        if message.operators_only && channel.customer_id.is_some() {
+            continue;
+        }
         let Ok(stored) = load_channel(state, channel.id).await else {
             tracing::warn!(
                 channel = channel.id,
@@ -106,19 +153,8 @@ async fn enqueue(
         } else {
             Lang::Ja
         };
-        let min = channel.min_severity.rank();
-        let findings: Vec<NotifiedFinding> = changes
-            .iter()
-            .filter(|(_, severity, _)| severity.rank() <= min)
-            .map(|(control, severity, change)| NotifiedFinding {
-                control_id: control.clone(),
-                title: state.catalog.title(control, lang),
-                severity: severity.as_str().to_string(),
-                change: change.to_string(),
-                resource: String::new(),
-            })
-            .collect();
-        if findings.is_empty() && error.is_none() {
+        let findings = items(lang, channel.min_severity);
+        if findings.is_empty() && message.error.is_none() {
             continue;
         }
         let customer_name = customer
@@ -126,20 +162,20 @@ async fn enqueue(
             .map(|c| crate::customer_name(lang, &c.name, c.name_ja.as_deref()).to_string())
             .unwrap_or_default();
         let notification = Notification {
-            event,
+            event: message.event,
             customer: customer_name,
             tenant: tenant.display_name.clone(),
             app: tenant.app.as_str().to_string(),
-            scan_id,
+            scan_id: message.scan_id,
             at: jiff::Timestamp::now().to_string(),
             lang: lang.code().to_string(),
             findings,
-            error: error.map(str::to_string),
+            error: message.error.map(str::to_string),
             link: state
                 .config
                 .public_url
                 .as_ref()
-                .map(|u| format!("{}/scans/{scan_id}", u.trim_end_matches('/'))),
+                .map(|u| format!("{}{}", u.trim_end_matches('/'), message.path)),
         };
         let payload = match serde_json::to_value(&notification) {
             Ok(v) => v,
