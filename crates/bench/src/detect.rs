@@ -8,7 +8,7 @@
 //!       API application, correlations, stateful detections, deduplication).
 
 use anyhow::{Context, Result};
-use mamori_detect::{normalise, Detector, DetectorOptions, RuleSet, Source};
+use mamori_detect::{normalise_line, Detector, DetectorOptions, RuleSet, Source};
 use mamori_mock_saas::logs::{self, LogSpec, Size};
 use std::time::Instant;
 
@@ -24,6 +24,7 @@ pub struct DetectBenchArgs {
 /// and prints the process's resident memory every GB: flat memory is the claim checked.
 fn stream(gb: f64) -> Result<u8> {
     let rules = RuleSet::builtin()?;
+    let filter = rules.field_filter();
     let mut detector = Detector::new(&rules, DetectorOptions::default())?;
     let start = "2026-11-30T00:00:00Z"
         .parse::<jiff::Timestamp>()?
@@ -42,8 +43,7 @@ fn stream(gb: f64) -> Result<u8> {
         serde_json::to_writer(&mut line, &e.record)?;
         bytes += line.len() as u64 + 1;
         events += 1;
-        let v: serde_json::Value = serde_json::from_slice(&line)?;
-        if let Ok(list) = normalise(source_of(e.source), v, Some("bench")) {
+        if let Ok(list) = normalise_line(source_of(e.source), &line, Some("bench"), &filter)? {
             for ev in &list {
                 detector.process(ev);
             }
@@ -247,15 +247,22 @@ pub fn run(args: &DetectBenchArgs) -> Result<u8> {
         Ok(hits)
     })?;
 
-    // End to end.
+    // End to end: lines parsed keeping only the members the rules read (as the service's
+    // spool path does).
+    let filter = rules.field_filter();
+    println!(
+        "field filter: {} top-level members kept",
+        filter
+            .members()
+            .map_or("all".to_string(), |m| m.len().to_string())
+    );
     let mut alerts = 0usize;
     let mut state = 0usize;
     let mut top_rules = String::new();
     let (e2e_s, _) = best(&mut || {
         let mut detector = Detector::new(&rules, DetectorOptions::default())?;
         for (source, line) in &corpus {
-            let v: serde_json::Value = serde_json::from_slice(line)?;
-            if let Ok(events) = normalise(*source, v, Some("bench")) {
+            if let Ok(events) = normalise_line(*source, line, Some("bench"), &filter)? {
                 for e in &events {
                     detector.process(e);
                 }

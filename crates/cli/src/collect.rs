@@ -39,6 +39,10 @@ pub struct CollectArgs {
     /// Seconds before one request is abandoned (and retried).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
+    /// Tries per request, the first included, before a section is given up (a refused
+    /// connection, a timeout, a 5xx or a 429 is retried, with backoff from 0.25 s up to 30 s).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub attempts: u32,
     /// No progress display and no summary.
     #[arg(long, short)]
     pub quiet: bool,
@@ -191,6 +195,7 @@ fn settings(args: &CollectArgs) -> HttpSettings {
     HttpSettings {
         concurrency: args.concurrency.max(1),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        max_attempts: args.attempts.max(1),
         ..HttpSettings::default()
     }
 }

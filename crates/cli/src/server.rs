@@ -101,6 +101,10 @@ pub struct ServerArgs {
     /// worker re-runs it.
     #[arg(long, default_value_t = 60)]
     pub lease_secs: u64,
+    /// Seconds a scan that failed because the database was unreachable or full waits before
+    /// it is tried again (times the attempts so far, up to 10×).
+    #[arg(long, default_value_t = 30)]
+    pub retry_secs: u64,
     /// Let notification channels reach loopback, private and link-local addresses (for an
     /// internal relay). Off by default: channel addresses are typed in by users. Also
     /// `MAMORI_NOTIFY_PRIVATE_TARGETS=true`.
@@ -155,6 +159,7 @@ pub fn config(args: &ServerArgs) -> ServerConfig {
             worker_concurrency: args.workers.max(1),
             tick: Duration::from_secs(args.tick.max(1)),
             lease: Duration::from_secs(args.lease_secs.max(3)),
+            retry: Duration::from_secs(args.retry_secs.max(1)),
             notify_private_targets: args.notify_private_targets
                 || std::env::var("MAMORI_NOTIFY_PRIVATE_TARGETS")
                     .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),

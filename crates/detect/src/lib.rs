@@ -15,6 +15,7 @@
 
 pub mod detector;
 mod error;
+pub mod fields;
 pub mod ocsf;
 pub mod read;
 pub mod rules;
@@ -23,6 +24,7 @@ pub mod stateful;
 
 pub use detector::{Alert, AlertKind, Detector, DetectorOptions, DetectorState};
 pub use error::DetectError;
+pub use fields::{normalise_line, parse_record, FieldFilter};
 pub use read::Quarantined;
 pub use rules::{RuleMeta, RuleSet};
 pub use source::{normalise, Envelope, Event, Source};

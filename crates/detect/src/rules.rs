@@ -224,6 +224,19 @@ impl RuleSet {
         out
     }
 
+    /// The record members these rules (after Mamori's field-name mappings), the envelope, the
+    /// alerts' entities and the stateful detections read: what [`crate::parse_record`] keeps.
+    pub fn field_filter(&self) -> crate::FieldFilter {
+        let meta = self.metadata();
+        let collections: Vec<&SigmaCollection> =
+            self.loaded.iter().map(|l| &l.collection).collect();
+        crate::FieldFilter::from_parts(
+            collections,
+            &pipeline_mappings(),
+            meta.values().flat_map(|m| &m.entity_fields),
+        )
+    }
+
     /// Metadata of every rule, keyed as the evaluator reports them (Sigma id, else title).
     pub(crate) fn metadata(&self) -> BTreeMap<String, RuleMeta> {
         let mut out = BTreeMap::new();
@@ -417,6 +430,20 @@ transformations:
         product: azure
         service: auditlogs
 "#;
+
+/// The (rule field, event field) pairs of [`AZURE_PIPELINE`].
+fn pipeline_mappings() -> Vec<(String, String)> {
+    let doc: yaml_serde::Value = yaml_serde::from_str(AZURE_PIPELINE).unwrap_or_default();
+    let mut out = Vec::new();
+    for t in doc["transformations"].as_sequence().into_iter().flatten() {
+        for (from, to) in t["mapping"].as_mapping().into_iter().flatten() {
+            if let (Some(from), Some(to)) = (from.as_str(), to.as_str()) {
+                out.push((from.to_string(), to.to_string()));
+            }
+        }
+    }
+    out
+}
 
 /// Every `*.yml` / `*.yaml` under `dir`, following no symbolic link out of it.
 fn rule_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {

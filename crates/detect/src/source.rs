@@ -336,20 +336,21 @@ fn normalise_gws(record: Value, tenant: Option<&str>, epoch: i64) -> Vec<Event> 
     let Some(Value::Array(events)) = activity.remove("events") else {
         unreachable!("checked: a list of events")
     };
-    let base_id = {
-        let a = Value::Object(activity.clone());
-        text(&a, "id.uniqueQualifier").unwrap_or_else(|| content_id(&a))
-    };
-    let application = {
-        let a = Value::Object(activity.clone());
-        text(&a, "id.applicationName").unwrap_or_default()
-    };
+    let id_member = |name: &str| activity.get("id").and_then(|id| text(id, name));
+    let application = id_member("applicationName").unwrap_or_default();
+    let base_id = id_member("uniqueQualifier")
+        .unwrap_or_else(|| content_id(&Value::Object(activity.clone())));
     let count = events.len();
     let mut out = Vec::with_capacity(count);
     for (index, event) in events.into_iter().enumerate() {
         let name = text(&event, "name");
         let params = parameter_map(event.get("parameters"));
-        let mut record: Map<String, Value> = activity.clone();
+        // The last event takes the activity itself; the others a copy.
+        let mut record: Map<String, Value> = if index + 1 == count {
+            std::mem::take(&mut activity)
+        } else {
+            activity.clone()
+        };
         record.insert("events".into(), Value::Array(vec![event]));
         let record = Value::Object(record);
         let outcome = match name.as_deref() {

@@ -47,6 +47,9 @@ pub struct WorkConfig {
     pub worker_id: String,
     /// How long a claimed job stays ours without a heartbeat.
     pub lease: Duration,
+    /// How long a scan that failed because the database was unreachable or full waits before
+    /// its next attempt, times the attempts so far (30 s, 60 s, … up to 10×).
+    pub retry: Duration,
     /// How often the scheduler looks for due schedules, expired exceptions and lost leases.
     pub tick: Duration,
     /// Snapshots kept per tenant.
@@ -72,6 +75,7 @@ impl Default for WorkConfig {
                 std::process::id()
             ),
             lease: Duration::from_secs(60),
+            retry: Duration::from_secs(30),
             tick: Duration::from_secs(15),
             snapshot_retention: 30,
             worker_concurrency: 2,

@@ -14,7 +14,10 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use jiff::{SignedDuration, Timestamp};
 use mamori_core::{LogSource, Severity};
-use mamori_detect::{normalise, Detector, DetectorOptions, DetectorState, RuleSet, Source};
+use mamori_detect::{
+    normalise, normalise_line, Detector, DetectorOptions, DetectorState, FieldFilter, RuleSet,
+    Source,
+};
 use mamori_notify::{EventKind, NotifiedFinding};
 
 use crate::notify::{enqueue_with, Message};
@@ -105,6 +108,7 @@ impl Default for GuardConfig {
 #[derive(Default)]
 pub struct Detection {
     rules: OnceLock<Result<Arc<RuleSet>, String>>,
+    filter: OnceLock<Arc<FieldFilter>>,
     /// Per (tenant, source): the stream version the detector is at, and the detector. A batch
     /// whose stream moved elsewhere (another worker) rebuilds it from the stored state.
     warm: Mutex<HashMap<(i64, LogSource), (i64, Detector)>>,
@@ -134,6 +138,13 @@ impl Detection {
             Ok(Arc::new(rules))
         });
         built.clone().map_err(|e| anyhow!(e))
+    }
+
+    /// The record members the rules read (pushed lines keep only those).
+    pub fn field_filter(&self, rules: &RuleSet) -> Arc<FieldFilter> {
+        self.filter
+            .get_or_init(|| Arc::new(rules.field_filter()))
+            .clone()
     }
 
     fn take(&self, key: (i64, LogSource), version: i64) -> Option<Detector> {
@@ -221,7 +232,7 @@ fn new_alert(a: &mamori_detect::Alert) -> NewAlert {
 pub struct BatchInput {
     pub tenant: Tenant,
     pub source: LogSource,
-    pub records: Vec<Value>,
+    pub records: Records,
     /// The pull's checkpoint once these records are stored (pulls only).
     pub checkpoint: Option<Value>,
     /// The spooled batch these records are (pushes only), with the worker's lease.
@@ -230,6 +241,27 @@ pub struct BatchInput {
     pub metered_bytes: Option<i64>,
     /// Lines of a pushed batch that were not JSON objects: (reason, line), quarantined.
     pub bad_lines: Vec<(String, String)>,
+}
+
+/// A batch's records as they came.
+pub enum Records {
+    /// Pulled: parsed by the connector.
+    Parsed(Vec<Value>),
+    /// Pushed: NDJSON text, parsed here keeping only the members the rules read.
+    Lines(Lines),
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records::Parsed(Vec::new())
+    }
+}
+
+/// Lines of a decompressed push: (line number, start, end) into the shared text.
+#[derive(Clone)]
+pub struct Lines {
+    pub text: Arc<Vec<u8>>,
+    pub lines: Vec<(u32, usize, usize)>,
 }
 
 /// What one committed batch did.
@@ -249,6 +281,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
     let rules = state.detection.rules(&state.config.logs)?;
     let source = detect_source(input.source);
     let tenant_key = input.tenant.display_name.clone();
+    let filter = state.detection.field_filter(&rules);
     let records = input.records;
     let bad_lines = input.bad_lines;
     let keep_raw = |v: &Value| {
@@ -257,13 +290,43 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
     };
     // Normalising is CPU work: off the async threads.
     let (mut events, quarantine) = tokio::task::spawn_blocking(move || {
-        let mut events = Vec::with_capacity(records.len());
         let mut quarantine = bad_lines;
-        for record in records {
-            match normalise(source, record, Some(&tenant_key)) {
-                Ok(list) => events.extend(list),
-                Err(rejected) => {
-                    quarantine.push((rejected.why.to_string(), keep_raw(&rejected.record)))
+        let mut events = Vec::new();
+        match records {
+            Records::Parsed(records) => {
+                events.reserve(records.len());
+                for record in records {
+                    match normalise(source, record, Some(&tenant_key)) {
+                        Ok(list) => events.extend(list),
+                        Err(rejected) => {
+                            quarantine.push((rejected.why.to_string(), keep_raw(&rejected.record)))
+                        }
+                    }
+                }
+            }
+            Records::Lines(Lines { text, lines }) => {
+                events.reserve(lines.len());
+                for (number, start, end) in lines {
+                    let line = &text[start..end];
+                    let why = match normalise_line(source, line, Some(&tenant_key), &filter) {
+                        Ok(Ok(list)) => {
+                            events.extend(list);
+                            continue;
+                        }
+                        Ok(Err(rejected)) if !rejected.record.is_object() => {
+                            format!("line {number}: not a JSON object")
+                        }
+                        Ok(Err(rejected)) => rejected.why.to_string(),
+                        Err(e) => format!("line {number}: not JSON ({e})"),
+                    };
+                    if quarantine.len() < mamori_store::MAX_QUARANTINED_PER_BATCH {
+                        let raw = String::from_utf8_lossy(line);
+                        let raw =
+                            mamori_store::truncate_utf8(&raw, mamori_store::MAX_QUARANTINED_BYTES);
+                        quarantine.push((why, raw.to_string()));
+                    } else {
+                        quarantine.push((why, String::new()));
+                    }
                 }
             }
         }
@@ -490,12 +553,8 @@ pub async fn run_worker(state: WorkState, worker: String, mut stop: watch::Recei
     tracing::info!(%worker, "log worker stopped");
 }
 
-/// Decompresses a spooled body and splits it into records; a line that is not a JSON object is
-/// quarantined (counted, never fatal).
-/// Records quarantined: (reason, raw text).
-type Quarantine = Vec<(String, String)>;
-
-fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, Quarantine)> {
+/// Decompresses a spooled push into its non-empty lines (parsed later, per chunk).
+fn spooled_lines(body: &[u8]) -> anyhow::Result<Lines> {
     let mut text = Vec::new();
     flate2::read::MultiGzDecoder::new(body)
         .take(MAX_SPOOLED_BYTES + 1)
@@ -506,30 +565,21 @@ fn spooled_records(body: &[u8]) -> anyhow::Result<(Vec<Value>, Quarantine)> {
             "the spooled batch is over {MAX_SPOOLED_BYTES} bytes decompressed"
         ));
     }
-    let mut records = Vec::new();
-    let mut bad = Vec::new();
-    for (n, line) in text.split(|b| *b == b'\n').enumerate() {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
+    let mut lines = Vec::new();
+    let mut start = 0usize;
+    for (n, piece) in text.split(|b| *b == b'\n').enumerate() {
+        let end = start + piece.len();
+        let lead = piece.len() - piece.trim_ascii_start().len();
+        let trail = piece.len() - piece.trim_ascii_end().len();
+        if lead < piece.len() {
+            lines.push(((n + 1) as u32, start + lead, end - trail));
         }
-        let why = match serde_json::from_slice::<Value>(line) {
-            Ok(v @ Value::Object(_)) => {
-                records.push(v);
-                continue;
-            }
-            Ok(_) => format!("line {}: not a JSON object", n + 1),
-            Err(e) => format!("line {}: not JSON ({e})", n + 1),
-        };
-        if bad.len() < mamori_store::MAX_QUARANTINED_PER_BATCH {
-            let raw = String::from_utf8_lossy(line);
-            let raw = mamori_store::truncate_utf8(&raw, mamori_store::MAX_QUARANTINED_BYTES);
-            bad.push((why, raw.to_string()));
-        } else {
-            bad.push((why, String::new()));
-        }
+        start = end + 1;
     }
-    Ok((records, bad))
+    Ok(Lines {
+        text: Arc::new(text),
+        lines,
+    })
 }
 
 async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolItem) {
@@ -539,9 +589,9 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
     };
     let parsed = {
         let body = item.body.clone();
-        tokio::task::spawn_blocking(move || spooled_records(&body)).await
+        tokio::task::spawn_blocking(move || spooled_lines(&body)).await
     };
-    let (records, bad) = match parsed {
+    let records = match parsed {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {
             // Unreadable as a whole (the API checked it, so this is damage): recorded on the
@@ -554,7 +604,7 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
             let empty = BatchInput {
                 tenant,
                 source: item.source,
-                records: Vec::new(),
+                records: Records::default(),
                 checkpoint: None,
                 spool: Some((item.id, worker.to_string())),
                 metered_bytes: None,
@@ -573,37 +623,36 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
     };
     // A big push is detected in chunks, but committed once: the spooled row is consumed by
     // the last chunk, so a crash mid-way re-reads it and the seen ids skip what was committed.
-    let total = records.len();
-    let mut chunks: Vec<Vec<Value>> = Vec::new();
-    let mut rest = records;
-    while rest.len() > SPOOL_CHUNK {
-        let tail = rest.split_off(SPOOL_CHUNK);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
+    let total = records.lines.len();
+    let chunks: Vec<Lines> = records
+        .lines
+        .chunks(SPOOL_CHUNK)
+        .map(|c| Lines {
+            text: records.text.clone(),
+            lines: c.to_vec(),
+        })
+        .collect();
+    let chunks = if chunks.is_empty() {
+        vec![records]
+    } else {
+        chunks
+    };
     let n = chunks.len();
-    let bad_count = bad.len();
-    let mut bad = Some(bad);
     for (i, chunk) in chunks.into_iter().enumerate() {
         let last = i + 1 == n;
         let input = BatchInput {
             tenant: tenant.clone(),
             source: item.source,
-            records: chunk,
+            records: Records::Lines(chunk),
             checkpoint: None,
             spool: last.then(|| (item.id, worker.to_string())),
             metered_bytes: None,
-            bad_lines: if last {
-                bad.take().unwrap_or_default()
-            } else {
-                Vec::new()
-            },
+            bad_lines: Vec::new(),
         };
         match process_batch(state, input).await {
-            Ok(_) => {
-                if last && bad_count > 0 {
-                    tracing::info!(tenant = tenant.id, source = %item.source, bad = bad_count, "malformed pushed lines quarantined");
+            Ok(outcome) => {
+                if outcome.quarantined > 0 {
+                    tracing::info!(tenant = tenant.id, source = %item.source, bad = outcome.quarantined, "malformed pushed lines quarantined");
                 }
             }
             Err(e) => {
@@ -744,16 +793,12 @@ async fn pull_source(
         })
     });
     while let Some((batch, done)) = rx.recv().await {
-        let bytes: i64 = batch
-            .records
-            .iter()
-            .map(|r| serde_json::to_string(r).map_or(0, |s| s.len() as i64 + 1))
-            .sum();
+        let bytes: i64 = batch.records.iter().map(json_len).sum();
         let checkpoint = serde_json::to_value(&batch.checkpoint).ok();
         let input = BatchInput {
             tenant: tenant.clone(),
             source,
-            records: batch.records,
+            records: Records::Parsed(batch.records),
             checkpoint,
             spool: None,
             metered_bytes: Some(bytes),
@@ -778,6 +823,23 @@ async fn pull_source(
     } else {
         Err(anyhow!("{}", errors.join("; ")))
     }
+}
+
+/// A record's size as one NDJSON line (metering), counted without building the text.
+fn json_len(record: &Value) -> i64 {
+    struct Count(i64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as i64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(1);
+    let _ = serde_json::to_writer(&mut count, record);
+    count.0
 }
 
 struct HandoffSink(mpsc::Sender<Handoff>);

@@ -170,7 +170,7 @@ async fn run_job(state: &WorkState, worker: &str, job: Job) {
             // later (a new scan), and only its last attempt's failure is notified.
             let message = format!("{e:#}");
             Metrics::inc(&state.metrics.scans_failed);
-            let delay = retry_delay(job.attempts);
+            let delay = retry_delay(state.config.retry, job.attempts);
             let status = record("the scan's failure", || {
                 state.store.retry_job(job.id, worker, &message, delay)
             })
@@ -205,9 +205,10 @@ fn is_transient(e: &anyhow::Error) -> bool {
     })
 }
 
-/// How long a job waits before its next attempt: 30 s after the first, 60 s after the second.
-fn retry_delay(attempts: i64) -> Duration {
-    Duration::from_secs(30 * attempts.clamp(1, 10) as u64)
+/// How long a job waits before its next attempt: `base` after the first, twice that after the
+/// second, up to ten times.
+fn retry_delay(base: Duration, attempts: i64) -> Duration {
+    base * attempts.clamp(1, 10) as u32
 }
 
 /// Writes a job's end, trying again for about 15 s while the database is unreachable: a short

@@ -825,7 +825,7 @@ fn scan_exit_codes() {
     doc["endpoints"]["graph"] = "http://127.0.0.1:9/nothing".into();
     let broken = imitation.dir.path().join("broken.json");
     std::fs::write(&broken, doc.to_string()).unwrap();
-    let o = scan(&["--timeout", "2"], &broken);
+    let o = scan(&["--timeout", "2", "--attempts", "3"], &broken);
     assert_eq!(o.status.code(), Some(2), "unreachable: {}", stderr(&o));
 }
 

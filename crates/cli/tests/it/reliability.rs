@@ -304,6 +304,19 @@ fn log_worker_killed_mid_pull(db: Database, reference: Database) {
         (data, api_server, client)
     };
 
+    // The reference: the same records, never interrupted, pulled meanwhile into another
+    // database (the imitation's latency is waiting, not work, so the two runs overlap).
+    let (ref_data, ref_api_server, ref_client) = run(&reference, "reference");
+    let ref_worker = Server::start(
+        "logs-ref",
+        "worker",
+        &reference,
+        &ref_data,
+        &flags,
+        dir.path(),
+    );
+    let ref_tenant = create_tenant(&ref_client, &imitation.m365_credentials());
+
     // The run that is interrupted.
     let (data, api_server, client) = run(&db, "killed");
     let mut victim = Server::start("logs-1", "worker", &db, &data, &flags, dir.path());
@@ -334,17 +347,6 @@ fn log_worker_killed_mid_pull(db: Database, reference: Database) {
     );
     let (streams, alerts) = log_totals(&client, tenant);
 
-    // The reference: the same records, never interrupted.
-    let (ref_data, ref_api_server, ref_client) = run(&reference, "reference");
-    let ref_worker = Server::start(
-        "logs-ref",
-        "worker",
-        &reference,
-        &ref_data,
-        &flags,
-        dir.path(),
-    );
-    let ref_tenant = create_tenant(&ref_client, &imitation.m365_credentials());
     wait_pull_done(&ref_client, ref_tenant, "the reference pull");
     let (ref_streams, ref_alerts) = log_totals(&ref_client, ref_tenant);
 
@@ -1123,7 +1125,16 @@ fn disk_full_when_writing_a_snapshot(restart: bool) {
     // A short lease: a job whose end cannot be recorded goes back to the queue soon.
     // No log pulls: this scenario is the scan's path, and a pull's commits would spend the
     // few pages the full disk leaves before the scan's failure is recorded.
-    let server_flags = ["--tick", "1", "--lease-secs", "5", "--log-pull-secs", "0"];
+    let server_flags = [
+        "--tick",
+        "1",
+        "--lease-secs",
+        "5",
+        "--log-pull-secs",
+        "0",
+        "--retry-secs",
+        "2",
+    ];
     let mut server = Server::start("server", "all", &db, &data, &server_flags, dir.path());
     let mut admin = api(&server.base, &api_token(&server.base, "admin", PASSWORD));
     let mut analyst = api(&server.base, &api_token(&server.base, "ann", PASSWORD));

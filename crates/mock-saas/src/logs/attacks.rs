@@ -166,7 +166,7 @@ fn pick_staff<'p>(rng: &mut Rng, pop: &'p Population, n: usize) -> Vec<&'p Perso
             chosen.push(i);
         }
     }
-    chosen.into_iter().map(|i| staff[i]).collect()
+    chosen.into_iter().map(|i| &staff[i]).collect()
 }
 
 impl Builder<'_> {
@@ -386,7 +386,7 @@ impl Builder<'_> {
             "successful sign-in from an anonymising network (riskEventTypes_v2 anonymizedIPAddress, risk medium)".into());
 
         // Global Administrator granted at night by an administrator who never granted a role.
-        let actor = admins[1 % admins.len()];
+        let actor = &admins[1 % admins.len()];
         let target = v(26);
         let ip = "192.0.2.60";
         let t = self.at_night(0.58);
@@ -610,7 +610,7 @@ impl Builder<'_> {
         );
 
         // Unified audit log ingestion turned off.
-        let actor = admins[admins.len() - 1];
+        let actor = &admins[admins.len() - 1];
         let ip = "192.0.2.90";
         let t = self.at(0.92);
         let evs = vec![m::exchange_admin(
@@ -760,7 +760,7 @@ impl Builder<'_> {
         );
 
         // Super administrator role granted at night by the administrator who never assigns roles.
-        let actor = admins[1 % admins.len()];
+        let actor = &admins[1 % admins.len()];
         let target = v(28);
         let ip = "192.0.2.160";
         let t = self.at_night(0.6);
@@ -852,7 +852,7 @@ impl Builder<'_> {
         }
 
         // Log export to Google Cloud turned off.
-        let actor = admins[admins.len() - 1];
+        let actor = &admins[admins.len() - 1];
         let ip = "192.0.2.190";
         let t = self.at(0.94);
         let evs = vec![g::admin(

@@ -315,7 +315,7 @@ pub(super) fn ordinary(
     } else {
         // Directory work by the first administrator in business hours.
         let admins = pop.admins();
-        let a = admins[0];
+        let a = &admins[0];
         if !business_hours(t) || !p.admin {
             out.push(login(pop, t, p, &ip, None, false, rng));
             return;

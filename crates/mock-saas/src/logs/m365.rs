@@ -559,8 +559,8 @@ pub(super) fn ordinary(
         if p.admin && rng.chance(8) {
             // Mailbox delegation for an assistant: ordinary admin work.
             let staff = pop.staff();
-            let owner = staff[rng.below(staff.len())];
-            let delegate = staff[rng.below(staff.len())];
+            let owner = &staff[rng.below(staff.len())];
+            let delegate = &staff[rng.below(staff.len())];
             out.push(exchange_admin(
                 pop,
                 t,
@@ -623,7 +623,7 @@ pub(super) fn ordinary(
         });
         if op == "MemberAdded" {
             let staff = pop.staff();
-            let m = staff[rng.below(staff.len())];
+            let m = &staff[rng.below(staff.len())];
             record["TeamName"] = json!(format!(
                 "{}チーム",
                 ["営業", "経理", "開発", "総務"][rng.below(4)]
@@ -638,11 +638,11 @@ pub(super) fn ordinary(
             return;
         }
         let staff = pop.staff();
-        let target = staff[rng.below(staff.len())];
+        let target = &staff[rng.below(staff.len())];
         let admins = pop.admins();
         let ip = office_ip(p);
         match rng.below(20) {
-            0 if std::ptr::eq(p, admins[0]) => {
+            0 if std::ptr::eq(p, &admins[0]) => {
                 // The role administrator assigns a helpdesk role now and then.
                 let role = ["Helpdesk Administrator", "User Administrator"][rng.below(2)];
                 let template = if role == "Helpdesk Administrator" {

@@ -1,0 +1,334 @@
+//! Which members of a vendor record detection can read, and a parser that keeps only those.
+//!
+//! Most of an audit record is never looked at: a unified audit log record carries thirty-odd
+//! members and the rules read a handful. Building a JSON value for the rest (a heap string per
+//! key and value) was most of the time a detector spent per event, so the service's hot path
+//! parses a line into a value holding only the members some loaded rule, the envelope or a
+//! stateful detection reads, and skips the others without allocating.
+//!
+//! The filter keeps whole top-level members (a rule on `location.city` keeps all of
+//! `location`). When any loaded rule can read any member — keyword detections, `|fieldref`
+//! values — the filter keeps everything. A record the pruned parse cannot normalise, or one
+//! without its vendor id (whose id is then a hash of the whole record), is parsed whole, so
+//! ids, quarantine reasons and raw text are the same as without the filter.
+
+use crate::source::{normalise, Event, Rejected, Source};
+use rsigma_parser::{Detection, Detections, Modifier, SigmaCollection};
+use rustc_hash::FxHashSet;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Members each source's envelope is built from (see `source::build`), and the sign-in
+/// location the impossible-travel detection reads.
+const ENVELOPE_MEMBERS: &[&str] = &[
+    // Microsoft 365 unified audit log.
+    "CreationTime",
+    "Id",
+    "OrganizationId",
+    "UserId",
+    "ClientIP",
+    "ActorIpAddress",
+    "Operation",
+    "ObjectId",
+    "Workload",
+    "ResultStatus",
+    // Entra ID sign-ins and directory audits.
+    "createdDateTime",
+    "activityDateTime",
+    "id",
+    "resourceTenantId",
+    "homeTenantId",
+    "userPrincipalName",
+    "userId",
+    "ipAddress",
+    "appDisplayName",
+    "status",
+    "location",
+    "result",
+    "activityDisplayName",
+    "initiatedBy",
+    "targetResources",
+    // Google Workspace Reports API activities.
+    "actor",
+    "events",
+];
+
+/// Lists `mamori.params.<name>` reads (see `detector::parameter`).
+const PARAMETER_LISTS: &[&str] = &[
+    "events",
+    "Parameters",
+    "ExtendedProperties",
+    "ModifiedProperties",
+];
+
+/// The top-level record members detection reads; `None` keeps every member.
+#[derive(Debug, Clone, Default)]
+pub struct FieldFilter {
+    keep: Option<FxHashSet<Box<str>>>,
+}
+
+impl FieldFilter {
+    /// Keeps every member (the parse is then an ordinary JSON parse).
+    pub fn all() -> Self {
+        FieldFilter { keep: None }
+    }
+
+    pub fn keeps_everything(&self) -> bool {
+        self.keep.is_none()
+    }
+
+    /// Members kept, sorted (`None`: all).
+    pub fn members(&self) -> Option<Vec<&str>> {
+        let mut v: Vec<&str> = self.keep.as_ref()?.iter().map(|k| &**k).collect();
+        v.sort_unstable();
+        Some(v)
+    }
+
+    fn keeps(&self, key: &str) -> bool {
+        self.keep.as_ref().is_none_or(|k| k.contains(key))
+    }
+
+    /// From the rules of every source (after field-name mappings) plus what the envelope,
+    /// the alert entities and the stateful detections read.
+    pub(crate) fn from_parts<'a>(
+        collections: impl IntoIterator<Item = &'a SigmaCollection>,
+        mapped: &[(String, String)],
+        entity_fields: impl IntoIterator<Item = &'a String>,
+    ) -> Self {
+        let mut keep: FxHashSet<Box<str>> = FxHashSet::default();
+        let mut add = |field: &str| {
+            // Nested paths keep their root; a dotted name may also be a literal member.
+            keep.insert(field.into());
+            if let Some((root, _)) = field.split_once('.') {
+                keep.insert(root.into());
+            }
+        };
+        for collection in collections {
+            if reads_any_member(collection) {
+                return FieldFilter::all();
+            }
+            let fields = rsigma_eval::RuleFieldSet::collect(collection, &[], true);
+            for name in fields.names() {
+                if name.contains('*') || name.contains('?') {
+                    return FieldFilter::all();
+                }
+                if let Some(param) = name.strip_prefix("mamori.") {
+                    if param.starts_with("params.") {
+                        PARAMETER_LISTS.iter().for_each(|l| add(l));
+                    }
+                    continue;
+                }
+                add(name);
+                // A rule written for another log schema reads the mapped name.
+                for (from, to) in mapped {
+                    if from == name {
+                        add(to);
+                    }
+                }
+            }
+        }
+        for field in entity_fields {
+            if !field.starts_with("mamori.") {
+                add(field);
+            }
+        }
+        ENVELOPE_MEMBERS.iter().for_each(|m| add(m));
+        FieldFilter { keep: Some(keep) }
+    }
+}
+
+/// Rules whose matches do not name their fields: keyword lists, `|fieldref` (the value names
+/// another field), and field-less detection items.
+fn reads_any_member(collection: &SigmaCollection) -> bool {
+    fn detection(d: &Detection) -> bool {
+        match d {
+            Detection::Keywords(_) => true,
+            Detection::AllOf(items) => items
+                .iter()
+                .any(|i| i.field.name.is_none() || i.field.modifiers.contains(&Modifier::FieldRef)),
+            Detection::AnyOf(subs) | Detection::And(subs) => subs.iter().any(detection),
+            Detection::ArrayMatch { body, .. } => detection(body),
+            Detection::Conditional { named, .. } => named.values().any(detection),
+        }
+    }
+    let detections = |d: &Detections| d.named.values().any(detection);
+    collection.rules.iter().any(|r| detections(&r.detection))
+        || collection.filters.iter().any(|f| detections(&f.detection))
+}
+
+/// Parses one JSON text into a value holding only the members `filter` keeps. A text whose
+/// top level is not an object is parsed whole (the caller then rejects it with the usual
+/// reason).
+pub fn parse_record(line: &[u8], filter: &FieldFilter) -> serde_json::Result<Value> {
+    if filter.keeps_everything() {
+        return serde_json::from_slice(line);
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    match (Pruned { filter }).deserialize(&mut de) {
+        Ok(map) => {
+            de.end()?;
+            Ok(Value::Object(map))
+        }
+        Err(_) => serde_json::from_slice(line),
+    }
+}
+
+/// Parses and normalises one line with `filter`; a record rejected or without its own id is
+/// parsed again whole, so the events, ids and rejections are those of [`normalise`] on the
+/// whole record.
+pub fn normalise_line(
+    source: Source,
+    line: &[u8],
+    tenant: Option<&str>,
+    filter: &FieldFilter,
+) -> Result<Result<Vec<Event>, Rejected>, serde_json::Error> {
+    let record = parse_record(line, filter)?;
+    if filter.keeps_everything() || !has_own_id(source, &record) {
+        let whole = if filter.keeps_everything() {
+            record
+        } else {
+            serde_json::from_slice(line)?
+        };
+        return Ok(normalise(source, whole, tenant));
+    }
+    match normalise(source, record, tenant) {
+        Ok(events) => Ok(Ok(events)),
+        Err(_) => Ok(normalise(source, serde_json::from_slice(line)?, tenant)),
+    }
+}
+
+/// Whether the record names its id (else the envelope's id is a hash of the whole record).
+fn has_own_id(source: Source, record: &Value) -> bool {
+    let present = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Number(_)) => true,
+        _ => false,
+    };
+    match source {
+        Source::M365 => present(record.get("Id")),
+        Source::EntraSignin | Source::EntraAudit => present(record.get("id")),
+        Source::Gws => present(record.get("id").and_then(|id| id.get("uniqueQualifier"))),
+    }
+}
+
+struct Pruned<'f> {
+    filter: &'f FieldFilter,
+}
+
+impl<'de> DeserializeSeed<'de> for Pruned<'_> {
+    type Value = Map<String, Value>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pruned<'_> {
+    type Value = Map<String, Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key_seed(Key {
+            filter: self.filter,
+        })? {
+            match key {
+                Some(name) => {
+                    let value: Value = map.next_value()?;
+                    out.insert(name, value);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A member's name, allocated only when the member is kept.
+struct Key<'f> {
+    filter: &'f FieldFilter,
+}
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = Option<String>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.filter.keeps(v).then(|| v.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    #[test]
+    fn the_builtin_rules_keep_what_they_read_and_drop_the_rest() {
+        let rules = RuleSet::builtin().unwrap();
+        let filter = rules.field_filter();
+        let members = filter.members().expect("Mamori's rules name their fields");
+        for needed in ["Operation", "location", "events", "status", "Parameters"] {
+            assert!(members.contains(&needed), "{needed} in {members:?}");
+        }
+        let line = br#"{"Id":"a1","CreationTime":"2026-12-01T10:00:00","Operation":"FileDownloaded","UserId":"u@x","UnreadBy":{"deep":[1,2,{"x":"y"}]},"Version":1,"Workload":"SharePoint"}"#;
+        let v = parse_record(line, &filter).unwrap();
+        assert_eq!(v["Operation"], "FileDownloaded");
+        assert!(v.get("UnreadBy").is_none() && v.get("Version").is_none());
+    }
+
+    #[test]
+    fn records_without_an_id_or_rejected_are_normalised_whole() {
+        let rules = RuleSet::builtin().unwrap();
+        let filter = rules.field_filter();
+        // No `Id`: the id is the hash of the whole record, as without the filter.
+        let line =
+            br#"{"CreationTime":"2026-12-01T10:00:00","Operation":"FileDownloaded","Unused":"x"}"#;
+        let pruned = normalise_line(Source::M365, line, Some("t"), &filter)
+            .unwrap()
+            .unwrap();
+        let whole = normalise(
+            Source::M365,
+            serde_json::from_slice(line).unwrap(),
+            Some("t"),
+        )
+        .unwrap();
+        assert_eq!(pruned[0].envelope.id, whole[0].envelope.id);
+        assert_eq!(pruned[0].record["Unused"], "x");
+        // Rejected: the record kept for quarantine is the whole one.
+        let bad = br#"{"Id":"b","Operation":"x","Unused":"kept for quarantine"}"#;
+        let rejected = normalise_line(Source::M365, bad, Some("t"), &filter)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(rejected.record["Unused"], "kept for quarantine");
+        // Not an object, not JSON.
+        assert!(normalise_line(Source::M365, b"[1]", None, &filter)
+            .unwrap()
+            .is_err());
+        assert!(normalise_line(Source::M365, b"{\"Id\":", None, &filter).is_err());
+    }
+
+    #[test]
+    fn keyword_rules_keep_every_member() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kw.yml"),
+            "title: Keyword\nid: 5d0b8a4e-0000-4000-8000-000000000001\nlogsource:\n  product: m365\ndetection:\n  keywords:\n    - 'evil'\n  condition: keywords\nlevel: low\n",
+        )
+        .unwrap();
+        let mut rules = RuleSet::builtin().unwrap();
+        rules.add_dir(dir.path()).unwrap();
+        assert!(rules.field_filter().keeps_everything());
+    }
+}
