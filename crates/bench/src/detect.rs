@@ -43,7 +43,9 @@ fn stream(gb: f64) -> Result<u8> {
         serde_json::to_writer(&mut line, &e.record)?;
         bytes += line.len() as u64 + 1;
         events += 1;
-        if let Ok(list) = normalise_line(source_of(e.source), &line, Some("bench"), &filter)? {
+        if let Ok(list) =
+            normalise_line(crate::log_source(e.source), &line, Some("bench"), &filter)?
+        {
             for ev in &list {
                 detector.process(ev);
             }
@@ -163,15 +165,6 @@ fn collect(dir: &include_dir::Dir<'static>, out: &mut Vec<(String, String)>) {
     }
 }
 
-fn source_of(s: logs::Source) -> Source {
-    match s {
-        logs::Source::M365 => Source::M365,
-        logs::Source::EntraSignin => Source::EntraSignin,
-        logs::Source::EntraAudit => Source::EntraAudit,
-        logs::Source::Gws => Source::Gws,
-    }
-}
-
 pub fn run(args: &DetectBenchArgs) -> Result<u8> {
     if let Some(gb) = args.stream_gb {
         return stream(gb);
@@ -189,9 +182,9 @@ pub fn run(args: &DetectBenchArgs) -> Result<u8> {
         let line = serde_json::to_vec(&e.record)?;
         bytes += line.len() + 1;
         *per_source
-            .entry(source_of(e.source).as_str())
+            .entry(crate::log_source(e.source).as_str())
             .or_insert(0usize) += 1;
-        corpus.push((source_of(e.source), line));
+        corpus.push((crate::log_source(e.source), line));
     }
     println!(
         "detect corpus: {} events, {:.0} MB NDJSON ({:?}), generated in {:.1} s",
@@ -231,7 +224,7 @@ pub fn run(args: &DetectBenchArgs) -> Result<u8> {
     // (a) the evaluator alone: every detection rule of every source in one rsigma engine,
     // matched against every event as parsed (no routing, no envelope).
     let mut naive = rsigma_eval::Engine::new();
-    for source in Source::ALL {
+    for &source in Source::ALL {
         let c = rules.collection_for(source);
         naive
             .add_collection(&c)

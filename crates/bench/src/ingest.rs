@@ -17,15 +17,6 @@ use mamori_work::{ConnectorCollector, WorkConfig, WorkState};
 
 use crate::api::{BenchDb, ServerBenchArgs};
 
-fn source_of(s: logs::Source) -> LogSource {
-    match s {
-        logs::Source::M365 => LogSource::M365,
-        logs::Source::EntraSignin => LogSource::EntraSignin,
-        logs::Source::EntraAudit => LogSource::EntraAudit,
-        logs::Source::Gws => LogSource::Gws,
-    }
-}
-
 pub fn run(args: &ServerBenchArgs, events: usize) -> Result<u8> {
     let rt = crate::runtime()?;
     rt.block_on(async {
@@ -46,7 +37,7 @@ fn corpus(events: usize) -> Result<BTreeMap<LogSource, Vec<String>>> {
     let mut by_source: BTreeMap<LogSource, Vec<String>> = BTreeMap::new();
     for e in logs::stream(&spec).take(events) {
         by_source
-            .entry(source_of(e.source))
+            .entry(crate::log_source(e.source))
             .or_default()
             .push(serde_json::to_string(&e.record)?);
     }

@@ -452,3 +452,15 @@ fn per_product(engine: &Engine, kind: SourceKind, input: &Value, iterations: usi
     }
     println!("  per product (ms): {}", line.join(" · "));
 }
+
+/// The imitation generator's source (mock-saas depends on nothing of Mamori's) as Mamori's.
+fn log_source(s: mamori_mock_saas::logs::Source) -> mamori_core::LogSource {
+    use mamori_core::LogSource;
+    use mamori_mock_saas::logs::Source;
+    match s {
+        Source::M365 => LogSource::M365,
+        Source::EntraSignin => LogSource::EntraSignin,
+        Source::EntraAudit => LogSource::EntraAudit,
+        Source::Gws => LogSource::Gws,
+    }
+}

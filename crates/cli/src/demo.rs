@@ -190,7 +190,7 @@ fn threat_section(detected: &[crate::logs::Detected]) -> mamori_report::ThreatSe
             .filter_map(|(source, r)| {
                 r.as_ref()
                     .err()
-                    .map(|why| (source.name().to_string(), why.clone()))
+                    .map(|why| (source.as_str().to_string(), why.clone()))
             })
             .collect(),
     }

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use mamori_connect::logs::{pull, sink_fn, Batch, LogCheckpoint, LogSource, SinkError};
 use mamori_connect::AppConfig;
-use mamori_detect::{normalise, Alert, Detector, DetectorOptions, RuleSet, Source};
+use mamori_detect::{normalise, Alert, Detector, DetectorOptions, RuleSet};
 
 /// What one application's logs gave.
 pub struct Detected {
@@ -12,15 +12,6 @@ pub struct Detected {
     pub events: usize,
     /// Per source: records pulled, or why the pull failed.
     pub sources: Vec<(LogSource, std::result::Result<usize, String>)>,
-}
-
-fn detect_source(source: LogSource) -> Source {
-    match source {
-        LogSource::M365 => Source::M365,
-        LogSource::EntraSignin => Source::EntraSignin,
-        LogSource::EntraAudit => Source::EntraAudit,
-        LogSource::Gws => Source::Gws,
-    }
 }
 
 /// Pulls every log source of `config`'s application from `since` to `until` and detects on
@@ -57,7 +48,7 @@ pub async fn pull_and_detect(
             Err(e) => sources.push((source, Err(format!("{e:#}")))),
         }
         for record in records {
-            if let Ok(list) = normalise(detect_source(source), record, Some(tenant)) {
+            if let Ok(list) = normalise(source, record, Some(tenant)) {
                 events.extend(list);
             }
         }

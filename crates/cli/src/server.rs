@@ -123,8 +123,9 @@ pub struct ServerArgs {
     /// refuse more than 7 days back.
     #[arg(long, value_name = "TIME")]
     pub log_start: Option<jiff::Timestamp>,
-    /// Log workers of this process (pushed batches and log pulls).
-    #[arg(long, default_value_t = 1)]
+    /// Log workers of this process (pushed batches and log pulls). One worker waits on the
+    /// database about half the time, so two share a core well.
+    #[arg(long, default_value_t = 2)]
     pub log_workers: usize,
     /// A folder of Sigma rules to load beside Mamori's own (repeatable), e.g. a SigmaHQ checkout.
     #[arg(long = "rules", value_name = "DIR")]

@@ -126,6 +126,25 @@ text_enum! {
     }
 }
 
+impl LogSource {
+    /// The application whose configuration (credentials) the source is read with.
+    pub fn app(self) -> App {
+        match self {
+            LogSource::Gws => App::Gws,
+            LogSource::M365 | LogSource::EntraSignin | LogSource::EntraAudit => App::M365,
+        }
+    }
+
+    /// The sources read with an application's credentials.
+    pub fn of_app(app: App) -> Vec<LogSource> {
+        LogSource::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.app() == app)
+            .collect()
+    }
+}
+
 text_enum! {
     /// SCuBA criticality: a `shall` is mandatory, a `should` is a recommendation.
     pub enum Criticality("criticality") {

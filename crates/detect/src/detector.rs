@@ -300,7 +300,7 @@ pub struct Detector {
 impl Detector {
     pub fn new(rules: &RuleSet, options: DetectorOptions) -> Result<Self, DetectError> {
         let mut engines = HashMap::new();
-        for source in Source::ALL {
+        for &source in Source::ALL {
             let collection = rules.collection_for(source);
             if collection.rules.is_empty() {
                 continue;
@@ -379,7 +379,7 @@ impl Detector {
                 self.gws_logsources.insert(
                     service.clone(),
                     LogSource {
-                        product: Some(source.product().to_string()),
+                        product: Some(crate::source::product(source).to_string()),
                         service: Some(service.clone()),
                         ..LogSource::default()
                     },

@@ -5,78 +5,29 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
-use std::str::FromStr;
 
 /// Key of the common envelope inside each event. No vendor uses it at the top level.
 pub const ENVELOPE: &str = "mamori";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Source {
-    /// Microsoft 365 unified audit log (Office 365 Management Activity API records).
-    M365,
-    /// Entra ID sign-in log (Microsoft Graph `signIn` resources).
-    EntraSignin,
-    /// Entra ID directory audit log (Microsoft Graph `directoryAudit` resources).
-    EntraAudit,
-    /// Google Workspace Reports API activities (login, admin, token, drive, saml, …).
-    Gws,
-}
+/// The audit-log sources: Mamori's one vocabulary (`mamori_core::LogSource`).
+pub use mamori_core::LogSource as Source;
 
-impl Source {
-    pub const ALL: [Source; 4] = [
-        Source::M365,
-        Source::EntraSignin,
-        Source::EntraAudit,
-        Source::Gws,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::M365 => "m365",
-            Source::EntraSignin => "entra-signin",
-            Source::EntraAudit => "entra-audit",
-            Source::Gws => "gws",
-        }
-    }
-
-    /// The Sigma `logsource.product` of Mamori's own rules for this source.
-    pub fn product(self) -> &'static str {
-        match self {
-            Source::M365 => "m365",
-            Source::EntraSignin | Source::EntraAudit => "entra",
-            Source::Gws => "google_workspace",
-        }
-    }
-
-    /// Field holding the record's time, as the vendor names it.
-    pub fn time_field(self) -> &'static str {
-        match self {
-            Source::M365 => "CreationTime",
-            Source::EntraSignin => "createdDateTime",
-            Source::EntraAudit => "activityDateTime",
-            Source::Gws => "id.time",
-        }
+/// The Sigma `logsource.product` of Mamori's own rules for a source.
+pub fn product(source: Source) -> &'static str {
+    match source {
+        Source::M365 => "m365",
+        Source::EntraSignin | Source::EntraAudit => "entra",
+        Source::Gws => "google_workspace",
     }
 }
 
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Source {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Source::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!(
-                    "unknown source {s:?}: expected one of m365, entra-signin, entra-audit, gws"
-                )
-            })
+/// Field holding the record's time, as the vendor names it.
+pub fn time_field(source: Source) -> &'static str {
+    match source {
+        Source::M365 => "CreationTime",
+        Source::EntraSignin => "createdDateTime",
+        Source::EntraAudit => "activityDateTime",
+        Source::Gws => "id.time",
     }
 }
 
@@ -217,12 +168,12 @@ fn check(source: Source, record: &Value) -> Result<i64, Malformed> {
             }
         }
     }
-    let time_raw = text(record, source.time_field())
-        .ok_or_else(|| Malformed(format!("no `{}` (the record's time)", source.time_field())))?;
+    let time_raw = text(record, time_field(source))
+        .ok_or_else(|| Malformed(format!("no `{}` (the record's time)", time_field(source))))?;
     let time = parse_time(&time_raw).ok_or_else(|| {
         Malformed(format!(
             "`{}` is not a time: {:?}",
-            source.time_field(),
+            time_field(source),
             truncate(&time_raw, 60)
         ))
     })?;

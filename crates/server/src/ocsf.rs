@@ -1,45 +1,23 @@
-//! The API's OCSF answers (schema 1.3.0): stored alerts as Detection Findings (class 2004, the
-//! shape of `mamori_detect::ocsf`, which renders the detector's own alerts) and a scan's stored
+//! The API's OCSF answers (schema 1.3.0): stored alerts as Detection Findings (class 2004, built
+//! by `mamori_detect::ocsf`, which also renders the detector's own alerts) and a scan's stored
 //! results as Compliance Findings (class 2003, rendered by `mamori_report::ocsf` once each
 //! stored result is joined with its control's metadata from the loaded packs).
 
 use std::collections::HashMap;
 
-use mamori_core::{ControlResult, Evaluation, Lang, Localized, Severity};
+use mamori_core::{ControlResult, Evaluation, Lang, Localized};
+use mamori_detect::ocsf::{self, Finding, Stored, Triage};
 use mamori_store::{Alert, AlertStatus, Scan, StoredResult};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-pub const OCSF_VERSION: &str = "1.3.0";
-pub const DETECTION_FINDING: u32 = 2004;
-
-/// OCSF `severity_id` and its caption: 1 Informational … 5 Critical.
-fn severity(s: Severity) -> (u32, &'static str) {
+/// The finding's triage: New, In Progress (acknowledged), Suppressed (a false positive),
+/// Resolved.
+fn triage(s: AlertStatus) -> Triage {
     match s {
-        Severity::Info => (1, "Informational"),
-        Severity::Low => (2, "Low"),
-        Severity::Medium => (3, "Medium"),
-        Severity::High => (4, "High"),
-        Severity::Critical => (5, "Critical"),
-    }
-}
-
-/// The finding's `status_id` from the triage: 1 New, 2 In Progress, 3 Suppressed, 4 Resolved.
-fn status(s: AlertStatus) -> (u32, &'static str) {
-    match s {
-        AlertStatus::Open => (1, "New"),
-        AlertStatus::Acknowledged => (2, "In Progress"),
-        AlertStatus::FalsePositive => (3, "Suppressed"),
-        AlertStatus::Resolved => (4, "Resolved"),
-    }
-}
-
-/// The activity the finding reports: 1 Create (untouched), 2 Update (being worked on),
-/// 3 Close (resolved or a false positive).
-fn activity(s: AlertStatus) -> (u32, &'static str) {
-    match s {
-        AlertStatus::Open => (1, "Create"),
-        AlertStatus::Acknowledged => (2, "Update"),
-        AlertStatus::Resolved | AlertStatus::FalsePositive => (3, "Close"),
+        AlertStatus::Open => Triage::New,
+        AlertStatus::Acknowledged => Triage::InProgress,
+        AlertStatus::FalsePositive => Triage::Suppressed,
+        AlertStatus::Resolved => Triage::Resolved,
     }
 }
 
@@ -47,87 +25,35 @@ fn millis(t: jiff::Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-/// One stored alert as a Detection Finding, in `lang`.
+/// One stored alert as a Detection Finding, in `lang`: the detector's shape
+/// (`mamori_detect::ocsf`) with the triage as status and activity, and the stored alert's id
+/// and times.
 pub fn detection_finding(alert: &Alert, lang: Lang, product_version: &str) -> Value {
-    let (activity_id, activity_name) = activity(alert.status);
-    let (severity_id, severity_name) = severity(alert.severity);
-    let (status_id, status_name) = status(alert.status);
-    let observables: Vec<Value> = alert
-        .entities
-        .iter()
-        .map(|(name, value)| {
-            // OCSF observable types: 2 IP Address, 4 User Name, 99 Other.
-            let type_id = match name.as_str() {
-                "ip" | "ipAddress" | "ClientIP" => 2,
-                "user" | "userPrincipalName" | "UserId" => 4,
-                _ => 99,
-            };
-            json!({"name": name, "type_id": type_id, "value": value})
-        })
-        .collect();
-    let attacks: Vec<Value> = alert
-        .attack
-        .iter()
-        .map(|t| match t.split_once('.') {
-            Some((parent, _)) => json!({"technique": {"uid": parent}, "sub_technique": {"uid": t}}),
-            None => json!({"technique": {"uid": t}}),
-        })
-        .collect();
-    let uid = format!(
-        "{}:{}:{}:{}",
-        alert.tenant_name,
-        alert.rule_id,
-        alert.first_seen.as_second(),
-        alert
-            .entities
-            .values()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    let title = alert.title.get(lang);
-    json!({
-        "activity_id": activity_id,
-        "activity_name": activity_name,
-        "category_uid": 2,
-        "category_name": "Findings",
-        "class_uid": DETECTION_FINDING,
-        "class_name": "Detection Finding",
-        "type_uid": DETECTION_FINDING * 100 + activity_id,
-        "severity_id": severity_id,
-        "severity": severity_name,
-        "time": millis(alert.last_seen),
-        "start_time": millis(alert.first_seen),
-        "end_time": millis(alert.last_seen),
-        "count": alert.count,
-        "status_id": status_id,
-        "status": status_name,
-        "message": title,
-        "metadata": {
-            "version": OCSF_VERSION,
-            "uid": alert.id.to_string(),
-            "product": {"name": "Mamori", "vendor_name": "Mamori", "version": product_version,
-                        "lang": lang.code()},
-            "tenant_uid": alert.tenant_name,
-            "log_name": alert.source.as_str(),
-            "modified_time": millis(alert.updated_at),
+    ocsf::finding(
+        &Finding {
+            tenant: &alert.tenant_name,
+            rule_id: &alert.rule_id,
+            title: &alert.title,
+            response: &alert.response,
+            severity: alert.severity,
+            kind: &alert.kind,
+            source: alert.source.as_str(),
+            attack: &alert.attack,
+            entities: &alert.entities,
+            event_ids: &alert.event_ids,
+            count: alert.count,
+            first_seen_ms: millis(alert.first_seen),
+            last_seen_ms: millis(alert.last_seen),
+            triage: triage(alert.status),
+            stored: Some(Stored {
+                id: alert.id,
+                created_ms: millis(alert.created_at),
+                modified_ms: millis(alert.updated_at),
+            }),
         },
-        "finding_info": {
-            "uid": uid,
-            "title": title,
-            "created_time": millis(alert.created_at),
-            "modified_time": millis(alert.updated_at),
-            "first_seen_time": millis(alert.first_seen),
-            "last_seen_time": millis(alert.last_seen),
-            "analytic": {"uid": alert.rule_id, "name": title, "type_id": 1, "type": "Rule"},
-            "attacks": attacks,
-            "related_events": alert.event_ids.iter().map(|id| json!({"uid": id})).collect::<Vec<_>>(),
-            "data_sources": [alert.source.as_str()],
-            "types": [alert.kind],
-        },
-        "observables": observables,
-        "remediation": {"desc": alert.response.get(lang)},
-    })
+        lang,
+        product_version,
+    )
 }
 
 /// A scan's stored results as Compliance Findings, one per control. The stored row keeps the
@@ -190,6 +116,7 @@ pub fn compliance_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mamori_core::Severity;
     use std::collections::BTreeMap;
 
     fn alert(status: AlertStatus) -> Alert {

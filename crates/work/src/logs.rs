@@ -16,7 +16,6 @@ use jiff::{SignedDuration, Timestamp};
 use mamori_core::{LogSource, Severity};
 use mamori_detect::{
     normalise, normalise_line, Detector, DetectorOptions, DetectorState, FieldFilter, RuleSet,
-    Source,
 };
 use mamori_notify::{EventKind, NotifiedFinding};
 
@@ -61,7 +60,8 @@ impl Default for LogsConfig {
             pull_interval: None,
             first_pull_lookback: Duration::from_secs(24 * 3600),
             first_pull_start: None,
-            workers: 1,
+            // One worker waits on the database about half the time (mamori-bench --ingest).
+            workers: 2,
             spool_lease: Duration::from_secs(120),
             seen_retention: Duration::from_secs(8 * 24 * 3600),
             guard: GuardConfig::default(),
@@ -175,39 +175,14 @@ impl Detection {
     }
 }
 
-pub fn detect_source(source: LogSource) -> Source {
-    match source {
-        LogSource::M365 => Source::M365,
-        LogSource::EntraSignin => Source::EntraSignin,
-        LogSource::EntraAudit => Source::EntraAudit,
-        LogSource::Gws => Source::Gws,
-    }
-}
-
-fn connect_source(source: LogSource) -> mamori_connect::logs::LogSource {
-    use mamori_connect::logs::LogSource as C;
-    match source {
-        LogSource::M365 => C::M365,
-        LogSource::EntraSignin => C::EntraSignin,
-        LogSource::EntraAudit => C::EntraAudit,
-        LogSource::Gws => C::Gws,
-    }
-}
-
 /// The log sources of a tenant's application.
 pub fn sources_of(app: mamori_core::App) -> Vec<LogSource> {
-    mamori_connect::logs::LogSource::of_app(app)
-        .into_iter()
-        .filter_map(|s| s.name().parse().ok())
-        .collect()
+    LogSource::of_app(app)
 }
 
 /// Sigma levels to Mamori's severities.
 pub fn severity_of(level: &str) -> Severity {
-    match level {
-        "informational" => Severity::Info,
-        other => other.parse().unwrap_or(Severity::Medium),
-    }
+    mamori_detect::ocsf::severity_of_level(level)
 }
 
 fn new_alert(a: &mamori_detect::Alert) -> NewAlert {
@@ -279,7 +254,7 @@ const COMMIT_ATTEMPTS: usize = 5;
 /// Normalises, deduplicates and detects one batch, and commits it (see the module docs).
 pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Result<BatchOutcome> {
     let rules = state.detection.rules(&state.config.logs)?;
-    let source = detect_source(input.source);
+    let source = input.source;
     let tenant_key = input.tenant.display_name.clone();
     let filter = state.detection.field_filter(&rules);
     let records = input.records;
@@ -757,7 +732,7 @@ async fn pull_source(
         Some(v) => serde_json::from_value::<LogCheckpoint>(v).context("stored checkpoint")?,
         None => LogCheckpoint::new(
             tenant_key,
-            connect_source(source),
+            source,
             state.config.logs.first_pull_start.unwrap_or_else(|| {
                 Timestamp::now()
                     - SignedDuration::try_from(state.config.logs.first_pull_lookback)
@@ -780,16 +755,9 @@ async fn pull_source(
         rt.block_on(async move {
             let mut sink = HandoffSink(tx);
             let until = Timestamp::now();
-            pull_with(
-                &config,
-                connect_source(source),
-                &checkpoint,
-                until,
-                &options,
-                &mut sink,
-            )
-            .await
-            .map_err(anyhow::Error::from)
+            pull_with(&config, source, &checkpoint, until, &options, &mut sink)
+                .await
+                .map_err(anyhow::Error::from)
         })
     });
     while let Some((batch, done)) = rx.recv().await {

@@ -8,8 +8,8 @@
 //! recent sign-ins are returned first"), which [`super::read_newest_first`] relies on.
 
 use super::{
-    iso_seconds, origin, parse_time, read_newest_first, LogSink, LogSource, NewestFirst, PullError,
-    PullOptions, Run,
+    iso_seconds, origin, parse_time, read_newest_first, LogSink, LogSource, LogSourceExt,
+    NewestFirst, PullError, PullOptions, Run,
 };
 use crate::http::{Api, ApiError, Call};
 use crate::m365::config::scopes;
@@ -103,7 +103,7 @@ pub(crate) async fn pull<S: LogSink>(
     };
     let lister = GraphList {
         api,
-        section: source.name(),
+        section: source.as_str(),
         url: format!("{}/{path}", config.endpoints.graph.trim_end_matches('/')),
         property,
         top: options.page_size.clamp(1, 1000),

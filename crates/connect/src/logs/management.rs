@@ -19,7 +19,9 @@
 //! [`PullOptions::m365_lookback`] before `until`, so content listed late is still found; what
 //! was already fetched is skipped by id.
 
-use super::{origin, parse_time, Gap, LogSink, PullError, PullOptions, Run, StreamStop};
+use super::{
+    origin, parse_time, Gap, LogSink, LogSourceExt, PullError, PullOptions, Run, StreamStop,
+};
 use crate::http::{Api, ApiError, Call};
 use crate::m365::config::scopes;
 use crate::m365::M365Config;

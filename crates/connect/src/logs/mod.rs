@@ -44,47 +44,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
-/// An audit-log source, named as `mamori-detect` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LogSource {
-    /// Office 365 Management Activity API (the unified audit log).
-    M365,
-    /// Microsoft Graph `auditLogs/signIns`.
-    EntraSignin,
-    /// Microsoft Graph `auditLogs/directoryAudits`.
-    EntraAudit,
-    /// Admin SDK Reports API activities.
-    Gws,
+/// The audit-log sources: Mamori's one vocabulary.
+pub use mamori_core::LogSource;
+
+/// What reading a source takes: its streams and the permission it needs.
+pub trait LogSourceExt {
+    /// The streams of the source, each with its own cursor.
+    fn streams(self) -> &'static [&'static str];
+    /// The permission or scope the source needs (beyond what signs the app in).
+    fn permission(self) -> &'static str;
 }
 
-impl LogSource {
-    pub const ALL: [LogSource; 4] = [
-        LogSource::M365,
-        LogSource::EntraSignin,
-        LogSource::EntraAudit,
-        LogSource::Gws,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            LogSource::M365 => "m365",
-            LogSource::EntraSignin => "entra-signin",
-            LogSource::EntraAudit => "entra-audit",
-            LogSource::Gws => "gws",
-        }
-    }
-
-    /// The application whose configuration (credentials) the source is read with.
-    pub fn app(self) -> mamori_core::App {
-        match self {
-            LogSource::Gws => mamori_core::App::Gws,
-            _ => mamori_core::App::M365,
-        }
-    }
-
-    /// The streams of the source, each with its own cursor.
-    pub fn streams(self) -> &'static [&'static str] {
+impl LogSourceExt for LogSource {
+    fn streams(self) -> &'static [&'static str] {
         match self {
             LogSource::M365 => &management::CONTENT_TYPES,
             LogSource::EntraSignin => &["signIns"],
@@ -93,8 +65,7 @@ impl LogSource {
         }
     }
 
-    /// The permission or scope the source needs (beyond what signs the app in).
-    pub fn permission(self) -> &'static str {
+    fn permission(self) -> &'static str {
         match self {
             LogSource::M365 => "ActivityFeed.Read (Office 365 Management APIs, application)",
             LogSource::EntraSignin | LogSource::EntraAudit => {
@@ -102,32 +73,6 @@ impl LogSource {
             }
             LogSource::Gws => "https://www.googleapis.com/auth/admin.reports.audit.readonly",
         }
-    }
-
-    /// The sources of an application.
-    pub fn of_app(app: mamori_core::App) -> Vec<LogSource> {
-        LogSource::ALL
-            .into_iter()
-            .filter(|s| s.app() == app)
-            .collect()
-    }
-}
-
-impl std::fmt::Display for LogSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for LogSource {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        LogSource::ALL
-            .into_iter()
-            .find(|x| x.name() == s)
-            .ok_or_else(|| {
-                format!("unknown log source {s:?} (m365, entra-signin, entra-audit or gws)")
-            })
     }
 }
 
@@ -741,18 +686,6 @@ mod tests {
             &mut sink,
         );
         send(&future);
-    }
-
-    #[test]
-    fn source_names_round_trip() {
-        for s in LogSource::ALL {
-            assert_eq!(s.name().parse::<LogSource>().unwrap(), s);
-            assert_eq!(
-                serde_json::to_value(s).unwrap(),
-                Value::String(s.name().into())
-            );
-        }
-        assert!("m365-audit".parse::<LogSource>().is_err());
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! account (domain-wide delegation) like the posture collector's scopes.
 
 use super::{
-    enc, iso_millis, parse_time, read_newest_first, LogSink, NewestFirst, PullError, PullOptions,
-    Run,
+    enc, iso_millis, parse_time, read_newest_first, LogSink, LogSourceExt, NewestFirst, PullError,
+    PullOptions, Run,
 };
 use crate::auth::AuthError;
 use crate::gws::client::SCOPE_AUDIT;

@@ -8,7 +8,8 @@ use crate::common;
 
 use jiff::Timestamp;
 use mamori_connect::logs::{
-    pull_with, sink_fn, Batch, LogCheckpoint, LogSource, PullError, PullOptions, PullOutcome,
+    pull_with, sink_fn, Batch, LogCheckpoint, LogSource, LogSourceExt, PullError, PullOptions,
+    PullOutcome,
 };
 use mamori_connect::AppConfig;
 use mamori_mock_saas::gws::{self, GwsMock, GwsTenantSpec};

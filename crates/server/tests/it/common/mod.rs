@@ -359,12 +359,23 @@ impl World {
     pub async fn alert(&self, tenant: i64) -> i64 {
         let n = unique();
         let source = LogSource::EntraSignin;
-        let version = self
-            .store
-            .log_stream(tenant, source)
-            .await
-            .unwrap()
-            .map_or(0, |s| s.version);
+        // As a worker does: a stream another worker moved on meanwhile (a batch pushed by the
+        // test being processed) is read again and the commit retried.
+        for _ in 0..20 {
+            let version = self
+                .store
+                .log_stream(tenant, source)
+                .await
+                .unwrap()
+                .map_or(0, |s| s.version);
+            if let Some(id) = self.try_alert(tenant, source, version, n).await {
+                return id;
+            }
+        }
+        panic!("the log stream kept moving under the test's alert");
+    }
+
+    async fn try_alert(&self, tenant: i64, source: LogSource, version: i64, n: u64) -> Option<i64> {
         let at = jiff::Timestamp::now();
         let alerts = [NewAlert {
             alert_key: format!("test-alert-{n}"),
@@ -405,9 +416,12 @@ impl World {
                 spool: None,
                 quarantine: &[],
             })
-            .await
-            .unwrap();
-        committed.created[0]
+            .await;
+        match committed {
+            Ok(c) => Some(c.created[0]),
+            Err(mamori_store::Error::Conflict(_)) => None,
+            Err(e) => panic!("committing the test's alert: {e}"),
+        }
     }
 
     pub async fn token_of(&self, user_id: i64) -> i64 {
