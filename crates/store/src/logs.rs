@@ -424,6 +424,23 @@ impl Store {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// The stream's version alone (`None`: no batch committed yet): what a worker holding the
+    /// detector warm needs before a batch, without reading the saved state.
+    pub async fn log_stream_version(
+        &self,
+        tenant_id: i64,
+        source: LogSource,
+    ) -> Result<Option<i64>> {
+        let version: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT version FROM log_streams WHERE tenant_id = $1 AND source = $2")
+                .bind(tenant_id)
+                .bind(source.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(version)
+    }
+
     /// Every stream visible in the scope (without detector state), by tenant and source.
     pub async fn list_log_streams(
         &self,

@@ -339,14 +339,24 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
     let hashes = Arc::new(hashes);
     let key = (input.tenant.id, input.source);
     for attempt in 0..COMMIT_ATTEMPTS {
-        let stream = state
+        // A warm detector needs only the version; the saved state is read when it is not.
+        let version = state
             .store
-            .log_stream(input.tenant.id, input.source)
-            .await?;
-        let version = stream.as_ref().map_or(0, |s| s.version);
+            .log_stream_version(input.tenant.id, input.source)
+            .await?
+            .unwrap_or(0);
         let detector = match state.detection.take(key, version) {
             Some(d) => d,
             None => {
+                let stream = state
+                    .store
+                    .log_stream(input.tenant.id, input.source)
+                    .await?;
+                let version_read = stream.as_ref().map_or(0, |s| s.version);
+                if version_read != version {
+                    // Moved between the two reads: start the attempt again.
+                    continue;
+                }
                 let mut d = Detector::new(&rules, DetectorOptions::default())
                     .context("compiling the detection rules")?;
                 if let Some(bytes) = stream.as_ref().and_then(|s| s.state.as_deref()) {
