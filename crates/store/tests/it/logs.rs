@@ -89,6 +89,12 @@ async fn batch_body(ctx: Ctx) {
         .await
         .unwrap()
         .is_none());
+    assert_eq!(
+        s.log_stream_version(t, LogSource::EntraSignin)
+            .await
+            .unwrap(),
+        None
+    );
 
     let ids: Vec<i64> = ["a", "b", "c"].iter().map(|i| event_id_hash(i)).collect();
     let cp = serde_json::json!({"cursor": "page-2"});
@@ -105,6 +111,13 @@ async fn batch_body(ctx: Ctx) {
         .unwrap()
         .unwrap();
     assert_eq!(stream.version, 1);
+    assert_eq!(
+        s.log_stream_version(t, LogSource::EntraSignin)
+            .await
+            .unwrap(),
+        Some(1),
+        "the version alone, as a warm worker reads it"
+    );
     assert_eq!(stream.checkpoint, Some(cp.clone()));
     assert_eq!(stream.state.as_deref(), Some(&b"state"[..]));
     assert_eq!(stream.events, 3);
