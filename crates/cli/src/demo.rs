@@ -160,7 +160,7 @@ fn write_alerts(out_dir: &Path, detected: &[crate::logs::Detected]) -> Result<()
 /// The reports' threat section: every alert, and the log sources that could not be read.
 fn threat_section(detected: &[crate::logs::Detected]) -> mamori_report::ThreatSection {
     let mut alerts: Vec<&mamori_detect::Alert> = detected.iter().flat_map(|d| &d.alerts).collect();
-    let severity = |a: &mamori_detect::Alert| mamori_work::logs::severity_of(&a.severity);
+    let severity = |a: &mamori_detect::Alert| mamori_detect::severity_of_level(&a.severity);
     // Worst first, then by time.
     alerts.sort_by_key(|a| (severity(a).rank(), a.first_epoch));
     mamori_report::ThreatSection {

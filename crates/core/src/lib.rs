@@ -166,6 +166,17 @@ text_enum! {
 }
 
 impl Severity {
+    /// OCSF `severity_id` and its caption: 1 Informational … 5 Critical.
+    pub fn ocsf(self) -> (u32, &'static str) {
+        match self {
+            Severity::Info => (1, "Informational"),
+            Severity::Low => (2, "Low"),
+            Severity::Medium => (3, "Medium"),
+            Severity::High => (4, "High"),
+            Severity::Critical => (5, "Critical"),
+        }
+    }
+
     /// Sort rank, worst first: critical 0, high 1, medium 2, low 3, info 4 (stored beside the
     /// text so listings order by an index).
     pub fn rank(self) -> i64 {

@@ -184,18 +184,15 @@ pub fn normalise_line(
     filter: &FieldFilter,
 ) -> Result<Result<Vec<Event>, Rejected>, serde_json::Error> {
     let record = parse_record(line, filter)?;
-    if filter.keeps_everything() || !has_own_id(source, &record) {
-        let whole = if filter.keeps_everything() {
-            record
-        } else {
-            serde_json::from_slice(line)?
-        };
-        return Ok(normalise(source, whole, tenant));
+    if filter.keeps_everything() {
+        return Ok(normalise(source, record, tenant));
     }
-    match normalise(source, record, tenant) {
-        Ok(events) => Ok(Ok(events)),
-        Err(_) => Ok(normalise(source, serde_json::from_slice(line)?, tenant)),
+    if has_own_id(source, &record) {
+        if let Ok(events) = normalise(source, record, tenant) {
+            return Ok(Ok(events));
+        }
     }
+    Ok(normalise(source, serde_json::from_slice(line)?, tenant))
 }
 
 /// Whether the record names its id (else the envelope's id is a hash of the whole record).

@@ -26,7 +26,7 @@ pub use detector::{Alert, AlertKind, Detector, DetectorOptions, DetectorState};
 pub use error::DetectError;
 pub use fields::{normalise_line, parse_record, FieldFilter};
 pub use read::Quarantined;
-pub use rules::{RuleMeta, RuleSet};
+pub use rules::{severity_of_level, RuleMeta, RuleSet};
 pub use source::{normalise, Envelope, Event, Source};
 
 use std::collections::HashSet;

@@ -3,37 +3,13 @@
 //! those the service stored and people triage (`GET /api/v1/alerts?format=ocsf`).
 
 use crate::detector::Alert;
+use crate::rules::severity_of_level;
 use mamori_core::{Lang, Localized, Severity};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 pub const OCSF_VERSION: &str = "1.3.0";
 pub const DETECTION_FINDING: u32 = 2004;
-
-/// Mamori's severity of a Sigma level (`informational` … `critical`); an unknown level is
-/// medium.
-pub fn severity_of_level(level: &str) -> Severity {
-    match level {
-        "informational" => Severity::Info,
-        other => other.parse().unwrap_or(Severity::Medium),
-    }
-}
-
-/// OCSF `severity_id` of a Sigma level.
-pub fn severity_id(level: &str) -> u32 {
-    severity(severity_of_level(level)).0
-}
-
-/// OCSF `severity_id` and its caption: 1 Informational … 5 Critical.
-fn severity(s: Severity) -> (u32, &'static str) {
-    match s {
-        Severity::Info => (1, "Informational"),
-        Severity::Low => (2, "Low"),
-        Severity::Medium => (3, "Medium"),
-        Severity::High => (4, "High"),
-        Severity::Critical => (5, "Critical"),
-    }
-}
 
 /// Where an alert stands in triage, as OCSF status and activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +103,7 @@ pub fn detection_finding(alert: &Alert, lang: Lang, product_version: &str) -> Va
 pub fn finding(f: &Finding, lang: Lang, product_version: &str) -> Value {
     let (activity_id, activity_name) = f.triage.activity();
     let (status_id, status_name) = f.triage.status();
-    let (severity_id, severity_name) = severity(f.severity);
+    let (severity_id, severity_name) = f.severity.ocsf();
     let observables: Vec<Value> = f
         .entities
         .iter()

@@ -431,6 +431,15 @@ transformations:
         service: auditlogs
 "#;
 
+/// Mamori's severity of a Sigma level (`informational` … `critical`); an unknown level is
+/// medium.
+pub fn severity_of_level(level: &str) -> mamori_core::Severity {
+    match level {
+        "informational" => mamori_core::Severity::Info,
+        other => other.parse().unwrap_or(mamori_core::Severity::Medium),
+    }
+}
+
 /// The (rule field, event field) pairs of [`AZURE_PIPELINE`].
 fn pipeline_mappings() -> Vec<(String, String)> {
     let doc: yaml_serde::Value = yaml_serde::from_str(AZURE_PIPELINE).unwrap_or_default();

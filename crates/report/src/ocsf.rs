@@ -2,7 +2,7 @@
 //! for SIEMs and data lakes that speak OCSF. Threat alerts are Detection Findings
 //! (`mamori_detect::ocsf`).
 
-use mamori_core::{ControlResult, Evaluation, Lang, Severity, Status};
+use mamori_core::{ControlResult, Evaluation, Lang, Status};
 use serde_json::{json, Value};
 
 pub const OCSF_VERSION: &str = "1.3.0";
@@ -20,17 +20,6 @@ fn compliance_status(status: Status) -> (u32, &'static str) {
         Status::Manual => (99, "Manual check"),
         Status::Omitted => (99, "Omitted"),
         Status::NotApplicable => (99, "Not applicable"),
-    }
-}
-
-/// OCSF `severity_id`: 1 Informational … 5 Critical.
-fn severity_id(severity: Severity) -> u32 {
-    match severity {
-        Severity::Info => 1,
-        Severity::Low => 2,
-        Severity::Medium => 3,
-        Severity::High => 4,
-        Severity::Critical => 5,
     }
 }
 
@@ -57,8 +46,8 @@ pub fn compliance_finding(
         "class_uid": COMPLIANCE_FINDING,
         "class_name": "Compliance Finding",
         "type_uid": COMPLIANCE_FINDING * 100 + ACTIVITY_CREATE,
-        "severity_id": severity_id(result.severity),
-        "severity": result.severity.as_str(),
+        "severity_id": result.severity.ocsf().0,
+        "severity": result.severity.ocsf().1,
         "time": time_ms,
         "message": result.details.get(lang),
         "metadata": {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use jiff::{SignedDuration, Timestamp};
-use mamori_core::{LogSource, Severity};
+use mamori_core::LogSource;
 use mamori_detect::{
     normalise, normalise_line, Detector, DetectorOptions, DetectorState, FieldFilter, RuleSet,
 };
@@ -107,11 +107,18 @@ impl Default for GuardConfig {
 /// The rules and the detectors kept warm between batches.
 #[derive(Default)]
 pub struct Detection {
-    rules: OnceLock<Result<Arc<RuleSet>, String>>,
-    filter: OnceLock<Arc<FieldFilter>>,
+    rules: OnceLock<Result<LoadedRules, String>>,
     /// Per (tenant, source): the stream version the detector is at, and the detector. A batch
     /// whose stream moved elsewhere (another worker) rebuilds it from the stored state.
     warm: Mutex<HashMap<(i64, LogSource), (i64, Detector)>>,
+}
+
+/// The rule set and what it derives once: the record members its rules read (pushed lines
+/// keep only those).
+#[derive(Clone)]
+pub struct LoadedRules {
+    pub rules: Arc<RuleSet>,
+    pub filter: Arc<FieldFilter>,
 }
 
 /// Warm detectors kept per process (beyond, the oldest are rebuilt from the store).
@@ -123,7 +130,7 @@ const MAX_SPOOLED_BYTES: u64 = 512 * 1024 * 1024;
 
 impl Detection {
     /// The rule set (built once per process; a bad rule folder is an error naming it).
-    pub fn rules(&self, config: &LogsConfig) -> anyhow::Result<Arc<RuleSet>> {
+    pub fn rules(&self, config: &LogsConfig) -> anyhow::Result<LoadedRules> {
         let built = self.rules.get_or_init(|| {
             let mut rules = if config.no_builtin_rules {
                 RuleSet::default()
@@ -135,16 +142,12 @@ impl Detection {
                     .add_dir(dir)
                     .map_err(|e| format!("rules in {}: {e:#}", dir.display()))?;
             }
-            Ok(Arc::new(rules))
+            Ok(LoadedRules {
+                filter: Arc::new(rules.field_filter()),
+                rules: Arc::new(rules),
+            })
         });
         built.clone().map_err(|e| anyhow!(e))
-    }
-
-    /// The record members the rules read (pushed lines keep only those).
-    pub fn field_filter(&self, rules: &RuleSet) -> Arc<FieldFilter> {
-        self.filter
-            .get_or_init(|| Arc::new(rules.field_filter()))
-            .clone()
     }
 
     fn take(&self, key: (i64, LogSource), version: i64) -> Option<Detector> {
@@ -180,18 +183,13 @@ pub fn sources_of(app: mamori_core::App) -> Vec<LogSource> {
     LogSource::of_app(app)
 }
 
-/// Sigma levels to Mamori's severities.
-pub fn severity_of(level: &str) -> Severity {
-    mamori_detect::ocsf::severity_of_level(level)
-}
-
 fn new_alert(a: &mamori_detect::Alert) -> NewAlert {
     NewAlert {
         alert_key: a.key(),
         rule_id: a.rule_id.clone(),
         source: a.source.as_str().parse().unwrap_or(LogSource::M365),
         kind: a.kind.as_str().to_string(),
-        severity: severity_of(&a.severity),
+        severity: mamori_detect::severity_of_level(&a.severity),
         title: a.title.clone(),
         response: a.response.clone(),
         attack: a.attack.clone(),
@@ -214,8 +212,6 @@ pub struct BatchInput {
     pub spool: Option<(i64, String)>,
     /// Bytes to meter (pulls; pushes are metered when received).
     pub metered_bytes: Option<i64>,
-    /// Lines of a pushed batch that were not JSON objects: (reason, line), quarantined.
-    pub bad_lines: Vec<(String, String)>,
 }
 
 /// A batch's records as they came.
@@ -253,19 +249,22 @@ const COMMIT_ATTEMPTS: usize = 5;
 
 /// Normalises, deduplicates and detects one batch, and commits it (see the module docs).
 pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Result<BatchOutcome> {
-    let rules = state.detection.rules(&state.config.logs)?;
+    let LoadedRules { rules, filter } = state.detection.rules(&state.config.logs)?;
     let source = input.source;
     let tenant_key = input.tenant.display_name.clone();
-    let filter = state.detection.field_filter(&rules);
     let records = input.records;
-    let bad_lines = input.bad_lines;
-    let keep_raw = |v: &Value| {
-        let text = serde_json::to_string(v).unwrap_or_default();
-        mamori_store::truncate_utf8(&text, mamori_store::MAX_QUARANTINED_BYTES).to_string()
-    };
     // Normalising is CPU work: off the async threads.
     let (mut events, quarantine) = tokio::task::spawn_blocking(move || {
-        let mut quarantine = bad_lines;
+        let mut quarantine: Vec<(String, String)> = Vec::new();
+        // Every refused record is counted; the store keeps the text of the first ones.
+        let mut quarantine_raw = |why: String, raw: &str| {
+            let kept = if quarantine.len() < mamori_store::MAX_QUARANTINED_PER_BATCH {
+                mamori_store::truncate_utf8(raw, mamori_store::MAX_QUARANTINED_BYTES).to_string()
+            } else {
+                String::new()
+            };
+            quarantine.push((why, kept));
+        };
         let mut events = Vec::new();
         match records {
             Records::Parsed(records) => {
@@ -273,9 +272,10 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
                 for record in records {
                     match normalise(source, record, Some(&tenant_key)) {
                         Ok(list) => events.extend(list),
-                        Err(rejected) => {
-                            quarantine.push((rejected.why.to_string(), keep_raw(&rejected.record)))
-                        }
+                        Err(rejected) => quarantine_raw(
+                            rejected.why.to_string(),
+                            &serde_json::to_string(&rejected.record).unwrap_or_default(),
+                        ),
                     }
                 }
             }
@@ -294,14 +294,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
                         Ok(Err(rejected)) => rejected.why.to_string(),
                         Err(e) => format!("line {number}: not JSON ({e})"),
                     };
-                    if quarantine.len() < mamori_store::MAX_QUARANTINED_PER_BATCH {
-                        let raw = String::from_utf8_lossy(line);
-                        let raw =
-                            mamori_store::truncate_utf8(&raw, mamori_store::MAX_QUARANTINED_BYTES);
-                        quarantine.push((why, raw.to_string()));
-                    } else {
-                        quarantine.push((why, String::new()));
-                    }
+                    quarantine_raw(why, &String::from_utf8_lossy(line));
                 }
             }
         }
@@ -593,7 +586,6 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
                 checkpoint: None,
                 spool: Some((item.id, worker.to_string())),
                 metered_bytes: None,
-                bad_lines: Vec::new(),
             };
             let _ = process_batch(state, empty).await;
             return;
@@ -632,7 +624,6 @@ async fn run_spooled(state: &WorkState, worker: &str, item: mamori_store::SpoolI
             checkpoint: None,
             spool: last.then(|| (item.id, worker.to_string())),
             metered_bytes: None,
-            bad_lines: Vec::new(),
         };
         match process_batch(state, input).await {
             Ok(outcome) => {
@@ -780,7 +771,6 @@ async fn pull_source(
             checkpoint,
             spool: None,
             metered_bytes: Some(bytes),
-            bad_lines: Vec::new(),
         };
         let result = process_batch(state, input)
             .await

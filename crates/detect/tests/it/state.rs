@@ -6,25 +6,16 @@ use mamori_detect::{
     normalise, read, Alert, DetectError, Detector, DetectorOptions, DetectorState, Event, RuleSet,
     Source,
 };
-use mamori_mock_saas::logs::{self, LogSpec};
+use mamori_mock_saas::logs;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::Path;
 
 fn demo_events() -> Vec<Event> {
-    let now = "2026-12-07T00:00:00Z"
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .as_millisecond();
-    let generated = logs::generate(&LogSpec::demo(now));
+    let generated = logs::generate(&crate::demo_week());
     let mut events = Vec::new();
     for e in generated.events {
-        let source: Source = serde_json::to_value(e.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .and_then(|s| s.parse().ok())
-            .expect("the generator's sources are Mamori's");
-        let list = normalise(source, e.record, Some("sakura"))
+        let list = normalise(crate::source_of(e.source), e.record, Some("sakura"))
             .unwrap_or_else(|r| panic!("generated record refused: {}", r.why));
         events.extend(list);
     }

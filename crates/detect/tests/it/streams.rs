@@ -2,7 +2,7 @@
 //! placed among a week of ordinary activity raises an alert whose events include the attack's,
 //! and ordinary activity raises few.
 
-use mamori_detect::{normalise, normalise_line, Alert, Detector, DetectorOptions, RuleSet, Source};
+use mamori_detect::{normalise, normalise_line, Alert, Detector, DetectorOptions, RuleSet};
 use mamori_mock_saas::logs::{self, LogSpec};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,11 +20,7 @@ fn detect_stream_parsed(spec: &LogSpec, pruned: bool) -> (Vec<Alert>, logs::Mani
     let mut detector = Detector::new(&rules, DetectorOptions::default()).unwrap();
     let mut events = Vec::new();
     for e in generated.events {
-        let source: Source = serde_json::to_value(e.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .and_then(|s| s.parse().ok())
-            .expect("the generator's sources are Mamori's");
+        let source = crate::source_of(e.source);
         let list = if pruned {
             let line = serde_json::to_vec(&e.record).unwrap();
             normalise_line(source, &line, Some("sakura"), &filter).unwrap()
@@ -45,11 +41,7 @@ fn detect_stream_parsed(spec: &LogSpec, pruned: bool) -> (Vec<Alert>, logs::Mani
 /// alerts (same rules, entities, counts, event ids and times) it raises on whole records.
 #[test]
 fn pruned_records_raise_the_same_alerts_as_whole_ones() {
-    let now = "2026-12-07T00:00:00Z"
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .as_millisecond();
-    let spec = LogSpec::demo(now);
+    let spec = crate::demo_week();
     let json = |alerts: Vec<Alert>| -> Vec<serde_json::Value> {
         alerts
             .iter()
@@ -64,11 +56,7 @@ fn pruned_records_raise_the_same_alerts_as_whole_ones() {
 
 #[test]
 fn every_placed_attack_raises_an_alert() {
-    let now = "2026-12-07T00:00:00Z"
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .as_millisecond();
-    let (alerts, manifest) = detect_stream(&LogSpec::demo(now));
+    let (alerts, manifest) = detect_stream(&crate::demo_week());
     let mut missed = Vec::new();
     let mut caught: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for attack in &manifest.attacks {
