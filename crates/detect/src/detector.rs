@@ -2,13 +2,14 @@
 //! alerts they raise deduplicated by rule and entity within a window.
 
 use crate::error::DetectError;
+use crate::record::Record;
 use crate::rules::{RuleMeta, RuleSet, AZURE_PIPELINE};
 use crate::source::{epoch_text, Envelope, Event, Source, ENVELOPE};
 use crate::stateful::StatefulState;
 use mamori_core::Localized;
 use rsigma_eval::{
     CorrelationConfig, CorrelationEngine, CorrelationEventMode, CorrelationSnapshot,
-    EvaluationResult, EventValue, JsonEvent, ResultBody,
+    EvaluationResult, EventValue, ResultBody,
 };
 use rsigma_parser::LogSource;
 use serde::{Deserialize, Serialize};
@@ -189,27 +190,29 @@ impl Alert {
 /// (the record is never copied or changed), and the event's id as its JSON form so
 /// correlations keep ids rather than copies.
 struct SigmaEvent<'a> {
-    record: JsonEvent<'a>,
-    record_value: &'a Value,
+    record: &'a Record,
     envelope: &'a Envelope,
 }
 
 /// `mamori.params.<name>`: a parameter of the vendors' name/value lists as a plain field, so
 /// correlations can count or group by it (Reports API `events[0].parameters`, Management
 /// Activity API `Parameters`, `ExtendedProperties`, `ModifiedProperties`).
-fn parameter<'v>(record: &'v Value, name: &str) -> Option<EventValue<'v>> {
+fn parameter<'v>(record: &'v Record, name: &str) -> Option<EventValue<'v>> {
     let lists = [
-        record.pointer("/events/0/parameters"),
+        record
+            .get("events")
+            .and_then(|events| events.items().next())
+            .and_then(|event| event.get("parameters")),
         record.get("Parameters"),
         record.get("ExtendedProperties"),
         record.get("ModifiedProperties"),
     ];
     for list in lists.into_iter().flatten() {
-        for p in list.as_array().into_iter().flatten() {
+        for p in list.items() {
             let matches = p
                 .get("name")
                 .or_else(|| p.get("Name"))
-                .and_then(Value::as_str)
+                .and_then(|n| n.as_str())
                 == Some(name);
             if !matches {
                 continue;
@@ -223,7 +226,7 @@ fn parameter<'v>(record: &'v Value, name: &str) -> Option<EventValue<'v>> {
                 "multiValue",
             ] {
                 if let Some(v) = p.get(key) {
-                    return Some(EventValue::from(v));
+                    return Some(v.to_event_value());
                 }
             }
         }
@@ -252,7 +255,7 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
                 "service" => s(&e.service),
                 _ => field
                     .strip_prefix("params.")
-                    .and_then(|name| parameter(self.record_value, name)),
+                    .and_then(|name| parameter(self.record, name)),
             };
         }
         self.record.get_field(path)
@@ -266,19 +269,29 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
         self.record.all_string_values()
     }
 
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        self.record.visit_string_values(visit)
+    }
+
     fn to_json(&self) -> Value {
         json!({ "id": self.envelope.id })
     }
 
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
-        let mut keys = self.record.top_level_keys()?;
+        let mut keys: Vec<Cow<'_, str>> = self
+            .record
+            .top_level_keys()
+            .into_iter()
+            .map(Cow::Borrowed)
+            .collect();
         keys.push(Cow::Borrowed(ENVELOPE));
         Some(keys)
     }
 
     fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
         visit(ENVELOPE);
-        self.record.visit_top_level_keys(visit)
+        self.record.visit_top_level_keys(visit);
+        true
     }
 }
 
@@ -366,8 +379,7 @@ impl Detector {
             return;
         };
         let sigma = SigmaEvent {
-            record: JsonEvent::borrow(&event.record),
-            record_value: &event.record,
+            record: &event.record,
             envelope: &event.envelope,
         };
         // Rules are routed to a source when loaded; within Google Workspace the logsource
@@ -433,8 +445,7 @@ impl Detector {
             _ => {
                 let mut entities: Vec<(String, String)> = Vec::new();
                 let sigma = SigmaEvent {
-                    record: JsonEvent::borrow(&event.record),
-                    record_value: &event.record,
+                    record: &event.record,
                     envelope: env,
                 };
                 use rsigma_eval::Event as _;

@@ -12,12 +12,10 @@
 //! without its vendor id (whose id is then a hash of the whole record), is parsed whole, so
 //! ids, quarantine reasons and raw text are the same as without the filter.
 
-use crate::source::{normalise, Event, Rejected, Source};
+use crate::record::{Record, Val};
+use crate::source::{normalise, normalise_record, Event, Rejected, Source};
 use rsigma_parser::{Detection, Detections, Modifier, SigmaCollection};
 use rustc_hash::FxHashSet;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use serde_json::{Map, Value};
-use std::fmt;
 
 /// Members each source's envelope is built from (see `source::build`), and the sign-in
 /// location the impossible-travel detection reads.
@@ -85,7 +83,14 @@ impl FieldFilter {
         Some(v)
     }
 
-    fn keeps(&self, key: &str) -> bool {
+    /// Keeps just these members (and nothing a rule might read besides).
+    pub fn only(members: &[&str]) -> Self {
+        FieldFilter {
+            keep: Some(members.iter().map(|m| Box::from(*m)).collect()),
+        }
+    }
+
+    pub(crate) fn keeps(&self, key: &str) -> bool {
         self.keep.as_ref().is_none_or(|k| k.contains(key))
     }
 
@@ -157,21 +162,10 @@ fn reads_any_member(collection: &SigmaCollection) -> bool {
         || collection.filters.iter().any(|f| detections(&f.detection))
 }
 
-/// Parses one JSON text into a value holding only the members `filter` keeps. A text whose
-/// top level is not an object is parsed whole (the caller then rejects it with the usual
-/// reason).
-pub fn parse_record(line: &[u8], filter: &FieldFilter) -> serde_json::Result<Value> {
-    if filter.keeps_everything() {
-        return serde_json::from_slice(line);
-    }
-    let mut de = serde_json::Deserializer::from_slice(line);
-    match (Pruned { filter }).deserialize(&mut de) {
-        Ok(map) => {
-            de.end()?;
-            Ok(Value::Object(map))
-        }
-        Err(_) => serde_json::from_slice(line),
-    }
+/// Parses one JSON object text keeping only the members `filter` keeps; `None` when the text is
+/// not a JSON object (parse it with `serde_json` for the reason).
+pub fn parse_record(line: &[u8], filter: &FieldFilter) -> Option<Record> {
+    Record::parse(line, filter)
 }
 
 /// Parses and normalises one line with `filter`; a record rejected or without its own id is
@@ -183,86 +177,25 @@ pub fn normalise_line(
     tenant: Option<&str>,
     filter: &FieldFilter,
 ) -> Result<Result<Vec<Event>, Rejected>, serde_json::Error> {
-    let record = parse_record(line, filter)?;
-    if filter.keeps_everything() {
-        return Ok(normalise(source, record, tenant));
-    }
-    if has_own_id(source, &record) {
-        if let Ok(events) = normalise(source, record, tenant) {
-            return Ok(Ok(events));
+    if let Some(record) = Record::parse(line, filter) {
+        if has_own_id(source, &record) {
+            if let Ok(events) = normalise_record(source, record, tenant) {
+                return Ok(Ok(events));
+            }
         }
     }
     Ok(normalise(source, serde_json::from_slice(line)?, tenant))
 }
 
 /// Whether the record names its id (else the envelope's id is a hash of the whole record).
-fn has_own_id(source: Source, record: &Value) -> bool {
-    let present = |v: Option<&Value>| match v {
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Number(_)) => true,
-        _ => false,
+fn has_own_id(source: Source, record: &Record) -> bool {
+    let present = |v: Option<Val<'_>>| {
+        v.is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()) || v.number_text().is_some())
     };
     match source {
         Source::M365 => present(record.get("Id")),
         Source::EntraSignin | Source::EntraAudit => present(record.get("id")),
-        Source::Gws => present(record.get("id").and_then(|id| id.get("uniqueQualifier"))),
-    }
-}
-
-struct Pruned<'f> {
-    filter: &'f FieldFilter,
-}
-
-impl<'de> DeserializeSeed<'de> for Pruned<'_> {
-    type Value = Map<String, Value>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Pruned<'_> {
-    type Value = Map<String, Value>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key_seed(Key {
-            filter: self.filter,
-        })? {
-            match key {
-                Some(name) => {
-                    let value: Value = map.next_value()?;
-                    out.insert(name, value);
-                }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// A member's name, allocated only when the member is kept.
-struct Key<'f> {
-    filter: &'f FieldFilter,
-}
-
-impl<'de> DeserializeSeed<'de> for Key<'_> {
-    type Value = Option<String>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key<'_> {
-    type Value = Option<String>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a member name")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.filter.keeps(v).then(|| v.to_string()))
+        Source::Gws => present(record.path("id.uniqueQualifier")),
     }
 }
 
@@ -280,7 +213,7 @@ mod tests {
             assert!(members.contains(&needed), "{needed} in {members:?}");
         }
         let line = br#"{"Id":"a1","CreationTime":"2026-12-01T10:00:00","Operation":"FileDownloaded","UserId":"u@x","UnreadBy":{"deep":[1,2,{"x":"y"}]},"Version":1,"Workload":"SharePoint"}"#;
-        let v = parse_record(line, &filter).unwrap();
+        let v = parse_record(line, &filter).unwrap().to_value();
         assert_eq!(v["Operation"], "FileDownloaded");
         assert!(v.get("UnreadBy").is_none() && v.get("Version").is_none());
     }
@@ -302,7 +235,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(pruned[0].envelope.id, whole[0].envelope.id);
-        assert_eq!(pruned[0].record["Unused"], "x");
+        assert_eq!(pruned[0].record.to_value()["Unused"], "x");
         // Rejected: the record kept for quarantine is the whole one.
         let bad = br#"{"Id":"b","Operation":"x","Unused":"kept for quarantine"}"#;
         let rejected = normalise_line(Source::M365, bad, Some("t"), &filter)

@@ -18,6 +18,7 @@ mod error;
 pub mod fields;
 pub mod ocsf;
 pub mod read;
+pub mod record;
 pub mod rules;
 pub mod source;
 pub mod stateful;
@@ -26,6 +27,7 @@ pub use detector::{Alert, AlertKind, Detector, DetectorOptions, DetectorState};
 pub use error::DetectError;
 pub use fields::{normalise_line, parse_record, FieldFilter};
 pub use read::Quarantined;
+pub use record::Record;
 pub use rules::{severity_of_level, RuleMeta, RuleSet};
 pub use source::{normalise, Envelope, Event, Source};
 

@@ -3,7 +3,8 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use crate::record::{Record, Val};
+use serde_json::Value;
 use std::fmt;
 
 /// Key of the common envelope inside each event. No vendor uses it at the top level.
@@ -69,7 +70,7 @@ pub fn epoch_text(epoch: i64) -> String {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub envelope: Envelope,
-    pub record: Value,
+    pub record: Record,
 }
 
 /// Why a record could not become an event.
@@ -89,15 +90,13 @@ pub struct Rejected {
     pub record: Value,
 }
 
-fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(value, |v, key| v.get(key))
-}
-
-fn text(value: &Value, path: &str) -> Option<String> {
-    match lookup(value, path)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// A string member (non-empty) or a number's text, by dotted path.
+fn text(value: Val<'_>, path: &str) -> Option<String> {
+    let v = path.split('.').try_fold(value, |v, key| v.get(key))?;
+    match v.as_str() {
+        Some(s) if !s.is_empty() => Some(s.to_string()),
+        Some(_) => None,
+        None => v.number_text().map(str::to_string),
     }
 }
 
@@ -137,38 +136,55 @@ pub fn normalise(
     record: Value,
     tenant: Option<&str>,
 ) -> Result<Vec<Event>, Rejected> {
-    match check(source, &record) {
-        Ok(epoch) => build(source, record, tenant, epoch),
+    let Some(parsed) = Record::from_value(&record) else {
+        let why = if record.is_object() {
+            "nested deeper than 128 levels".to_string()
+        } else {
+            format!("not a JSON object but {}", kind_of(&record))
+        };
+        return Err(Rejected {
+            why: Malformed(why),
+            record,
+        });
+    };
+    match check(source, &parsed) {
+        Ok(epoch) => Ok(build(source, parsed, tenant, epoch, Some(&record))),
         Err(why) => Err(Rejected { why, record }),
     }
 }
 
-fn check(source: Source, record: &Value) -> Result<i64, Malformed> {
-    let Value::Object(_) = record else {
-        return Err(Malformed(format!(
-            "not a JSON object but {}",
-            kind_of(record)
-        )));
-    };
+/// [`normalise`] of a record parsed from text that names its own id (no content hash needed);
+/// a refusal carries only the reason (the caller quarantines the whole text).
+pub(crate) fn normalise_record(
+    source: Source,
+    record: Record,
+    tenant: Option<&str>,
+) -> Result<Vec<Event>, Malformed> {
+    let epoch = check(source, &record)?;
+    Ok(build(source, record, tenant, epoch, None))
+}
+
+fn check(source: Source, record: &Record) -> Result<i64, Malformed> {
     if source == Source::Gws {
         match record.get("events") {
-            Some(Value::Array(events)) if !events.is_empty() => {
-                if let Some(i) = events.iter().position(|e| !e.is_object()) {
+            Some(events) if events.is_array() && events.items().next().is_some() => {
+                if let Some(i) = events.items().position(|e| !e.is_object()) {
                     return Err(Malformed(format!("events[{i}] is not an object")));
                 }
             }
-            Some(Value::Array(_)) | None => {
+            Some(events) if events.is_array() => {
                 return Err(Malformed("an activity without `events`".into()));
             }
+            None => return Err(Malformed("an activity without `events`".into())),
             Some(other) => {
                 return Err(Malformed(format!(
                     "`events` is {} instead of a list",
-                    kind_of(other)
+                    other.kind()
                 )))
             }
         }
     }
-    let time_raw = text(record, time_field(source))
+    let time_raw = text(record.root(), time_field(source))
         .ok_or_else(|| Malformed(format!("no `{}` (the record's time)", time_field(source))))?;
     let time = parse_time(&time_raw).ok_or_else(|| {
         Malformed(format!(
@@ -180,135 +196,139 @@ fn check(source: Source, record: &Value) -> Result<i64, Malformed> {
     Ok(time.as_second())
 }
 
+/// The envelope and events of a checked record. `whole` is the record as read, for the content
+/// hash of one without an id (`None` only for records that name their id).
 fn build(
     source: Source,
-    record: Value,
+    record: Record,
     tenant: Option<&str>,
     epoch: i64,
-) -> Result<Vec<Event>, Rejected> {
-    let named_tenant = |path: &str| text(&record, path);
-    match source {
+    whole: Option<&Value>,
+) -> Vec<Event> {
+    let root = record.root();
+    let text = |path: &str| text(root, path);
+    let own_id = |path: &str| {
+        text(path).unwrap_or_else(|| content_id(&whole.cloned().unwrap_or_else(|| record.to_value())))
+    };
+    let envelope = match source {
         Source::M365 => {
-            let outcome = match text(&record, "ResultStatus").as_deref() {
-                Some(s)
-                    if ["succeeded", "success", "true"]
-                        .contains(&s.to_ascii_lowercase().as_str()) =>
-                {
+            let status = root.get("ResultStatus").and_then(|v| v.as_str());
+            let outcome = match status {
+                Some(s) if ["succeeded", "success", "true"].iter().any(|w| s.eq_ignore_ascii_case(w)) => {
                     "success"
                 }
-                Some(s)
-                    if ["failed", "failure", "false"]
-                        .contains(&s.to_ascii_lowercase().as_str()) =>
-                {
+                Some(s) if ["failed", "failure", "false"].iter().any(|w| s.eq_ignore_ascii_case(w)) => {
                     "failure"
                 }
-                _ if text(&record, "Operation").as_deref() == Some("UserLoginFailed") => "failure",
+                _ if root.get("Operation").and_then(|v| v.as_str()) == Some("UserLoginFailed") => {
+                    "failure"
+                }
                 _ => "unknown",
             };
-            let envelope = Envelope {
+            Envelope {
                 tenant: tenant
                     .map(str::to_string)
-                    .or_else(|| named_tenant("OrganizationId"))
+                    .or_else(|| text("OrganizationId"))
                     .unwrap_or_default(),
                 source,
                 epoch,
-                id: text(&record, "Id").unwrap_or_else(|| content_id(&record)),
-                actor: text(&record, "UserId"),
-                src_ip: text(&record, "ClientIP")
-                    .or_else(|| text(&record, "ActorIpAddress"))
+                id: own_id("Id"),
+                actor: text("UserId"),
+                src_ip: text("ClientIP")
+                    .or_else(|| text("ActorIpAddress"))
                     .map(|ip| strip_port(&ip)),
-                action: text(&record, "Operation"),
+                action: text("Operation"),
                 outcome,
-                target: text(&record, "ObjectId"),
-                service: text(&record, "Workload").unwrap_or_else(|| "audit".into()),
-            };
-            Ok(vec![Event { envelope, record }])
+                target: text("ObjectId"),
+                service: text("Workload").unwrap_or_else(|| "audit".into()),
+            }
         }
         Source::EntraSignin => {
-            let outcome = match lookup(&record, "status.errorCode").and_then(Value::as_i64) {
+            let outcome = match record.path("status.errorCode").and_then(|v| v.as_i64()) {
                 Some(0) => "success",
                 Some(_) => "failure",
                 None => "unknown",
             };
-            let envelope = Envelope {
+            Envelope {
                 tenant: tenant
                     .map(str::to_string)
-                    .or_else(|| named_tenant("resourceTenantId"))
-                    .or_else(|| named_tenant("homeTenantId"))
+                    .or_else(|| text("resourceTenantId"))
+                    .or_else(|| text("homeTenantId"))
                     .unwrap_or_default(),
                 source,
                 epoch,
-                id: text(&record, "id").unwrap_or_else(|| content_id(&record)),
-                actor: text(&record, "userPrincipalName").or_else(|| text(&record, "userId")),
-                src_ip: text(&record, "ipAddress"),
+                id: own_id("id"),
+                actor: text("userPrincipalName").or_else(|| text("userId")),
+                src_ip: text("ipAddress"),
                 action: Some("sign-in".into()),
                 outcome,
-                target: text(&record, "appDisplayName"),
+                target: text("appDisplayName"),
                 service: "signin".into(),
-            };
-            Ok(vec![Event { envelope, record }])
+            }
         }
         Source::EntraAudit => {
-            let outcome = match text(&record, "result").as_deref() {
+            let outcome = match root.get("result").and_then(|v| v.as_str()) {
                 Some("success") => "success",
                 Some("failure") | Some("timeout") => "failure",
                 _ => "unknown",
             };
-            let target = lookup(&record, "targetResources")
-                .and_then(Value::as_array)
-                .and_then(|t| t.first())
-                .and_then(|t| text(t, "userPrincipalName").or_else(|| text(t, "displayName")));
-            let envelope = Envelope {
+            let target = root
+                .get("targetResources")
+                .and_then(|t| t.items().next())
+                .and_then(|t| {
+                    self::text(t, "userPrincipalName").or_else(|| self::text(t, "displayName"))
+                });
+            Envelope {
                 tenant: tenant.map(str::to_string).unwrap_or_default(),
                 source,
                 epoch,
-                id: text(&record, "id").unwrap_or_else(|| content_id(&record)),
-                actor: text(&record, "initiatedBy.user.userPrincipalName")
-                    .or_else(|| text(&record, "initiatedBy.app.displayName")),
-                src_ip: text(&record, "initiatedBy.user.ipAddress"),
-                action: text(&record, "activityDisplayName"),
+                id: own_id("id"),
+                actor: text("initiatedBy.user.userPrincipalName")
+                    .or_else(|| text("initiatedBy.app.displayName")),
+                src_ip: text("initiatedBy.user.ipAddress"),
+                action: text("activityDisplayName"),
                 outcome,
                 target,
                 service: "audit".into(),
-            };
-            Ok(vec![Event { envelope, record }])
+            }
         }
-        Source::Gws => Ok(normalise_gws(record, tenant, epoch)),
-    }
+        Source::Gws => return normalise_gws(&record, tenant, epoch, whole),
+    };
+    vec![Event { envelope, record }]
 }
 
-/// A Reports API activity lists one or more events; each becomes its own event, with the
-/// activity's other members and an `events` array holding just that one, so a rule's
-/// `events.name` and `events.parameters.*` conditions speak of the same event.
-fn normalise_gws(record: Value, tenant: Option<&str>, epoch: i64) -> Vec<Event> {
-    let Value::Object(mut activity) = record else {
-        unreachable!("checked: an object")
-    };
-    let Some(Value::Array(events)) = activity.remove("events") else {
-        unreachable!("checked: a list of events")
-    };
-    let id_member = |name: &str| activity.get("id").and_then(|id| text(id, name));
-    let application = id_member("applicationName").unwrap_or_default();
-    let base_id = id_member("uniqueQualifier")
-        .unwrap_or_else(|| content_id(&Value::Object(activity.clone())));
+/// A Reports API activity lists one or more events; each becomes its own event, reading as the
+/// activity with an `events` list holding just that one, so a rule's `events.name` and
+/// `events.parameters.*` conditions speak of the same event.
+fn normalise_gws(record: &Record, tenant: Option<&str>, epoch: i64, whole: Option<&Value>) -> Vec<Event> {
+    let root = record.root();
+    let text = |path: &str| text(root, path);
+    let application = text("id.applicationName").unwrap_or_default();
+    let base_id = text("id.uniqueQualifier").unwrap_or_else(|| {
+        // The activity without its events, as before events were split.
+        let mut activity = whole.cloned().unwrap_or_else(|| record.to_value());
+        if let Some(members) = activity.as_object_mut() {
+            members.remove("events");
+        }
+        content_id(&activity)
+    });
+    let tenant = tenant
+        .map(str::to_string)
+        .or_else(|| text("id.customerId"))
+        .unwrap_or_default();
+    let actor = text("actor.email").or_else(|| text("actor.profileId"));
+    let src_ip = text("ipAddress");
+    let events: Vec<Val<'_>> = root.get("events").map(|e| e.items().collect()).unwrap_or_default();
     let count = events.len();
     let mut out = Vec::with_capacity(count);
     for (index, event) in events.into_iter().enumerate() {
-        let name = text(&event, "name");
-        let params = parameter_map(event.get("parameters"));
-        // The last event takes the activity itself; the others a copy.
-        let mut record: Map<String, Value> = if index + 1 == count {
-            std::mem::take(&mut activity)
-        } else {
-            activity.clone()
-        };
-        record.insert("events".into(), Value::Array(vec![event]));
-        let record = Value::Object(record);
+        let name = self::text(event, "name");
+        let parameter = |wanted: &str| gws_parameter(event, wanted);
         let outcome = match name.as_deref() {
             Some(n)
                 if n.contains("failure")
                     || n == "login_challenge"
-                        && params.get("login_challenge_status").and_then(Value::as_str)
+                        && parameter("login_challenge_status").and_then(|v| v.as_str())
                             == Some("Challenge Failed") =>
             {
                 "failure"
@@ -323,12 +343,9 @@ fn normalise_gws(record: Value, tenant: Option<&str>, epoch: i64) -> Vec<Event> 
             "affected_email_address",
         ]
         .iter()
-        .find_map(|k| params.get(*k).and_then(Value::as_str).map(str::to_string));
+        .find_map(|k| parameter(k).and_then(|v| v.as_str()).map(str::to_string));
         let envelope = Envelope {
-            tenant: tenant
-                .map(str::to_string)
-                .or_else(|| text(&record, "id.customerId"))
-                .unwrap_or_default(),
+            tenant: tenant.clone(),
             source: Source::Gws,
             epoch,
             id: if count == 1 {
@@ -336,26 +353,31 @@ fn normalise_gws(record: Value, tenant: Option<&str>, epoch: i64) -> Vec<Event> 
             } else {
                 format!("{base_id}#{index}")
             },
-            actor: text(&record, "actor.email").or_else(|| text(&record, "actor.profileId")),
-            src_ip: text(&record, "ipAddress"),
+            actor: actor.clone(),
+            src_ip: src_ip.clone(),
             action: name,
             outcome,
             target,
             service: application.clone(),
+        };
+        let record = if count == 1 {
+            record.clone()
+        } else {
+            record.with_event(event)
         };
         out.push(Event { envelope, record });
     }
     out
 }
 
-/// The Reports API's `[{name, value|intValue|boolValue|multiValue|…}]` as a map from name to
-/// value, for the envelope's target (rules read the list itself).
-fn parameter_map(parameters: Option<&Value>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for p in parameters.and_then(Value::as_array).into_iter().flatten() {
-        let Some(name) = p.get("name").and_then(Value::as_str) else {
+/// A Reports API event parameter's value (`value`, `intValue`, `boolValue`, `multiValue` or
+/// `multiIntValue`); the last of that name when repeated.
+fn gws_parameter<'r>(event: Val<'r>, wanted: &str) -> Option<Val<'r>> {
+    let mut found = None;
+    for p in event.get("parameters").into_iter().flat_map(|l| l.items()) {
+        if p.get("name").and_then(|n| n.as_str()) != Some(wanted) {
             continue;
-        };
+        }
         let value = [
             "value",
             "intValue",
@@ -364,12 +386,12 @@ fn parameter_map(parameters: Option<&Value>) -> Map<String, Value> {
             "multiIntValue",
         ]
         .iter()
-        .find_map(|k| p.get(*k).cloned());
-        if let Some(v) = value {
-            out.insert(name.to_string(), v);
+        .find_map(|k| p.get(k));
+        if value.is_some() {
+            found = value;
         }
     }
-    out
+    found
 }
 
 /// A record without an id gets one from its content, so the same record read twice is still
@@ -441,7 +463,10 @@ mod tests {
         assert_eq!(events[0].envelope.id, "-42#0");
         assert_eq!(events[0].envelope.target.as_deref(), Some("x"));
         assert_eq!(events[1].envelope.action.as_deref(), Some("delete"));
-        assert_eq!(events[1].record["events"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            events[1].record.to_value()["events"],
+            json!([{"name": "delete"}])
+        );
         assert_eq!(events[1].envelope.service, "drive");
     }
 

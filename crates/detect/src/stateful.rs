@@ -8,7 +8,6 @@ use crate::rules::RuleMeta;
 use crate::source::{Event, Source};
 use mamori_core::Localized;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// A stateful detection's finding, raised through the detector's deduplication.
@@ -374,11 +373,11 @@ impl Stateful {
         let user = env.actor.as_deref()?;
         let loc = event.record.get("location")?;
         let coords = loc.get("geoCoordinates")?;
-        let lat = coords.get("latitude").and_then(Value::as_f64)?;
-        let lon = coords.get("longitude").and_then(Value::as_f64)?;
+        let lat = coords.get("latitude").and_then(|v| v.as_f64())?;
+        let lon = coords.get("longitude").and_then(|v| v.as_f64())?;
         let place = [
-            loc.get("city").and_then(Value::as_str),
-            loc.get("countryOrRegion").and_then(Value::as_str),
+            loc.get("city").and_then(|v| v.as_str()),
+            loc.get("countryOrRegion").and_then(|v| v.as_str()),
         ]
         .into_iter()
         .flatten()
