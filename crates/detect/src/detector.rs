@@ -16,11 +16,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 
 /// Rule id and entity: what makes two hits one alert.
 type DedupKey = (String, Vec<(String, String)>);
+
+/// Google Workspace applications whose Sigma logsource is built once and kept.
+const MAX_GWS_APPLICATIONS: usize = 64;
 
 /// Distinct event ids an alert remembers for its count.
 const MAX_IDS_COUNTED: usize = 10_000;
@@ -297,7 +301,7 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
 
 /// One tenant's detector.
 pub struct Detector {
-    engines: HashMap<Source, CorrelationEngine>,
+    engines: FxHashMap<Source, CorrelationEngine>,
     meta: BTreeMap<String, RuleMeta>,
     options: DetectorOptions,
     open: HashMap<DedupKey, Alert>,
@@ -307,12 +311,12 @@ pub struct Detector {
     dirty: HashSet<DedupKey>,
     stateful: crate::stateful::Stateful,
     /// The Sigma logsource of each Google Workspace application seen.
-    gws_logsources: HashMap<String, LogSource>,
+    gws_logsources: FxHashMap<String, LogSource>,
 }
 
 impl Detector {
     pub fn new(rules: &RuleSet, options: DetectorOptions) -> Result<Self, DetectError> {
-        let mut engines = HashMap::new();
+        let mut engines = FxHashMap::default();
         for &source in Source::ALL {
             let collection = rules.collection_for(source);
             if collection.rules.is_empty() {
@@ -353,7 +357,7 @@ impl Detector {
         Ok(Detector {
             engines,
             stateful: crate::stateful::Stateful::new(options.stateful.clone()),
-            gws_logsources: HashMap::new(),
+            gws_logsources: FxHashMap::default(),
             meta,
             options,
             open: HashMap::new(),
@@ -387,19 +391,26 @@ impl Detector {
         // One LogSource per application, built once (not two strings per event).
         let detections = if source == Source::Gws {
             let service = &event.envelope.service;
-            if !self.gws_logsources.contains_key(service) {
-                self.gws_logsources.insert(
-                    service.clone(),
-                    LogSource {
+            let built;
+            let logsource = match self.gws_logsources.get(service.as_str()) {
+                Some(known) => known,
+                None => {
+                    let logsource = LogSource {
                         product: Some(crate::source::product(source).to_string()),
                         service: Some(service.clone()),
                         ..LogSource::default()
-                    },
-                );
-            }
-            engine
-                .engine()
-                .evaluate_with_logsource(&sigma, &self.gws_logsources[service])
+                    };
+                    // Google's applications are a few dozen; names beyond that are not kept.
+                    if self.gws_logsources.len() < MAX_GWS_APPLICATIONS {
+                        self.gws_logsources.insert(service.clone(), logsource);
+                        &self.gws_logsources[service.as_str()]
+                    } else {
+                        built = logsource;
+                        &built
+                    }
+                }
+            };
+            engine.engine().evaluate_with_logsource(&sigma, logsource)
         } else {
             engine.engine().evaluate(&sigma)
         };

@@ -63,13 +63,41 @@ const PARAMETER_LISTS: &[&str] = &[
 /// The top-level record members detection reads; `None` keeps every member.
 #[derive(Debug, Clone, Default)]
 pub struct FieldFilter {
-    keep: Option<FxHashSet<Box<str>>>,
+    keep: Option<FxHashSet<Box<[u8]>>>,
+    /// A bit per [`sketch`] of each kept name: most members not kept are refused on one bit.
+    sketch: Box<[u64]>,
+}
+
+const SKETCH_WORDS: usize = 64;
+
+/// Twelve bits from a name's length and three of its bytes.
+fn sketch(name: &[u8]) -> usize {
+    let (Some(&first), Some(&last)) = (name.first(), name.last()) else {
+        return 0;
+    };
+    let x = (name.len() as u32 & 0xff)
+        | u32::from(first) << 8
+        | u32::from(name[name.len() / 2]) << 16
+        | u32::from(last) << 24;
+    (x.wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 impl FieldFilter {
     /// Keeps every member (the parse is then an ordinary JSON parse).
     pub fn all() -> Self {
-        FieldFilter { keep: None }
+        FieldFilter::default()
+    }
+
+    fn keeping(keep: FxHashSet<Box<[u8]>>) -> Self {
+        let mut bits = vec![0u64; SKETCH_WORDS];
+        for name in &keep {
+            let at = sketch(name);
+            bits[at / 64] |= 1 << (at % 64);
+        }
+        FieldFilter {
+            keep: Some(keep),
+            sketch: bits.into(),
+        }
     }
 
     pub fn keeps_everything(&self) -> bool {
@@ -78,20 +106,27 @@ impl FieldFilter {
 
     /// Members kept, sorted (`None`: all).
     pub fn members(&self) -> Option<Vec<&str>> {
-        let mut v: Vec<&str> = self.keep.as_ref()?.iter().map(|k| &**k).collect();
+        let mut v: Vec<&str> = self
+            .keep
+            .as_ref()?
+            .iter()
+            .filter_map(|k| std::str::from_utf8(k).ok())
+            .collect();
         v.sort_unstable();
         Some(v)
     }
 
     /// Keeps just these members (and nothing a rule might read besides).
     pub fn only(members: &[&str]) -> Self {
-        FieldFilter {
-            keep: Some(members.iter().map(|m| Box::from(*m)).collect()),
-        }
+        FieldFilter::keeping(members.iter().map(|m| Box::from(m.as_bytes())).collect())
     }
 
-    pub(crate) fn keeps(&self, key: &str) -> bool {
-        self.keep.as_ref().is_none_or(|k| k.contains(key))
+    pub(crate) fn keeps(&self, key: &[u8]) -> bool {
+        let Some(keep) = &self.keep else {
+            return true;
+        };
+        let at = sketch(key);
+        self.sketch[at / 64] & (1 << (at % 64)) != 0 && keep.contains(key)
     }
 
     /// From the rules of every source (after field-name mappings) plus what the envelope,
@@ -101,12 +136,12 @@ impl FieldFilter {
         mapped: &[(String, String)],
         entity_fields: impl IntoIterator<Item = &'a String>,
     ) -> Self {
-        let mut keep: FxHashSet<Box<str>> = FxHashSet::default();
+        let mut keep: FxHashSet<Box<[u8]>> = FxHashSet::default();
         let mut add = |field: &str| {
             // Nested paths keep their root; a dotted name may also be a literal member.
-            keep.insert(field.into());
+            keep.insert(field.as_bytes().into());
             if let Some((root, _)) = field.split_once('.') {
-                keep.insert(root.into());
+                keep.insert(root.as_bytes().into());
             }
         };
         for collection in collections {
@@ -139,7 +174,7 @@ impl FieldFilter {
             }
         }
         ENVELOPE_MEMBERS.iter().for_each(|m| add(m));
-        FieldFilter { keep: Some(keep) }
+        FieldFilter::keeping(keep)
     }
 }
 

@@ -60,6 +60,32 @@ struct Tree {
     text: Box<str>,
     unescaped: String,
     nodes: Vec<Node>,
+    /// Each top-level member's [`fingerprint`] and key node, for lookups that compare a few
+    /// bytes of packed integers rather than every name (rules read top-level members most).
+    top: Vec<(u32, u32)>,
+}
+
+/// Equal byte strings of the same length; short ones (member names) compared inline rather
+/// than through `memcmp`.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    a == b
+}
+
+/// A name's length and first and last bytes, packed.
+fn fingerprint(name: &[u8]) -> u32 {
+    match (name.first(), name.last()) {
+        (Some(&first), Some(&last)) => {
+            (name.len().min(0xffff) as u32) | u32::from(first) << 16 | u32::from(last) << 24
+        }
+        _ => 0,
+    }
 }
 
 impl Tree {
@@ -78,6 +104,16 @@ impl Tree {
                 Some(&self.unescaped[start as usize..(start + len) as usize])
             }
             _ => None,
+        }
+    }
+
+    fn key_bytes(&self, at: u32) -> &[u8] {
+        match self.nodes[at as usize] {
+            Node::Str { start, len } => &self.text.as_bytes()[start as usize..(start + len) as usize],
+            Node::Esc { start, len } => {
+                &self.unescaped.as_bytes()[start as usize..(start + len) as usize]
+            }
+            _ => &[],
         }
     }
 
@@ -107,23 +143,33 @@ impl Record {
         if line.len() >= u32::MAX as usize {
             return None;
         }
-        let text = std::str::from_utf8(line).ok()?;
         let mut p = Parser {
-            text,
             b: line,
             i: 0,
             nodes: Vec::with_capacity(64),
             unescaped: String::new(),
+            top: Vec::with_capacity(32),
         };
         p.record(filter)?;
         let Parser {
-            nodes, unescaped, ..
+            nodes,
+            unescaped,
+            top,
+            ..
         } = p;
+        debug_assert!(std::str::from_utf8(line).is_ok());
+        // SAFETY: the parse succeeded, so every byte of `line` is either JSON structure,
+        // whitespace, a number or a literal — ASCII, which the grammar alone admits outside
+        // strings — or inside a string, and every string holding a non-ASCII byte was checked
+        // with `str::from_utf8` (`Parser::string`). The whole line is therefore UTF-8; checking
+        // it again was a tenth of the time a record took.
+        let text: Box<str> = unsafe { std::str::from_utf8_unchecked(line) }.into();
         Some(Record {
             tree: Arc::new(Tree {
-                text: text.into(),
+                text,
                 unescaped,
                 nodes,
+                top,
             }),
             event: None,
         })
@@ -331,13 +377,61 @@ impl<'r> Val<'r> {
 
     /// An object's member (its last value when repeated).
     pub fn get(&self, key: &str) -> Option<Val<'r>> {
+        let At::Node(at) = self.at else {
+            return None;
+        };
+        let Node::Obj { end } = self.tree.nodes[at as usize] else {
+            return None;
+        };
+        let wanted = key.as_bytes();
+        if at == 0 {
+            let print = fingerprint(wanted);
+            let value_at = self
+                .tree
+                .top
+                .iter()
+                .rev()
+                .filter(|(p, _)| *p == print)
+                .find(|(_, key_at)| same(self.tree.key_bytes(*key_at), wanted))
+                .map(|(_, key_at)| key_at + 1)?;
+            let at = match self.event {
+                Some(event) if key == "events" => At::One(event),
+                _ => At::Node(value_at),
+            };
+            return Some(Val {
+                tree: self.tree,
+                at,
+                event: None,
+            });
+        }
+        // Lengths first, straight from the nodes: most members differ in length.
         let mut found = None;
-        for (k, v) in self.members() {
-            if k.len() == key.len() && k == key {
-                found = Some(v);
+        let mut next = at + 1;
+        while next < end {
+            let key_at = next;
+            let value_at = key_at + 1;
+            next = self.tree.after(value_at);
+            let (bytes, start, len) = match self.tree.nodes[key_at as usize] {
+                Node::Str { start, len } => (self.tree.text.as_bytes(), start, len),
+                Node::Esc { start, len } => (self.tree.unescaped.as_bytes(), start, len),
+                _ => continue,
+            };
+            if len as usize == wanted.len()
+                && same(&bytes[start as usize..(start + len) as usize], wanted)
+            {
+                found = Some(value_at);
             }
         }
-        found
+        let value_at = found?;
+        let at = match self.event {
+            Some(event) if at == 0 && key == "events" => At::One(event),
+            _ => At::Node(value_at),
+        };
+        Some(Val {
+            tree: self.tree,
+            at,
+            event: None,
+        })
     }
 
     /// A list's elements.
@@ -577,16 +671,16 @@ fn collect<'r>(current: Val<'r>, ops: &[PathOp<'_>], out: &mut Vec<EventValue<'r
 }
 
 struct Parser<'t> {
-    text: &'t str,
     b: &'t [u8],
     i: usize,
     nodes: Vec<Node>,
     unescaped: String,
+    top: Vec<(u32, u32)>,
 }
 
 /// Position of the first `"`, `\` or control character at or after `i` (or the end), eight
-/// bytes at a time.
-fn string_end(b: &[u8], mut i: usize) -> usize {
+/// bytes at a time; with `STOP_WIDE`, also of the first non-ASCII byte.
+fn string_end<const STOP_WIDE: bool>(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while i + 8 <= b.len() {
@@ -596,17 +690,22 @@ fn string_end(b: &[u8], mut i: usize) -> usize {
         let quote = w ^ (ONES * u64::from(b'"'));
         let backslash = w ^ (ONES * u64::from(b'\\'));
         // A zero byte in `quote` or `backslash`, or a byte below 0x20 in `w`: the lowest flag
-        // is exact (a false flag only ever sits above a true one).
-        let flags = ((quote.wrapping_sub(ONES) & !quote)
+        // is exact (a false flag only ever sits above a true one). A non-ASCII byte flags
+        // itself.
+        let mut flags = (quote.wrapping_sub(ONES) & !quote)
             | (backslash.wrapping_sub(ONES) & !backslash)
-            | (w.wrapping_sub(ONES * 0x20) & !w))
-            & HIGH;
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        if STOP_WIDE {
+            flags |= w;
+        }
+        let flags = flags & HIGH;
         if flags != 0 {
             return i + (flags.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    while i < b.len() && !matches!(b[i], b'"' | b'\\' | 0..=0x1f) {
+    while i < b.len() && !matches!(b[i], b'"' | b'\\' | 0..=0x1f) && !(STOP_WIDE && b[i] >= 0x80)
+    {
         i += 1;
     }
     i
@@ -646,15 +745,15 @@ impl Parser<'_> {
                 }
                 let unescaped_len = self.unescaped.len();
                 let key = self.string(true)?;
-                let keep = {
+                let (keep, print) = {
                     let name = match key {
-                        Node::Str { start, len } => &self.text[start as usize..(start + len) as usize],
+                        Node::Str { start, len } => &self.b[start as usize..(start + len) as usize],
                         Node::Esc { start, len } => {
-                            &self.unescaped[start as usize..(start + len) as usize]
+                            &self.unescaped.as_bytes()[start as usize..(start + len) as usize]
                         }
                         _ => return None,
                     };
-                    filter.keeps(name)
+                    (filter.keeps(name), fingerprint(name))
                 };
                 self.ws();
                 if !self.eat(b':') {
@@ -662,6 +761,7 @@ impl Parser<'_> {
                 }
                 self.ws();
                 if keep {
+                    self.top.push((print, self.nodes.len() as u32));
                     self.nodes.push(key);
                     self.value(1, true)?;
                 } else {
@@ -805,7 +905,15 @@ impl Parser<'_> {
     /// `keep`.
     fn string(&mut self, keep: bool) -> Option<Node> {
         let start = self.i;
-        let stop = string_end(self.b, start);
+        let mut stop = string_end::<true>(self.b, start);
+        if self.b.get(stop).is_some_and(|&c| c >= 0x80) {
+            // Not ASCII: the rest is scanned without stopping at each byte, and the string is
+            // checked as UTF-8 once it ends.
+            stop = string_end::<false>(self.b, stop);
+            if self.b.get(stop) == Some(&b'"') {
+                std::str::from_utf8(&self.b[start..stop]).ok()?;
+            }
+        }
         match *self.b.get(stop)? {
             b'"' => {
                 self.i = stop + 1;
@@ -818,14 +926,13 @@ impl Parser<'_> {
             _ => return None,
         }
         let from = self.unescaped.len();
-        if keep {
-            self.unescaped.push_str(&self.text[start..stop]);
-        }
-        self.i = stop;
+        self.i = start;
         loop {
-            let stop = string_end(self.b, self.i);
+            let stop = string_end::<false>(self.b, self.i);
+            // Between escapes (ASCII), so whole characters, checked as UTF-8 here.
+            let run = std::str::from_utf8(&self.b[self.i..stop]).ok()?;
             if keep {
-                self.unescaped.push_str(&self.text[self.i..stop]);
+                self.unescaped.push_str(run);
             }
             match *self.b.get(stop)? {
                 b'"' => {
@@ -946,8 +1053,24 @@ mod tests {
                 "{text:?}"
             );
         }
-        // Skipped members are checked as strictly as kept ones.
+        // Not UTF-8: in a kept or skipped value, in a name, around an escape, outside strings.
         let filter = FieldFilter::only(&["a"]);
+        for bytes in [
+            &b"{\"a\":\"\xff\"}"[..],
+            b"{\"a\":\"ok\",\"b\":\"\xe3\x81\"}",
+            b"{\"\xc3\x28\":1}",
+            b"{\"a\":\"\\n\xed\xa0\x80\"}",
+            b"{\"a\":1\xc2\xa0}",
+        ] {
+            assert!(Record::parse(bytes, &filter).is_none(), "{bytes:?}");
+            assert!(serde_json::from_slice::<Value>(bytes).is_err(), "{bytes:?}");
+        }
+        let japanese = "{\"a\":\"日本語の名前\\t田中\",\"b\":\"é\"}";
+        assert_eq!(
+            Record::parse(japanese.as_bytes(), &FieldFilter::all()).unwrap().to_value(),
+            serde_json::from_str::<Value>(japanese).unwrap()
+        );
+        // Skipped members are checked as strictly as kept ones.
         assert!(Record::parse(br#"{"a":1,"b":[1,{"c":tru}]}"#, &filter).is_none());
         assert!(Record::parse(br#"{"a":1,"b":"\q"}"#, &filter).is_none());
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));

@@ -113,6 +113,61 @@ pub fn parse_time(raw: &str) -> Option<Timestamp> {
         .map(|z| z.timestamp())
 }
 
+/// Unix seconds of a vendor timestamp: the forms the vendors write
+/// (`2026-12-01T10:00:00`, `…:00Z`, `…:00.1234567Z`) read directly, anything else through
+/// [`parse_time`].
+pub fn epoch_seconds(raw: &str) -> Option<i64> {
+    fast_epoch(raw.as_bytes()).or_else(|| parse_time(raw).map(|t| t.as_second()))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, an optional fraction and an optional `Z`, in UTC; `None` for any
+/// other form (including offsets and out-of-range fields, left to jiff's checks).
+fn fast_epoch(b: &[u8]) -> Option<i64> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let mut rest = &b[19..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let digits = fraction.iter().take_while(|d| d.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &fraction[digits..];
+    }
+    if !(rest.is_empty() || rest == b"Z") {
+        return None;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    // jiff's range ends within year 9999; the vendors' times are far inside this one.
+    if !(1000..=8999).contains(&year)
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > month_days[(month - 1) as usize]
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (era-based, exact for all years here).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let m = (month + 9) % 12;
+    let day_of_year = (153 * m + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
 /// `ClientIP` of the Management Activity API carries a port at times (`1.2.3.4:5678`,
 /// `[2001:db8::1]:443`); the address is what rules and entities want.
 pub fn strip_port(ip: &str) -> String {
@@ -186,14 +241,13 @@ fn check(source: Source, record: &Record) -> Result<i64, Malformed> {
     }
     let time_raw = text(record.root(), time_field(source))
         .ok_or_else(|| Malformed(format!("no `{}` (the record's time)", time_field(source))))?;
-    let time = parse_time(&time_raw).ok_or_else(|| {
+    epoch_seconds(&time_raw).ok_or_else(|| {
         Malformed(format!(
             "`{}` is not a time: {:?}",
             time_field(source),
             truncate(&time_raw, 60)
         ))
-    })?;
-    Ok(time.as_second())
+    })
 }
 
 /// The envelope and events of a checked record. `whole` is the record as read, for the content
@@ -234,9 +288,10 @@ fn build(
                 epoch,
                 id: own_id("Id"),
                 actor: text("UserId"),
-                src_ip: text("ClientIP")
-                    .or_else(|| text("ActorIpAddress"))
-                    .map(|ip| strip_port(&ip)),
+                src_ip: ["ClientIP", "ActorIpAddress"]
+                    .iter()
+                    .find_map(|k| root.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()))
+                    .map(strip_port),
                 action: text("Operation"),
                 outcome,
                 target: text("ObjectId"),
@@ -468,6 +523,41 @@ mod tests {
             json!([{"name": "delete"}])
         );
         assert_eq!(events[1].envelope.service, "drive");
+    }
+
+    #[test]
+    fn vendor_timestamps_read_directly_agree_with_jiff() {
+        for raw in [
+            "2026-12-01T10:00:00",
+            "2026-12-01T10:00:00Z",
+            "2026-12-01T10:00:00.1234567Z",
+            "2024-02-29T23:59:59.999Z",
+            "1969-12-31T23:59:59Z",
+            "2000-03-01T00:00:00",
+            "1600-01-01T00:00:00Z",
+            "8999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(
+                fast_epoch(raw.as_bytes()),
+                parse_time(raw).map(|t| t.as_second()),
+                "{raw}"
+            );
+        }
+        for odd in [
+            "2026-12-01T10:00:00+09:00",
+            "2025-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-12-01T24:00:00Z",
+            "2026-12-01T10:00:00.Z",
+            "2026-12-01 10:00:00",
+            "2026-12-01T10:00:00ZZ",
+        ] {
+            assert_eq!(fast_epoch(odd.as_bytes()), None, "{odd}");
+        }
+        assert_eq!(
+            epoch_seconds("2026-12-01T19:00:00+09:00"),
+            epoch_seconds("2026-12-01T10:00:00Z")
+        );
     }
 
     #[test]
