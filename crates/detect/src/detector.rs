@@ -12,13 +12,14 @@ use rsigma_eval::{
     EvaluationResult, EventValue, ResultBody,
 };
 use rsigma_parser::LogSource;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
+use std::sync::Arc;
 
 /// Rule id and entity: what makes two hits one alert.
 type DedupKey = (String, Vec<(String, String)>);
@@ -302,7 +303,7 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
 /// One tenant's detector.
 pub struct Detector {
     engines: FxHashMap<Source, CorrelationEngine>,
-    meta: BTreeMap<String, RuleMeta>,
+    meta: BTreeMap<String, Arc<RuleMeta>>,
     options: DetectorOptions,
     open: HashMap<DedupKey, Alert>,
     done: Vec<Alert>,
@@ -358,7 +359,7 @@ impl Detector {
             engines,
             stateful: crate::stateful::Stateful::new(options.stateful.clone()),
             gws_logsources: FxHashMap::default(),
-            meta,
+            meta: meta.into_iter().map(|(k, m)| (k, Arc::new(m))).collect(),
             options,
             open: HashMap::new(),
             done: Vec::new(),
@@ -425,11 +426,8 @@ impl Detector {
 
     fn raise(&mut self, result: EvaluationResult, event: &Event) {
         let header = &result.header;
-        let key = header
-            .rule_id
-            .clone()
-            .unwrap_or_else(|| header.rule_title.clone());
-        let Some(meta) = self.meta.get(&key) else {
+        let key = header.rule_id.as_deref().unwrap_or(&header.rule_title);
+        let Some(meta) = self.meta.get(key) else {
             return;
         };
         // A rule that only feeds a correlation speaks through it.
@@ -512,7 +510,7 @@ impl Detector {
         first: i64,
         env: &Envelope,
     ) {
-        let dedup_key = (meta.rule_id.clone(), entities.clone());
+        let dedup_key = (meta.rule_id.clone(), entities);
         let window = self.options.dedup_window_secs;
         if let Some(alert) = self.open.get_mut(&dedup_key) {
             if env.epoch - alert.last_epoch <= window {
@@ -553,7 +551,7 @@ impl Detector {
             tenant: env.tenant.clone(),
             count,
             attack: meta.attack.clone(),
-            entities: entities.into_iter().collect(),
+            entities: dedup_key.1.iter().cloned().collect(),
             event_ids,
             response: meta.response.clone(),
             seen,

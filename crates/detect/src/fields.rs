@@ -66,6 +66,8 @@ pub struct FieldFilter {
     keep: Option<FxHashSet<Box<[u8]>>>,
     /// A bit per [`sketch`] of each kept name: most members not kept are refused on one bit.
     sketch: Box<[u64]>,
+    /// Kept names by the top eight bits of their sketch, compared inline (no hashing).
+    buckets: Box<[Vec<Box<[u8]>>]>,
 }
 
 const SKETCH_WORDS: usize = 64;
@@ -90,13 +92,16 @@ impl FieldFilter {
 
     fn keeping(keep: FxHashSet<Box<[u8]>>) -> Self {
         let mut bits = vec![0u64; SKETCH_WORDS];
+        let mut buckets = vec![Vec::new(); (SKETCH_WORDS * 64) >> 4];
         for name in &keep {
             let at = sketch(name);
             bits[at / 64] |= 1 << (at % 64);
+            buckets[at >> 4].push(name.clone());
         }
         FieldFilter {
             keep: Some(keep),
             sketch: bits.into(),
+            buckets: buckets.into(),
         }
     }
 
@@ -122,11 +127,14 @@ impl FieldFilter {
     }
 
     pub(crate) fn keeps(&self, key: &[u8]) -> bool {
-        let Some(keep) = &self.keep else {
+        if self.keep.is_none() {
             return true;
-        };
+        }
         let at = sketch(key);
-        self.sketch[at / 64] & (1 << (at % 64)) != 0 && keep.contains(key)
+        self.sketch[at / 64] & (1 << (at % 64)) != 0
+            && self.buckets[at >> 4]
+                .iter()
+                .any(|name| crate::record::same(name, key))
     }
 
     /// From the rules of every source (after field-name mappings) plus what the envelope,

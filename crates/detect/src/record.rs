@@ -68,7 +68,7 @@ struct Tree {
 /// Equal byte strings of the same length; short ones (member names) compared inline rather
 /// than through `memcmp`.
 #[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -109,7 +109,9 @@ impl Tree {
 
     fn key_bytes(&self, at: u32) -> &[u8] {
         match self.nodes[at as usize] {
-            Node::Str { start, len } => &self.text.as_bytes()[start as usize..(start + len) as usize],
+            Node::Str { start, len } => {
+                &self.text.as_bytes()[start as usize..(start + len) as usize]
+            }
             Node::Esc { start, len } => {
                 &self.unescaped.as_bytes()[start as usize..(start + len) as usize]
             }
@@ -469,7 +471,9 @@ impl<'r> Val<'r> {
             Node::Str { .. } | Node::Esc { .. } => {
                 EventValue::Str(Cow::Borrowed(self.tree.str_at(at).unwrap_or_default()))
             }
-            Node::Arr { .. } => EventValue::Array(self.items().map(|v| v.to_event_value()).collect()),
+            Node::Arr { .. } => {
+                EventValue::Array(self.items().map(|v| v.to_event_value()).collect())
+            }
             Node::Obj { .. } => EventValue::Map(
                 self.members()
                     .map(|(k, v)| (Cow::Borrowed(k), v.to_event_value()))
@@ -486,8 +490,9 @@ impl<'r> Val<'r> {
         match self.tree.nodes[at as usize] {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(b),
-            Node::Num { .. } => serde_json::from_str(self.tree.num_at(at).unwrap_or("0"))
-                .unwrap_or(Value::Null),
+            Node::Num { .. } => {
+                serde_json::from_str(self.tree.num_at(at).unwrap_or("0")).unwrap_or(Value::Null)
+            }
             Node::Str { .. } | Node::Esc { .. } => {
                 Value::String(self.tree.str_at(at).unwrap_or_default().to_string())
             }
@@ -704,8 +709,7 @@ fn string_end<const STOP_WIDE: bool>(b: &[u8], mut i: usize) -> usize {
         }
         i += 8;
     }
-    while i < b.len() && !matches!(b[i], b'"' | b'\\' | 0..=0x1f) && !(STOP_WIDE && b[i] >= 0x80)
-    {
+    while i < b.len() && !matches!(b[i], b'"' | b'\\' | 0..=0x1f) && !(STOP_WIDE && b[i] >= 0x80) {
         i += 1;
     }
     i
@@ -1067,7 +1071,9 @@ mod tests {
         }
         let japanese = "{\"a\":\"日本語の名前\\t田中\",\"b\":\"é\"}";
         assert_eq!(
-            Record::parse(japanese.as_bytes(), &FieldFilter::all()).unwrap().to_value(),
+            Record::parse(japanese.as_bytes(), &FieldFilter::all())
+                .unwrap()
+                .to_value(),
             serde_json::from_str::<Value>(japanese).unwrap()
         );
         // Skipped members are checked as strictly as kept ones.
@@ -1080,8 +1086,11 @@ mod tests {
     #[test]
     fn keeps_only_the_filtered_members() {
         let filter = FieldFilter::only(&["a", "c"]);
-        let r = Record::parse(br#"{"a":"1","b":{"x":["y\n"]},"c\u0000":2,"c":[3]}"#, &filter)
-            .unwrap();
+        let r = Record::parse(
+            br#"{"a":"1","b":{"x":["y\n"]},"c\u0000":2,"c":[3]}"#,
+            &filter,
+        )
+        .unwrap();
         assert_eq!(r.to_value(), json!({"a": "1", "c": [3]}));
     }
 
@@ -1097,9 +1106,25 @@ mod tests {
         let record = Record::from_value(&value).unwrap();
         let json = JsonEvent::borrow(&value);
         for path in [
-            "a.b", "a", "list.k", "list.other", "list[1].k", "list[-1].other", "list[9].k",
-            "pos[1][0]", "pos[-1][-1]", "n", "f", "z", "missing", "missing.x", "esc\\[0\\]",
-            "deep.x.y", ".a", "a.", "list[x].k",
+            "a.b",
+            "a",
+            "list.k",
+            "list.other",
+            "list[1].k",
+            "list[-1].other",
+            "list[9].k",
+            "pos[1][0]",
+            "pos[-1][-1]",
+            "n",
+            "f",
+            "z",
+            "missing",
+            "missing.x",
+            "esc\\[0\\]",
+            "deep.x.y",
+            ".a",
+            "a.",
+            "list[x].k",
         ] {
             assert_eq!(record.get_field(path), json.get_field(path), "{path}");
         }

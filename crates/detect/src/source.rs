@@ -1,9 +1,9 @@
 //! The audit-log sources Mamori reads, and how one vendor record becomes the events rules see:
 //! the record as the vendor wrote it, plus a small common envelope under `mamori`.
 
+use crate::record::{Record, Val};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use crate::record::{Record, Val};
 use serde_json::Value;
 use std::fmt;
 
@@ -123,7 +123,13 @@ pub fn epoch_seconds(raw: &str) -> Option<i64> {
 /// `YYYY-MM-DDTHH:MM:SS`, an optional fraction and an optional `Z`, in UTC; `None` for any
 /// other form (including offsets and out-of-range fields, left to jiff's checks).
 fn fast_epoch(b: &[u8]) -> Option<i64> {
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |from: usize, to: usize| -> Option<i64> {
@@ -145,7 +151,20 @@ fn fast_epoch(b: &[u8]) -> Option<i64> {
         return None;
     }
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     // jiff's range ends within year 9999; the vendors' times are far inside this one.
     if !(1000..=8999).contains(&year)
         || !(1..=12).contains(&month)
@@ -262,16 +281,25 @@ fn build(
     let root = record.root();
     let text = |path: &str| text(root, path);
     let own_id = |path: &str| {
-        text(path).unwrap_or_else(|| content_id(&whole.cloned().unwrap_or_else(|| record.to_value())))
+        text(path)
+            .unwrap_or_else(|| content_id(&whole.cloned().unwrap_or_else(|| record.to_value())))
     };
     let envelope = match source {
         Source::M365 => {
             let status = root.get("ResultStatus").and_then(|v| v.as_str());
             let outcome = match status {
-                Some(s) if ["succeeded", "success", "true"].iter().any(|w| s.eq_ignore_ascii_case(w)) => {
+                Some(s)
+                    if ["succeeded", "success", "true"]
+                        .iter()
+                        .any(|w| s.eq_ignore_ascii_case(w)) =>
+                {
                     "success"
                 }
-                Some(s) if ["failed", "failure", "false"].iter().any(|w| s.eq_ignore_ascii_case(w)) => {
+                Some(s)
+                    if ["failed", "failure", "false"]
+                        .iter()
+                        .any(|w| s.eq_ignore_ascii_case(w)) =>
+                {
                     "failure"
                 }
                 _ if root.get("Operation").and_then(|v| v.as_str()) == Some("UserLoginFailed") => {
@@ -290,7 +318,11 @@ fn build(
                 actor: text("UserId"),
                 src_ip: ["ClientIP", "ActorIpAddress"]
                     .iter()
-                    .find_map(|k| root.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()))
+                    .find_map(|k| {
+                        root.get(k)
+                            .and_then(|v| v.as_str())
+                            .filter(|s| !s.is_empty())
+                    })
                     .map(strip_port),
                 action: text("Operation"),
                 outcome,
@@ -355,7 +387,12 @@ fn build(
 /// A Reports API activity lists one or more events; each becomes its own event, reading as the
 /// activity with an `events` list holding just that one, so a rule's `events.name` and
 /// `events.parameters.*` conditions speak of the same event.
-fn normalise_gws(record: &Record, tenant: Option<&str>, epoch: i64, whole: Option<&Value>) -> Vec<Event> {
+fn normalise_gws(
+    record: &Record,
+    tenant: Option<&str>,
+    epoch: i64,
+    whole: Option<&Value>,
+) -> Vec<Event> {
     let root = record.root();
     let text = |path: &str| text(root, path);
     let application = text("id.applicationName").unwrap_or_default();
@@ -373,7 +410,10 @@ fn normalise_gws(record: &Record, tenant: Option<&str>, epoch: i64, whole: Optio
         .unwrap_or_default();
     let actor = text("actor.email").or_else(|| text("actor.profileId"));
     let src_ip = text("ipAddress");
-    let events: Vec<Val<'_>> = root.get("events").map(|e| e.items().collect()).unwrap_or_default();
+    let events: Vec<Val<'_>> = root
+        .get("events")
+        .map(|e| e.items().collect())
+        .unwrap_or_default();
     let count = events.len();
     let mut out = Vec::with_capacity(count);
     for (index, event) in events.into_iter().enumerate() {
