@@ -213,7 +213,7 @@ impl Record {
 
     /// A member by dotted path (`initiatedBy.user.ipAddress`), objects only.
     pub fn path(&self, dotted: &str) -> Option<Val<'_>> {
-        dotted.split('.').try_fold(self.root(), |v, key| v.get(key))
+        self.root().path(dotted)
     }
 
     /// As `serde_json` would have parsed the kept members.
@@ -228,7 +228,7 @@ impl Record {
         if let Some(v) = root.get(path) {
             return Some(v.to_event_value());
         }
-        if !(path.contains('.') || path.contains('[') || path.contains('\\')) {
+        if !path.bytes().any(|b| matches!(b, b'.' | b'[' | b'\\')) {
             return None;
         }
         // Most probes miss: an absent first segment ends the search before any parsing.
@@ -434,6 +434,17 @@ impl<'r> Val<'r> {
             at,
             event: None,
         })
+    }
+
+    /// A member by dotted path, objects only.
+    pub fn path(&self, dotted: &str) -> Option<Val<'r>> {
+        let mut v = *self;
+        let mut rest = dotted;
+        while let Some(dot) = rest.bytes().position(|b| b == b'.') {
+            v = v.get(&rest[..dot])?;
+            rest = &rest[dot + 1..];
+        }
+        v.get(rest)
     }
 
     /// A list's elements.

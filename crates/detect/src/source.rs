@@ -92,7 +92,7 @@ pub struct Rejected {
 
 /// A string member (non-empty) or a number's text, by dotted path.
 fn text(value: Val<'_>, path: &str) -> Option<String> {
-    let v = path.split('.').try_fold(value, |v, key| v.get(key))?;
+    let v = value.path(path)?;
     match v.as_str() {
         Some(s) if !s.is_empty() => Some(s.to_string()),
         Some(_) => None,
