@@ -5,11 +5,39 @@
 //! that echoes text from outside — an API error body, a transport error — goes through
 //! [`scrub`] before it is stored or printed, so even a server that reflects a credential back
 //! cannot leak it.
+//!
+//! The scrubber forgets a secret some time after its last copy is dropped: every access token and
+//! signed assertion is a `Secret`, and a long-running server would otherwise hold (and scan for)
+//! every one it ever made. The most recent [`KEPT_AFTER_DROP`] dropped ones are still scrubbed, so
+//! an error that echoes a token just replaced is still hidden.
 
 use std::fmt;
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, RwLock, Weak};
 
-static REGISTERED: LazyLock<RwLock<Vec<Arc<str>>>> = LazyLock::new(|| RwLock::new(Vec::new()));
+/// One text to scrub: a secret or a line of one, alive while a secret holding it has a copy.
+struct Entry {
+    owners: Vec<Weak<str>>,
+    piece: Arc<str>,
+    /// Registration order, to forget the longest-dropped first.
+    seq: u64,
+}
+
+impl Entry {
+    fn alive(&self) -> bool {
+        self.owners.iter().any(|o| o.strong_count() > 0)
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    entries: Vec<Entry>,
+    next: u64,
+}
+
+static REGISTERED: LazyLock<RwLock<Registry>> = LazyLock::new(Default::default);
+
+/// Dropped secrets still scrubbed (the most recently registered of them).
+const KEPT_AFTER_DROP: usize = 256;
 
 /// Shortest text worth scrubbing: shorter values would mangle ordinary words.
 const MIN_SECRET_LEN: usize = 6;
@@ -50,7 +78,8 @@ impl<'de> serde::Deserialize<'de> for Secret {
 }
 
 fn register(value: &Arc<str>) {
-    let mut pieces: Vec<Arc<str>> = vec![value.clone()];
+    // A copy of the text, not another handle on it: the entry must not keep the secret alive.
+    let mut pieces: Vec<Arc<str>> = vec![Arc::from(&**value)];
     // A PEM key is also scrubbed line by line: a server might echo one line of it.
     if value.contains('\n') {
         pieces.extend(
@@ -61,21 +90,61 @@ fn register(value: &Arc<str>) {
                 .map(Arc::from),
         );
     }
-    let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    let mut registry = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    let seq = registry.next;
+    registry.next += 1;
     for piece in pieces {
-        if piece.len() >= MIN_SECRET_LEN && !registered.contains(&piece) {
-            registered.push(piece);
+        if piece.len() < MIN_SECRET_LEN {
+            continue;
+        }
+        let owner = Arc::downgrade(value);
+        match registry.entries.iter_mut().find(|e| e.piece == piece) {
+            Some(known) => {
+                known.owners.retain(|o| o.strong_count() > 0);
+                known.owners.push(owner);
+                known.seq = seq;
+            }
+            None => registry.entries.push(Entry {
+                owners: vec![owner],
+                piece,
+                seq,
+            }),
         }
     }
+    // Forget the longest-dropped secrets beyond the few kept.
+    let mut dropped: Vec<u64> = registry
+        .entries
+        .iter()
+        .filter(|e| !e.alive())
+        .map(|e| e.seq)
+        .collect();
+    if dropped.len() > KEPT_AFTER_DROP {
+        dropped.sort_unstable();
+        let oldest_kept = dropped[dropped.len() - KEPT_AFTER_DROP];
+        registry
+            .entries
+            .retain(|e| e.alive() || e.seq >= oldest_kept);
+    }
     // Longest first, so a secret that contains another is replaced whole.
-    registered.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    registry
+        .entries
+        .sort_by_key(|e| std::cmp::Reverse(e.piece.len()));
+}
+
+/// Texts the scrubber holds now.
+pub fn scrubbed_count() -> usize {
+    REGISTERED
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .entries
+        .len()
 }
 
 /// Replaces every registered secret in `text` with `[REDACTED]`.
 pub fn scrub(text: &str) -> String {
-    let registered = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
+    let registry = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
     let mut out = text.to_string();
-    for secret in registered.iter() {
+    for secret in registry.entries.iter().map(|e| &e.piece) {
         if out.contains(&**secret) {
             out = out.replace(&**secret, "[REDACTED]");
         }
@@ -96,6 +165,36 @@ mod tests {
             "bad secret [REDACTED] given"
         );
         assert_eq!(s.expose(), "s3cr3t-value-xyz");
+    }
+
+    #[test]
+    fn dropped_secrets_are_forgotten_after_a_while() {
+        let live = Secret::new("long-lived-client-secret-0001");
+        let mut last = String::new();
+        for n in 0..5_000 {
+            last = format!("access-token-{n:08}-abcdef");
+            let _token = Secret::new(last.clone());
+        }
+        // Other tests' secrets may be alive at the same time; thousands are not.
+        assert!(scrubbed_count() < 1_000, "{} texts held", scrubbed_count());
+        // The most recently dropped and every live one are still scrubbed.
+        assert_eq!(scrub(&format!("echo {last}")), "echo [REDACTED]");
+        assert_eq!(
+            scrub("echo long-lived-client-secret-0001"),
+            "echo [REDACTED]"
+        );
+        assert!(scrub("echo access-token-00000000-abcdef").contains("access-token"));
+        // A text held by two secrets lives while either does.
+        let twin = Secret::new("long-lived-client-secret-0001");
+        drop(twin);
+        for n in 0..1_000 {
+            let _token = Secret::new(format!("later-token-{n:08}-abcdef"));
+        }
+        assert_eq!(
+            scrub("echo long-lived-client-secret-0001"),
+            "echo [REDACTED]"
+        );
+        drop(live);
     }
 
     #[test]
