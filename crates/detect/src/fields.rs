@@ -1,16 +1,15 @@
 //! Which members of a vendor record detection can read, and a parser that keeps only those.
 //!
 //! Most of an audit record is never looked at: a unified audit log record carries thirty-odd
-//! members and the rules read a handful. Building a JSON value for the rest (a heap string per
-//! key and value) was most of the time a detector spent per event, so the service's hot path
-//! parses a line into a value holding only the members some loaded rule, the envelope or a
-//! stateful detection reads, and skips the others without allocating.
+//! members and the rules read a handful. The hot path parses a line into a [`Record`] holding
+//! only the members some loaded rule, the envelope or a stateful detection reads; the others are
+//! validated and skipped without building anything.
 //!
 //! The filter keeps whole top-level members (a rule on `location.city` keeps all of
 //! `location`). When any loaded rule can read any member — keyword detections, `|fieldref`
 //! values — the filter keeps everything. A record the pruned parse cannot normalise, or one
-//! without its vendor id (whose id is then a hash of the whole record), is parsed whole, so
-//! ids, quarantine reasons and raw text are the same as without the filter.
+//! without its vendor id (whose id is then a hash of the whole record), is parsed whole with
+//! `serde_json`, so ids, quarantine reasons and raw text are the same as without the filter.
 
 use crate::record::{Record, Val};
 use crate::source::{normalise, normalise_record, Event, Rejected, Source};

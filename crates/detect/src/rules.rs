@@ -374,7 +374,7 @@ pub fn attack_techniques(tags: &[String]) -> Vec<String> {
 /// Which of Mamori's sources a rule's logsource reads. Mamori's own rules name
 /// `product: m365 | entra | google_workspace`; rules written for the Azure Monitor and Google
 /// Cloud exports of the same logs are routed too (their field names mapped, see
-/// [`pipelines`]).
+/// [`AZURE_PIPELINE`]).
 pub fn sources_of(ls: &LogSource) -> Vec<Source> {
     let product = ls.product.as_deref().map(str::to_ascii_lowercase);
     let service = ls.service.as_deref().map(str::to_ascii_lowercase);
