@@ -115,6 +115,16 @@ pub fn render_json_lines(evaluations: &[Evaluation], lang: Lang) -> Result<Strin
     Ok(out)
 }
 
+/// A cell a spreadsheet will not run as a formula: details quote tenant-controlled names (users,
+/// groups, domains), so a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets
+/// a leading `'` (OWASP's advice for CSV injection); the text stays readable.
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 /// The action plan: one row per failing control, with empty columns for the customer to
 /// assign an owner, a due date and a justification.
 pub fn render_csv(evaluations: &[Evaluation], lang: Lang) -> Result<String, ReportError> {
@@ -136,20 +146,25 @@ pub fn render_csv(evaluations: &[Evaluation], lang: Lang) -> Result<String, Repo
     ])?;
     for e in evaluations {
         for r in failing(e) {
-            w.write_record([
-                e.source.as_str(),
-                r.id.as_str(),
-                r.product_name.get(lang),
-                r.title.get(lang),
-                c.criticality_label(r.criticality),
-                r.severity.label(lang),
-                r.status.label(lang),
-                r.details.get(lang),
-                r.remediation.get(lang),
-                "",
-                "",
-                "",
-            ])?;
+            w.write_record(
+                [
+                    e.source.as_str(),
+                    r.id.as_str(),
+                    r.product_name.get(lang),
+                    r.title.get(lang),
+                    c.criticality_label(r.criticality),
+                    r.severity.label(lang),
+                    r.status.label(lang),
+                    r.details.get(lang),
+                    r.remediation.get(lang),
+                    "",
+                    "",
+                    "",
+                ]
+                .map(spreadsheet_safe)
+                .iter()
+                .map(|cell| cell.as_bytes()),
+            )?;
         }
     }
     let bytes = w
@@ -170,4 +185,26 @@ pub fn failing(e: &Evaluation) -> Vec<&ControlResult> {
         .collect();
     v.sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.id.cmp(&b.id)));
     v
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_quoted() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for plain in ["", "Users without MFA: 3", "管理者 = 2", "a-b"] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
+    }
 }
