@@ -132,7 +132,8 @@ fn register(value: &Arc<str>) {
 }
 
 /// Texts the scrubber holds now.
-pub fn scrubbed_count() -> usize {
+#[cfg(test)]
+fn scrubbed_count() -> usize {
     REGISTERED
         .read()
         .unwrap_or_else(|e| e.into_inner())

@@ -59,13 +59,18 @@ const PARAMETER_LISTS: &[&str] = &[
     "ModifiedProperties",
 ];
 
-/// The top-level record members detection reads; `None` keeps every member.
+/// The top-level record members detection reads; without a list, every member.
 #[derive(Debug, Clone, Default)]
 pub struct FieldFilter {
-    keep: Option<FxHashSet<Box<[u8]>>>,
+    kept: Option<Kept>,
+}
+
+/// The names kept, laid out for a test per member that neither hashes nor calls `memcmp`.
+#[derive(Debug, Clone)]
+struct Kept {
     /// A bit per [`sketch`] of each kept name: most members not kept are refused on one bit.
     sketch: Box<[u64]>,
-    /// Kept names by the top eight bits of their sketch, compared inline (no hashing).
+    /// Kept names by the top eight bits of their sketch.
     buckets: Box<[Vec<Box<[u8]>>]>,
 }
 
@@ -89,31 +94,34 @@ impl FieldFilter {
         FieldFilter::default()
     }
 
-    fn keeping(keep: FxHashSet<Box<[u8]>>) -> Self {
-        let mut bits = vec![0u64; SKETCH_WORDS];
+    fn keeping(names: FxHashSet<Box<[u8]>>) -> Self {
+        let mut sketch_bits = vec![0u64; SKETCH_WORDS];
         let mut buckets = vec![Vec::new(); (SKETCH_WORDS * 64) >> 4];
-        for name in &keep {
-            let at = sketch(name);
-            bits[at / 64] |= 1 << (at % 64);
-            buckets[at >> 4].push(name.clone());
+        for name in names {
+            let at = sketch(&name);
+            sketch_bits[at / 64] |= 1 << (at % 64);
+            buckets[at >> 4].push(name);
         }
         FieldFilter {
-            keep: Some(keep),
-            sketch: bits.into(),
-            buckets: buckets.into(),
+            kept: Some(Kept {
+                sketch: sketch_bits.into(),
+                buckets: buckets.into(),
+            }),
         }
     }
 
     pub fn keeps_everything(&self) -> bool {
-        self.keep.is_none()
+        self.kept.is_none()
     }
 
     /// Members kept, sorted (`None`: all).
     pub fn members(&self) -> Option<Vec<&str>> {
         let mut v: Vec<&str> = self
-            .keep
+            .kept
             .as_ref()?
+            .buckets
             .iter()
+            .flatten()
             .filter_map(|k| std::str::from_utf8(k).ok())
             .collect();
         v.sort_unstable();
@@ -126,12 +134,12 @@ impl FieldFilter {
     }
 
     pub(crate) fn keeps(&self, key: &[u8]) -> bool {
-        if self.keep.is_none() {
+        let Some(kept) = &self.kept else {
             return true;
-        }
+        };
         let at = sketch(key);
-        self.sketch[at / 64] & (1 << (at % 64)) != 0
-            && self.buckets[at >> 4]
+        kept.sketch[at / 64] & (1 << (at % 64)) != 0
+            && kept.buckets[at >> 4]
                 .iter()
                 .any(|name| crate::record::same(name, key))
     }

@@ -17,6 +17,7 @@
 
 use crate::fields::FieldFilter;
 use rsigma_eval::EventValue;
+use rsigma_parser::fieldpath::{first_unescaped, unescape_brackets};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -275,10 +276,10 @@ impl Record {
     pub fn all_string_values(&self) -> Vec<Cow<'_, str>> {
         let mut out = Vec::new();
         walk_strings(self.root(), MAX_SEARCH_DEPTH, &mut |s| {
-            out.push(s.to_string());
+            out.push(Cow::Borrowed(s));
             true
         });
-        out.into_iter().map(Cow::Owned).collect()
+        out
     }
 }
 
@@ -386,45 +387,29 @@ impl<'r> Val<'r> {
             return None;
         };
         let wanted = key.as_bytes();
-        if at == 0 {
+        let value_at = if at == 0 {
+            // The top level through its packed index.
             let print = fingerprint(wanted);
-            let value_at = self
-                .tree
+            self.tree
                 .top
                 .iter()
                 .rev()
                 .filter(|(p, _)| *p == print)
                 .find(|(_, key_at)| same(self.tree.key_bytes(*key_at), wanted))
-                .map(|(_, key_at)| key_at + 1)?;
-            let at = match self.event {
-                Some(event) if key == "events" => At::One(event),
-                _ => At::Node(value_at),
-            };
-            return Some(Val {
-                tree: self.tree,
-                at,
-                event: None,
-            });
-        }
-        // Lengths first, straight from the nodes: most members differ in length.
-        let mut found = None;
-        let mut next = at + 1;
-        while next < end {
-            let key_at = next;
-            let value_at = key_at + 1;
-            next = self.tree.after(value_at);
-            let (bytes, start, len) = match self.tree.nodes[key_at as usize] {
-                Node::Str { start, len } => (self.tree.text.as_bytes(), start, len),
-                Node::Esc { start, len } => (self.tree.unescaped.as_bytes(), start, len),
-                _ => continue,
-            };
-            if len as usize == wanted.len()
-                && same(&bytes[start as usize..(start + len) as usize], wanted)
-            {
-                found = Some(value_at);
+                .map(|(_, key_at)| key_at + 1)?
+        } else {
+            // The last of the name (as `serde_json` keeps), comparing lengths first.
+            let mut found = None;
+            let mut next = at + 1;
+            while next < end {
+                let key_at = next;
+                next = self.tree.after(key_at + 1);
+                if same(self.tree.key_bytes(key_at), wanted) {
+                    found = Some(key_at + 1);
+                }
             }
-        }
-        let value_at = found?;
+            found?
+        };
         let at = match self.event {
             Some(event) if at == 0 && key == "events" => At::One(event),
             _ => At::Node(value_at),
@@ -577,7 +562,7 @@ impl<'r> Iterator for Items<'r> {
 }
 
 /// Calls `visit` on every string value under `v` until it returns false; false if stopped.
-fn walk_strings(v: Val<'_>, depth: usize, visit: &mut dyn FnMut(&str) -> bool) -> bool {
+fn walk_strings<'r>(v: Val<'r>, depth: usize, visit: &mut dyn FnMut(&'r str) -> bool) -> bool {
     if depth == 0 {
         return true;
     }
@@ -611,11 +596,7 @@ fn path_root_key(path: &str) -> Option<Cow<'_, str>> {
         Some(pos) => &segment[..pos],
         None => segment,
     };
-    (!name.is_empty()).then(|| rsigma_parser::fieldpath::unescape_brackets(name))
-}
-
-fn first_unescaped(s: &str, ch: u8) -> Option<usize> {
-    rsigma_parser::fieldpath::first_unescaped(s, ch)
+    (!name.is_empty()).then(|| unescape_brackets(name))
 }
 
 fn path_ops(path: &str) -> Vec<PathOp<'_>> {
@@ -626,15 +607,11 @@ fn path_ops(path: &str) -> Vec<PathOp<'_>> {
         match indexed {
             Some((at, indexes)) => {
                 if at > 0 {
-                    ops.push(PathOp::Key(rsigma_parser::fieldpath::unescape_brackets(
-                        &part[..at],
-                    )));
+                    ops.push(PathOp::Key(unescape_brackets(&part[..at])));
                 }
                 ops.extend(indexes.into_iter().map(PathOp::Index));
             }
-            None => ops.push(PathOp::Key(rsigma_parser::fieldpath::unescape_brackets(
-                part,
-            ))),
+            None => ops.push(PathOp::Key(unescape_brackets(part))),
         }
     }
     ops

@@ -281,8 +281,10 @@ fn build(
     let root = record.root();
     let text = |path: &str| text(root, path);
     let own_id = |path: &str| {
-        text(path)
-            .unwrap_or_else(|| content_id(&whole.cloned().unwrap_or_else(|| record.to_value())))
+        text(path).unwrap_or_else(|| match whole {
+            Some(whole) => content_id(whole),
+            None => content_id(&record.to_value()),
+        })
     };
     let envelope = match source {
         Source::M365 => {
