@@ -99,6 +99,9 @@ pub struct BenchArgs {
     /// With --detect: stream this many GB of generated events instead (memory as it goes).
     #[arg(long, value_name = "GB")]
     pub stream_gb: Option<f64>,
+    /// With --detect: time only Mamori's detector end to end (for profiling it alone).
+    #[arg(long)]
+    pub end_to_end_only: bool,
     /// With --collect: latency added to every response.
     #[arg(long, default_value_t = 50, value_name = "MS")]
     pub latency_ms: u64,
@@ -153,6 +156,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             events: args.events,
             iterations: args.iterations.min(3),
             stream_gb: args.stream_gb,
+            end_to_end_only: args.end_to_end_only,
         });
     }
     if args.server.ingest {

@@ -25,6 +25,7 @@ pub async fn pull_and_detect(
 ) -> Result<Detected> {
     let mut events = Vec::new();
     let mut sources = Vec::new();
+    let tenant_name: std::sync::Arc<str> = tenant.into();
     for source in LogSource::of_app(config.app()) {
         let mut records: Vec<serde_json::Value> = Vec::new();
         let mut sink = sink_fn(|batch: Batch| -> std::result::Result<(), SinkError> {
@@ -48,12 +49,12 @@ pub async fn pull_and_detect(
             Err(e) => sources.push((source, Err(format!("{e:#}")))),
         }
         for record in records {
-            if let Ok(list) = normalise(source, record, Some(tenant)) {
+            if let Ok(list) = normalise(source, record, Some(&tenant_name)) {
                 events.extend(list);
             }
         }
     }
-    events.sort_by_key(|e| e.envelope.epoch);
+    events.sort_by_key(|e| e.epoch());
     let mut detector =
         Detector::new(rules, DetectorOptions::default()).context("compiling the rules")?;
     for e in &events {

@@ -4,7 +4,7 @@
 use crate::error::DetectError;
 use crate::record::Record;
 use crate::rules::{RuleMeta, RuleSet, AZURE_PIPELINE};
-use crate::source::{epoch_text, Envelope, Event, Source, ENVELOPE};
+use crate::source::{epoch_text, Event, Source, ENVELOPE};
 use crate::stateful::StatefulState;
 use mamori_core::Localized;
 use rsigma_eval::{
@@ -195,8 +195,7 @@ impl Alert {
 /// (the record is never copied or changed), and the event's id as its JSON form so
 /// correlations keep ids rather than copies.
 struct SigmaEvent<'a> {
-    record: &'a Record,
-    envelope: &'a Envelope,
+    event: &'a Event,
 }
 
 /// `mamori.params.<name>`: a parameter of the vendors' name/value lists as a plain field, so
@@ -245,45 +244,46 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
             .strip_prefix(ENVELOPE)
             .and_then(|p| p.strip_prefix('.'))
         {
-            let e = self.envelope;
+            let e = self.event;
             let s = |v: &'a str| Some(EventValue::Str(Cow::Borrowed(v)));
             return match field {
-                "tenant" => s(&e.tenant),
-                "source" => s(e.source.as_str()),
+                "tenant" => s(e.tenant()),
+                "source" => s(e.source().as_str()),
                 "time" => Some(EventValue::Str(Cow::Owned(e.time()))),
-                "id" => s(&e.id),
-                "actor" => e.actor.as_deref().and_then(s),
-                "src_ip" => e.src_ip.as_deref().and_then(s),
-                "action" => e.action.as_deref().and_then(s),
-                "outcome" => s(e.outcome),
-                "target" => e.target.as_deref().and_then(s),
-                "service" => s(&e.service),
+                "id" => Some(EventValue::Str(e.id())),
+                "actor" => e.actor().and_then(s),
+                "src_ip" => e.src_ip().and_then(s),
+                "action" => e.action().and_then(s),
+                "outcome" => s(e.outcome()),
+                "target" => e.target().and_then(s),
+                "service" => s(e.service()),
                 _ => field
                     .strip_prefix("params.")
-                    .and_then(|name| parameter(self.record, name)),
+                    .and_then(|name| parameter(&e.record, name)),
             };
         }
-        self.record.get_field(path)
+        self.event.record.get_field(path)
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
-        self.record.any_string_value(pred)
+        self.event.record.any_string_value(pred)
     }
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
-        self.record.all_string_values()
+        self.event.record.all_string_values()
     }
 
     fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
-        self.record.visit_string_values(visit)
+        self.event.record.visit_string_values(visit)
     }
 
     fn to_json(&self) -> Value {
-        json!({ "id": self.envelope.id })
+        json!({ "id": self.event.id() })
     }
 
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
         let mut keys: Vec<Cow<'_, str>> = self
+            .event
             .record
             .top_level_keys()
             .into_iter()
@@ -295,7 +295,7 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
 
     fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
         visit(ENVELOPE);
-        self.record.visit_top_level_keys(visit);
+        self.event.record.visit_top_level_keys(visit);
         true
     }
 }
@@ -379,32 +379,29 @@ impl Detector {
     /// Runs every rule of the event's source on it. Events should come in time order per
     /// source (correlation windows are in event time).
     pub fn process(&mut self, event: &Event) {
-        let source = event.envelope.source;
+        let source = event.source();
         let Some(engine) = self.engines.get_mut(&source) else {
             return;
         };
-        let sigma = SigmaEvent {
-            record: &event.record,
-            envelope: &event.envelope,
-        };
+        let sigma = SigmaEvent { event };
         // Rules are routed to a source when loaded; within Google Workspace the logsource
         // service is the Reports API application, so a `login` rule never sees `drive` events.
         // One LogSource per application, built once (not two strings per event).
         let detections = if source == Source::Gws {
-            let service = &event.envelope.service;
+            let service = event.service();
             let built;
-            let logsource = match self.gws_logsources.get(service.as_str()) {
+            let logsource = match self.gws_logsources.get(service) {
                 Some(known) => known,
                 None => {
                     let logsource = LogSource {
                         product: Some(crate::source::product(source).to_string()),
-                        service: Some(service.clone()),
+                        service: Some(service.to_string()),
                         ..LogSource::default()
                     };
                     // Google's applications are a few dozen; names beyond that are not kept.
                     if self.gws_logsources.len() < MAX_GWS_APPLICATIONS {
-                        self.gws_logsources.insert(service.clone(), logsource);
-                        &self.gws_logsources[service.as_str()]
+                        self.gws_logsources.insert(service.to_string(), logsource);
+                        &self.gws_logsources[service]
                     } else {
                         built = logsource;
                         &built
@@ -415,7 +412,7 @@ impl Detector {
         } else {
             engine.engine().evaluate(&sigma)
         };
-        let results = engine.process_with_detections(&sigma, detections, event.envelope.epoch);
+        let results = engine.process_with_detections(&sigma, detections, event.epoch());
         for result in results {
             self.raise(result, event);
         }
@@ -434,7 +431,6 @@ impl Detector {
         if !meta.correlation && !meta.alerts_alone {
             return;
         }
-        let env = &event.envelope;
         let (entities, ids, count) = match &result.body {
             ResultBody::Correlation(body) => {
                 let entities: Vec<(String, String)> = body
@@ -453,10 +449,7 @@ impl Detector {
             }
             _ => {
                 let mut entities: Vec<(String, String)> = Vec::new();
-                let sigma = SigmaEvent {
-                    record: &event.record,
-                    envelope: env,
-                };
+                let sigma = SigmaEvent { event };
                 use rsigma_eval::Event as _;
                 for field in &meta.entity_fields {
                     if let Some(v) = sigma.get_field(field).and_then(|v| value_text(&v)) {
@@ -464,11 +457,11 @@ impl Detector {
                     }
                 }
                 if meta.entity_fields.is_empty() {
-                    if let Some(actor) = &env.actor {
-                        entities.push(("user".into(), actor.clone()));
+                    if let Some(actor) = event.actor() {
+                        entities.push(("user".into(), actor.to_string()));
                     }
                 }
-                (entities, vec![env.id.clone()], 1)
+                (entities, vec![event.id().into_owned()], 1)
             }
         };
         let first = match &result.body {
@@ -478,11 +471,11 @@ impl Detector {
                 .flatten()
                 .map(|r| r.timestamp)
                 .min()
-                .unwrap_or(env.epoch),
-            _ => env.epoch,
+                .unwrap_or(event.epoch()),
+            _ => event.epoch(),
         };
         let meta = meta.clone();
-        self.open_or_merge(&meta, entities, ids, count, first, env);
+        self.open_or_merge(&meta, entities, ids, count, first, event);
     }
 
     /// A stateful detection's hit, through the same deduplication.
@@ -497,7 +490,7 @@ impl Detector {
             hit.event_ids,
             count,
             hit.first_epoch,
-            &event.envelope,
+            event,
         );
     }
 
@@ -508,14 +501,15 @@ impl Detector {
         ids: Vec<String>,
         count: u64,
         first: i64,
-        env: &Envelope,
+        event: &Event,
     ) {
+        let epoch = event.epoch();
         let dedup_key = (meta.rule_id.clone(), entities);
         let window = self.options.dedup_window_secs;
         if let Some(alert) = self.open.get_mut(&dedup_key) {
-            if env.epoch - alert.last_epoch <= window {
+            if epoch - alert.last_epoch <= window {
                 let before = (alert.count, alert.last_epoch);
-                alert.last_epoch = alert.last_epoch.max(env.epoch);
+                alert.last_epoch = alert.last_epoch.max(epoch);
                 for id in ids {
                     // Past the cap the count goes on, exact no longer (an id may repeat).
                     let new = if alert.seen.len() < MAX_IDS_COUNTED {
@@ -547,8 +541,8 @@ impl Detector {
             rule_id: meta.rule_id.clone(),
             title: meta.title.clone(),
             severity: meta.severity.clone(),
-            source: env.source,
-            tenant: env.tenant.clone(),
+            source: event.source(),
+            tenant: event.tenant().to_string(),
             count,
             attack: meta.attack.clone(),
             entities: dedup_key.1.iter().cloned().collect(),
@@ -561,10 +555,10 @@ impl Detector {
                 AlertKind::Detection
             },
             first_epoch: first,
-            last_epoch: env.epoch,
+            last_epoch: epoch,
         };
         if self.open.len() >= self.options.max_open_alerts {
-            self.make_room(env.epoch);
+            self.make_room(epoch);
         }
         self.dirty.insert(dedup_key.clone());
         self.open.insert(dedup_key, alert);

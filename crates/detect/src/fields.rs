@@ -15,6 +15,7 @@ use crate::record::{Record, Val};
 use crate::source::{normalise, normalise_record, Event, Rejected, Source};
 use rsigma_parser::{Detection, Detections, Modifier, SigmaCollection};
 use rustc_hash::FxHashSet;
+use std::sync::Arc;
 
 /// Members each source's envelope is built from (see `source::build`), and the sign-in
 /// location the impossible-travel detection reads.
@@ -224,7 +225,7 @@ pub fn parse_record(line: &[u8], filter: &FieldFilter) -> Option<Record> {
 pub fn normalise_line(
     source: Source,
     line: &[u8],
-    tenant: Option<&str>,
+    tenant: Option<&Arc<str>>,
     filter: &FieldFilter,
 ) -> Result<Result<Vec<Event>, Rejected>, serde_json::Error> {
     if let Some(record) = Record::parse(line, filter) {
@@ -275,20 +276,25 @@ mod tests {
         // No `Id`: the id is the hash of the whole record, as without the filter.
         let line =
             br#"{"CreationTime":"2026-12-01T10:00:00","Operation":"FileDownloaded","Unused":"x"}"#;
-        let pruned = normalise_line(Source::M365, line, Some("t"), &filter)
-            .unwrap()
-            .unwrap();
+        let pruned = normalise_line(
+            Source::M365,
+            line,
+            Some(&std::sync::Arc::from("t")),
+            &filter,
+        )
+        .unwrap()
+        .unwrap();
         let whole = normalise(
             Source::M365,
             serde_json::from_slice(line).unwrap(),
-            Some("t"),
+            Some(&std::sync::Arc::from("t")),
         )
         .unwrap();
-        assert_eq!(pruned[0].envelope.id, whole[0].envelope.id);
+        assert_eq!(pruned[0].id(), whole[0].id());
         assert_eq!(pruned[0].record.to_value()["Unused"], "x");
         // Rejected: the record kept for quarantine is the whole one.
         let bad = br#"{"Id":"b","Operation":"x","Unused":"kept for quarantine"}"#;
-        let rejected = normalise_line(Source::M365, bad, Some("t"), &filter)
+        let rejected = normalise_line(Source::M365, bad, Some(&std::sync::Arc::from("t")), &filter)
             .unwrap()
             .unwrap_err();
         assert_eq!(rejected.record["Unused"], "kept for quarantine");

@@ -29,7 +29,7 @@ pub use fields::{normalise_line, parse_record, FieldFilter};
 pub use read::Quarantined;
 pub use record::Record;
 pub use rules::{severity_of_level, RuleMeta, RuleSet};
-pub use source::{normalise, Envelope, Event, Source};
+pub use source::{normalise, Event, Source};
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -61,16 +61,17 @@ pub fn detect_files(
     let mut run = Run::default();
     let mut events = Vec::new();
     let mut seen = HashSet::new();
+    let tenant: Option<std::sync::Arc<str>> = tenant.map(Into::into);
     for file in files {
         let records = read::read_file(file, max_bytes)?;
         run.quarantined.extend(records.quarantined);
         let name = file.display().to_string();
         for (position, record) in records.records {
             run.records += 1;
-            match normalise(source, record, tenant) {
+            match normalise(source, record, tenant.as_ref()) {
                 Ok(list) => {
                     for event in list {
-                        if seen.insert(event.envelope.id.clone()) {
+                        if seen.insert(event.id().into_owned()) {
                             events.push(event);
                         } else {
                             run.duplicates += 1;
@@ -100,7 +101,7 @@ pub fn detect_files(
         )
     });
     // Graph returns the newest first; correlation windows need event time order.
-    events.sort_by_key(|e| e.envelope.epoch);
+    events.sort_by_key(|e| e.epoch());
     let mut detector = Detector::new(rules, options)?;
     for event in &events {
         detector.process(event);

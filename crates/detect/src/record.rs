@@ -187,6 +187,31 @@ impl Record {
         Record::parse(&text, &FieldFilter::all())
     }
 
+    /// Where `s`, a string borrowed from this record (a value or a piece of one), sits in it:
+    /// the envelope keeps such places instead of copies. `None` for any other string.
+    pub(crate) fn span_of(&self, s: &str) -> Option<Span> {
+        let within = |base: &str, escaped: bool| {
+            let (from, at) = (base.as_ptr() as usize, s.as_ptr() as usize);
+            (at >= from && at + s.len() <= from + base.len()).then(|| Span {
+                escaped,
+                start: (at - from) as u32,
+                len: s.len() as u32,
+            })
+        };
+        within(&self.tree.text, false).or_else(|| within(&self.tree.unescaped, true))
+    }
+
+    /// The string at a place [`Record::span_of`] gave.
+    pub(crate) fn resolve(&self, span: Span) -> &str {
+        let base: &str = if span.escaped {
+            &self.tree.unescaped
+        } else {
+            &self.tree.text
+        };
+        base.get(span.start as usize..(span.start + span.len) as usize)
+            .unwrap_or_default()
+    }
+
     /// This record with `events` reading as a list holding only `event` (an element of it).
     pub(crate) fn with_event(&self, event: Val<'_>) -> Record {
         let At::Node(at) = event.at else {
@@ -281,6 +306,14 @@ impl Record {
         });
         out
     }
+}
+
+/// Where a string of a record sits: in its text, or among its unescaped copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    escaped: bool,
+    start: u32,
+    len: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

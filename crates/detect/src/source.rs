@@ -1,11 +1,12 @@
 //! The audit-log sources Mamori reads, and how one vendor record becomes the events rules see:
 //! the record as the vendor wrote it, plus a small common envelope under `mamori`.
 
-use crate::record::{Record, Val};
+use crate::record::{Record, Span, Val};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// Key of the common envelope inside each event. No vendor uses it at the top level.
 pub const ENVELOPE: &str = "mamori";
@@ -32,31 +33,38 @@ pub fn time_field(source: Source) -> &'static str {
     }
 }
 
-/// The common envelope: what every source's record says in its own words, in one shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Envelope {
-    pub tenant: String,
-    pub source: Source,
-    /// Unix seconds of the record's time ([`Envelope::time`] gives its RFC 3339 form).
-    pub epoch: i64,
-    /// The vendor's record id (for Google Workspace, the activity's id plus the event's index).
-    pub id: String,
-    pub actor: Option<String>,
-    pub src_ip: Option<String>,
-    pub action: Option<String>,
-    /// `success`, `failure` or `unknown`.
-    pub outcome: &'static str,
-    pub target: Option<String>,
-    /// The Sigma logsource service of this event (Google Workspace: the application name;
-    /// Entra ID: `signin` / `audit`; Microsoft 365: the record's workload).
-    pub service: String,
+/// A piece of envelope text: a string of the record itself (kept as its place, not copied), a
+/// word of Mamori's, the tenant named by the caller (shared by a whole batch), or a string made
+/// for this event (a content hash).
+#[derive(Debug, Clone)]
+enum Text {
+    Record(Span),
+    Fixed(&'static str),
+    Shared(Arc<str>),
+    Owned(Box<str>),
 }
 
-impl Envelope {
-    /// The record's time, RFC 3339 in UTC: derived when shown, not built for every event.
-    pub fn time(&self) -> String {
-        epoch_text(self.epoch)
-    }
+/// The common envelope: what every source's record says in its own words, in one shape. Its
+/// texts are read through [`Event`]'s accessors (most are places in the record).
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    tenant: Text,
+    source: Source,
+    /// Unix seconds of the record's time.
+    epoch: i64,
+    /// The vendor's record id; for a Google Workspace activity listing several events, the
+    /// event's index follows it (`<id>#<index>`).
+    id: Text,
+    id_index: Option<u32>,
+    actor: Option<Text>,
+    src_ip: Option<Text>,
+    action: Option<Text>,
+    /// `success`, `failure` or `unknown`.
+    outcome: &'static str,
+    target: Option<Text>,
+    /// The Sigma logsource service of this event (Google Workspace: the application name;
+    /// Entra ID: `signin` / `audit`; Microsoft 365: the record's workload).
+    service: Text,
 }
 
 /// Unix seconds as RFC 3339 in UTC (`2026-12-01T10:00:00Z`).
@@ -66,11 +74,78 @@ pub fn epoch_text(epoch: i64) -> String {
         .unwrap_or_default()
 }
 
-/// One event ready for the rules: the vendor's record with the envelope under `mamori`.
+/// One event ready for the rules: the vendor's record, and the envelope rules read under
+/// `mamori`.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub envelope: Envelope,
+    envelope: Envelope,
     pub record: Record,
+}
+
+impl Event {
+    fn text<'a>(&'a self, text: &'a Text) -> &'a str {
+        match text {
+            Text::Record(span) => self.record.resolve(*span),
+            Text::Fixed(s) => s,
+            Text::Shared(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+
+    pub fn tenant(&self) -> &str {
+        self.text(&self.envelope.tenant)
+    }
+
+    pub fn source(&self) -> Source {
+        self.envelope.source
+    }
+
+    /// Unix seconds of the record's time.
+    pub fn epoch(&self) -> i64 {
+        self.envelope.epoch
+    }
+
+    /// The record's time, RFC 3339 in UTC: derived when shown, not built for every event.
+    pub fn time(&self) -> String {
+        epoch_text(self.epoch())
+    }
+
+    /// The vendor's record id (for Google Workspace, the activity's id plus the event's index
+    /// when the activity lists several events).
+    pub fn id(&self) -> Cow<'_, str> {
+        let id = self.text(&self.envelope.id);
+        match self.envelope.id_index {
+            None => Cow::Borrowed(id),
+            Some(index) => Cow::Owned(format!("{id}#{index}")),
+        }
+    }
+
+    pub fn actor(&self) -> Option<&str> {
+        self.envelope.actor.as_ref().map(|t| self.text(t))
+    }
+
+    pub fn src_ip(&self) -> Option<&str> {
+        self.envelope.src_ip.as_ref().map(|t| self.text(t))
+    }
+
+    pub fn action(&self) -> Option<&str> {
+        self.envelope.action.as_ref().map(|t| self.text(t))
+    }
+
+    /// `success`, `failure` or `unknown`.
+    pub fn outcome(&self) -> &'static str {
+        self.envelope.outcome
+    }
+
+    pub fn target(&self) -> Option<&str> {
+        self.envelope.target.as_ref().map(|t| self.text(t))
+    }
+
+    /// The Sigma logsource service of this event (Google Workspace: the application name;
+    /// Entra ID: `signin` / `audit`; Microsoft 365: the record's workload).
+    pub fn service(&self) -> &str {
+        self.text(&self.envelope.service)
+    }
 }
 
 /// Why a record could not become an event.
@@ -91,12 +166,12 @@ pub struct Rejected {
 }
 
 /// A string member (non-empty) or a number's text, by dotted path.
-fn text(value: Val<'_>, path: &str) -> Option<String> {
+fn text<'r>(value: Val<'r>, path: &str) -> Option<&'r str> {
     let v = value.path(path)?;
     match v.as_str() {
-        Some(s) if !s.is_empty() => Some(s.to_string()),
-        Some(_) => None,
-        None => v.number_text().map(str::to_string),
+        Some("") => None,
+        Some(s) => Some(s),
+        None => v.number_text(),
     }
 }
 
@@ -189,17 +264,17 @@ fn fast_epoch(b: &[u8]) -> Option<i64> {
 
 /// `ClientIP` of the Management Activity API carries a port at times (`1.2.3.4:5678`,
 /// `[2001:db8::1]:443`); the address is what rules and entities want.
-pub fn strip_port(ip: &str) -> String {
+pub fn strip_port(ip: &str) -> &str {
     let ip = ip.trim();
     if let Some(rest) = ip.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest).to_string();
+        return rest.split(']').next().unwrap_or(rest);
     }
     match ip.rsplit_once(':') {
         // One colon: an IPv4 address with a port. More: a bare IPv6 address.
         Some((addr, port)) if !addr.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
-            addr.to_string()
+            addr
         }
-        _ => ip.to_string(),
+        _ => ip,
     }
 }
 
@@ -208,7 +283,7 @@ pub fn strip_port(ip: &str) -> String {
 pub fn normalise(
     source: Source,
     record: Value,
-    tenant: Option<&str>,
+    tenant: Option<&Arc<str>>,
 ) -> Result<Vec<Event>, Rejected> {
     let Some(parsed) = Record::from_value(&record) else {
         let why = if record.is_object() {
@@ -232,7 +307,7 @@ pub fn normalise(
 pub(crate) fn normalise_record(
     source: Source,
     record: Record,
-    tenant: Option<&str>,
+    tenant: Option<&Arc<str>>,
 ) -> Result<Vec<Event>, Malformed> {
     let epoch = check(source, &record)?;
     Ok(build(source, record, tenant, epoch, None))
@@ -260,13 +335,31 @@ fn check(source: Source, record: &Record) -> Result<i64, Malformed> {
     }
     let time_raw = text(record.root(), time_field(source))
         .ok_or_else(|| Malformed(format!("no `{}` (the record's time)", time_field(source))))?;
-    epoch_seconds(&time_raw).ok_or_else(|| {
+    epoch_seconds(time_raw).ok_or_else(|| {
         Malformed(format!(
             "`{}` is not a time: {:?}",
             time_field(source),
-            truncate(&time_raw, 60)
+            truncate(time_raw, 60)
         ))
     })
+}
+
+/// A string of `record` as envelope text: its place in the record.
+fn place(record: &Record, s: &str) -> Text {
+    record
+        .span_of(s)
+        .map_or_else(|| Text::Owned(s.into()), Text::Record)
+}
+
+/// The tenant the caller names, else the first of `members` the record names.
+fn tenant_text(record: &Record, tenant: Option<&Arc<str>>, members: &[&str]) -> Text {
+    if let Some(tenant) = tenant {
+        return Text::Shared(Arc::clone(tenant));
+    }
+    members
+        .iter()
+        .find_map(|m| text(record.root(), m))
+        .map_or(Text::Fixed(""), |s| place(record, s))
 }
 
 /// The envelope and events of a checked record. `whole` is the record as read, for the content
@@ -274,16 +367,21 @@ fn check(source: Source, record: &Record) -> Result<i64, Malformed> {
 fn build(
     source: Source,
     record: Record,
-    tenant: Option<&str>,
+    tenant: Option<&Arc<str>>,
     epoch: i64,
     whole: Option<&Value>,
 ) -> Vec<Event> {
     let root = record.root();
-    let text = |path: &str| text(root, path);
+    let field = |path: &str| text(root, path).map(|s| place(&record, s));
     let own_id = |path: &str| {
-        text(path).unwrap_or_else(|| match whole {
-            Some(whole) => content_id(whole),
-            None => content_id(&record.to_value()),
+        field(path).unwrap_or_else(|| {
+            Text::Owned(
+                match whole {
+                    Some(whole) => content_id(whole),
+                    None => content_id(&record.to_value()),
+                }
+                .into(),
+            )
         })
     };
     let envelope = match source {
@@ -310,14 +408,12 @@ fn build(
                 _ => "unknown",
             };
             Envelope {
-                tenant: tenant
-                    .map(str::to_string)
-                    .or_else(|| text("OrganizationId"))
-                    .unwrap_or_default(),
+                tenant: tenant_text(&record, tenant, &["OrganizationId"]),
                 source,
                 epoch,
                 id: own_id("Id"),
-                actor: text("UserId"),
+                id_index: None,
+                actor: field("UserId"),
                 src_ip: ["ClientIP", "ActorIpAddress"]
                     .iter()
                     .find_map(|k| {
@@ -325,11 +421,11 @@ fn build(
                             .and_then(|v| v.as_str())
                             .filter(|s| !s.is_empty())
                     })
-                    .map(strip_port),
-                action: text("Operation"),
+                    .map(|ip| place(&record, strip_port(ip))),
+                action: field("Operation"),
                 outcome,
-                target: text("ObjectId"),
-                service: text("Workload").unwrap_or_else(|| "audit".into()),
+                target: field("ObjectId"),
+                service: field("Workload").unwrap_or(Text::Fixed("audit")),
             }
         }
         Source::EntraSignin => {
@@ -339,20 +435,17 @@ fn build(
                 None => "unknown",
             };
             Envelope {
-                tenant: tenant
-                    .map(str::to_string)
-                    .or_else(|| text("resourceTenantId"))
-                    .or_else(|| text("homeTenantId"))
-                    .unwrap_or_default(),
+                tenant: tenant_text(&record, tenant, &["resourceTenantId", "homeTenantId"]),
                 source,
                 epoch,
                 id: own_id("id"),
-                actor: text("userPrincipalName").or_else(|| text("userId")),
-                src_ip: text("ipAddress"),
-                action: Some("sign-in".into()),
+                id_index: None,
+                actor: field("userPrincipalName").or_else(|| field("userId")),
+                src_ip: field("ipAddress"),
+                action: Some(Text::Fixed("sign-in")),
                 outcome,
-                target: text("appDisplayName"),
-                service: "signin".into(),
+                target: field("appDisplayName"),
+                service: Text::Fixed("signin"),
             }
         }
         Source::EntraAudit => {
@@ -364,21 +457,21 @@ fn build(
             let target = root
                 .get("targetResources")
                 .and_then(|t| t.items().next())
-                .and_then(|t| {
-                    self::text(t, "userPrincipalName").or_else(|| self::text(t, "displayName"))
-                });
+                .and_then(|t| text(t, "userPrincipalName").or_else(|| text(t, "displayName")))
+                .map(|s| place(&record, s));
             Envelope {
-                tenant: tenant.map(str::to_string).unwrap_or_default(),
+                tenant: tenant_text(&record, tenant, &[]),
                 source,
                 epoch,
                 id: own_id("id"),
-                actor: text("initiatedBy.user.userPrincipalName")
-                    .or_else(|| text("initiatedBy.app.displayName")),
-                src_ip: text("initiatedBy.user.ipAddress"),
-                action: text("activityDisplayName"),
+                id_index: None,
+                actor: field("initiatedBy.user.userPrincipalName")
+                    .or_else(|| field("initiatedBy.app.displayName")),
+                src_ip: field("initiatedBy.user.ipAddress"),
+                action: field("activityDisplayName"),
                 outcome,
                 target,
-                service: "audit".into(),
+                service: Text::Fixed("audit"),
             }
         }
         Source::Gws => return normalise_gws(&record, tenant, epoch, whole),
@@ -391,27 +484,24 @@ fn build(
 /// `events.parameters.*` conditions speak of the same event.
 fn normalise_gws(
     record: &Record,
-    tenant: Option<&str>,
+    tenant: Option<&Arc<str>>,
     epoch: i64,
     whole: Option<&Value>,
 ) -> Vec<Event> {
     let root = record.root();
-    let text = |path: &str| text(root, path);
-    let application = text("id.applicationName").unwrap_or_default();
-    let base_id = text("id.uniqueQualifier").unwrap_or_else(|| {
+    let field = |path: &str| text(root, path).map(|s| place(record, s));
+    let application = field("id.applicationName").unwrap_or(Text::Fixed(""));
+    let base_id = field("id.uniqueQualifier").unwrap_or_else(|| {
         // The activity without its events, as before events were split.
         let mut activity = whole.cloned().unwrap_or_else(|| record.to_value());
         if let Some(members) = activity.as_object_mut() {
             members.remove("events");
         }
-        content_id(&activity)
+        Text::Owned(content_id(&activity).into())
     });
-    let tenant = tenant
-        .map(str::to_string)
-        .or_else(|| text("id.customerId"))
-        .unwrap_or_default();
-    let actor = text("actor.email").or_else(|| text("actor.profileId"));
-    let src_ip = text("ipAddress");
+    let tenant = tenant_text(record, tenant, &["id.customerId"]);
+    let actor = field("actor.email").or_else(|| field("actor.profileId"));
+    let src_ip = field("ipAddress");
     let events: Vec<Val<'_>> = root
         .get("events")
         .map(|e| e.items().collect())
@@ -419,9 +509,9 @@ fn normalise_gws(
     let count = events.len();
     let mut out = Vec::with_capacity(count);
     for (index, event) in events.into_iter().enumerate() {
-        let name = self::text(event, "name");
+        let name = text(event, "name");
         let parameter = |wanted: &str| gws_parameter(event, wanted);
-        let outcome = match name.as_deref() {
+        let outcome = match name {
             Some(n)
                 if n.contains("failure")
                     || n == "login_challenge"
@@ -440,19 +530,17 @@ fn normalise_gws(
             "affected_email_address",
         ]
         .iter()
-        .find_map(|k| parameter(k).and_then(|v| v.as_str()).map(str::to_string));
+        .find_map(|k| parameter(k).and_then(|v| v.as_str()))
+        .map(|s| place(record, s));
         let envelope = Envelope {
             tenant: tenant.clone(),
             source: Source::Gws,
             epoch,
-            id: if count == 1 {
-                base_id.clone()
-            } else {
-                format!("{base_id}#{index}")
-            },
+            id: base_id.clone(),
+            id_index: (count > 1).then_some(index as u32),
             actor: actor.clone(),
             src_ip: src_ip.clone(),
-            action: name,
+            action: name.map(|s| place(record, s)),
             outcome,
             target,
             service: application.clone(),
@@ -536,11 +624,11 @@ mod tests {
             None,
         )
         .unwrap();
-        let e = &events[0].envelope;
+        let e = &events[0];
         assert_eq!(e.time(), "2026-12-01T10:00:00Z");
-        assert_eq!(e.src_ip.as_deref(), Some("203.0.113.7"));
-        assert_eq!(e.outcome, "failure");
-        assert_eq!(e.tenant, "t1");
+        assert_eq!(e.src_ip(), Some("203.0.113.7"));
+        assert_eq!(e.outcome(), "failure");
+        assert_eq!(e.tenant(), "t1");
         assert_eq!(strip_port("[2001:db8::1]:443"), "2001:db8::1");
         assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
     }
@@ -557,14 +645,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(events.len(), 2);
-        assert_eq!(events[0].envelope.id, "-42#0");
-        assert_eq!(events[0].envelope.target.as_deref(), Some("x"));
-        assert_eq!(events[1].envelope.action.as_deref(), Some("delete"));
+        assert_eq!(events[0].id(), "-42#0");
+        assert_eq!(events[0].target(), Some("x"));
+        assert_eq!(events[1].action(), Some("delete"));
         assert_eq!(
             events[1].record.to_value()["events"],
             json!([{"name": "delete"}])
         );
-        assert_eq!(events[1].envelope.service, "drive");
+        assert_eq!(events[1].service(), "drive");
     }
 
     #[test]

@@ -165,24 +165,26 @@ impl<V: Default> Bounded<V> {
         }
     }
 
-    fn entry(&mut self, key: &str) -> &mut V {
+    /// The entry of `key`, made if new (`None` never happens: the entry is there by then).
+    fn entry(&mut self, key: &str) -> Option<&mut V> {
         self.clock += 1;
-        if !self.map.contains_key(key) && self.map.len() >= self.max {
-            // Evict the oldest tenth at once, so eviction stays rare.
-            let mut ages: Vec<(u64, String)> =
-                self.map.iter().map(|(k, (t, _))| (*t, k.clone())).collect();
-            ages.sort();
-            for (_, k) in ages.into_iter().take(self.max / 10 + 1) {
-                self.map.remove(&k);
-            }
-        }
         let clock = self.clock;
-        let slot = self
-            .map
-            .entry(key.to_string())
-            .or_insert_with(|| (clock, V::default()));
-        slot.0 = clock;
-        &mut slot.1
+        // Looked up before inserting: a key already known costs no copy of it.
+        if let Some(slot) = self.map.get_mut(key) {
+            slot.0 = clock;
+        } else {
+            if self.map.len() >= self.max {
+                // Evict the oldest tenth at once, so eviction stays rare.
+                let mut ages: Vec<(u64, String)> =
+                    self.map.iter().map(|(k, (t, _))| (*t, k.clone())).collect();
+                ages.sort();
+                for (_, k) in ages.into_iter().take(self.max / 10 + 1) {
+                    self.map.remove(&k);
+                }
+            }
+            self.map.insert(key.to_string(), (clock, V::default()));
+        }
+        self.map.get_mut(key).map(|slot| &mut slot.1)
     }
 
     fn len(&self) -> usize {
@@ -269,6 +271,18 @@ pub struct Stateful {
     granters: Bounded<u32>,
     /// Time of the first event seen, per source: the start of the learning period.
     since: HashMap<Source, i64>,
+    /// Where per-source keys are written, reused from event to event.
+    key: String,
+}
+
+/// `<source>\u{1f}<name>`: a table key per source (a user's OneDrive and Google Drive habits
+/// differ), written into a reused buffer.
+fn source_key<'k>(buffer: &'k mut String, source: Source, name: &str) -> &'k str {
+    buffer.clear();
+    buffer.push_str(source.as_str());
+    buffer.push('\u{1f}');
+    buffer.push_str(name);
+    buffer
 }
 
 /// The stateful detections' tables, saved with a detector's state.
@@ -291,6 +305,7 @@ impl Stateful {
             deletes: Bounded::new(max),
             granters: Bounded::new(max),
             since: HashMap::new(),
+            key: String::new(),
         }
     }
 
@@ -318,49 +333,45 @@ impl Stateful {
     }
 
     pub fn observe(&mut self, event: &Event) -> Vec<Hit> {
-        let env = &event.envelope;
+        let (source, epoch) = (event.source(), event.epoch());
         let mut hits = Vec::new();
-        let since = *self.since.entry(env.source).or_insert(env.epoch);
-        match env.source {
-            Source::EntraSignin if env.outcome == "success" => {
+        let since = *self.since.entry(source).or_insert(epoch);
+        match source {
+            Source::EntraSignin if event.outcome() == "success" => {
                 if let Some(hit) = self.travel(event) {
                     hits.push(hit);
                 }
             }
             _ => {}
         }
-        let action = env.action.as_deref().unwrap_or_default();
-        let file_op = match (env.source, action) {
+        let action = event.action().unwrap_or_default();
+        let file_op = match (source, action) {
             (Source::M365, "FileDownloaded" | "FileSyncDownloadedFull") => Some(false),
             (Source::M365, "FileDeleted" | "FileRecycled" | "FileDeletedFirstStageRecycleBin") => {
                 Some(true)
             }
-            (Source::Gws, "download") if env.service == "drive" => Some(false),
-            (Source::Gws, "delete" | "trash") if env.service == "drive" => Some(true),
+            (Source::Gws, "download") if event.service() == "drive" => Some(false),
+            (Source::Gws, "delete" | "trash") if event.service() == "drive" => Some(true),
             _ => None,
         };
-        if let (Some(delete), Some(user)) = (file_op, env.actor.as_deref()) {
-            if let Some(hit) = self.files(env.source, user, delete, env.epoch, &env.id) {
+        if let (Some(delete), Some(user)) = (file_op, event.actor()) {
+            if let Some(hit) = self.files(source, user, delete, epoch, &event.id()) {
                 hits.push(hit);
             }
         }
-        let grant = match env.source {
+        let grant = match source {
             Source::EntraAudit | Source::M365 => action.starts_with("Add member to role"),
             Source::Gws => {
-                env.service == "admin" && matches!(action, "ASSIGN_ROLE" | "GRANT_ADMIN_PRIVILEGE")
+                event.service() == "admin"
+                    && matches!(action, "ASSIGN_ROLE" | "GRANT_ADMIN_PRIVILEGE")
             }
             _ => false,
         };
-        if grant && env.outcome != "failure" {
-            if let Some(actor) = env.actor.as_deref() {
-                if let Some(hit) = self.grant(
-                    env.source,
-                    actor,
-                    env.epoch,
-                    &env.id,
-                    env.target.as_deref(),
-                    since,
-                ) {
+        if grant && event.outcome() != "failure" {
+            if let Some(actor) = event.actor() {
+                if let Some(hit) =
+                    self.grant(source, actor, epoch, &event.id(), event.target(), since)
+                {
                     hits.push(hit);
                 }
             }
@@ -369,8 +380,8 @@ impl Stateful {
     }
 
     fn travel(&mut self, event: &Event) -> Option<Hit> {
-        let env = &event.envelope;
-        let user = env.actor.as_deref()?;
+        let epoch = event.epoch();
+        let user = event.actor()?;
         let loc = event.record.get("location")?;
         let coords = loc.get("geoCoordinates")?;
         let lat = coords.get("latitude").and_then(|v| v.as_f64())?;
@@ -384,11 +395,11 @@ impl Stateful {
         .collect::<Vec<_>>()
         .join(", ");
         let options = self.options.clone();
-        let last = self.signins.entry(user);
+        let last = self.signins.entry(user)?;
         let mut hit = None;
-        if last.set && env.epoch >= last.epoch {
+        if last.set && epoch >= last.epoch {
             let km = haversine_km(last.lat, last.lon, lat, lon);
-            let hours = ((env.epoch - last.epoch) as f64 / 3600.0).max(1.0 / 60.0);
+            let hours = ((epoch - last.epoch) as f64 / 3600.0).max(1.0 / 60.0);
             if km >= options.min_distance_km && km / hours > options.max_speed_kmh {
                 hit = Some(Hit {
                     rule_id: rule_id(Source::EntraSignin, IMPOSSIBLE_TRAVEL),
@@ -397,17 +408,17 @@ impl Stateful {
                         ("from".into(), last.place.clone()),
                         ("to".into(), place.clone()),
                     ],
-                    event_ids: vec![last.id.clone(), env.id.clone()],
+                    event_ids: vec![last.id.clone(), event.id().into_owned()],
                     first_epoch: last.epoch,
                 });
             }
         }
         *last = LastSignin {
-            epoch: env.epoch,
+            epoch,
             lat,
             lon,
             place,
-            id: env.id.clone(),
+            id: event.id().into_owned(),
             set: true,
         };
         hit
@@ -428,7 +439,7 @@ impl Stateful {
             &mut self.downloads
         };
         // Per source: a user's OneDrive and Google Drive habits differ.
-        let a = table.entry(&format!("{source}\u{1f}{user}"));
+        let a = table.entry(source_key(&mut self.key, source, user))?;
         let day = epoch.div_euclid(86_400);
         if a.day != day {
             if a.day_count > 0 {
@@ -479,7 +490,9 @@ impl Stateful {
         // 1970-01-01 was a Thursday: day 0 → weekday 3 (Monday = 0).
         let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7);
         let off_hours = weekday >= 5 || hour < start as i64 || hour >= end as i64;
-        let count = self.granters.entry(&format!("{source}\u{1f}{actor}"));
+        let count = self
+            .granters
+            .entry(source_key(&mut self.key, source, actor))?;
         let first_time = *count == 0 && epoch - since >= self.options.learning_secs;
         *count += 1;
         if !(off_hours || first_time) {
@@ -532,7 +545,7 @@ mod tests {
             "initiatedBy": {"user": {"userPrincipalName": actor}},
             "targetResources": [{"userPrincipalName": "x@example.jp"}]
         });
-        crate::source::normalise(Source::EntraAudit, record, Some("t"))
+        crate::source::normalise(Source::EntraAudit, record, Some(&std::sync::Arc::from("t")))
             .unwrap()
             .remove(0)
     }
@@ -569,7 +582,7 @@ mod tests {
     fn the_map_stays_bounded() {
         let mut b: Bounded<u32> = Bounded::new(100);
         for i in 0..1_000 {
-            *b.entry(&format!("k{i}")) += 1;
+            *b.entry(&format!("k{i}")).unwrap() += 1;
         }
         assert!(b.len() <= 100);
         assert!(b.map.contains_key("k999"));
@@ -579,7 +592,7 @@ mod tests {
     fn a_restored_table_keeps_its_clock_and_takes_the_new_bound() {
         let mut b: Bounded<u32> = Bounded::new(100);
         for i in 0..50 {
-            *b.entry(&format!("k{i}")) += 1;
+            *b.entry(&format!("k{i}")).unwrap() += 1;
         }
         let text = serde_json::to_string(&b).unwrap();
         let mut small: Bounded<u32> = Bounded::new(10);

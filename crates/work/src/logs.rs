@@ -251,7 +251,7 @@ const COMMIT_ATTEMPTS: usize = 5;
 pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Result<BatchOutcome> {
     let LoadedRules { rules, filter } = state.detection.rules(&state.config.logs)?;
     let source = input.source;
-    let tenant_key = input.tenant.display_name.clone();
+    let tenant_key: std::sync::Arc<str> = input.tenant.display_name.as_str().into();
     let records = input.records;
     // Normalising is CPU work: off the async threads.
     let (mut events, quarantine) = tokio::task::spawn_blocking(move || {
@@ -298,7 +298,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
                 }
             }
         }
-        events.sort_by_key(|e| e.envelope.epoch);
+        events.sort_by_key(|e| e.epoch());
         (events, quarantine)
     })
     .await
@@ -309,7 +309,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
     let mut in_batch = std::collections::HashSet::with_capacity(events.len());
     let before = events.len();
     events.retain(|e| {
-        let h = event_id_hash(&e.envelope.id);
+        let h = event_id_hash(&e.id());
         if in_batch.insert(h) {
             hashes.push(h);
             true
@@ -324,7 +324,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
         .await?;
     if !seen.is_empty() {
         let before = events.len();
-        events.retain(|e| !seen.contains(&event_id_hash(&e.envelope.id)));
+        events.retain(|e| !seen.contains(&event_id_hash(&e.id())));
         hashes.retain(|h| !seen.contains(h));
         duplicates += (before - events.len()) as i64;
     }
@@ -372,7 +372,7 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
                 for e in batch_events.iter() {
                     detector.process(e);
                 }
-                let last = batch_events.last().map(|e| e.envelope.epoch);
+                let last = batch_events.last().map(|e| e.epoch());
                 let changed = detector.take_changed(last.unwrap_or(0));
                 let bytes = detector.export_state().to_bytes()?;
                 Ok((detector, changed, bytes, last))

@@ -49,7 +49,7 @@ fn every_rule_case_raises_exactly_where_it_should() {
                 &rules,
                 source,
                 std::slice::from_ref(&file),
-                Some("test-tenant"),
+                Some(&std::sync::Arc::from("test-tenant")),
                 DetectorOptions::default(),
                 1 << 30,
             ) {
@@ -106,14 +106,19 @@ fn pruned_alerts(
     let mut seen = BTreeSet::new();
     for (_, record) in records.records {
         let line = serde_json::to_vec(&record).unwrap();
-        if let Ok(Ok(list)) = normalise_line(source, &line, Some("test-tenant"), filter) {
+        if let Ok(Ok(list)) = normalise_line(
+            source,
+            &line,
+            Some(&std::sync::Arc::from("test-tenant")),
+            filter,
+        ) {
             events.extend(
                 list.into_iter()
-                    .filter(|e| seen.insert(e.envelope.id.clone())),
+                    .filter(|e| seen.insert(e.id().into_owned())),
             );
         }
     }
-    events.sort_by_key(|e| e.envelope.epoch);
+    events.sort_by_key(|e| e.epoch());
     let mut detector = Detector::new(rules, DetectorOptions::default()).unwrap();
     for e in &events {
         detector.process(e);

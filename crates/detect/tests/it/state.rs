@@ -15,11 +15,15 @@ fn demo_events() -> Vec<Event> {
     let generated = logs::generate(&crate::demo_week());
     let mut events = Vec::new();
     for e in generated.events {
-        let list = normalise(crate::source_of(e.source), e.record, Some("sakura"))
-            .unwrap_or_else(|r| panic!("generated record refused: {}", r.why));
+        let list = normalise(
+            crate::source_of(e.source),
+            e.record,
+            Some(&std::sync::Arc::from("sakura")),
+        )
+        .unwrap_or_else(|r| panic!("generated record refused: {}", r.why));
         events.extend(list);
     }
-    events.sort_by_key(|e| e.envelope.epoch);
+    events.sort_by_key(|e| e.epoch());
     events
 }
 
@@ -29,9 +33,16 @@ fn rule_case(rule_id: &str) -> Vec<Event> {
     let mut events: Vec<Event> = records
         .records
         .into_iter()
-        .flat_map(|(_, r)| normalise(Source::EntraSignin, r, Some("test-tenant")).unwrap())
+        .flat_map(|(_, r)| {
+            normalise(
+                Source::EntraSignin,
+                r,
+                Some(&std::sync::Arc::from("test-tenant")),
+            )
+            .unwrap()
+        })
         .collect();
-    events.sort_by_key(|e| e.envelope.epoch);
+    events.sort_by_key(|e| e.epoch());
     events
 }
 
@@ -66,10 +77,10 @@ fn restarting_from_saved_state_changes_no_alert() {
 
     // Restart every 1,000 events, and right after the first event of every correlation and
     // impossible-travel alert, so their state is carried across a restart.
-    let position: HashMap<&str, usize> = events
+    let position: HashMap<String, usize> = events
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.envelope.id.as_str(), i))
+        .map(|(i, e)| (e.id().into_owned(), i))
         .collect();
     let mut cuts: BTreeSet<usize> = (1..events.len()).step_by(1_000).collect();
     let mut spanning = BTreeSet::new();
@@ -127,7 +138,7 @@ fn a_worker_storing_changes_per_batch_ends_with_every_alert() {
         for e in batch {
             worker.process(e);
         }
-        let now = batch.last().map_or(0, |e| e.envelope.epoch);
+        let now = batch.last().map_or(0, |e| e.epoch());
         for a in worker.take_changed(now) {
             stored.insert(a.key(), a);
         }
@@ -167,7 +178,7 @@ fn changes_are_handed_out_once_under_one_key() {
     for e in &brute[..20] {
         d.process(e);
     }
-    let now = brute[19].envelope.epoch;
+    let now = brute[19].epoch();
     let first = d.take_changed(now);
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(first[0].rule_id, "mamori.entra-signin.brute_force");
@@ -181,7 +192,7 @@ fn changes_are_handed_out_once_under_one_key() {
     assert!(d.take_changed(now).is_empty(), "a restart is no change");
 
     d.process(&brute[20]);
-    let grown = d.take_changed(brute[20].envelope.epoch);
+    let grown = d.take_changed(brute[20].epoch());
     assert_eq!(grown.len(), 1);
     assert_eq!(grown[0].key(), key);
     assert!(grown[0].count > first[0].count);
@@ -190,20 +201,20 @@ fn changes_are_handed_out_once_under_one_key() {
     // Changed, then saved before being taken: the restored detector still owes it.
     d.process(&brute[21]);
     let mut d = restart(&d);
-    let owed = d.take_changed(brute[21].envelope.epoch);
+    let owed = d.take_changed(brute[21].epoch());
     assert_eq!(owed.len(), 1);
     assert_eq!(owed[0].key(), key);
     assert!(owed[0].count > grown[0].count);
 
     // Another alert: only it is handed out, the brute force is untouched.
     d.process(&fraud[0]);
-    let other = d.take_changed(brute[21].envelope.epoch);
+    let other = d.take_changed(brute[21].epoch());
     assert_eq!(other.len(), 1, "{other:?}");
     assert_ne!(other[0].key(), key);
-    assert!(d.take_changed(brute[21].envelope.epoch).is_empty());
+    assert!(d.take_changed(brute[21].epoch()).is_empty());
 
     // Both close when their window has passed: handed out once more, then never.
-    let closed = d.take_changed(brute[21].envelope.epoch + 86_400);
+    let closed = d.take_changed(brute[21].epoch() + 86_400);
     assert_eq!(closed.len(), 2);
     assert!(closed
         .iter()

@@ -23,14 +23,20 @@ fn detect_stream_parsed(spec: &LogSpec, pruned: bool) -> (Vec<Alert>, logs::Mani
         let source = crate::source_of(e.source);
         let list = if pruned {
             let line = serde_json::to_vec(&e.record).unwrap();
-            normalise_line(source, &line, Some("sakura"), &filter).unwrap()
+            normalise_line(
+                source,
+                &line,
+                Some(&std::sync::Arc::from("sakura")),
+                &filter,
+            )
+            .unwrap()
         } else {
-            normalise(source, e.record, Some("sakura"))
+            normalise(source, e.record, Some(&std::sync::Arc::from("sakura")))
         }
         .unwrap_or_else(|r| panic!("generated record refused: {}", r.why));
         events.extend(list);
     }
-    events.sort_by_key(|e| e.envelope.epoch);
+    events.sort_by_key(|e| e.epoch());
     for e in &events {
         detector.process(e);
     }
