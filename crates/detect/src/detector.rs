@@ -2,6 +2,7 @@
 //! alerts they raise deduplicated by rule and entity within a window.
 
 use crate::error::DetectError;
+use crate::fields::FieldFilter;
 use crate::record::Record;
 use crate::rules::{RuleMeta, RuleSet, AZURE_PIPELINE};
 use crate::source::{epoch_text, Event, Source, ENVELOPE};
@@ -196,6 +197,9 @@ impl Alert {
 /// correlations keep ids rather than copies.
 struct SigmaEvent<'a> {
     event: &'a Event,
+    /// The members this source's rules read: the only ones named to the evaluator's index,
+    /// which looks each named member up.
+    roots: &'a FieldFilter,
 }
 
 /// `mamori.params.<name>`: a parameter of the vendors' name/value lists as a plain field, so
@@ -295,7 +299,11 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
 
     fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
         visit(ENVELOPE);
-        self.event.record.visit_top_level_keys(visit);
+        self.event.record.visit_top_level_keys(&mut |key| {
+            if self.roots.keeps(key.as_bytes()) {
+                visit(key)
+            }
+        });
         true
     }
 }
@@ -303,6 +311,9 @@ impl<'a> rsigma_eval::Event for SigmaEvent<'a> {
 /// One tenant's detector.
 pub struct Detector {
     engines: FxHashMap<Source, CorrelationEngine>,
+    /// Per source, the members its rules read (see [`SigmaEvent`]).
+    roots: FxHashMap<Source, FieldFilter>,
+    every_member: FieldFilter,
     meta: BTreeMap<String, Arc<RuleMeta>>,
     options: DetectorOptions,
     open: HashMap<DedupKey, Alert>,
@@ -318,11 +329,14 @@ pub struct Detector {
 impl Detector {
     pub fn new(rules: &RuleSet, options: DetectorOptions) -> Result<Self, DetectError> {
         let mut engines = FxHashMap::default();
+        let mut roots = FxHashMap::default();
+        let mapped = crate::rules::pipeline_mappings();
         for &source in Source::ALL {
             let collection = rules.collection_for(source);
             if collection.rules.is_empty() {
                 continue;
             }
+            roots.insert(source, FieldFilter::rule_roots(&collection, &mapped));
             let config = CorrelationConfig {
                 max_state_entries: options.max_state_entries,
                 max_group_entries: Some(options.max_group_entries),
@@ -357,6 +371,8 @@ impl Detector {
         }
         Ok(Detector {
             engines,
+            roots,
+            every_member: FieldFilter::all(),
             stateful: crate::stateful::Stateful::new(options.stateful.clone()),
             gws_logsources: FxHashMap::default(),
             meta: meta.into_iter().map(|(k, m)| (k, Arc::new(m))).collect(),
@@ -383,7 +399,8 @@ impl Detector {
         let Some(engine) = self.engines.get_mut(&source) else {
             return;
         };
-        let sigma = SigmaEvent { event };
+        let roots = self.roots.get(&source).unwrap_or(&self.every_member);
+        let sigma = SigmaEvent { event, roots };
         // Rules are routed to a source when loaded; within Google Workspace the logsource
         // service is the Reports API application, so a `login` rule never sees `drive` events.
         // One LogSource per application, built once (not two strings per event).
@@ -449,7 +466,10 @@ impl Detector {
             }
             _ => {
                 let mut entities: Vec<(String, String)> = Vec::new();
-                let sigma = SigmaEvent { event };
+                let sigma = SigmaEvent {
+                    event,
+                    roots: &self.every_member,
+                };
                 use rsigma_eval::Event as _;
                 for field in &meta.entity_fields {
                     if let Some(v) = sigma.get_field(field).and_then(|v| value_text(&v)) {

@@ -13,6 +13,7 @@
 
 use crate::record::{Record, Val};
 use crate::source::{normalise, normalise_record, Event, Rejected, Source};
+use rsigma_parser::fieldpath::unescape_brackets;
 use rsigma_parser::{Detection, Detections, Modifier, SigmaCollection};
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
@@ -152,46 +153,73 @@ impl FieldFilter {
         mapped: &[(String, String)],
         entity_fields: impl IntoIterator<Item = &'a String>,
     ) -> Self {
-        let mut keep: FxHashSet<Box<[u8]>> = FxHashSet::default();
-        let mut add = |field: &str| {
-            // Nested paths keep their root; a dotted name may also be a literal member.
-            keep.insert(field.as_bytes().into());
-            if let Some((root, _)) = field.split_once('.') {
-                keep.insert(root.as_bytes().into());
-            }
-        };
+        let mut keep = FxHashSet::default();
         for collection in collections {
-            if reads_any_member(collection) {
+            if !add_rule_fields(collection, mapped, &mut keep) {
                 return FieldFilter::all();
-            }
-            let fields = rsigma_eval::RuleFieldSet::collect(collection, &[], true);
-            for name in fields.names() {
-                if name.contains('*') || name.contains('?') {
-                    return FieldFilter::all();
-                }
-                if let Some(param) = name.strip_prefix("mamori.") {
-                    if param.starts_with("params.") {
-                        PARAMETER_LISTS.iter().for_each(|l| add(l));
-                    }
-                    continue;
-                }
-                add(name);
-                // A rule written for another log schema reads the mapped name.
-                for (from, to) in mapped {
-                    if from == name {
-                        add(to);
-                    }
-                }
             }
         }
         for field in entity_fields {
             if !field.starts_with("mamori.") {
-                add(field);
+                add_field(&mut keep, field);
             }
         }
-        ENVELOPE_MEMBERS.iter().for_each(|m| add(m));
+        ENVELOPE_MEMBERS
+            .iter()
+            .for_each(|m| add_field(&mut keep, m));
         FieldFilter::keeping(keep)
     }
+
+    /// The top-level members one source's rules can read (every member name the evaluator's
+    /// index might probe): the members worth naming to it.
+    pub(crate) fn rule_roots(collection: &SigmaCollection, mapped: &[(String, String)]) -> Self {
+        let mut keep = FxHashSet::default();
+        if !add_rule_fields(collection, mapped, &mut keep) {
+            return FieldFilter::all();
+        }
+        FieldFilter::keeping(keep)
+    }
+}
+
+/// Keeps a field's member: the name as written, unescaped (`args\[0\]` is the member
+/// `args[0]`), and the root of a nested or positional path (`a.b` and `a[0]` read `a`).
+fn add_field(keep: &mut FxHashSet<Box<[u8]>>, field: &str) {
+    keep.insert(field.as_bytes().into());
+    keep.insert(unescape_brackets(field).as_bytes().into());
+    if let Some(root) = crate::record::path_root_key(field) {
+        keep.insert(root.as_bytes().into());
+    }
+}
+
+/// Adds the members `collection`'s rules read; `false` when they can read any member.
+fn add_rule_fields(
+    collection: &SigmaCollection,
+    mapped: &[(String, String)],
+    keep: &mut FxHashSet<Box<[u8]>>,
+) -> bool {
+    if reads_any_member(collection) {
+        return false;
+    }
+    let fields = rsigma_eval::RuleFieldSet::collect(collection, &[], true);
+    for name in fields.names() {
+        if name.contains('*') || name.contains('?') {
+            return false;
+        }
+        if let Some(param) = name.strip_prefix("mamori.") {
+            if param.starts_with("params.") {
+                PARAMETER_LISTS.iter().for_each(|l| add_field(keep, l));
+            }
+            continue;
+        }
+        add_field(keep, name);
+        // A rule written for another log schema reads the mapped name.
+        for (from, to) in mapped {
+            if from == name {
+                add_field(keep, to);
+            }
+        }
+    }
+    true
 }
 
 /// Rules whose matches do not name their fields: keyword lists, `|fieldref` (the value names
@@ -267,6 +295,39 @@ mod tests {
         let v = parse_record(line, &filter).unwrap().to_value();
         assert_eq!(v["Operation"], "FileDownloaded");
         assert!(v.get("UnreadBy").is_none() && v.get("Version").is_none());
+    }
+
+    #[test]
+    fn bracketed_names_keep_their_members() {
+        // Without the array-matching spec version, brackets are part of the member's name
+        // (rsigma reads `a[0].b` as member `a[0]`, then `b`), and the name the field set
+        // reports has them escaped: the member kept is the unescaped root.
+        let rules = rsigma_parser::parse_sigma_yaml(
+            r#"
+title: bracketed
+logsource: {product: entra, service: audit}
+detection:
+  selection:
+    targetResources[0].userPrincipalName: a@example.jp
+    args[-1]: x
+  condition: selection
+"#,
+        )
+        .unwrap();
+        let roots = FieldFilter::rule_roots(&rules, &[]);
+        for member in ["targetResources[0]", "args[-1]"] {
+            assert!(
+                roots.keeps(member.as_bytes()),
+                "{member}: {:?}",
+                roots.members()
+            );
+        }
+        assert!(!roots.keeps(b"initiatedBy"));
+        let line = br#"{"targetResources[0]":{"userPrincipalName":"a@example.jp"},"args[-1]":"x","other":1}"#;
+        let v = parse_record(line, &roots).unwrap().to_value();
+        assert_eq!(v["targetResources[0]"]["userPrincipalName"], "a@example.jp");
+        assert_eq!(v["args[-1]"], "x");
+        assert!(v.get("other").is_none());
     }
 
     #[test]

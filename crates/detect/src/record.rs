@@ -254,21 +254,27 @@ impl Record {
         if let Some(v) = root.get(path) {
             return Some(v.to_event_value());
         }
-        if !path.bytes().any(|b| matches!(b, b'.' | b'[' | b'\\')) {
-            return None;
+        let (mut dotted, mut special) = (false, false);
+        for b in path.bytes() {
+            dotted |= b == b'.';
+            special |= matches!(b, b'[' | b'\\');
+        }
+        let mut found = Found::None;
+        if !special {
+            // Plain `a.b.c` (what rules write): walked segment by segment, nothing parsed.
+            if !dotted {
+                return None;
+            }
+            collect_plain(root, path, &mut found);
+            return found.into_value();
         }
         // Most probes miss: an absent first segment ends the search before any parsing.
         if let Some(first) = path_root_key(path) {
             root.get(&first)?;
         }
         let ops = path_ops(path);
-        let mut found = Vec::new();
         collect(root, &ops, &mut found);
-        match found.len() {
-            0 => None,
-            1 => found.pop(),
-            _ => Some(EventValue::Array(found)),
-        }
+        found.into_value()
     }
 
     pub fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) {
@@ -618,7 +624,7 @@ enum PathOp<'a> {
 }
 
 /// The first member name of a path (`a.b` → `a`, `a[0].b` → `a`), `\[` `\]` unescaped.
-fn path_root_key(path: &str) -> Option<Cow<'_, str>> {
+pub(crate) fn path_root_key(path: &str) -> Option<Cow<'_, str>> {
     let segment = match first_unescaped(path, b'.') {
         Some(0) => return None,
         Some(pos) => &path[..pos],
@@ -662,7 +668,55 @@ fn index_groups(mut s: &str) -> Option<Vec<i64>> {
     Some(out)
 }
 
-fn collect<'r>(current: Val<'r>, ops: &[PathOp<'_>], out: &mut Vec<EventValue<'r>>) {
+/// The values a path reached: most paths reach one, which needs no list.
+enum Found<'r> {
+    None,
+    One(EventValue<'r>),
+    Many(Vec<EventValue<'r>>),
+}
+
+impl<'r> Found<'r> {
+    fn push(&mut self, value: EventValue<'r>) {
+        *self = match std::mem::replace(self, Found::None) {
+            Found::None => Found::One(value),
+            Found::One(first) => Found::Many(vec![first, value]),
+            Found::Many(mut all) => {
+                all.push(value);
+                Found::Many(all)
+            }
+        };
+    }
+
+    fn into_value(self) -> Option<EventValue<'r>> {
+        match self {
+            Found::None => None,
+            Found::One(value) => Some(value),
+            Found::Many(all) => Some(EventValue::Array(all)),
+        }
+    }
+}
+
+/// [`collect`] for a dotted path without brackets or escapes: each segment a member name.
+fn collect_plain<'r>(current: Val<'r>, path: &str, out: &mut Found<'r>) {
+    if current.is_array() {
+        for item in current.items() {
+            collect_plain(item, path, out);
+        }
+        return;
+    }
+    let (key, rest) = match path.split_once('.') {
+        Some((key, rest)) => (key, Some(rest)),
+        None => (path, None),
+    };
+    if let Some(next) = current.get(key) {
+        match rest {
+            Some(rest) => collect_plain(next, rest, out),
+            None => out.push(next.to_event_value()),
+        }
+    }
+}
+
+fn collect<'r>(current: Val<'r>, ops: &[PathOp<'_>], out: &mut Found<'r>) {
     let Some((op, rest)) = ops.split_first() else {
         out.push(current.to_event_value());
         return;

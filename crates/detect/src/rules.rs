@@ -441,7 +441,7 @@ pub fn severity_of_level(level: &str) -> mamori_core::Severity {
 }
 
 /// The (rule field, event field) pairs of [`AZURE_PIPELINE`].
-fn pipeline_mappings() -> Vec<(String, String)> {
+pub(crate) fn pipeline_mappings() -> Vec<(String, String)> {
     let doc: yaml_serde::Value = yaml_serde::from_str(AZURE_PIPELINE).unwrap_or_default();
     let mut out = Vec::new();
     for t in doc["transformations"].as_sequence().into_iter().flatten() {
