@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use mamori_server::{AppState, Role as ProcessRole, ServerConfig};
+use mamori_server::{AppState, HttpLimits, Role as ProcessRole, ServerConfig};
 use mamori_store::{MasterKey, NewUser, Role, Store};
 use mamori_work::logs::{GuardConfig, LogsConfig};
 use mamori_work::{ConnectorCollector, WorkConfig};
@@ -147,6 +147,29 @@ pub struct ServerArgs {
     /// operator resumes it.
     #[arg(long, default_value_t = 6, value_name = "HOURS")]
     pub flood_suspend_hours: u64,
+    /// A reverse proxy (address or CIDR, repeatable) whose `X-Forwarded-For` names the client
+    /// for sign-in limits. From any other peer the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a client has to send a request's headers (a guard against slowloris).
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take, body upload included; then 408.
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+    /// Sign-in password hashes computed at once (Argon2, 19 MiB each).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub login_hashes: usize,
+}
+
+/// An address (one host) or a CIDR block.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an address nor a CIDR block"))
 }
 
 pub fn config(args: &ServerArgs) -> ServerConfig {
@@ -185,6 +208,14 @@ pub fn config(args: &ServerArgs) -> ServerConfig {
                 ..LogsConfig::default()
             },
             ..WorkConfig::default()
+        },
+        trusted_proxies: args.trusted_proxies.clone(),
+        login_concurrent_hashes: args.login_hashes.max(1),
+        http: HttpLimits {
+            header_read_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+            max_connections: args.max_connections.max(1),
+            ..HttpLimits::default()
         },
         ..ServerConfig::default()
     }

@@ -16,6 +16,7 @@ pub const PAGES: Catalog = Catalog(&[
     ("password", "Password", "パスワード"),
     ("login_failed", "The user name or password is wrong.", "ユーザー名またはパスワードが正しくありません。"),
     ("login_limited", "Too many failed attempts. Try again later.", "失敗が多すぎます。しばらくしてから再試行してください。"),
+    ("login_busy", "Too many sign-ins at once. Try again in a few seconds.", "サインインが集中しています。数秒後に再試行してください。"),
     ("overview", "Overview", "概要"),
     ("customers", "Customers", "顧客"),
     ("customer", "Customer", "顧客"),

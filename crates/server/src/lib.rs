@@ -7,7 +7,8 @@
 //! ```no_run
 //! # async fn demo(state: mamori_server::AppState) -> std::io::Result<()> {
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! axum::serve(listener, mamori_server::app(state)).await
+//! let limits = mamori_server::HttpLimits::default();
+//! mamori_server::serve(listener, mamori_server::app(state), limits, std::future::pending()).await
 //! # }
 //! ```
 
@@ -21,7 +22,9 @@ pub mod metrics;
 pub mod ocsf;
 pub mod openapi;
 pub mod pages;
-mod security;
+pub mod security;
+mod serve;
+pub use serve::{serve, HttpLimits};
 pub mod service;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,11 +45,19 @@ pub struct ServerConfig {
     /// Failed logins allowed per client address and per user name in `login_window`.
     pub login_attempts: usize,
     pub login_window: Duration,
+    /// Password hashes (Argon2, 19 MiB each) computed for sign-ins at once; more wait up to
+    /// 5 s, then get 503.
+    pub login_concurrent_hashes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (CIDR); from any other peer
+    /// the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Pushed audit logs (`POST /api/v1/tenants/{id}/logs/{source}`): the most bytes a request
     /// body may carry as sent, gzip or not (16 MiB) …
     pub log_push_max_body: u64,
     /// … and after decompression (128 MiB). Over either: 413.
     pub log_push_max_decompressed: u64,
+    /// The HTTP listener's timeouts and connection cap.
+    pub http: HttpLimits,
     /// The background work's settings (public URL, worker id, lease, tick, retention,
     /// concurrency, connector HTTP, notification targets).
     pub work: WorkConfig,
@@ -59,8 +70,11 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(8 * 3600),
             login_attempts: 5,
             login_window: Duration::from_secs(300),
+            login_concurrent_hashes: 4,
+            trusted_proxies: Vec::new(),
             log_push_max_body: 16 << 20,
             log_push_max_decompressed: 128 << 20,
+            http: HttpLimits::default(),
             work: WorkConfig::default(),
         }
     }
@@ -77,6 +91,8 @@ pub struct Inner {
     /// The web settings; `config.work` is the same as `work.config`.
     pub config: ServerConfig,
     pub login_limiter: security::LoginLimiter,
+    /// Permits for sign-in password hashing (see [`ServerConfig::login_concurrent_hashes`]).
+    pub login_hashes: tokio::sync::Semaphore,
     ready: AtomicBool,
 }
 
@@ -106,6 +122,7 @@ impl AppState {
         let limiter = security::LoginLimiter::new(config.login_attempts, config.login_window);
         AppState(Arc::new(Inner {
             work,
+            login_hashes: tokio::sync::Semaphore::new(config.login_concurrent_hashes.max(1)),
             config,
             login_limiter: limiter,
             ready: AtomicBool::new(true),
@@ -133,6 +150,10 @@ pub fn app(state: AppState) -> Router {
             security::headers_and_metrics,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.http.request_timeout,
+            serve::request_deadline,
+        ))
         .with_state(state)
 }
 
@@ -168,11 +189,7 @@ pub async fn run(
         app(state.clone())
     };
     let drain_state = state.clone();
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let served = serve::serve(listener, router, state.config.http.clone(), async move {
         shutdown.await;
         drain_state.set_ready(false);
         let _ = stop_tx.send(true);

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use crate::security;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -260,9 +261,8 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = auth::anonymous_lang(&headers);
-    let ip_key = format!("ip:{}", peer.ip());
-    let user_key = format!("user:{}", form.username.to_lowercase());
-    if let Err(wait) = s.login_limiter.check(&[&ip_key, &user_key]) {
+    let ip_key = security::client_key(peer.ip(), &headers, &s.config.trusted_proxies);
+    let limited = |wait: u64| {
         let mut r = login_form(
             lang,
             Some("login_limited"),
@@ -272,8 +272,34 @@ async fn login(
         if let Ok(v) = wait.to_string().parse() {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        return r;
+        r
+    };
+    if form.username.len() > security::MAX_LOGIN_NAME_BYTES {
+        // No such user can exist: counted against the client only, never hashed or kept.
+        return match s.login_limiter.reserve(&[&ip_key]) {
+            Err(wait) => limited(wait),
+            Ok(()) => login_form(lang, Some("login_failed"), StatusCode::UNAUTHORIZED, None),
+        };
     }
+    let user_key = security::login_name_key(&form.username);
+    // Counted before the password is checked, so parallel attempts cannot all slip through.
+    if let Err(wait) = s.login_limiter.reserve(&[&ip_key, &user_key]) {
+        return limited(wait);
+    }
+    // Argon2 takes 19 MiB and tens of milliseconds: only so many anonymous hashes at once.
+    let Ok(Ok(_hashing)) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), s.login_hashes.acquire()).await
+    else {
+        let mut r = login_form(
+            lang,
+            Some("login_busy"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        return r;
+    };
     let user = match s
         .store
         .verify_password(&form.username, &form.password)
@@ -281,7 +307,6 @@ async fn login(
     {
         Ok(Some(u)) => u,
         Ok(None) => {
-            s.login_limiter.fail(&[&ip_key, &user_key]);
             let _ = s
                 .store
                 .audit(
@@ -299,7 +324,7 @@ async fn login(
         }
         Err(e) => return PageError::Api(e.into(), lang).into_response(),
     };
-    s.login_limiter.succeed(&[&user_key]);
+    s.login_limiter.succeed(&ip_key, &user_key);
     let (token, _) = match s.store.create_session(user.id, s.config.session_ttl).await {
         Ok(x) => x,
         Err(e) => return PageError::Api(e.into(), lang).into_response(),

@@ -1,6 +1,7 @@
 //! Response hardening (CSP and friends), request metrics, and the login rate limit.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use ipnet::IpNet;
 
 use crate::AppState;
 
@@ -102,26 +104,32 @@ async fn json_rejection(response: Response) -> Response {
     out
 }
 
-/// Failed sign-ins per key (client address, user name) in a sliding window.
+/// Sign-in attempts per key (client, user name) in a sliding window. An attempt is counted
+/// before its password is checked (a burst of parallel attempts cannot all pass the check
+/// first); a successful sign-in takes its own attempt back and clears the user name's count.
 pub struct LoginLimiter {
     max: usize,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    attempts: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
+
+/// Keys kept at most; past it, keys without an attempt in the window are forgotten.
+const MAX_LIMITER_KEYS: usize = 100_000;
 
 impl LoginLimiter {
     pub fn new(max: usize, window: Duration) -> Self {
         LoginLimiter {
             max: max.max(1),
             window,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Err(seconds)` when any key is over the limit: how long until the oldest failure ages out.
-    pub fn check(&self, keys: &[&str]) -> Result<(), u64> {
+    /// Counts an attempt against every key, unless one is at its limit: then `Err(seconds)`,
+    /// how long until its oldest attempt ages out, and nothing is counted.
+    pub fn reserve(&self, keys: &[&str]) -> Result<(), u64> {
         let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
         for key in keys {
             if let Some(q) = map.get_mut(*key) {
                 while q
@@ -131,19 +139,14 @@ impl LoginLimiter {
                     q.pop_front();
                 }
                 if q.len() >= self.max {
-                    let oldest = *q.front().expect("non-empty");
-                    let wait = self.window.saturating_sub(now.duration_since(oldest));
+                    let wait = q.front().map_or(self.window, |oldest| {
+                        self.window.saturating_sub(now.duration_since(*oldest))
+                    });
                     return Err(wait.as_secs().max(1));
                 }
             }
         }
-        Ok(())
-    }
-
-    pub fn fail(&self, keys: &[&str]) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
+        if map.len() > MAX_LIMITER_KEYS {
             // An address-spraying client cannot grow this without bound.
             map.retain(|_, q| {
                 q.back()
@@ -153,12 +156,72 @@ impl LoginLimiter {
         for key in keys {
             map.entry(key.to_string()).or_default().push_back(now);
         }
+        Ok(())
     }
 
-    pub fn succeed(&self, keys: &[&str]) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for key in keys {
-            map.remove(*key);
+    /// A sign-in succeeded: the client's attempt is taken back, the user name's count cleared.
+    pub fn succeed(&self, client_key: &str, user_key: &str) {
+        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = map.get_mut(client_key) {
+            q.pop_back();
+            if q.is_empty() {
+                map.remove(client_key);
+            }
         }
+        map.remove(user_key);
+    }
+}
+
+/// Longest user name a sign-in attempt may carry (the store allows 128 characters); longer
+/// ones are refused before any lookup or hashing, and never become limiter keys.
+pub const MAX_LOGIN_NAME_BYTES: usize = 512;
+
+/// The limiter's key of a user name: as the store matches it (trimmed, lowercase).
+pub fn login_name_key(name: &str) -> String {
+    format!("user:{}", name.trim().to_lowercase())
+}
+
+/// The limiter's key of a client: the peer's address — or, when the peer is one of the
+/// configured proxies, the nearest address in `X-Forwarded-For` that is not — with IPv6
+/// addresses by their /64 (one host owns at least that much).
+pub fn client_key(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpNet]) -> String {
+    let is_proxy = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = canonical(peer);
+    if is_proxy(&client) {
+        // Proxies append; read from the right, skipping our own proxies, and stop at the first
+        // address that is not one (anything left of it the client could have written).
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        for hop in hops.iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = canonical(ip);
+                    if !is_proxy(&client) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    match client {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("ip6:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// IPv4-mapped IPv6 addresses as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }

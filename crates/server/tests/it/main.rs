@@ -7,4 +7,5 @@ mod alerts;
 mod authz;
 mod detection;
 mod flow;
+mod hardening;
 mod logs;
