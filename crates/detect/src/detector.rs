@@ -192,6 +192,9 @@ impl Alert {
     }
 }
 
+/// Event time between sweeps of expired correlation windows.
+const SWEEP_EVERY_SECS: i64 = 60;
+
 /// What rsigma sees: the vendor's record, with the envelope answered from Mamori's own struct
 /// (the record is never copied or changed), and the event's id as its JSON form so
 /// correlations keep ids rather than copies.
@@ -314,6 +317,8 @@ pub struct Detector {
     /// Per source, the members its rules read (see [`SigmaEvent`]).
     roots: FxHashMap<Source, FieldFilter>,
     every_member: FieldFilter,
+    /// Per source, the event time its expired correlation windows were last dropped.
+    swept: FxHashMap<Source, i64>,
     meta: BTreeMap<String, Arc<RuleMeta>>,
     options: DetectorOptions,
     open: HashMap<DedupKey, Alert>,
@@ -373,6 +378,7 @@ impl Detector {
             engines,
             roots,
             every_member: FieldFilter::all(),
+            swept: FxHashMap::default(),
             stateful: crate::stateful::Stateful::new(options.stateful.clone()),
             gws_logsources: FxHashMap::default(),
             meta: meta.into_iter().map(|(k, m)| (k, Arc::new(m))).collect(),
@@ -429,7 +435,16 @@ impl Detector {
         } else {
             engine.engine().evaluate(&sigma)
         };
-        let results = engine.process_with_detections(&sigma, detections, event.epoch());
+        // Expired correlation windows are dropped once a minute of event time. Left to the
+        // evaluator, they go only when its state is full — and a table that stays nearly full
+        // is then scanned whole on almost every event.
+        let epoch = event.epoch();
+        let swept = self.swept.entry(source).or_insert(epoch);
+        if epoch - *swept >= SWEEP_EVERY_SECS {
+            engine.evict_expired(epoch);
+            *swept = epoch;
+        }
+        let results = engine.process_with_detections(&sigma, detections, epoch);
         for result in results {
             self.raise(result, event);
         }
