@@ -435,13 +435,16 @@ impl Detector {
         } else {
             engine.engine().evaluate(&sigma)
         };
-        // Expired correlation windows are dropped once a minute of event time. Left to the
-        // evaluator, they go only when its state is full — and a table that stays nearly full
-        // is then scanned whole on almost every event.
+        // Once the correlation state is half full, expired windows are dropped once a minute
+        // of event time. Left to the evaluator, they go only when its state is full — and a
+        // table that stays nearly full is then scanned whole on almost every event. Below half
+        // a sweep would cost more than it saves.
         let epoch = event.epoch();
         let swept = self.swept.entry(source).or_insert(epoch);
         if epoch - *swept >= SWEEP_EVERY_SECS {
-            engine.evict_expired(epoch);
+            if engine.state_count() * 2 >= self.options.max_state_entries {
+                engine.evict_expired(epoch);
+            }
             *swept = epoch;
         }
         let results = engine.process_with_detections(&sigma, detections, epoch);
