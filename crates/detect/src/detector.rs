@@ -7,6 +7,7 @@ use crate::record::Record;
 use crate::rules::{RuleMeta, RuleSet, AZURE_PIPELINE};
 use crate::source::{epoch_text, Event, Source, ENVELOPE};
 use crate::stateful::StatefulState;
+use crate::{FastMap, FastSet};
 use mamori_core::Localized;
 use rsigma_eval::{
     CorrelationConfig, CorrelationEngine, CorrelationEventMode, CorrelationSnapshot,
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -103,7 +104,7 @@ pub struct Alert {
     /// Emptied when the alert leaves the detector; saved in a [`DetectorState`] apart from the
     /// alert's own shape.
     #[serde(skip)]
-    seen: HashSet<String>,
+    seen: FastSet<String>,
     /// Unix seconds of the first and last event behind the alert; the RFC 3339 forms are
     /// derived (`first_seen`, `last_seen`).
     pub first_epoch: i64,
@@ -157,7 +158,7 @@ impl Alert {
 
     /// The alert as handed out: what it counted stays behind.
     fn leaving(mut self) -> Alert {
-        self.seen = HashSet::new();
+        self.seen = FastSet::default();
         self
     }
 
@@ -175,7 +176,7 @@ impl Alert {
             event_ids: self.event_ids.clone(),
             response: self.response.clone(),
             kind: self.kind,
-            seen: HashSet::new(),
+            seen: FastSet::default(),
             first_epoch: self.first_epoch,
             last_epoch: self.last_epoch,
         }
@@ -321,11 +322,11 @@ pub struct Detector {
     swept: FxHashMap<Source, i64>,
     meta: BTreeMap<String, Arc<RuleMeta>>,
     options: DetectorOptions,
-    open: HashMap<DedupKey, Alert>,
+    open: FastMap<DedupKey, Alert>,
     done: Vec<Alert>,
     /// Open alerts created or changed since the last `take_changed`; closed ones leave it, so
     /// it is bounded by the open table whether or not anyone takes the changes.
-    dirty: HashSet<DedupKey>,
+    dirty: FastSet<DedupKey>,
     stateful: crate::stateful::Stateful,
     /// The Sigma logsource of each Google Workspace application seen.
     gws_logsources: FxHashMap<String, LogSource>,
@@ -383,9 +384,9 @@ impl Detector {
             gws_logsources: FxHashMap::default(),
             meta: meta.into_iter().map(|(k, m)| (k, Arc::new(m))).collect(),
             options,
-            open: HashMap::new(),
+            open: FastMap::default(),
             done: Vec::new(),
-            dirty: HashSet::new(),
+            dirty: FastSet::default(),
         })
     }
 
@@ -571,7 +572,7 @@ impl Detector {
                 self.done.push(old.leaving());
             }
         }
-        let seen: HashSet<String> = ids.iter().cloned().collect();
+        let seen: FastSet<String> = ids.iter().cloned().collect();
         let count = count.max(seen.len() as u64);
         let mut event_ids = ids;
         event_ids.truncate(self.options.max_event_ids);
@@ -906,7 +907,7 @@ mod tests {
             event_ids: Vec::new(),
             response: Localized::default(),
             kind: AlertKind::Correlation,
-            seen: HashSet::new(),
+            seen: FastSet::default(),
             first_epoch: 0,
             last_epoch: 0,
         };

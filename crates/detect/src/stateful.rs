@@ -6,9 +6,10 @@
 
 use crate::rules::RuleMeta;
 use crate::source::{Event, Source};
+use crate::FastMap;
 use mamori_core::Localized;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A stateful detection's finding, raised through the detector's deduplication.
 #[derive(Debug, Clone)]
@@ -144,7 +145,7 @@ impl Default for StatefulOptions {
 /// A map that forgets its least recently touched keys past a bound.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Bounded<V> {
-    map: HashMap<String, (u64, V)>,
+    map: FastMap<String, (u64, V)>,
     clock: u64,
     /// The bound is the detector's option, not part of the saved state: a restored table takes
     /// the bound of the detector it is restored into.
@@ -159,7 +160,7 @@ fn one() -> usize {
 impl<V: Default> Bounded<V> {
     fn new(max: usize) -> Self {
         Bounded {
-            map: HashMap::new(),
+            map: FastMap::default(),
             clock: 0,
             max: max.max(1),
         }
@@ -270,7 +271,7 @@ pub struct Stateful {
     deletes: Bounded<FileActivity>,
     granters: Bounded<u32>,
     /// Time of the first event seen, per source: the start of the learning period.
-    since: HashMap<Source, i64>,
+    since: FastMap<Source, i64>,
     /// Where per-source keys are written, reused from event to event.
     key: String,
 }
@@ -304,7 +305,7 @@ impl Stateful {
             downloads: Bounded::new(max),
             deletes: Bounded::new(max),
             granters: Bounded::new(max),
-            since: HashMap::new(),
+            since: FastMap::default(),
             key: String::new(),
         }
     }
