@@ -159,6 +159,12 @@ impl LoginLimiter {
         Ok(())
     }
 
+    /// Forgets a key's attempts (a password proven some other way than by signing in).
+    pub fn clear(&self, key: &str) {
+        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(key);
+    }
+
     /// A sign-in succeeded: the client's attempt is taken back, the user name's count cleared.
     pub fn succeed(&self, client_key: &str, user_key: &str) {
         let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());

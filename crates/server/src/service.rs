@@ -524,6 +524,131 @@ pub async fn create_user(
     Ok(u)
 }
 
+// ---- account lifecycle: offboarding, password resets, revocation ----
+
+/// User `id` as the caller may manage it: an operator admin any user; a customer admin the
+/// users of their own customer, never operator staff (others read as not found, so a customer
+/// admin cannot learn who exists elsewhere).
+async fn managed_user(s: &AppState, p: &Principal, csrf: Option<&str>, id: i64) -> ApiResult<User> {
+    authorise(p, Action::ManageUsers, csrf)?;
+    let user = s
+        .store
+        .get_user(id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if let Scope::Customer(own) = p.scope() {
+        if user.customer_id != Some(own) || !user.role.is_customer_role() {
+            return Err(ApiError::NotFound("user"));
+        }
+    }
+    Ok(user)
+}
+
+/// Disables a user (their sessions end at once and their API tokens stop working) or enables
+/// them again. Nobody disables themselves.
+pub async fn set_user_disabled(
+    s: &AppState,
+    p: &Principal,
+    csrf: Option<&str>,
+    id: i64,
+    disabled: bool,
+) -> ApiResult<User> {
+    let user = managed_user(s, p, csrf, id).await?;
+    if disabled && user.id == p.user.id {
+        return Err(bad("you cannot disable your own account"));
+    }
+    s.store.set_user_disabled(id, disabled).await?;
+    let action = if disabled { "user.disable" } else { "user.enable" };
+    audit(s, p, user.customer_id, action, &format!("user/{id}"), "").await?;
+    s.store
+        .get_user(id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))
+}
+
+/// Sets another user's password (an administrator's reset); every session and API token of
+/// theirs ends.
+pub async fn reset_password(
+    s: &AppState,
+    p: &Principal,
+    csrf: Option<&str>,
+    id: i64,
+    password: &str,
+) -> ApiResult<()> {
+    let user = managed_user(s, p, csrf, id).await?;
+    s.store.set_password(id, password).await?;
+    let sessions = s.store.delete_user_sessions(id).await?;
+    let tokens = s.store.revoke_user_api_tokens(id).await?;
+    audit(
+        s,
+        p,
+        user.customer_id,
+        "user.password_reset",
+        &format!("user/{id}"),
+        &format!("sessions ended: {sessions}, tokens revoked: {tokens}"),
+    )
+    .await
+}
+
+/// The caller changes their own password, proving the current one (attempts count against
+/// the sign-in limit of their name); every session and API token of theirs ends, this one
+/// included.
+pub async fn change_own_password(
+    s: &AppState,
+    p: &Principal,
+    csrf: Option<&str>,
+    current: &str,
+    new: &str,
+) -> ApiResult<()> {
+    p.check_csrf(csrf)?;
+    let key = crate::security::login_name_key(&p.user.username);
+    s.login_limiter.reserve(&[&key]).map_err(ApiError::TooMany)?;
+    let proven = s
+        .store
+        .verify_password(&p.user.username, current)
+        .await?
+        .is_some_and(|u| u.id == p.user.id);
+    if !proven {
+        return Err(bad("the current password is wrong"));
+    }
+    s.store.set_password(p.user.id, new).await?;
+    s.login_limiter.clear(&key);
+    let sessions = s.store.delete_user_sessions(p.user.id).await?;
+    let tokens = s.store.revoke_user_api_tokens(p.user.id).await?;
+    audit(
+        s,
+        p,
+        p.user.customer_id,
+        "user.password_change",
+        &format!("user/{}", p.user.id),
+        &format!("sessions ended: {sessions}, tokens revoked: {tokens}"),
+    )
+    .await
+}
+
+/// Ends every session and revokes every API token of a user (a lost laptop, a leaked token).
+/// Returns how many sessions and tokens ended.
+pub async fn revoke_user_access(
+    s: &AppState,
+    p: &Principal,
+    csrf: Option<&str>,
+    id: i64,
+) -> ApiResult<(u64, u64)> {
+    let user = managed_user(s, p, csrf, id).await?;
+    let sessions = s.store.delete_user_sessions(id).await?;
+    let tokens = s.store.revoke_user_api_tokens(id).await?;
+    audit(
+        s,
+        p,
+        user.customer_id,
+        "user.revoke_access",
+        &format!("user/{id}"),
+        &format!("sessions ended: {sessions}, tokens revoked: {tokens}"),
+    )
+    .await?;
+    Ok((sessions, tokens))
+}
+
 // API tokens are the caller's own: no role is needed to list, create or revoke them.
 
 pub async fn tokens(s: &AppState, p: &Principal) -> ApiResult<Vec<ApiToken>> {

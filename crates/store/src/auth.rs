@@ -762,6 +762,19 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// Revokes every API token of a user (offboarding, a password reset). Returns how many were
+    /// still live.
+    pub async fn revoke_user_api_tokens(&self, user_id: i64) -> Result<u64> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE")
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Revokes one of the user's API tokens; [`Error::NotFound`] when it is not that user's.
     pub async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> Result<()> {
         let n = with_pool!(self, pool => {
