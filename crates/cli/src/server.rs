@@ -364,20 +364,39 @@ pub enum UsersCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Disable a user: their sessions end at once and their API tokens stop working.
+    Disable {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a user's password (read from MAMORI_PASSWORD or standard input); every session and
+    /// API token of theirs ends.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// End every session and revoke every API token of a user.
+    Revoke {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
-pub fn run_users(cmd: UsersCommand) -> Result<u8> {
-    let UsersCommand::Create {
-        username,
-        role,
-        customer_id,
-        display_name,
-        lang,
-        store,
-    } = cmd;
-    let role: Role = role
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{}", mamori_store::Error::from(e)))?;
+/// The password of a user command: MAMORI_PASSWORD, else a line of standard input.
+fn read_password(username: &str) -> Result<String> {
     let password = match std::env::var("MAMORI_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => {
@@ -392,6 +411,80 @@ pub fn run_users(cmd: UsersCommand) -> Result<u8> {
     if password.is_empty() {
         bail!("no password given (MAMORI_PASSWORD or standard input)");
     }
+    Ok(password)
+}
+
+/// Disable, enable, reset or revoke: found by name, done, audited as the command line's.
+fn run_user_lifecycle(cmd: UsersCommand) -> Result<u8> {
+    let (username, store, what) = match cmd {
+        UsersCommand::Disable { username, store } => (username, store, "disable"),
+        UsersCommand::Enable { username, store } => (username, store, "enable"),
+        UsersCommand::ResetPassword { username, store } => (username, store, "password_reset"),
+        UsersCommand::Revoke { username, store } => (username, store, "revoke_access"),
+        UsersCommand::Create { .. } => bail!("not a lifecycle command"),
+    };
+    let password = if what == "password_reset" {
+        Some(read_password(&username)?)
+    } else {
+        None
+    };
+    let rt = crate::collect::runtime()?;
+    rt.block_on(async {
+        let (db, _) = store.open().await?;
+        let user = db
+            .get_user_by_username(&username)
+            .await?
+            .with_context(|| format!("no user named {username:?}"))?;
+        let detail = match what {
+            "disable" => {
+                db.set_user_disabled(user.id, true).await?;
+                String::new()
+            }
+            "enable" => {
+                db.set_user_disabled(user.id, false).await?;
+                String::new()
+            }
+            _ => {
+                if let Some(password) = &password {
+                    db.set_password(user.id, password)
+                        .await
+                        .context("setting the password")?;
+                }
+                let sessions = db.delete_user_sessions(user.id).await?;
+                let tokens = db.revoke_user_api_tokens(user.id, None).await?;
+                format!("sessions ended: {sessions}, tokens revoked: {tokens}")
+            }
+        };
+        db.audit(
+            None,
+            user.customer_id,
+            &format!("user.{what}"),
+            &format!("user/{}", user.id),
+            &format!("command line; {detail}"),
+        )
+        .await?;
+        println!("{}: user.{what} {detail}", user.username);
+        db.close().await;
+        anyhow::Ok(0)
+    })
+}
+
+pub fn run_users(cmd: UsersCommand) -> Result<u8> {
+    let UsersCommand::Create {
+        username,
+        role,
+        customer_id,
+        display_name,
+        lang,
+        store,
+    } = cmd
+    else {
+        return run_user_lifecycle(cmd);
+    };
+    let role: Role = role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}", mamori_store::Error::from(e)))?;
+    let password = read_password(&username)?;
     let rt = crate::collect::runtime()?;
     rt.block_on(async {
         let (db, _) = store.open().await?;

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", post(change_own_password))
         .route(
             "/api/v1/customers",
             get(list_customers).post(create_customer),
@@ -61,6 +62,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/exceptions/{id}/reject", post(reject_exception))
         .route("/api/v1/exceptions/{id}/revoke", post(revoke_exception))
         .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{id}/disable", post(disable_user))
+        .route("/api/v1/users/{id}/enable", post(enable_user))
+        .route("/api/v1/users/{id}/password", post(reset_user_password))
+        .route("/api/v1/users/{id}/revoke", post(revoke_user_access))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/jobs", get(list_jobs))
@@ -861,6 +866,79 @@ async fn create_user(
     };
     let u = service::create_user(&s, &p, csrf_header(&headers), request).await?;
     Ok((StatusCode::CREATED, Json(json!(u))))
+}
+
+async fn disable_user(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let u = service::set_user_disabled(&s, &p, csrf_header(&headers), id, true).await?;
+    Ok(Json(json!(u)))
+}
+
+async fn enable_user(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let u = service::set_user_disabled(&s, &p, csrf_header(&headers), id, false).await?;
+    Ok(Json(json!(u)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: String,
+}
+
+async fn reset_user_password(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    service::reset_password(&s, &p, csrf_header(&headers), id, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn revoke_user_access(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let (sessions, tokens) = service::revoke_user_access(&s, &p, csrf_header(&headers), id).await?;
+    Ok(Json(
+        json!({"sessions_ended": sessions, "tokens_revoked": tokens}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnPasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_own_password(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Json(body): Json<OwnPasswordBody>,
+) -> ApiResult<StatusCode> {
+    service::change_own_password(
+        &s,
+        &p,
+        csrf_header(&headers),
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_tokens(State(s): State<AppState>, p: Principal) -> ApiResult<Json<Value>> {

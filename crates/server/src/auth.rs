@@ -21,6 +21,8 @@ pub struct Principal {
     pub user: User,
     /// Set when signed in by cookie: state-changing requests must then carry its CSRF token.
     pub session: Option<Session>,
+    /// Set when signed in by API token: the token's id.
+    pub token_id: Option<i64>,
 }
 
 impl Principal {
@@ -103,9 +105,10 @@ pub async fn principal(
     if let Some(token) = bearer(headers) {
         // A present but wrong token is an error, never a fall-back to the cookie.
         return match state.store.api_token_user(token).await? {
-            Some((_, user)) => Ok(Some(Principal {
+            Some((token, user)) => Ok(Some(Principal {
                 user,
                 session: None,
+                token_id: Some(token.id),
             })),
             None => Err(ApiError::Unauthenticated),
         };
@@ -115,6 +118,7 @@ pub async fn principal(
             return Ok(Some(Principal {
                 user,
                 session: Some(session),
+                token_id: None,
             }));
         }
     }

@@ -256,6 +256,21 @@ fn operations() -> Vec<Op> {
                 "lang": {"type": "string", "enum": ["ja", "en"], "nullable": true},
                 "password": {"type": "string", "minLength": 10}}}))
             .ok("201", None).errors(&["400", "401", "403", "409", "422"]),
+        op("post", "/api/v1/users/{id}/disable", "Disable a user: their sessions end, their API tokens stop working (not oneself)")
+            .params(vec![id_param("id")]).ok("200", None).errors(&["400", "401", "403", "404"]),
+        op("post", "/api/v1/users/{id}/enable", "Enable a disabled user again (not oneself)")
+            .params(vec![id_param("id")]).ok("200", None).errors(&["400", "401", "403", "404"]),
+        op("post", "/api/v1/users/{id}/password", "Reset a user's password; every session and API token of theirs ends (not oneself: see /api/v1/me/password)")
+            .params(vec![id_param("id")])
+            .body(json!({"type": "object", "required": ["password"], "additionalProperties": false, "properties": {
+                "password": {"type": "string", "minLength": 10}}}))
+            .ok("204", None).errors(&["400", "401", "403", "404", "422"]),
+        op("post", "/api/v1/users/{id}/revoke", "End every session and revoke every API token of a user (not oneself)")
+            .params(vec![id_param("id")]).ok("200", None).errors(&["400", "401", "403", "404"]),
+        op("post", "/api/v1/me/password", "Change one's own password, giving the current one; every other session and API token ends")
+            .body(json!({"type": "object", "required": ["current_password", "new_password"], "additionalProperties": false, "properties": {
+                "current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}}))
+            .ok("204", None).errors(&["400", "401", "403", "422", "429"]),
         op("get", "/api/v1/tokens", "The caller's API tokens (secrets are never shown again)").errors(&["401"]),
         op("post", "/api/v1/tokens", "Create an API token; the secret is in this response only")
             .body(json!({"type": "object", "required": ["name"], "additionalProperties": false, "properties": {

@@ -78,6 +78,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings", get(settings))
         .route("/settings/lang", post(set_lang))
         .route("/settings/tokens", post(create_token))
+        .route("/settings/password", post(change_password))
+        .route("/settings/users/{id}/{action}", post(manage_user))
 }
 
 async fn css() -> impl IntoResponse {
@@ -1015,14 +1017,101 @@ async fn scan(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>
 
 // ---- settings ----
 
-async fn settings(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
+async fn settings(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
     let p = signed_in(&s, &headers).await?;
-    let tokens = service::tokens(&s, &p).await.map_err(with_lang(&p))?;
+    settings_page(&s, &p, Value::UNDEFINED, q.notice.as_deref()).await
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// The settings page; a notice is one of the page's own words, never text from the query.
+async fn settings_page(
+    s: &AppState,
+    p: &Principal,
+    new_secret: Value,
+    notice: Option<&str>,
+) -> PageResult {
+    let tokens = service::tokens(s, p).await.map_err(with_lang(p))?;
+    let users = if allows(p.user.role, Action::ManageUsers) {
+        s.store
+            .list_users(p.scope())
+            .await
+            .map_err(|e| PageError::Api(e.into(), p.lang()))?
+    } else {
+        Vec::new()
+    };
+    let notice = notice.filter(|n| matches!(*n, "password_changed" | "user_updated"));
     render(
-        &p,
+        p,
         "settings.html",
-        context! { tokens, new_secret => Value::UNDEFINED },
+        context! { tokens, users, new_secret, notice },
     )
+}
+
+#[derive(Deserialize)]
+struct OwnPasswordForm {
+    #[serde(default)]
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<OwnPasswordForm>,
+) -> PageResult {
+    let p = signed_in(&s, &headers).await?;
+    service::change_own_password(
+        &s,
+        &p,
+        Some(&form.csrf),
+        &form.current_password,
+        &form.new_password,
+    )
+    .await
+    .map_err(with_lang(&p))?;
+    Ok(Redirect::to("/settings?notice=password_changed").into_response())
+}
+
+#[derive(Deserialize)]
+struct ManageUserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn manage_user(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<ManageUserForm>,
+) -> PageResult {
+    let p = signed_in(&s, &headers).await?;
+    let csrf = Some(form.csrf.as_str());
+    let done = match action.as_str() {
+        "disable" => service::set_user_disabled(&s, &p, csrf, id, true)
+            .await
+            .map(|_| ()),
+        "enable" => service::set_user_disabled(&s, &p, csrf, id, false)
+            .await
+            .map(|_| ()),
+        "revoke" => service::revoke_user_access(&s, &p, csrf, id)
+            .await
+            .map(|_| ()),
+        "password" => service::reset_password(&s, &p, csrf, id, &form.password).await,
+        _ => Err(ApiError::NotFound("page")),
+    };
+    done.map_err(with_lang(&p))?;
+    Ok(Redirect::to("/settings?notice=user_updated").into_response())
 }
 
 #[derive(Deserialize)]
@@ -1070,12 +1159,7 @@ async fn create_token(
     let (secret, _) = service::create_token(&s, &p, Some(&form.csrf), name, None)
         .await
         .map_err(with_lang(&p))?;
-    let tokens = service::tokens(&s, &p).await.map_err(with_lang(&p))?;
-    render(
-        &p,
-        "settings.html",
-        context! { tokens, new_secret => secret },
-    )
+    settings_page(&s, &p, Value::from(secret), None).await
 }
 
 #[cfg(test)]

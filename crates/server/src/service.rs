@@ -554,11 +554,15 @@ pub async fn set_user_disabled(
     disabled: bool,
 ) -> ApiResult<User> {
     let user = managed_user(s, p, csrf, id).await?;
-    if disabled && user.id == p.user.id {
-        return Err(bad("you cannot disable your own account"));
+    if user.id == p.user.id {
+        return Err(bad("you cannot disable or enable your own account"));
     }
     s.store.set_user_disabled(id, disabled).await?;
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     audit(s, p, user.customer_id, action, &format!("user/{id}"), "").await?;
     s.store
         .get_user(id)
@@ -576,9 +580,14 @@ pub async fn reset_password(
     password: &str,
 ) -> ApiResult<()> {
     let user = managed_user(s, p, csrf, id).await?;
+    if user.id == p.user.id {
+        return Err(bad(
+            "change your own password with /api/v1/me/password (it asks for the current one)",
+        ));
+    }
     s.store.set_password(id, password).await?;
     let sessions = s.store.delete_user_sessions(id).await?;
-    let tokens = s.store.revoke_user_api_tokens(id).await?;
+    let tokens = s.store.revoke_user_api_tokens(id, None).await?;
     audit(
         s,
         p,
@@ -591,8 +600,8 @@ pub async fn reset_password(
 }
 
 /// The caller changes their own password, proving the current one (attempts count against
-/// the sign-in limit of their name); every session and API token of theirs ends, this one
-/// included.
+/// the sign-in limit of their name); every other session and API token of theirs ends — the
+/// one making the change stays, having just proven the password.
 pub async fn change_own_password(
     s: &AppState,
     p: &Principal,
@@ -602,7 +611,9 @@ pub async fn change_own_password(
 ) -> ApiResult<()> {
     p.check_csrf(csrf)?;
     let key = crate::security::login_name_key(&p.user.username);
-    s.login_limiter.reserve(&[&key]).map_err(ApiError::TooMany)?;
+    s.login_limiter
+        .reserve(&[&key])
+        .map_err(ApiError::TooMany)?;
     let proven = s
         .store
         .verify_password(&p.user.username, current)
@@ -613,8 +624,15 @@ pub async fn change_own_password(
     }
     s.store.set_password(p.user.id, new).await?;
     s.login_limiter.clear(&key);
-    let sessions = s.store.delete_user_sessions(p.user.id).await?;
-    let tokens = s.store.revoke_user_api_tokens(p.user.id).await?;
+    let keep_session = p.session.as_ref().map(|session| session.id);
+    let sessions = s
+        .store
+        .delete_user_sessions_except(p.user.id, keep_session)
+        .await?;
+    let tokens = s
+        .store
+        .revoke_user_api_tokens(p.user.id, p.token_id)
+        .await?;
     audit(
         s,
         p,
@@ -635,8 +653,13 @@ pub async fn revoke_user_access(
     id: i64,
 ) -> ApiResult<(u64, u64)> {
     let user = managed_user(s, p, csrf, id).await?;
+    if user.id == p.user.id {
+        return Err(bad(
+            "to end your own sessions, sign out; to revoke a token, delete it",
+        ));
+    }
     let sessions = s.store.delete_user_sessions(id).await?;
-    let tokens = s.store.revoke_user_api_tokens(id).await?;
+    let tokens = s.store.revoke_user_api_tokens(id, None).await?;
     audit(
         s,
         p,

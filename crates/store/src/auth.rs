@@ -648,6 +648,24 @@ impl Store {
         Ok(n)
     }
 
+    /// Ends every session of a user but `keep` (the session that changed its own user's
+    /// password). Returns how many.
+    pub async fn delete_user_sessions_except(
+        &self,
+        user_id: i64,
+        keep: Option<i64>,
+    ) -> Result<u64> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> COALESCE($2, -1)")
+                .bind(user_id)
+                .bind(keep)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Deletes expired sessions; returns how many.
     pub async fn purge_expired_sessions(&self) -> Result<u64> {
         let n = with_pool!(self, pool => {
@@ -762,12 +780,13 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Revokes every API token of a user (offboarding, a password reset). Returns how many were
-    /// still live.
-    pub async fn revoke_user_api_tokens(&self, user_id: i64) -> Result<u64> {
+    /// Revokes every API token of a user but `keep` (offboarding, a password reset; `keep` is
+    /// the token that changed its own user's password). Returns how many were still live.
+    pub async fn revoke_user_api_tokens(&self, user_id: i64, keep: Option<i64>) -> Result<u64> {
         let n = with_pool!(self, pool => {
-            sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE")
+            sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE AND id <> COALESCE($2, -1)")
                 .bind(user_id)
+                .bind(keep)
                 .execute(pool)
                 .await?
                 .rows_affected()

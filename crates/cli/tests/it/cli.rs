@@ -898,3 +898,66 @@ fn product_sections_without_their_command_list_are_named() {
         stderr(&named)
     );
 }
+
+#[test]
+fn users_are_offboarded_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
+        c.args(args)
+            .args(["--data-dir", data])
+            .env("NO_COLOR", "1")
+            .env_remove("MAMORI_LANG");
+        match password {
+            Some(p) => c.env("MAMORI_PASSWORD", p),
+            None => c.env_remove("MAMORI_PASSWORD"),
+        };
+        c.output().expect("runs mamori")
+    };
+    let o = run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "leaver",
+            "--role",
+            "analyst",
+        ],
+        Some("a long enough password"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (args, says) in [
+        (
+            vec!["users", "disable", "--username", "leaver"],
+            "user.disable",
+        ),
+        (
+            vec!["users", "enable", "--username", "Leaver"],
+            "user.enable",
+        ),
+        (
+            vec!["users", "revoke", "--username", "leaver"],
+            "tokens revoked: 0",
+        ),
+    ] {
+        let o = run(&args, None);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains(says), "{args:?}: {}", stdout(&o));
+    }
+    let o = run(
+        &["users", "reset-password", "--username", "leaver"],
+        Some("another long password"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("user.password_reset"), "{}", stdout(&o));
+    // A short password is refused with the store's reason; an unknown user is named.
+    let o = run(
+        &["users", "reset-password", "--username", "leaver"],
+        Some("short"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(&["users", "disable", "--username", "nobody"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nobody"), "{}", stderr(&o));
+}

@@ -48,6 +48,11 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/exceptions/{id}/revoke", "OA AN CA"),
     ("GET", "/api/v1/users", "OA CA"),
     ("POST", "/api/v1/users", "OA CA"),
+    ("POST", "/api/v1/users/{id}/disable", "OA CA"),
+    ("POST", "/api/v1/users/{id}/enable", "OA CA"),
+    ("POST", "/api/v1/users/{id}/password", "OA CA"),
+    ("POST", "/api/v1/users/{id}/revoke", "OA CA"),
+    ("POST", "/api/v1/me/password", "ALL"),
     ("GET", "/api/v1/tokens", "ALL"),
     ("POST", "/api/v1/tokens", "ALL"),
     ("DELETE", "/api/v1/tokens/{id}", "ALL"),
@@ -111,6 +116,7 @@ async fn prepare(
         }
         "/api/v1/exceptions/{id}/revoke" => w.exception(tenant, Some(true)).await,
         "/api/v1/tokens/{id}" => w.token_of(actor.user_id).await,
+        p if p.starts_with("/api/v1/users/") => w.fresh_user(customer).await,
         "/api/v1/notification-channels/{id}" => w.channel(customer).await,
         _ => 0,
     };
@@ -137,6 +143,14 @@ async fn prepare(
             "username": format!("user{unique}"), "role": "customer_viewer",
             "customer_id": customer, "password": "long-enough-password"})),
         ("POST", "/api/v1/tokens") => Some(json!({"name": "automation"})),
+        ("POST", "/api/v1/users/{id}/password") => {
+            Some(json!({"password": "a brand-new password"}))
+        }
+        // The same password again: every role may change its own, and the matrix's token
+        // (the one making the change) stays.
+        ("POST", "/api/v1/me/password") => {
+            Some(json!({"current_password": PASSWORD, "new_password": PASSWORD}))
+        }
         ("POST", "/api/v1/notification-channels") => Some(json!({
             "name": "soc", "customer_id": customer, "min_severity": "high",
             "config": {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "s3cret-value-0123456789"}})),

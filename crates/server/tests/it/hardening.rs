@@ -6,6 +6,7 @@ use mamori_server::{AppState, HttpLimits, Role, ServerConfig};
 use mamori_store::{MasterKey, NewUser, Role as UserRole, Store};
 use mamori_work::ConnectorCollector;
 use reqwest::StatusCode;
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -262,4 +263,294 @@ async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
         StatusCode::TOO_MANY_REQUESTS,
         "a forged header does not make a new client"
     );
+}
+
+/// `GET /api/v1/me` with a bearer token.
+async fn me(http: &reqwest::Client, base: &str, token: &str) -> StatusCode {
+    http.get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn post(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let r = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_offboarded_reset_and_revoked_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::default_url(dir.path())).await.unwrap();
+    let new_user = |name: &str, role| NewUser {
+        username: name.into(),
+        display_name: name.into(),
+        role,
+        customer_id: None,
+        lang: "en".into(),
+        password: PASSWORD.into(),
+    };
+    let admin = store
+        .create_user(&new_user("admin", UserRole::OperatorAdmin))
+        .await
+        .unwrap();
+    let leaver = store
+        .create_user(&new_user("leaver", UserRole::Analyst))
+        .await
+        .unwrap();
+    let (admin_token, _) = store.create_api_token(admin.id, "a", None).await.unwrap();
+    let (leaver_token, _) = store.create_api_token(leaver.id, "l", None).await.unwrap();
+    let state = AppState::new(
+        store.clone(),
+        MasterKey::generate(),
+        mamori_policy::Engine::new(),
+        Arc::new(ConnectorCollector),
+        ServerConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(mamori_server::run(listener, state, Role::Api, async move {
+        let _ = stopped.await;
+    }));
+    let http = no_redirects();
+    let base = base.as_str();
+    let user_path = |what: &str| format!("/api/v1/users/{}/{what}", leaver.id);
+
+    // Disabled: the token stops working; enabled again, it works again.
+    assert_eq!(me(&http, base, &leaver_token).await, StatusCode::OK);
+    let (status, body) = post(&http, base, &admin_token, &user_path("disable"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["disabled"], true);
+    assert_eq!(
+        me(&http, base, &leaver_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = post(&http, base, &admin_token, &user_path("enable"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me(&http, base, &leaver_token).await, StatusCode::OK);
+
+    // Revoked: every token and session ends for good.
+    let (status, body) = post(&http, base, &admin_token, &user_path("revoke"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["tokens_revoked"], 1);
+    assert_eq!(
+        me(&http, base, &leaver_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Reset: the old password no longer signs in, the new one does; tokens minted before end.
+    let (before, _) = store.create_api_token(leaver.id, "b", None).await.unwrap();
+    let (status, _) = post(
+        &http,
+        base,
+        &admin_token,
+        &user_path("password"),
+        json!({"password": "a brand-new password"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(me(&http, base, &before).await, StatusCode::UNAUTHORIZED);
+    let login = |pw: &'static str| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}/login"))
+                .form(&[("username", "leaver"), ("password", pw)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(login(PASSWORD).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login("a brand-new password").await, StatusCode::SEE_OTHER);
+
+    // One's own change needs the current password; the token making it stays, others end.
+    let (current, _) = store.create_api_token(leaver.id, "c", None).await.unwrap();
+    let (other, _) = store.create_api_token(leaver.id, "o", None).await.unwrap();
+    let (status, _) = post(
+        &http,
+        base,
+        &current,
+        "/api/v1/me/password",
+        json!({"current_password": "wrong", "new_password": "yet another password"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post(
+        &http,
+        base,
+        &current,
+        "/api/v1/me/password",
+        json!({"current_password": "a brand-new password", "new_password": "yet another password"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(me(&http, base, &current).await, StatusCode::OK);
+    assert_eq!(me(&http, base, &other).await, StatusCode::UNAUTHORIZED);
+
+    // Nobody cuts themselves off, and a non-admin manages nobody.
+    let own = format!("/api/v1/users/{}/disable", admin.id);
+    assert_eq!(
+        post(&http, base, &admin_token, &own, json!({})).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post(
+            &http,
+            base,
+            &current,
+            &format!("/api/v1/users/{}/revoke", admin.id),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Every step is in the audit log.
+    let actions: Vec<String> = store
+        .list_audit(mamori_store::Scope::All, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for wanted in [
+        "user.disable",
+        "user.enable",
+        "user.revoke_access",
+        "user.password_reset",
+        "user.password_change",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == wanted),
+            "{wanted} in {actions:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_offboards_a_user_from_the_settings_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::default_url(dir.path())).await.unwrap();
+    for (name, role) in [
+        ("admin", UserRole::OperatorAdmin),
+        ("leaver", UserRole::Analyst),
+    ] {
+        store
+            .create_user(&NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                role,
+                customer_id: None,
+                lang: "ja".into(),
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap();
+    }
+    let leaver = store.get_user_by_username("leaver").await.unwrap().unwrap();
+    let (leaver_token, _) = store.create_api_token(leaver.id, "l", None).await.unwrap();
+    let state = AppState::new(
+        store.clone(),
+        MasterKey::generate(),
+        mamori_policy::Engine::new(),
+        Arc::new(ConnectorCollector),
+        ServerConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(mamori_server::run(listener, state, Role::Api, async move {
+        let _ = stopped.await;
+    }));
+    let r = no_redirects()
+        .post(format!("{base}/login"))
+        .form(&[("username", "admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    let browser = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = browser
+        .get(format!("{base}/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"users\"") && page.contains("leaver"),
+        "{page}"
+    );
+    assert!(page.contains("無効にする"), "Japanese for a Japanese user");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let disable = format!("{base}/settings/users/{}/disable", leaver.id);
+    // Without the form's CSRF token nothing happens.
+    let r = browser
+        .post(&disable)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        me(&no_redirects(), &base, &leaver_token).await,
+        StatusCode::OK
+    );
+    let r = browser
+        .post(&disable)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        me(&no_redirects(), &base, &leaver_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = browser
+        .get(format!("{base}/settings?notice=user_updated"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("ユーザーを更新しました"), "{page}");
 }

@@ -424,6 +424,23 @@ impl World {
         }
     }
 
+    /// A new customer viewer of `customer`, to disable, reset or revoke.
+    pub async fn fresh_user(&self, customer: i64) -> i64 {
+        let n = USERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.store
+            .create_user(&NewUser {
+                username: format!("fresh-{n}"),
+                display_name: format!("Fresh {n}"),
+                role: UserRole::CustomerViewer,
+                customer_id: Some(customer),
+                lang: "en".into(),
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
     pub async fn token_of(&self, user_id: i64) -> i64 {
         self.store
             .create_api_token(user_id, "to delete", None)
@@ -552,3 +569,5 @@ impl World {
         Session { http, csrf }
     }
 }
+
+static USERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
