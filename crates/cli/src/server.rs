@@ -450,9 +450,9 @@ fn run_user_lifecycle(cmd: UsersCommand) -> Result<u8> {
                         .await
                         .context("setting the password")?;
                 }
-                let sessions = db.delete_user_sessions(user.id).await?;
-                let tokens = db.revoke_user_api_tokens(user.id, None).await?;
-                format!("sessions ended: {sessions}, tokens revoked: {tokens}")
+                db.end_user_access(user.id, mamori_store::KeptAccess::default())
+                    .await?
+                    .to_string()
             }
         };
         db.audit(

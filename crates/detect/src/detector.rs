@@ -193,6 +193,9 @@ impl Alert {
     }
 }
 
+/// Every member named to the evaluator (a source without its own list; alert entities).
+static EVERY_MEMBER: FieldFilter = FieldFilter::all();
+
 /// Event time between sweeps of expired correlation windows.
 const SWEEP_EVERY_SECS: i64 = 60;
 
@@ -317,7 +320,6 @@ pub struct Detector {
     engines: FxHashMap<Source, CorrelationEngine>,
     /// Per source, the members its rules read (see [`SigmaEvent`]).
     roots: FxHashMap<Source, FieldFilter>,
-    every_member: FieldFilter,
     /// Per source, the event time its expired correlation windows were last dropped.
     swept: FxHashMap<Source, i64>,
     meta: BTreeMap<String, Arc<RuleMeta>>,
@@ -378,7 +380,6 @@ impl Detector {
         Ok(Detector {
             engines,
             roots,
-            every_member: FieldFilter::all(),
             swept: FxHashMap::default(),
             stateful: crate::stateful::Stateful::new(options.stateful.clone()),
             gws_logsources: FxHashMap::default(),
@@ -406,7 +407,7 @@ impl Detector {
         let Some(engine) = self.engines.get_mut(&source) else {
             return;
         };
-        let roots = self.roots.get(&source).unwrap_or(&self.every_member);
+        let roots = self.roots.get(&source).unwrap_or(&EVERY_MEMBER);
         let sigma = SigmaEvent { event, roots };
         // Rules are routed to a source when loaded; within Google Workspace the logsource
         // service is the Reports API application, so a `login` rule never sees `drive` events.
@@ -487,7 +488,7 @@ impl Detector {
                 let mut entities: Vec<(String, String)> = Vec::new();
                 let sigma = SigmaEvent {
                     event,
-                    roots: &self.every_member,
+                    roots: &EVERY_MEMBER,
                 };
                 use rsigma_eval::Event as _;
                 for field in &meta.entity_fields {

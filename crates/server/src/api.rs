@@ -911,9 +911,9 @@ async fn revoke_user_access(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let (sessions, tokens) = service::revoke_user_access(&s, &p, csrf_header(&headers), id).await?;
+    let ended = service::revoke_user_access(&s, &p, csrf_header(&headers), id).await?;
     Ok(Json(
-        json!({"sessions_ended": sessions, "tokens_revoked": tokens}),
+        json!({"sessions_ended": ended.sessions, "tokens_revoked": ended.tokens}),
     ))
 }
 

@@ -12,9 +12,9 @@ use jiff::Timestamp;
 use mamori_core::{LogSource, Severity};
 use mamori_store::{
     Alert, AlertEvent, AlertFilter, AlertStatus, ApiToken, App, Customer, Drift, DriftItem,
-    Exception, ExceptionStatus, FindingEvent, FindingView, GuardState, Job, LogGuard, LogStream,
-    MeterRow, NewCustomer, NewTenant, NewUser, NotificationChannel, Page, Role, Scan, Scope,
-    Tenant, User,
+    EndedAccess, Exception, ExceptionStatus, FindingEvent, FindingView, GuardState, Job,
+    KeptAccess, LogGuard, LogStream, MeterRow, NewCustomer, NewTenant, NewUser,
+    NotificationChannel, Page, Role, Scan, Scope, Tenant, User,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -586,17 +586,22 @@ pub async fn reset_password(
         ));
     }
     s.store.set_password(id, password).await?;
-    let sessions = s.store.delete_user_sessions(id).await?;
-    let tokens = s.store.revoke_user_api_tokens(id, None).await?;
-    audit(
-        s,
-        p,
-        user.customer_id,
-        "user.password_reset",
-        &format!("user/{id}"),
-        &format!("sessions ended: {sessions}, tokens revoked: {tokens}"),
-    )
-    .await
+    end_access(s, p, &user, KeptAccess::default(), "user.password_reset").await?;
+    Ok(())
+}
+
+/// Ends a user's sessions and tokens (but `keep`) and audits it as `action`.
+async fn end_access(
+    s: &AppState,
+    p: &Principal,
+    user: &User,
+    keep: KeptAccess,
+    action: &str,
+) -> ApiResult<EndedAccess> {
+    let ended = s.store.end_user_access(user.id, keep).await?;
+    let target = format!("user/{}", user.id);
+    audit(s, p, user.customer_id, action, &target, &ended.to_string()).await?;
+    Ok(ended)
 }
 
 /// The caller changes their own password, proving the current one (attempts count against
@@ -624,24 +629,12 @@ pub async fn change_own_password(
     }
     s.store.set_password(p.user.id, new).await?;
     s.login_limiter.clear(&key);
-    let keep_session = p.session.as_ref().map(|session| session.id);
-    let sessions = s
-        .store
-        .delete_user_sessions_except(p.user.id, keep_session)
-        .await?;
-    let tokens = s
-        .store
-        .revoke_user_api_tokens(p.user.id, p.token_id)
-        .await?;
-    audit(
-        s,
-        p,
-        p.user.customer_id,
-        "user.password_change",
-        &format!("user/{}", p.user.id),
-        &format!("sessions ended: {sessions}, tokens revoked: {tokens}"),
-    )
-    .await
+    let keep = KeptAccess {
+        session: p.session.as_ref().map(|session| session.id),
+        token: p.token_id,
+    };
+    end_access(s, p, &p.user, keep, "user.password_change").await?;
+    Ok(())
 }
 
 /// Ends every session and revokes every API token of a user (a lost laptop, a leaked token).
@@ -651,25 +644,14 @@ pub async fn revoke_user_access(
     p: &Principal,
     csrf: Option<&str>,
     id: i64,
-) -> ApiResult<(u64, u64)> {
+) -> ApiResult<EndedAccess> {
     let user = managed_user(s, p, csrf, id).await?;
     if user.id == p.user.id {
         return Err(bad(
             "to end your own sessions, sign out; to revoke a token, delete it",
         ));
     }
-    let sessions = s.store.delete_user_sessions(id).await?;
-    let tokens = s.store.revoke_user_api_tokens(id, None).await?;
-    audit(
-        s,
-        p,
-        user.customer_id,
-        "user.revoke_access",
-        &format!("user/{id}"),
-        &format!("sessions ended: {sessions}, tokens revoked: {tokens}"),
-    )
-    .await?;
-    Ok((sessions, tokens))
+    end_access(s, p, &user, KeptAccess::default(), "user.revoke_access").await
 }
 
 // API tokens are the caller's own: no role is needed to list, create or revoke them.

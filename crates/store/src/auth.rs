@@ -103,6 +103,31 @@ impl std::fmt::Debug for NewUser {
     }
 }
 
+/// The credential [`Store::end_user_access`] leaves alone: the session or API token a user
+/// changed their own password with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeptAccess {
+    pub session: Option<i64>,
+    pub token: Option<i64>,
+}
+
+/// What [`Store::end_user_access`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EndedAccess {
+    pub sessions: u64,
+    pub tokens: u64,
+}
+
+impl std::fmt::Display for EndedAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sessions ended: {}, tokens revoked: {}",
+            self.sessions, self.tokens
+        )
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
     id: i64,
@@ -504,8 +529,8 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// Replaces the user's password (at least 10 characters). Sessions are kept; see
-    /// [`Store::delete_user_sessions`].
+    /// Replaces the user's password (at least 10 characters). Sessions and API tokens are
+    /// kept; see [`Store::end_user_access`].
     pub async fn set_password(&self, id: i64, password: &str) -> Result<()> {
         check_password(password)?;
         let hash = hash_password(password).await;
@@ -648,22 +673,29 @@ impl Store {
         Ok(n)
     }
 
-    /// Ends every session of a user but `keep` (the session that changed its own user's
-    /// password). Returns how many.
-    pub async fn delete_user_sessions_except(
-        &self,
-        user_id: i64,
-        keep: Option<i64>,
-    ) -> Result<u64> {
-        let n = with_pool!(self, pool => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> COALESCE($2, -1)")
+    /// Ends every session and revokes every API token of a user, in one transaction, except
+    /// the session and token `keep` names (the credential that just changed its own user's
+    /// password).
+    pub async fn end_user_access(&self, user_id: i64, keep: KeptAccess) -> Result<EndedAccess> {
+        let begin = self.begin_write();
+        let ended = with_pool!(self, pool => {
+            let mut tx = pool.begin_with(begin).await?;
+            let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> COALESCE($2, -1)")
                 .bind(user_id)
-                .bind(keep)
-                .execute(pool)
+                .bind(keep.session)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            let tokens = sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE AND id <> COALESCE($2, -1)")
+                .bind(user_id)
+                .bind(keep.token)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            EndedAccess { sessions, tokens }
         });
-        Ok(n)
+        Ok(ended)
     }
 
     /// Deletes expired sessions; returns how many.
@@ -778,20 +810,6 @@ impl Store {
             sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await?
         });
         Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    /// Revokes every API token of a user but `keep` (offboarding, a password reset; `keep` is
-    /// the token that changed its own user's password). Returns how many were still live.
-    pub async fn revoke_user_api_tokens(&self, user_id: i64, keep: Option<i64>) -> Result<u64> {
-        let n = with_pool!(self, pool => {
-            sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE AND id <> COALESCE($2, -1)")
-                .bind(user_id)
-                .bind(keep)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(n)
     }
 
     /// Revokes one of the user's API tokens; [`Error::NotFound`] when it is not that user's.

@@ -324,7 +324,9 @@ pub async fn process_batch(state: &WorkState, input: BatchInput) -> anyhow::Resu
         .await?;
     if !seen.is_empty() {
         let before = events.len();
-        events.retain(|e| !seen.contains(&event_id_hash(&e.id())));
+        // `hashes` holds each kept event's id hash, in order: no id is hashed twice.
+        let mut fresh = hashes.iter().map(|h| !seen.contains(h));
+        events.retain(|_| fresh.next().unwrap_or(true));
         hashes.retain(|h| !seen.contains(h));
         duplicates += (before - events.len()) as i64;
     }

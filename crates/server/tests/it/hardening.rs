@@ -2,6 +2,7 @@
 //! (normalised names, attempts counted before the check, IPv6 by /64, trusted proxies, long
 //! names), each against a real server on a loopback port.
 
+use crate::common::PASSWORD;
 use mamori_server::{AppState, HttpLimits, Role, ServerConfig};
 use mamori_store::{MasterKey, NewUser, Role as UserRole, Store};
 use mamori_work::ConnectorCollector;
@@ -12,34 +13,43 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const PASSWORD: &str = "correct horse battery staple";
-
 struct Server {
     base: String,
     addr: std::net::SocketAddr,
+    store: Store,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// A server with one user (`analyst`) and no tenants: nothing runs in the background.
 async fn server(configure: impl FnOnce(&mut ServerConfig)) -> Server {
+    server_with(&[("analyst", UserRole::Analyst)], configure).await
+}
+
+/// A server with these users (password [`PASSWORD`], Japanese) and no tenants.
+async fn server_with(
+    users: &[(&str, UserRole)],
+    configure: impl FnOnce(&mut ServerConfig),
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&Store::default_url(dir.path())).await.unwrap();
-    store
-        .create_user(&NewUser {
-            username: "analyst".into(),
-            display_name: "Analyst".into(),
-            role: UserRole::Analyst,
-            customer_id: None,
-            lang: "en".into(),
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap();
+    for (name, role) in users {
+        store
+            .create_user(&NewUser {
+                username: name.to_string(),
+                display_name: name.to_string(),
+                role: *role,
+                customer_id: None,
+                lang: "ja".into(),
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap();
+    }
     let mut config = ServerConfig::default();
     configure(&mut config);
     let state = AppState::new(
-        store,
+        store.clone(),
         MasterKey::generate(),
         mamori_policy::Engine::new(),
         Arc::new(ConnectorCollector),
@@ -54,9 +64,15 @@ async fn server(configure: impl FnOnce(&mut ServerConfig)) -> Server {
     Server {
         base: format!("http://{addr}"),
         addr,
+        store,
         _dir: dir,
         _stop: stop,
     }
+}
+
+/// A user of the server, by name.
+async fn user(s: &Server, name: &str) -> mamori_store::User {
+    s.store.get_user_by_username(name).await.unwrap().unwrap()
 }
 
 /// Reads until the server closes the connection (or `within` passes: `None`).
@@ -295,41 +311,20 @@ async fn post(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_are_offboarded_reset_and_revoked_through_the_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&Store::default_url(dir.path())).await.unwrap();
-    let new_user = |name: &str, role| NewUser {
-        username: name.into(),
-        display_name: name.into(),
-        role,
-        customer_id: None,
-        lang: "en".into(),
-        password: PASSWORD.into(),
-    };
-    let admin = store
-        .create_user(&new_user("admin", UserRole::OperatorAdmin))
-        .await
-        .unwrap();
-    let leaver = store
-        .create_user(&new_user("leaver", UserRole::Analyst))
-        .await
-        .unwrap();
+    let s = server_with(
+        &[
+            ("admin", UserRole::OperatorAdmin),
+            ("leaver", UserRole::Analyst),
+        ],
+        |_| {},
+    )
+    .await;
+    let store = &s.store;
+    let (admin, leaver) = (user(&s, "admin").await, user(&s, "leaver").await);
     let (admin_token, _) = store.create_api_token(admin.id, "a", None).await.unwrap();
     let (leaver_token, _) = store.create_api_token(leaver.id, "l", None).await.unwrap();
-    let state = AppState::new(
-        store.clone(),
-        MasterKey::generate(),
-        mamori_policy::Engine::new(),
-        Arc::new(ConnectorCollector),
-        ServerConfig::default(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(mamori_server::run(listener, state, Role::Api, async move {
-        let _ = stopped.await;
-    }));
     let http = no_redirects();
-    let base = base.as_str();
+    let base = s.base.as_str();
     let user_path = |what: &str| format!("/api/v1/users/{}/{what}", leaver.id);
 
     // Disabled: the token stops working; enabled again, it works again.
@@ -447,60 +442,24 @@ async fn accounts_are_offboarded_reset_and_revoked_through_the_api() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_offboards_a_user_from_the_settings_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&Store::default_url(dir.path())).await.unwrap();
-    for (name, role) in [
-        ("admin", UserRole::OperatorAdmin),
-        ("leaver", UserRole::Analyst),
-    ] {
-        store
-            .create_user(&NewUser {
-                username: name.into(),
-                display_name: name.into(),
-                role,
-                customer_id: None,
-                lang: "ja".into(),
-                password: PASSWORD.into(),
-            })
-            .await
-            .unwrap();
-    }
-    let leaver = store.get_user_by_username("leaver").await.unwrap().unwrap();
-    let (leaver_token, _) = store.create_api_token(leaver.id, "l", None).await.unwrap();
-    let state = AppState::new(
-        store.clone(),
-        MasterKey::generate(),
-        mamori_policy::Engine::new(),
-        Arc::new(ConnectorCollector),
-        ServerConfig::default(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(mamori_server::run(listener, state, Role::Api, async move {
-        let _ = stopped.await;
-    }));
-    let r = no_redirects()
-        .post(format!("{base}/login"))
-        .form(&[("username", "admin"), ("password", PASSWORD)])
-        .send()
+    let s = server_with(
+        &[
+            ("admin", UserRole::OperatorAdmin),
+            ("leaver", UserRole::Analyst),
+        ],
+        |_| {},
+    )
+    .await;
+    let base = s.base.as_str();
+    let leaver = user(&s, "leaver").await;
+    let (leaver_token, _) = s
+        .store
+        .create_api_token(leaver.id, "l", None)
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
-    let browser = reqwest::Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    // Signed in through the form; the session's CSRF token read from the settings page.
+    let admin = crate::common::sign_in(base, "admin", PASSWORD).await;
+    let browser = admin.http;
     let page = browser
         .get(format!("{base}/settings"))
         .send()
@@ -514,12 +473,7 @@ async fn an_admin_offboards_a_user_from_the_settings_page() {
         "{page}"
     );
     assert!(page.contains("無効にする"), "Japanese for a Japanese user");
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let csrf = admin.csrf;
     let disable = format!("{base}/settings/users/{}/disable", leaver.id);
     // Without the form's CSRF token nothing happens.
     let r = browser
@@ -530,7 +484,7 @@ async fn an_admin_offboards_a_user_from_the_settings_page() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        me(&no_redirects(), &base, &leaver_token).await,
+        me(&no_redirects(), base, &leaver_token).await,
         StatusCode::OK
     );
     let r = browser
@@ -541,7 +495,7 @@ async fn an_admin_offboards_a_user_from_the_settings_page() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        me(&no_redirects(), &base, &leaver_token).await,
+        me(&no_redirects(), base, &leaver_token).await,
         StatusCode::UNAUTHORIZED
     );
     let page = browser

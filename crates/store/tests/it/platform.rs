@@ -11,9 +11,9 @@ use common::{raw_texts, Ctx};
 use jiff::{SignedDuration, Timestamp};
 use mamori_core::{Severity, Status};
 use mamori_store::{
-    App, Error, ExceptionStatus, FindingQuery, FindingStatus, JobStatus, MasterKey, NewCustomer,
-    NewException, NewTenant, NewUser, ResultInput, Role, ScanStatus, Scope, ScoreInput, Store,
-    User, LEASE_LOST_ERROR,
+    App, Error, ExceptionStatus, FindingQuery, FindingStatus, JobStatus, KeptAccess, MasterKey,
+    NewCustomer, NewException, NewTenant, NewUser, ResultInput, Role, ScanStatus, Scope,
+    ScoreInput, Store, User, LEASE_LOST_ERROR,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -310,6 +310,29 @@ async fn sessions_body(ctx: Ctx) {
     assert_eq!(s.delete_user_sessions(u.id).await.unwrap(), 1);
     assert_eq!(s.session_user(&t3).await.unwrap(), None);
     not_found(s.create_session(9999, Duration::from_secs(60)).await);
+
+    // Ending a user's access in one go, but the session and token that changed the password.
+    let day = Duration::from_secs(86_400);
+    let (kept_session, session) = s.create_session(u.id, day).await.unwrap();
+    let (other_session, _) = s.create_session(u.id, day).await.unwrap();
+    let (kept_token, token) = s.create_api_token(u.id, "kept", None).await.unwrap();
+    let (other_token, _) = s.create_api_token(u.id, "other", None).await.unwrap();
+    let keep = KeptAccess {
+        session: Some(session.id),
+        token: Some(token.id),
+    };
+    let ended = s.end_user_access(u.id, keep).await.unwrap();
+    assert_eq!((ended.sessions, ended.tokens), (1, 1));
+    assert!(s.session_user(&kept_session).await.unwrap().is_some());
+    assert_eq!(s.session_user(&other_session).await.unwrap(), None);
+    assert!(s.api_token_user(&kept_token).await.unwrap().is_some());
+    assert!(s.api_token_user(&other_token).await.unwrap().is_none());
+    let ended = s
+        .end_user_access(u.id, KeptAccess::default())
+        .await
+        .unwrap();
+    assert_eq!((ended.sessions, ended.tokens), (1, 1), "then the rest too");
+    assert!(s.api_token_user(&kept_token).await.unwrap().is_none());
 }
 
 both_backends!(api_tokens_hashed_revocable_expiring, api_tokens_body);

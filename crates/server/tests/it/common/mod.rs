@@ -530,44 +530,51 @@ impl World {
         req.send().await.unwrap().status()
     }
 
-    /// Signs in through the login form: a client carrying the session cookie, and the CSRF
-    /// token read from a page.
+    /// Signs in through the login form (see [`sign_in`]).
     pub async fn session(&self, username: &str) -> Session {
-        let r = self
-            .http
-            .post(format!("{}/login", self.base))
-            .form(&[("username", username), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = http
-            .get(format!("{}/settings", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let marker = "name=\"csrf\" value=\"";
-        let start = page.find(marker).expect("a CSRF field on the page") + marker.len();
-        let csrf = page[start..].split('"').next().unwrap().to_string();
-        Session { http, csrf }
+        sign_in(&self.base, username, PASSWORD).await
     }
+}
+
+/// Signs in through the login form: a client carrying the session cookie, and the CSRF token
+/// read from the settings page.
+pub async fn sign_in(base: &str, username: &str, password: &str) -> Session {
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(format!("{base}/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a CSRF field on the page") + marker.len();
+    let csrf = page[start..].split('"').next().unwrap().to_string();
+    Session { http, csrf }
 }
 
 static USERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
